@@ -1,0 +1,71 @@
+//! `check` of the built-in pack over generated Terraform plans of 1k and 10k
+//! resources, beside a bare `serde_json` parse of the same bytes (baseline).
+//!
+//! Run: `cargo bench --bench check`. Results: `benches/README.md`.
+//!
+//! The plans follow `../shared/notes/peers.md`: half security groups, half
+//! EBS volumes, about a quarter violating, spread over 50 `for_each` module
+//! instances.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use palisade_engine::input::read_input;
+use palisade_engine::{EngineBuilder, PolicySettings};
+use serde_json::{Value, json};
+
+/// A plan of `n` resources; a quarter violate one policy each
+/// (i % 8 == 0: a security group open to 0.0.0.0/0; i % 8 == 1: an unencrypted volume).
+fn plan(n: usize) -> Vec<u8> {
+    let changes: Vec<Value> = (0..n)
+        .map(|i| {
+            let module = format!("module.svc[\"svc-{}\"]", i % 50);
+            let bad = i % 8 < 2;
+            let (ty, name, after) = if i % 2 == 0 {
+                let cidr = if bad { "0.0.0.0/0" } else { "10.0.0.0/8" };
+                let ingress = json!([{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": [cidr],
+                    "ipv6_cidr_blocks": [], "description": "ssh", "prefix_list_ids": [], "security_groups": [], "self": false}]);
+                ("aws_security_group", format!("sg{i}"), json!({"name": format!("sg{i}"), "ingress": ingress, "egress": [], "tags": {"team": "a"}}))
+            } else {
+                ("aws_ebs_volume", format!("vol{i}"), json!({"availability_zone": "eu-west-1a", "size": 10, "encrypted": !bad, "tags": {"team": "a"}}))
+            };
+            json!({"address": format!("{module}.{ty}.{name}"), "module_address": module, "mode": "managed", "type": ty, "name": name,
+                "provider_name": "registry.terraform.io/hashicorp/aws",
+                "change": {"actions": ["create"], "before": null, "after": after, "after_unknown": {"id": true, "arn": true}}})
+        })
+        .collect();
+    serde_json::to_vec(&json!({"format_version": "1.2", "terraform_version": "1.9.5", "resource_changes": changes}))
+        .expect("plan serializes")
+}
+
+fn bench(c: &mut Criterion) {
+    let engine = EngineBuilder::new().build().expect("engine");
+    let pack = engine
+        .load_pack(palisade::AWS_BASELINE.path, palisade::AWS_BASELINE.wasm)
+        .expect("aws-baseline loads");
+    let packs = [pack];
+    for n in [1_000usize, 10_000] {
+        let bytes = plan(n);
+        let mut group = c.benchmark_group(format!("plan_{}k", n / 1000));
+        group.sample_size(if n > 1000 { 10 } else { 30 });
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_function("serde_json_parse", |b| {
+            b.iter(|| black_box(serde_json::from_slice::<Value>(black_box(&bytes)).expect("valid JSON")))
+        });
+        group.bench_function("read_input", |b| {
+            b.iter(|| black_box(read_input("bench.json", black_box(&bytes), None).expect("valid plan")))
+        });
+        group.bench_function("check_aws_baseline", |b| {
+            b.iter(|| {
+                let stack = read_input("bench.json", black_box(&bytes), None).expect("valid plan");
+                let findings = engine.check(&packs, &[stack], &PolicySettings::default());
+                assert_eq!(findings.violations.len(), n / 4);
+                black_box(findings)
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,366 @@
+//! Evaluation: packs against stacks, in parallel batches (rayon), each batch
+//! on a fresh guest instance, each policy's fault contained to that policy.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::fault::{FaultKind, GuestFault};
+use crate::finding::{Findings, PolicyError, Violation};
+use crate::limits::Limits;
+use crate::model::Stack;
+use crate::pack::{EnforcementLevel, Pack, PackError, PackErrorKind, PolicyInfo, PolicyKind};
+use crate::runtime::{Guest, Runtime};
+use crate::secrets::SecretSet;
+
+/// Builds an [`Engine`]: limits and batch size.
+#[derive(Debug, Clone)]
+pub struct EngineBuilder {
+    limits: Limits,
+    batch_size: usize,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        EngineBuilder {
+            limits: Limits::default(),
+            batch_size: 256,
+        }
+    }
+}
+
+impl EngineBuilder {
+    /// Default limits ([`Limits::default`]) and batches of 256 resources.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replace all limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// How many resources one guest instance judges at a time (at least 1).
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = n.max(1);
+        self
+    }
+
+    /// Start the engine (a wasmtime engine and its epoch ticker thread).
+    ///
+    /// Errors: wasmtime cannot be configured on this machine, or the ticker
+    /// thread cannot start.
+    pub fn build(self) -> Result<Engine, EngineError> {
+        Ok(Engine {
+            runtime: Runtime::new(self.limits).map_err(EngineError)?,
+            batch_size: self.batch_size,
+        })
+    }
+}
+
+/// The engine could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the WebAssembly engine: {0}")]
+pub struct EngineError(String);
+
+/// Per-run policy settings: enforcement level overrides and configs, by policy name.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySettings {
+    /// Enforcement level per policy name, overriding the pack's default.
+    pub levels: HashMap<String, EnforcementLevel>,
+    /// Config object per policy name (schema defaults are filled in).
+    pub configs: HashMap<String, Value>,
+}
+
+impl PolicySettings {
+    /// The effective level of `policy`.
+    pub fn level(&self, policy: &PolicyInfo) -> EnforcementLevel {
+        self.levels.get(&policy.name).copied().unwrap_or(policy.enforcement_level)
+    }
+}
+
+/// Loads packs and evaluates them. Cheap to share across threads.
+#[derive(Debug)]
+pub struct Engine {
+    runtime: Runtime,
+    batch_size: usize,
+}
+
+impl Engine {
+    /// Load a pack from module bytes; `path` names it in errors and reports.
+    pub fn load_pack(&self, path: &str, bytes: &[u8]) -> Result<Pack, PackError> {
+        Pack::load(&self.runtime, path, bytes)
+    }
+
+    /// Load a pack from a `.wasm` file.
+    pub fn load_pack_file(&self, path: &std::path::Path) -> Result<Pack, PackError> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| PackError {
+            path: shown.clone(),
+            kind: PackErrorKind::Io(e),
+        })?;
+        self.load_pack(&shown, &bytes)
+    }
+
+    /// Evaluate every pack against every stack (each input is its own stack).
+    ///
+    /// Never fails: a policy that traps, loops, exceeds a limit or breaks the
+    /// ABI becomes a [`PolicyError`] for the resources it was judging, and
+    /// the other policies' results stand.
+    pub fn check(&self, packs: &[Pack], stacks: &[Stack], settings: &PolicySettings) -> Findings {
+        let prepared: Vec<Prepared> = stacks.par_iter().map(Prepared::new).collect();
+        let mut jobs = Vec::new();
+        for pack in packs {
+            for stack in &prepared {
+                jobs.extend(plan_jobs(pack, stack, self.batch_size));
+            }
+        }
+        let mut findings = jobs
+            .par_iter()
+            .map(|job| run_job(job, settings))
+            .reduce(Findings::default, |mut a, b| {
+                a.violations.extend(b.violations);
+                a.policy_errors.extend(b.policy_errors);
+                a
+            });
+        findings.resources_evaluated = stacks.iter().map(Stack::policy_target_count).sum();
+        findings.normalize();
+        findings
+    }
+}
+
+/// A stack with each resource serialized once, an address index and its secrets.
+struct Prepared<'s> {
+    stack: &'s Stack,
+    json: Vec<String>,
+    secrets: SecretSet,
+    header: String,
+}
+
+impl<'s> Prepared<'s> {
+    fn new(stack: &'s Stack) -> Self {
+        let json = stack
+            .resources
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap_or_else(|_| "null".into()))
+            .collect();
+        let header = json!({"source": stack.source, "format": stack.format.to_string()}).to_string();
+        Prepared {
+            stack,
+            json,
+            secrets: SecretSet::of(&stack.resources),
+            header,
+        }
+    }
+
+    /// The batch document for `range` (ABI section 4).
+    fn batch(&self, range: &Range<usize>) -> Vec<u8> {
+        let parts = &self.json[range.clone()];
+        let mut out = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + self.header.len() + 32);
+        out.push_str("{\"stack\":");
+        out.push_str(&self.header);
+        out.push_str(",\"resources\":[");
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(p);
+        }
+        out.push_str("]}");
+        out.into_bytes()
+    }
+}
+
+/// One unit of parallel work: one pack, one stack, a range of its resources.
+struct Job<'a> {
+    pack: &'a Pack,
+    stack: &'a Prepared<'a>,
+    range: Range<usize>,
+    resource_policies: bool,
+    stack_policies: bool,
+}
+
+fn plan_jobs<'a>(pack: &'a Pack, stack: &'a Prepared<'a>, batch: usize) -> Vec<Job<'a>> {
+    let n = stack.stack.resources.len();
+    let has_stack = pack.metadata.policies.iter().any(|p| p.kind == PolicyKind::Stack);
+    if n <= batch {
+        return vec![Job { pack, stack, range: 0..n, resource_policies: true, stack_policies: true }];
+    }
+    let mut jobs: Vec<Job<'a>> = (0..n)
+        .step_by(batch)
+        .map(|start| Job { pack, stack, range: start..(start + batch).min(n), resource_policies: true, stack_policies: false })
+        .collect();
+    if has_stack {
+        jobs.push(Job { pack, stack, range: 0..n, resource_policies: false, stack_policies: true });
+    }
+    jobs
+}
+
+/// A policy to run in a job, with its level and targets (batch-local indexes).
+struct Task<'a> {
+    policy: &'a PolicyInfo,
+    level: EnforcementLevel,
+    targets: Vec<usize>,
+}
+
+fn tasks<'a>(job: &Job<'a>, settings: &PolicySettings) -> Vec<Task<'a>> {
+    let resources = &job.stack.stack.resources[job.range.clone()];
+    job.pack
+        .metadata
+        .policies
+        .iter()
+        .filter_map(|policy| {
+            let level = settings.level(policy);
+            if level == EnforcementLevel::Disabled {
+                return None;
+            }
+            let targets: Vec<usize> = match policy.kind {
+                PolicyKind::Resource if job.resource_policies => resources
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.is_targeted_by(&policy.resource_types))
+                    .map(|(i, _)| i)
+                    .collect(),
+                PolicyKind::Stack if job.stack_policies => (0..resources.len()).collect(),
+                _ => return None,
+            };
+            if policy.kind == PolicyKind::Resource && targets.is_empty() {
+                return None;
+            }
+            Some(Task { policy, level, targets })
+        })
+        .collect()
+}
+
+fn run_job(job: &Job<'_>, settings: &PolicySettings) -> Findings {
+    let mut out = Findings::default();
+    let tasks = tasks(job, settings);
+    if tasks.is_empty() {
+        return out;
+    }
+    let batch = job.stack.batch(&job.range);
+    let mut guest: Option<Guest> = None;
+    for task in &tasks {
+        let result = match guest.take() {
+            Some(g) => Ok(g),
+            None => start(job, &batch),
+        }
+        .and_then(|mut g| {
+            let verdict = evaluate(&mut g, job, task, settings);
+            // Keep the instance only after a clean answer or a policy's own error.
+            match &verdict {
+                Ok(_) => guest = Some(g),
+                Err(f) if f.kind == FaultKind::Policy => guest = Some(g),
+                Err(_) => {}
+            }
+            verdict
+        });
+        match result {
+            Ok(violations) => out.violations.extend(violations),
+            Err(fault) => out.policy_errors.push(policy_error(job, task, fault)),
+        }
+    }
+    out
+}
+
+/// A fresh instance with the batch loaded.
+fn start(job: &Job<'_>, batch: &[u8]) -> Result<Guest, GuestFault> {
+    let mut guest = Guest::new(&job.pack.runtime, &job.pack.pre)?;
+    let reply = guest.load(batch)?;
+    if !reply.is_empty() {
+        let message = match serde_json::from_slice::<Reply>(&reply) {
+            Ok(Reply { error: Some(e), .. }) => e,
+            _ => String::from_utf8_lossy(&reply).chars().take(200).collect(),
+        };
+        return Err(GuestFault::new(FaultKind::Policy, format!("palisade_load refused the batch: {message}")));
+    }
+    Ok(guest)
+}
+
+/// The request of `palisade_evaluate` (ABI section 5); `policy` comes first.
+#[derive(Serialize)]
+struct Request<'a> {
+    policy: &'a str,
+    config: &'a Value,
+    targets: &'a [usize],
+}
+
+/// A reply of `palisade_evaluate` or `palisade_load` (ABI section 5).
+#[derive(Deserialize)]
+struct Reply {
+    #[serde(default)]
+    violations: Option<Vec<WireViolation>>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireViolation {
+    #[serde(default)]
+    policy: Option<String>,
+    resource: String,
+    message: String,
+    #[serde(default)]
+    undecided: bool,
+}
+
+fn evaluate(guest: &mut Guest, job: &Job<'_>, task: &Task<'_>, settings: &PolicySettings) -> Result<Vec<Violation>, GuestFault> {
+    let config = task.policy.config_with_defaults(settings.configs.get(&task.policy.name));
+    let request = Request { policy: &task.policy.name, config: &config, targets: &task.targets };
+    let request = serde_json::to_vec(&request).map_err(|e| GuestFault::abi(format!("cannot encode the request: {e}")))?;
+    let reply = guest.evaluate(&request)?;
+    let reply: Reply = serde_json::from_slice(&reply)
+        .map_err(|e| GuestFault::abi(format!("palisade_evaluate replied with a document that is not valid: {e}")))?;
+    if let Some(error) = reply.error {
+        return Err(GuestFault::new(FaultKind::Policy, job.stack.secrets.redact(&error)));
+    }
+    let wire = reply
+        .violations
+        .ok_or_else(|| GuestFault::abi("palisade_evaluate replied with neither `violations` nor `error`"))?;
+    let resources = &job.stack.stack.resources[job.range.clone()];
+    let index: HashMap<&str, usize> = task.targets.iter().map(|&i| (resources[i].address.as_str(), i)).collect();
+    let mut found = Vec::with_capacity(wire.len());
+    for v in wire {
+        if let Some(p) = &v.policy {
+            if p != &task.policy.name {
+                return Err(GuestFault::abi(format!("asked for policy `{}`, got a violation of `{p}`", task.policy.name)));
+            }
+        }
+        let Some(&i) = index.get(v.resource.as_str()) else {
+            return Err(GuestFault::abi(format!(
+                "a violation names resource `{}`, which is not among the resources it was given",
+                job.stack.secrets.redact(&v.resource)
+            )));
+        };
+        let r = &resources[i];
+        found.push(Violation {
+            policy: task.policy.name.clone(),
+            pack: job.pack.metadata.name.clone(),
+            enforcement_level: if v.undecided { EnforcementLevel::Advisory } else { task.level },
+            severity: task.policy.severity,
+            resource: r.address.clone(),
+            resource_type: r.resource_type.clone(),
+            message: job.stack.secrets.redact(&v.message),
+            file: r.source.clone(),
+            undecided: v.undecided,
+        });
+    }
+    Ok(found)
+}
+
+fn policy_error(job: &Job<'_>, task: &Task<'_>, fault: GuestFault) -> PolicyError {
+    let resources = &job.stack.stack.resources[job.range.clone()];
+    PolicyError {
+        pack: job.pack.metadata.name.clone(),
+        policy: task.policy.name.clone(),
+        enforcement_level: task.level,
+        kind: fault.kind,
+        resources: task.targets.iter().map(|&i| resources[i].address.clone()).collect(),
+        message: job.stack.secrets.redact(&fault.message),
+        file: job.stack.stack.source.clone(),
+    }
+}

@@ -1,0 +1,136 @@
+//! Input parsers: bytes of a plan, state, export, preview or event log to a
+//! [`Stack`](crate::model::Stack). Pure functions; they know nothing of policies.
+//!
+//! [`read_input`] decodes the bytes ([`encoding`]: UTF-8, UTF-8 with a BOM,
+//! UTF-16 with a BOM), detects the format when none is given
+//! ([`detect_format`]) and normalizes every resource to the model of
+//! [`crate::model`]. Every failure is an [`InputError`]; no input panics.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::model::Stack;
+
+mod detect;
+mod encoding;
+mod error;
+mod json;
+mod masks;
+mod pulumi;
+mod pulumi_events;
+mod pulumi_export;
+mod pulumi_preview;
+mod pulumi_steps;
+mod tfplan;
+mod tfstate;
+mod tfstate_show;
+
+pub use detect::detect_format;
+pub use error::{InputError, InputErrorKind};
+
+/// An input format Palisade reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InputFormat {
+    /// `terraform show -json PLANFILE`, format_version 0.1 to 1.2.
+    TfPlan,
+    /// Terraform state, version 4.
+    TfState,
+    /// `pulumi stack export` (version 3) or a checkpoint file (v3/v4).
+    PulumiExport,
+    /// `pulumi preview --json`.
+    PulumiPreview,
+    /// Pulumi engine event log (`--event-log`), one JSON event per line.
+    PulumiEvents,
+}
+
+impl fmt::Display for InputFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            InputFormat::TfPlan => "tfplan",
+            InputFormat::TfState => "tfstate",
+            InputFormat::PulumiExport => "pulumi-export",
+            InputFormat::PulumiPreview => "pulumi-preview",
+            InputFormat::PulumiEvents => "pulumi-events",
+        })
+    }
+}
+
+/// The names [`InputFormat`] parses from and displays as, in declaration order.
+pub const FORMAT_NAMES: &[&str] = &[
+    "tfplan",
+    "tfstate",
+    "pulumi-export",
+    "pulumi-preview",
+    "pulumi-events",
+];
+
+const ALL_FORMATS: &[InputFormat] = &[
+    InputFormat::TfPlan,
+    InputFormat::TfState,
+    InputFormat::PulumiExport,
+    InputFormat::PulumiPreview,
+    InputFormat::PulumiEvents,
+];
+
+impl FromStr for InputFormat {
+    type Err = String;
+
+    /// Parses one of [`FORMAT_NAMES`] (ASCII case-insensitive); the error
+    /// names the accepted values.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim();
+        ALL_FORMATS
+            .iter()
+            .copied()
+            .find(|f| f.to_string().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| {
+                format!(
+                    "unknown input format {wanted:?}; expected one of: {}",
+                    FORMAT_NAMES.join(", ")
+                )
+            })
+    }
+}
+
+/// Parse one input. `source` is the path as given by the user ("-" for stdin);
+/// used in errors and `Resource.source`.
+///
+/// With `format` `None` the format is detected ([`detect_format`]). The bytes
+/// may be UTF-8 (with or without a byte-order mark) or UTF-16 with a
+/// byte-order mark. Errors: see [`InputErrorKind`].
+pub fn read_input(
+    source: &str,
+    bytes: &[u8],
+    format: Option<InputFormat>,
+) -> Result<Stack, InputError> {
+    let text = encoding::decode(source, bytes)?;
+    let (format, parsed) = match format {
+        Some(f) => (f, None),
+        None => detect::sniff(source, &text)?,
+    };
+    let ctx = json::Ctx { source, format };
+    let resources = match (format, parsed) {
+        (InputFormat::PulumiEvents, parsed) => pulumi_events::parse(ctx, &text, parsed)?,
+        (_, Some(doc)) => parse_document(ctx, &doc)?,
+        (_, None) => parse_document(ctx, &json::parse_text(ctx, &text)?)?,
+    };
+    Ok(Stack {
+        source: source.to_string(),
+        format,
+        resources,
+    })
+}
+
+/// Normalizes a document of a one-value format (all but event logs).
+fn parse_document(
+    ctx: json::Ctx<'_>,
+    doc: &serde_json::Value,
+) -> Result<Vec<crate::model::Resource>, InputError> {
+    match ctx.format {
+        InputFormat::TfPlan => tfplan::parse(ctx, doc),
+        InputFormat::TfState => tfstate::parse(ctx, doc),
+        InputFormat::PulumiExport => pulumi_export::parse(ctx, doc),
+        InputFormat::PulumiPreview => pulumi_preview::parse(ctx, doc),
+        InputFormat::PulumiEvents => pulumi_events::parse(ctx, "", Some(doc.clone())),
+    }
+}

@@ -1,0 +1,31 @@
+//! `pulumi preview --json` output (`display.previewDigest`): `{config,
+//! steps: [{op, urn, provider, oldState, newState, ...}], diagnostics,
+//! changeSummary, ...}`, states in the stack-export resource shape.
+//!
+//! One resource per URN (see [`super::pulumi_steps`] for how the steps of a
+//! URN are folded, e.g. a replace sequence into one `replace`).
+
+use serde_json::Value;
+
+use super::error::InputError;
+use super::json::{Ctx, Node};
+use super::pulumi_steps::{Step, Steps};
+use crate::model::Resource;
+
+/// Reads a preview document. Errors: `Shape` for steps of the wrong
+/// structure or with an unknown `op`.
+pub(crate) fn parse(ctx: Ctx<'_>, doc: &Value) -> Result<Vec<Resource>, InputError> {
+    let root = Node::root(doc, ctx);
+    let mut steps = Steps::new(true);
+    for step in root.req("steps")?.items()? {
+        steps.record(Step {
+            op: step.req("op")?,
+            urn: step.req_str("urn")?,
+            rtype: None,
+            provider: step.opt_str("provider")?,
+            old: step.get("oldState")?,
+            new: step.get("newState")?,
+        })?;
+    }
+    Ok(steps.finish(ctx.source))
+}

@@ -1,0 +1,45 @@
+//! Palisade's engine: the host side of policy-as-code on WebAssembly.
+//!
+//! Data flows one way (see `ARCHITECTURE.md`):
+//!
+//! 1. [`input`] parses a Terraform plan or state, a Pulumi stack export,
+//!    preview or event log into a [`model::Stack`] of [`model::Resource`]s;
+//! 2. an [`Engine`] (built by [`EngineBuilder`]) loads policy [`Pack`]s,
+//!    WebAssembly modules speaking guest ABI v1 (`sdk/ABI.md`), compiled and
+//!    pre-instantiated once;
+//! 3. [`Engine::check`] runs every pack on every stack in parallel batches,
+//!    each batch on a fresh instance under a deadline and a memory cap, into
+//!    [`Findings`];
+//! 4. [`report`] turns findings into the text and JSON reports.
+//!
+//! ```no_run
+//! use palisade_engine::{EngineBuilder, PolicySettings, input};
+//! let engine = EngineBuilder::new().build()?;
+//! let pack = engine.load_pack_file("pack.wasm".as_ref())?;
+//! let stack = input::read_input("plan.json", &std::fs::read("plan.json")?, None)?;
+//! let findings = engine.check(&[pack], &[stack], &PolicySettings::default());
+//! println!("{} violations", findings.violations.len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod eval;
+mod fault;
+mod finding;
+pub mod input;
+mod limits;
+pub mod model;
+mod pack;
+pub mod report;
+mod runtime;
+mod secrets;
+pub mod testcase;
+mod wasi;
+
+pub use eval::{Engine, EngineBuilder, EngineError, PolicySettings};
+pub use fault::{FaultKind, GuestFault};
+pub use finding::{Findings, PolicyError, Violation};
+pub use limits::{EPOCH_TICK, Limits};
+pub use pack::{EnforcementLevel, Pack, PackError, PackErrorKind, PackMetadata, PolicyInfo, PolicyKind, Severity};
+pub use runtime::ABI_VERSION;
+pub use secrets::{REDACTED, SecretSet};

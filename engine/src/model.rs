@@ -1,0 +1,169 @@
+//! The normalized resource model every policy sees, whatever the input format.
+//!
+//! One [`Resource`] per managed object, data source, provider or component, as
+//! read from a Terraform plan or state, a Pulumi stack export, preview or event
+//! log. Unknown values (known only after apply) are marked in-band inside
+//! `props` with [`UNKNOWN`]; secret values are listed by path in `secret`.
+//! This is also the wire shape of guest ABI v1 (`sdk/ABI.md`, "Resource").
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The in-band marker of an unknown value: Pulumi's unknown-value sentinel
+/// string (`pulumi/sdk/go/common/resource/plugin`, `UnknownStringValue`).
+/// A property whose value is this string is known only after apply.
+pub const UNKNOWN: &str = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/// One step of a [`Path`]: an object key or a list index.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PathSegment {
+    /// A list index (0-based).
+    Index(usize),
+    /// An object key.
+    Key(String),
+}
+
+/// A path from the root of `props` to a value, e.g. `["tags", "Owner"]`.
+pub type Path = Vec<PathSegment>;
+
+/// What kind of object a resource is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceKind {
+    /// A managed resource (Terraform `mode: managed`, Pulumi `custom: true`).
+    Managed,
+    /// A Terraform data source (`mode: data`) or a Pulumi read resource.
+    Data,
+    /// A provider configuration (Pulumi `pulumi:providers:*`).
+    Provider,
+    /// A Pulumi component resource (`custom: false`), including the stack.
+    Component,
+}
+
+/// What the change does to the resource.
+///
+/// Terraform `change.actions` and Pulumi step ops map onto these; state files
+/// and stack exports give [`Operation::NoOp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Operation {
+    /// The resource will be created.
+    Create,
+    /// The resource will be updated in place.
+    Update,
+    /// The resource will be replaced (deleted and created, either order).
+    Replace,
+    /// The resource will be deleted.
+    Delete,
+    /// A data source will be read.
+    Read,
+    /// No change: the resource exists and stays as it is.
+    NoOp,
+    /// Removed from state without being destroyed (Terraform `forget`).
+    Forget,
+    /// An existing object is imported under management.
+    Import,
+}
+
+impl Operation {
+    /// The wire name, e.g. `"no-op"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Update => "update",
+            Operation::Replace => "replace",
+            Operation::Delete => "delete",
+            Operation::Read => "read",
+            Operation::NoOp => "no-op",
+            Operation::Forget => "forget",
+            Operation::Import => "import",
+        }
+    }
+}
+
+/// A resource in the normalized model (wire shape of ABI v1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    /// Terraform address (`module.a["k"].aws_s3_bucket.b[0]`) or Pulumi URN.
+    pub address: String,
+    /// Resource type: `aws_s3_bucket` or `aws:s3/bucket:Bucket`.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// The resource's own name (last segment of the address or URN).
+    pub name: String,
+    /// Provider: Terraform provider name or Pulumi provider reference; may be empty.
+    #[serde(default)]
+    pub provider: String,
+    /// What kind of object this is.
+    pub kind: ResourceKind,
+    /// What the change does.
+    pub op: Operation,
+    /// Values the resource will have (plan, preview) or has (state, export).
+    /// Unknown leaves hold [`UNKNOWN`]. An object, or null when deleted.
+    pub props: Value,
+    /// Values before the change, when the input has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    /// Paths (within `props` and `before`) of secret values; a path marks
+    /// everything beneath it secret.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret: Vec<Path>,
+    /// The input file this resource was read from.
+    pub source: String,
+}
+
+impl Resource {
+    /// Whether resource policies evaluate this resource: managed resources
+    /// that will exist after the change (not deleted, not forgotten).
+    /// Data sources, providers and components are left to stack policies,
+    /// unless a policy names their type (see [`Resource::is_targeted_by`]).
+    pub fn is_policy_target(&self) -> bool {
+        self.kind == ResourceKind::Managed && self.will_exist()
+    }
+
+    /// Whether the resource exists after the change.
+    pub fn will_exist(&self) -> bool {
+        !matches!(self.op, Operation::Delete | Operation::Forget)
+    }
+
+    /// Whether a resource policy declaring `types` evaluates this resource.
+    ///
+    /// An empty `types` or `"*"` matches every policy target. A provider,
+    /// component or data source is matched only when its type is named
+    /// explicitly. Resources that will not exist are never matched.
+    pub fn is_targeted_by(&self, types: &[String]) -> bool {
+        if !self.will_exist() {
+            return false;
+        }
+        let named = types.iter().any(|t| t == &self.resource_type);
+        if self.kind == ResourceKind::Managed {
+            named || types.is_empty() || types.iter().any(|t| t == "*")
+        } else {
+            named
+        }
+    }
+}
+
+/// The resources of one input file, evaluated together as one stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    /// The input's path as given on the command line (`-` for standard input).
+    pub source: String,
+    /// The format the input was read as.
+    pub format: crate::input::InputFormat,
+    /// Every resource of the input, in input order.
+    pub resources: Vec<Resource>,
+}
+
+impl Stack {
+    /// How many resources are policy targets ([`Resource::is_policy_target`]).
+    pub fn policy_target_count(&self) -> usize {
+        self.resources.iter().filter(|r| r.is_policy_target()).count()
+    }
+}
+
+/// Whether `value` is the unknown marker.
+pub fn is_unknown(value: &Value) -> bool {
+    value.as_str() == Some(UNKNOWN)
+}

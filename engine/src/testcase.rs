@@ -1,0 +1,248 @@
+//! Policy test cases as data: a small input plus the expected findings, in
+//! YAML (or JSON, which is YAML). One driver runs every case file; the
+//! built-in pack's tests, `palisade test` and the edge-case suite share it.
+//!
+//! Format (one file holds many cases):
+//!
+//! ```yaml
+//! cases:
+//!   - name: terraform unencrypted volume is a violation
+//!     policies: [aws-ebs-volume-disallow-unencrypted-volume]  # optional: compare only these
+//!     format: tfplan          # optional: tfplan|tfstate|pulumi-export|pulumi-preview|pulumi-events
+//!     input: {format_version: "1.2", resource_changes: [...]}  # or input_file: relative/path.json
+//!     config: {policy-name: {key: value}}                        # optional
+//!     levels: {policy-name: mandatory}                            # optional overrides
+//!     expect:
+//!       violations:
+//!         - {policy: aws-ebs-volume-disallow-unencrypted-volume, resource: aws_ebs_volume.data}
+//!         - {policy: ..., resource: ..., undecided: true, message_contains: "unknown"}
+//!       policy_errors: [{policy: ..., kind: timeout}]           # optional, default none
+//!       resources_evaluated: 1                                  # optional
+//!       failed: true                                            # optional: would `check` exit 1
+//! ```
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::eval::{Engine, PolicySettings};
+use crate::finding::Findings;
+use crate::input::{self, InputFormat};
+use crate::pack::{EnforcementLevel, Pack};
+
+/// A case file: its path and its cases.
+#[derive(Debug, Clone)]
+pub struct CaseFile {
+    /// Where it was read from; `input_file`s are relative to its folder.
+    pub path: PathBuf,
+    /// Its cases, in file order.
+    pub cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFileDoc {
+    cases: Vec<Case>,
+}
+
+/// One test case.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// What the case pins.
+    pub name: String,
+    /// The input format; auto-detected when absent.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// An inline input document.
+    #[serde(default)]
+    pub input: Option<Value>,
+    /// An input file, relative to the case file.
+    #[serde(default)]
+    pub input_file: Option<PathBuf>,
+    /// Compare only the findings of these policies (default: all).
+    #[serde(default)]
+    pub policies: Option<Vec<String>>,
+    /// Config per policy name.
+    #[serde(default)]
+    pub config: HashMap<String, Value>,
+    /// Enforcement level overrides per policy name.
+    #[serde(default)]
+    pub levels: HashMap<String, EnforcementLevel>,
+    /// What must be found.
+    pub expect: Expect,
+}
+
+/// The expected findings of a case.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Exactly these violations (of the compared policies).
+    #[serde(default)]
+    pub violations: Vec<ExpectedViolation>,
+    /// Exactly these policy errors (of the compared policies).
+    #[serde(default)]
+    pub policy_errors: Vec<ExpectedError>,
+    /// The number of resources given to resource policies.
+    #[serde(default)]
+    pub resources_evaluated: Option<usize>,
+    /// Whether `check` would fail (exit 1).
+    #[serde(default)]
+    pub failed: Option<bool>,
+}
+
+/// One expected violation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedViolation {
+    /// Policy name.
+    pub policy: String,
+    /// Resource address or URN.
+    pub resource: String,
+    /// Whether it is undecided (default false).
+    #[serde(default)]
+    pub undecided: bool,
+    /// A substring the message must contain.
+    #[serde(default)]
+    pub message_contains: Option<String>,
+}
+
+/// One expected policy error.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedError {
+    /// Policy name.
+    pub policy: String,
+    /// Fault kind (`timeout`, `memory`, `trap`, `abi`, `policy`), if it matters.
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+/// A case file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("test case file {path}: {message}")]
+pub struct CaseError {
+    /// The case file.
+    pub path: String,
+    /// What is wrong, with line and column where known.
+    pub message: String,
+}
+
+/// Read a case file (YAML or JSON).
+pub fn load_case_file(path: &Path) -> Result<CaseFile, CaseError> {
+    let err = |message: String| CaseError { path: path.display().to_string(), message };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let doc: CaseFileDoc = serde_yaml_ng::from_str(&text).map_err(|e| err(e.to_string()))?;
+    Ok(CaseFile { path: path.to_path_buf(), cases: doc.cases })
+}
+
+/// Every `.yaml`, `.yml` and `.json` file under `dir`, recursively, sorted.
+pub fn discover(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The outcome of one case: `None` when it passed, else a diff for people.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// The case file.
+    pub file: PathBuf,
+    /// The case name.
+    pub name: String,
+    /// Why it failed: expected vs actual, line by line.
+    pub failure: Option<String>,
+}
+
+/// Run one case of `file` against `packs`.
+pub fn run_case(engine: &Engine, packs: &[Pack], file: &CaseFile, case: &Case) -> CaseResult {
+    let failure = match findings_of(engine, packs, file, case) {
+        Ok(findings) => compare(case, &findings),
+        Err(message) => Some(message),
+    };
+    CaseResult { file: file.path.clone(), name: case.name.clone(), failure }
+}
+
+fn findings_of(engine: &Engine, packs: &[Pack], file: &CaseFile, case: &Case) -> Result<Findings, String> {
+    let format = match &case.format {
+        Some(f) => Some(f.parse::<InputFormat>()?),
+        None => None,
+    };
+    let (source, bytes) = match (&case.input, &case.input_file) {
+        (Some(doc), None) => (format!("{}#{}", file.path.display(), case.name), inline_bytes(doc)?),
+        (None, Some(rel)) => {
+            let path = file.path.parent().unwrap_or(Path::new(".")).join(rel);
+            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            (path.display().to_string(), bytes)
+        }
+        _ => return Err("a case needs exactly one of `input` and `input_file`".into()),
+    };
+    let stack = input::read_input(&source, &bytes, format).map_err(|e| e.to_string())?;
+    let settings = PolicySettings { levels: case.levels.clone(), configs: case.config.clone() };
+    Ok(engine.check(packs, &[stack], &settings))
+}
+
+/// An inline document as input bytes: JSON, or for a list of events, one per line.
+fn inline_bytes(doc: &Value) -> Result<Vec<u8>, String> {
+    serde_json::to_vec(doc).map_err(|e| e.to_string())
+}
+
+fn compare(case: &Case, findings: &Findings) -> Option<String> {
+    let wanted = |policy: &str| case.policies.as_ref().is_none_or(|ps| ps.iter().any(|p| p == policy));
+    let mut problems = Vec::new();
+    let mut actual: Vec<_> = findings.violations.iter().filter(|v| wanted(&v.policy)).collect();
+    for e in &case.expect.violations {
+        let pos = actual.iter().position(|v| v.policy == e.policy && v.resource == e.resource && v.undecided == e.undecided);
+        match pos {
+            Some(i) => {
+                let v = actual.remove(i);
+                if let Some(sub) = &e.message_contains {
+                    if !v.message.contains(sub.as_str()) {
+                        problems.push(format!("  message of {} on {}: {:?} does not contain {sub:?}", e.policy, e.resource, v.message));
+                    }
+                }
+            }
+            None => problems.push(format!("  missing:    {} on {} (undecided: {})", e.policy, e.resource, e.undecided)),
+        }
+    }
+    for v in actual {
+        problems.push(format!("  unexpected: {} on {} (undecided: {}): {}", v.policy, v.resource, v.undecided, v.message));
+    }
+    let mut errors: Vec<_> = findings.policy_errors.iter().filter(|e| wanted(&e.policy)).collect();
+    for e in &case.expect.policy_errors {
+        let pos = errors.iter().position(|a| a.policy == e.policy && e.kind.as_ref().is_none_or(|k| *k == a.kind.to_string()));
+        match pos {
+            Some(i) => {
+                errors.remove(i);
+            }
+            None => problems.push(format!("  missing policy error: {} ({})", e.policy, e.kind.as_deref().unwrap_or("any kind"))),
+        }
+    }
+    for a in errors {
+        problems.push(format!("  unexpected policy error: {} ({}): {}", a.policy, a.kind, a.message));
+    }
+    if let Some(n) = case.expect.resources_evaluated {
+        if n != findings.resources_evaluated {
+            problems.push(format!("  resources_evaluated: expected {n}, got {}", findings.resources_evaluated));
+        }
+    }
+    if let Some(f) = case.expect.failed {
+        if f != findings.blocks() {
+            problems.push(format!("  failed: expected {f}, got {}", findings.blocks()));
+        }
+    }
+    (!problems.is_empty()).then(|| problems.join("\n"))
+}

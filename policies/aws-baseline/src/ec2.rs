@@ -1,0 +1,63 @@
+//! EC2 instances and EBS volumes.
+
+use palisade_sdk::prelude::*;
+
+pub fn policies() -> [ResourcePolicy; 3] {
+    [
+        ResourcePolicy::new("aws-ebs-volume-disallow-unencrypted-volume", Severity::High, ebs_encrypted)
+            .description("Checks that EBS volumes are encrypted.")
+            .types(["aws_ebs_volume", "aws:ebs/volume:Volume"])
+            .help("Set encrypted to true on the volume (optionally with a customer managed kms_key_id)."),
+        ResourcePolicy::new("aws-ec2-instance-disallow-public-ip", Severity::High, no_public_ip)
+            .description("Checks that EC2 instances are not given a public IP address.")
+            .types(["aws_instance", "aws:ec2/instance:Instance"])
+            .help("Set associate_public_ip_address to false and reach the instance through a load balancer, a bastion or SSM."),
+        ResourcePolicy::new(
+            "aws-ec2-instance-disallow-unencrypted-root-block-device",
+            Severity::High,
+            root_device_encrypted,
+        )
+        .description("Checks that EC2 instances declare an encrypted root block device.")
+        .types(["aws_instance", "aws:ec2/instance:Instance"])
+        .help("Add a root_block_device block with encrypted set to true."),
+    ]
+}
+
+fn ebs_encrypted(r: &Resource, _: &Config) -> Outcome {
+    let encrypted = r.get("encrypted");
+    require(
+        encrypted.bool()? == Some(true),
+        format!(
+            "EBS volume is not encrypted (encrypted is {}).",
+            encrypted.display()
+        ),
+    )
+}
+
+fn no_public_ip(r: &Resource, _: &Config) -> Outcome {
+    let public = r.get("associate_public_ip_address");
+    require(
+        public.bool()? != Some(true),
+        "EC2 instance is given a public IP address (associate_public_ip_address is true).",
+    )
+}
+
+fn root_device_encrypted(r: &Resource, _: &Config) -> Outcome {
+    let device = r.get("root_block_device").first();
+    if device.is_unknown() {
+        return Err(device.unknown().into());
+    }
+    if !device.is_known() {
+        return violation(
+            "EC2 instance has no root_block_device, so its root volume is not declared encrypted.",
+        );
+    }
+    let encrypted = device.get("encrypted");
+    require(
+        encrypted.bool()? == Some(true),
+        format!(
+            "EC2 instance root block device is not encrypted (encrypted is {}).",
+            encrypted.display()
+        ),
+    )
+}

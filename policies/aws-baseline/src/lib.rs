@@ -1,0 +1,45 @@
+//! `aws-baseline`: Palisade's built-in AWS policy pack.
+//!
+//! Each policy judges both the Terraform form (`aws_ebs_volume`, snake_case
+//! properties, nested blocks as lists) and the Pulumi form
+//! (`aws:ebs/volume:Volume`, camelCase properties, nested blocks as objects)
+//! of the resources it checks. A value known only after apply makes the
+//! policy undecided, never a violation. Built for `wasm32-unknown-unknown`;
+//! see README.md.
+
+use palisade_sdk::Pack;
+
+mod ec2;
+mod ecr;
+mod eks;
+mod kms;
+mod lb;
+mod rds;
+mod s3;
+mod security_group;
+
+/// The pack: every policy of every service module.
+fn pack() -> Pack {
+    Pack::new("aws-baseline", env!("CARGO_PKG_VERSION"))
+        .description("Baseline security policies for AWS resources in Terraform plans and states and Pulumi previews and exports.")
+        .policies(security_group::policies())
+        .policies(ec2::policies())
+        .policies(rds::policies())
+        .policies(s3::policies())
+        .policies(kms::policies())
+        .policies(ecr::policies())
+        .policies(eks::policies())
+        .policies(lb::policies())
+}
+
+palisade_sdk::export_pack!(pack);
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pack_is_valid() {
+        let pack = super::pack();
+        assert_eq!(pack.validate(), Ok(()));
+        assert_eq!(pack.all_policies().len(), 12);
+    }
+}

@@ -1,0 +1,65 @@
+//! S3 buckets and bucket ACLs.
+
+use palisade_sdk::prelude::*;
+
+const PUBLIC_ACLS: [&str; 2] = ["public-read", "public-read-write"];
+const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
+const READ_PERMISSIONS: [&str; 2] = ["READ", "FULL_CONTROL"];
+
+pub fn policies() -> [ResourcePolicy; 1] {
+    [ResourcePolicy::new("aws-s3-bucket-disallow-public-read", Severity::Critical, no_public_read)
+        .description("Checks that S3 buckets are not readable by everyone through a canned ACL (public-read, public-read-write) or a grant to AllUsers.")
+        .types([
+            "aws_s3_bucket",
+            "aws_s3_bucket_acl",
+            "aws:s3/bucket:Bucket",
+            "aws:s3/bucketV2:BucketV2",
+            "aws:s3/bucketAclV2:BucketAclV2",
+            "aws:s3/bucketAcl:BucketAcl",
+        ])
+        .help("Use the private ACL (or none, with S3 Object Ownership set to BucketOwnerEnforced) and keep S3 Block Public Access on; share objects with presigned URLs or CloudFront.")]
+}
+
+fn no_public_read(r: &Resource, _: &Config) -> Outcome {
+    // aws_s3_bucket(_acl) `grant`/Pulumi `grants`; aws_s3_bucket_acl
+    // `access_control_policy[0].grant[].grantee[0]`/Pulumi `accessControlPolicy.grants[].grantee`.
+    let policy = r.get("access_control_policy").first();
+    all([
+        canned_acl(r),
+        grants(r.props(), |g| (g.get("uri"), g.get("permissions"))),
+        grants(policy, |g| {
+            (g.get("grantee").first().get("uri"), g.get("permission"))
+        }),
+    ])
+}
+
+fn canned_acl(r: &Resource) -> Outcome {
+    let acl = r.get("acl");
+    match acl.str()? {
+        Some(a) if PUBLIC_ACLS.contains(&a) => violation(format!(
+            "S3 bucket ACL {} grants public read access.",
+            acl.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The grants under `parent` (`grant` or `grants`), each split by `parts`
+/// into its grantee URI and its permission(s).
+fn grants<'a>(parent: Prop<'a>, parts: impl Fn(&Prop<'a>) -> (Prop<'a>, Prop<'a>)) -> Outcome {
+    all(parent.get_any(&["grant", "grants"]).items()?.map(|grant| {
+        let (uri, permissions) = parts(&grant);
+        if uri.str()? != Some(ALL_USERS) {
+            return Ok(());
+        }
+        for permission in permissions.strings()? {
+            if READ_PERMISSIONS.contains(&permission) {
+                return violation(format!(
+                    "S3 bucket {} grants {permission} to everyone (AllUsers).",
+                    grant.path_string()
+                ));
+            }
+        }
+        Ok(())
+    }))
+}

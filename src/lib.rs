@@ -1,0 +1,25 @@
+//! The `palisade` command's library half: the built-in policy packs, compiled
+//! from `policies/` to WebAssembly by `build.rs` and embedded in the binary.
+//!
+//! The command itself (`src/main.rs`) only parses arguments, calls
+//! [`palisade_engine`] and maps outcomes to exit codes.
+#![deny(missing_docs)]
+
+/// A policy pack embedded in the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinPack {
+    /// The name used in reports' provenance: `builtin:NAME`.
+    pub path: &'static str,
+    /// The WebAssembly module (guest ABI v1).
+    pub wasm: &'static [u8],
+}
+
+/// `aws-baseline`: AWS security checks (`policies/aws-baseline`), used by
+/// `palisade check` when no `--pack` is given.
+pub const AWS_BASELINE: BuiltinPack = BuiltinPack {
+    path: "builtin:aws-baseline",
+    wasm: include_bytes!(concat!(env!("OUT_DIR"), "/aws_baseline.wasm")),
+};
+
+/// The packs used when none is given.
+pub const DEFAULT_PACKS: &[BuiltinPack] = &[AWS_BASELINE];

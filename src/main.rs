@@ -1,0 +1,173 @@
+//! `palisade`: check infrastructure-as-code plans against WebAssembly policy packs.
+//!
+//! Thin by design: parse arguments, call `palisade_engine`, map the outcome to
+//! an exit code (0 clean, 1 mandatory violations or mandatory policy errors,
+//! 2 usage, input and pack errors).
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use palisade_engine::input::{self, InputFormat};
+use palisade_engine::report::{self, InputProvenance, Report};
+use palisade_engine::{EngineBuilder, Limits, Pack, PolicySettings};
+use sha2::{Digest, Sha256};
+
+#[derive(Parser)]
+#[command(name = "palisade", version, about = "Policy-as-code for Terraform and Pulumi, with WebAssembly policy packs.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check plans, previews, state files or stack exports against policy packs.
+    ///
+    /// Exit codes: 0 no mandatory violation; 1 a mandatory (or remediate)
+    /// violation or a mandatory policy's error; 2 usage, input or pack errors.
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Inputs: Terraform plan JSON or state, Pulumi stack export, preview or
+    /// event log. `-` reads standard input. Each input is its own stack.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<String>,
+    /// A policy pack (.wasm); repeatable. Default: the built-in aws-baseline pack.
+    #[arg(long = "pack", value_name = "FILE")]
+    packs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Read every input as this format instead of detecting it.
+    #[arg(long, value_name = "F", value_parser = parse_format)]
+    input_format: Option<InputFormat>,
+    /// Deadline of one policy call, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    policy_timeout_ms: u64,
+    /// Memory cap of one policy instance, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    policy_memory_mib: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// Grouped by resource, for people.
+    Text,
+    /// Stable JSON (schema: engine/schema/report.schema.json).
+    Json,
+}
+
+fn parse_format(s: &str) -> Result<InputFormat, String> {
+    s.parse()
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("palisade: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn check(args: &CheckArgs) -> Result<u8> {
+    let mut stacks = Vec::new();
+    let mut provenance = Vec::new();
+    for source in &args.inputs {
+        let bytes = read_source(source)?;
+        let stack = input::read_input(source, &bytes, args.input_format)?;
+        provenance.push(InputProvenance {
+            path: source.clone(),
+            format: stack.format.to_string(),
+            sha256: hex::encode(Sha256::digest(&bytes)),
+        });
+        stacks.push(stack);
+    }
+    let limits = Limits {
+        call_deadline: Duration::from_millis(args.policy_timeout_ms),
+        memory_bytes: args.policy_memory_mib.saturating_mul(1 << 20),
+        ..Limits::default()
+    };
+    let engine = EngineBuilder::new().limits(limits).build()?;
+    let packs = load_packs(&engine, &args.packs)?;
+    let findings = engine.check(&packs, &stacks, &PolicySettings::default());
+    let report = Report::new(findings, &packs, provenance, env!("CARGO_PKG_VERSION"));
+    let render = |out: &mut dyn Write| match args.format {
+        Format::Text => report::render_text(&report, out),
+        Format::Json => report::render_json(&report, out),
+    };
+    match &args.output {
+        Some(path) => write_atomically(path, render)?,
+        None => {
+            let stdout = io::stdout();
+            let mut lock = stdout.lock();
+            render(&mut lock).context("writing the report to standard output")?;
+            lock.flush().context("writing the report to standard output")?;
+        }
+    }
+    Ok(if report.summary.failed { 1 } else { 0 })
+}
+
+fn read_source(source: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    if source == "-" {
+        io::stdin().read_to_end(&mut bytes).context("reading standard input")?;
+    } else {
+        bytes = std::fs::read(source).with_context(|| format!("cannot read input {source}"))?;
+    }
+    Ok(bytes)
+}
+
+fn load_packs(engine: &palisade_engine::Engine, paths: &[PathBuf]) -> Result<Vec<Pack>> {
+    if paths.is_empty() {
+        return palisade::DEFAULT_PACKS
+            .iter()
+            .map(|b| engine.load_pack(b.path, b.wasm).map_err(Into::into))
+            .collect();
+    }
+    paths.iter().map(|p| engine.load_pack_file(p).map_err(Into::into)).collect()
+}
+
+/// Write to a temporary file beside `path`, then rename: the report is either
+/// complete or absent.
+fn write_atomically(path: &Path, render: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".palisade-report")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    render(tmp.as_file_mut()).with_context(|| format!("writing the report to {}", path.display()))?;
+    tmp.as_file_mut().sync_all().with_context(|| format!("writing the report to {}", path.display()))?;
+    tmp.persist(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
+    Ok(())
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+}

@@ -1,0 +1,9 @@
+//! Palisade's integration tests: one test binary, one module per intent.
+//!
+//! They drive the public interfaces: the `palisade` binary (exit codes,
+//! reports) and the engine library with the built-in pack built from source.
+
+mod cases;
+mod cli;
+mod hostile;
+mod support;

@@ -1,0 +1,62 @@
+//! Small helpers: run the CLI, locate test data, build `.wat` guests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use palisade_engine::{Engine, EngineBuilder, Limits, Pack};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A path under the repository root.
+pub fn repo(rel: &str) -> PathBuf {
+    root().join(rel)
+}
+
+/// Run `palisade ARGS` with optional standard input.
+pub fn palisade(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
+    cmd.args(args).current_dir(root()).stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the palisade binary starts");
+    if let Some(bytes) = stdin {
+        use std::io::Write;
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        pipe.write_all(bytes).expect("write stdin");
+    }
+    child.wait_with_output().expect("palisade runs to the end")
+}
+
+/// The exit code, asserting the process was not killed by a signal.
+pub fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or_else(|| panic!("palisade died by a signal: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// Standard output as JSON.
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("stdout is not JSON ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+/// Compile a `.wat` guest of `tests/guests/` to a `.wasm` file in `dir`.
+pub fn build_wat(name: &str, dir: &Path) -> PathBuf {
+    let src = repo(&format!("tests/guests/{name}.wat"));
+    let bytes = wat::parse_file(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+    let out = dir.join(format!("{name}.wasm"));
+    std::fs::write(&out, bytes).expect("write wasm");
+    out
+}
+
+/// An engine with a short call deadline, for tests of looping guests.
+pub fn engine(deadline_ms: u64) -> Engine {
+    let limits = Limits { call_deadline: std::time::Duration::from_millis(deadline_ms), ..Limits::default() };
+    EngineBuilder::new().limits(limits).build().expect("engine starts")
+}
+
+/// The built-in aws-baseline pack, built from `policies/aws-baseline`.
+pub fn baseline(engine: &Engine) -> Pack {
+    engine.load_pack(palisade::AWS_BASELINE.path, palisade::AWS_BASELINE.wasm).expect("aws-baseline loads")
+}
