@@ -56,6 +56,9 @@ struct CheckArgs {
     /// Memory cap of one policy instance, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 256)]
     policy_memory_mib: usize,
+    /// Resources judged per guest instance (tuning; results never depend on it).
+    #[arg(long, value_name = "N", default_value_t = 256, hide = true)]
+    batch_size: usize,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -109,7 +112,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
         memory_bytes: args.policy_memory_mib.saturating_mul(1 << 20),
         ..Limits::default()
     };
-    let engine = EngineBuilder::new().limits(limits).build()?;
+    let engine = EngineBuilder::new().limits(limits).batch_size(args.batch_size).build()?;
     let packs = load_packs(&engine, &args.packs)?;
     let findings = engine.check(&packs, &stacks, &PolicySettings::default());
     let report = Report::new(findings, &packs, provenance, env!("CARGO_PKG_VERSION"));

@@ -894,3 +894,33 @@ fn input_format_names_round_trip() {
         .unwrap_or_default();
     assert!(e.contains("tfplan") && e.contains("pulumi-events"), "{e}");
 }
+
+#[test]
+fn zz_print_messages() {
+    let cases: &[(&str, &[u8])] = &[
+        ("bad.json", b"{\n  \"resource_changes\": [\n    {\"address\": }\n  ]\n}"),
+        ("plan.json", br#"{"format_version":"1.2","resource_changes":[{"address":5}]}"#),
+        ("plan.json", br#"{"resource_changes":[{"address":"a.b","mode":"managed","type":"a","name":"b","change":{"actions":["explode"]}}]}"#),
+        ("plan.json", br#"{"resource_changes":[{"address":"a.b","mode":"managed","type":"a","name":"b"}]}"#),
+        ("thing.json", br#"{"foo": 1, "bar": [2]}"#),
+        ("thing.json", br#"[1,2]"#),
+        ("thing.json", br#""hello""#),
+        ("empty.json", b""),
+        ("pod.yaml", b"apiVersion: v1\nkind: Pod\n"),
+        ("p.json", br#"{"format_version":"1.2","errored":true}"#),
+        ("s.tfstate", br#"{"version":3,"serial":1,"lineage":"x","modules":[]}"#),
+        ("p.json", br#"{"format_version":"2.0"}"#),
+        ("e.json", br#"{"version":2,"deployment":{}}"#),
+        ("x.json", b"{\"a\": \"\xff\"}"),
+        ("x.json", b"\xff\xfe{\x00\x00\xd8"),
+        ("ev.jsonl", b"{\"sequence\":1,\"timestamp\":2,\"cancelEvent\":{}}\n{\"foo\":1}\n"),
+        ("ev.jsonl", b"{\"sequence\":1,\"timestamp\":2,\"resourcePreEvent\":{\"metadata\":{\"op\":\"zap\",\"urn\":\"u\"}}}\n"),
+        ("random.txt", b"hello world\nthis is not json\n"),
+    ];
+    for (name, bytes) in cases {
+        match read_input(name, bytes, None) {
+            Ok(s) => eprintln!("OK {} {}", s.format, s.resources.len()),
+            Err(e) => eprintln!("{e}\n"),
+        }
+    }
+}

@@ -156,6 +156,7 @@ mod tests {
                 ResourcePolicy::new("demo-ebs-encrypted", Severity::High, ebs_encrypted)
                     .description("EBS volumes are encrypted.")
                     .types(["aws_ebs_volume", "aws:ebs/volume:Volume"])
+                    .managed_only()
                     .help("https://example.com/ebs"),
             )
             .policy(
@@ -339,7 +340,8 @@ mod tests {
     fn run_targets_like_the_host() {
         let pack = demo_pack();
         let batch = batch();
-        // Deleted resources and data sources are not targets; the undecided one is reported.
+        // Deleted resources are not targets; the data source of the same type
+        // is, but the policy judges managed resources only.
         let found = pack.run(&batch, "demo-ebs-encrypted", None).expect("runs");
         let addresses: Vec<_> = found.iter().map(|v| v.resource.as_str()).collect();
         assert_eq!(

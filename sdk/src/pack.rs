@@ -180,7 +180,7 @@ impl Pack {
         let mut out = Vec::new();
         match found {
             Policy::Resource(p) => {
-                for resource in stack.resources() {
+                for resource in stack.resources().filter(|r| p.judges_kind(r.kind())) {
                     let outcome = catch_unwind(AssertUnwindSafe(|| p.check(&resource, &config)))
                         .map_err(|panic| {
                             format!(

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::prop::{Prop, Unknown};
-use crate::resource::{Resource, Stack};
+use crate::resource::{Kind, Resource, Stack};
 
 /// Why a resource does not pass a policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,6 +290,7 @@ macro_rules! meta_methods {
 pub struct ResourcePolicy {
     meta: Meta,
     resource_types: Vec<String>,
+    kinds: Vec<Kind>,
     check: ResourceCheck,
 }
 
@@ -300,8 +301,31 @@ impl ResourcePolicy {
         ResourcePolicy {
             meta: Meta::new(name, severity),
             resource_types: Vec::new(),
+            kinds: Vec::new(),
             check,
         }
+    }
+
+    /// Judges only resources of these kinds; the others the host sends pass
+    /// without running the check. By default every kind the host sends is
+    /// judged: the host sends data sources, providers and components to a
+    /// resource policy when their type is named in [`types`](Self::types),
+    /// and a Terraform data source has the same type name as the managed
+    /// resource (`data.aws_kms_key.k` is of type `aws_kms_key`).
+    pub fn kinds<I: IntoIterator<Item = Kind>>(mut self, kinds: I) -> Self {
+        self.kinds = kinds.into_iter().collect();
+        self
+    }
+
+    /// `kinds([Kind::Managed])`: judges managed resources only, never data
+    /// sources of the same type.
+    pub fn managed_only(self) -> Self {
+        self.kinds([Kind::Managed])
+    }
+
+    /// Whether the check runs on a resource of `kind` (see [`kinds`](Self::kinds)).
+    pub fn judges_kind(&self, kind: Kind) -> bool {
+        self.kinds.is_empty() || self.kinds.contains(&kind)
     }
 
     /// Sets the resource types judged (Terraform and Pulumi names); `[]` or
@@ -336,7 +360,7 @@ impl ResourcePolicy {
             .resource_types
             .iter()
             .any(|t| t == resource.resource_type());
-        if resource.kind() == crate::Kind::Managed {
+        if resource.kind() == Kind::Managed {
             named || self.resource_types.is_empty() || self.resource_types.iter().any(|t| t == "*")
         } else {
             named

@@ -113,18 +113,18 @@ fn classify(source: &str, value: &Value) -> Result<InputFormat, InputError> {
         }
     };
     let has = |k: &str| obj.contains_key(k);
+    let plan = has("resource_changes")
+        || has("planned_values")
+        || (has("format_version") && !has("values"));
+    let shown_state = has("format_version") && has("values");
+    let state = has("version")
+        && (has("resources") || has("modules"))
+        && (has("lineage") || has("serial") || has("terraform_version"));
     if is_event(obj) {
         Ok(InputFormat::PulumiEvents)
-    } else if has("resource_changes") || has("planned_values") {
+    } else if plan {
         Ok(InputFormat::TfPlan)
-    } else if has("format_version") && !has("values") {
-        Ok(InputFormat::TfPlan)
-    } else if has("format_version") && has("values") {
-        Ok(InputFormat::TfState)
-    } else if has("version")
-        && (has("resources") || has("modules"))
-        && (has("lineage") || has("serial") || has("terraform_version"))
-    {
+    } else if shown_state || state {
         Ok(InputFormat::TfState)
     } else if has("deployment") || has("checkpoint") {
         Ok(InputFormat::PulumiExport)

@@ -107,8 +107,8 @@ impl fmt::Display for InputError {
         match &self.kind {
             InputErrorKind::Encoding { offset, detail } => write!(
                 f,
-                "{file}: invalid {detail} at byte offset {offset}; expected UTF-8 text \
-                 (UTF-8 or UTF-16 with a byte-order mark are accepted). Save the file as UTF-8."
+                "{file}: invalid {detail} at byte offset {offset}; expected text in UTF-8, or in \
+                 UTF-16 with a byte-order mark. Save the file as UTF-8."
             ),
             InputErrorKind::Json {
                 line,
@@ -116,8 +116,8 @@ impl fmt::Display for InputError {
                 detail,
             } => write!(
                 f,
-                "{file}: invalid JSON at line {line}, column {column}{}: {detail}; expected \
-                 well-formed JSON.",
+                "{file}: invalid JSON at line {line}, column {column} ({detail}); expected a \
+                 well-formed JSON document{}.",
                 self.as_format()
             ),
             InputErrorKind::Shape {

@@ -30,16 +30,26 @@ pub(crate) struct Node<'a> {
     pub ctx: Ctx<'a>,
 }
 
-/// How a value is described in errors: "a string", "null", ...
+/// How a value is described in errors: "null", "the string \"x\"",
+/// `["explode"]` (short arrays and objects in full), "an object".
 pub(crate) fn describe(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("the boolean {b}"),
         Value::Number(n) => format!("the number {n}"),
         Value::String(s) if s.chars().count() <= 40 => format!("the string {s:?}"),
-        Value::String(_) => "a string".into(),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
+        Value::String(_) => "a (long) string".into(),
+        Value::Array(_) | Value::Object(_) => {
+            let noun = if v.is_array() {
+                "an array"
+            } else {
+                "an object"
+            };
+            match serde_json::to_string(v) {
+                Ok(text) if text.chars().count() <= 60 => text,
+                _ => noun.into(),
+            }
+        }
     }
 }
 
@@ -105,13 +115,15 @@ impl<'a> Node<'a> {
         match self.get(key)? {
             Some(n) => Ok(n),
             None => {
-                let missing = Value::Null;
-                let path = key_path(&self.path, key);
+                let found = match self.object()?.get(key) {
+                    Some(v) => describe(v),
+                    None => "no such key".into(),
+                };
                 Err(self.ctx.error(InputErrorKind::Shape {
                     line: self.line,
-                    json_path: path,
+                    json_path: key_path(&self.path, key),
                     expected: format!("a value for `{key}`"),
-                    found: describe(self.object()?.get(key).unwrap_or(&missing)),
+                    found,
                 }))
             }
         }

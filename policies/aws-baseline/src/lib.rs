@@ -7,7 +7,7 @@
 //! policy undecided, never a violation. Built for `wasm32-unknown-unknown`;
 //! see README.md.
 
-use palisade_sdk::Pack;
+use palisade_sdk::{Pack, ResourcePolicy};
 
 mod ec2;
 mod ecr;
@@ -20,16 +20,24 @@ mod security_group;
 
 /// The pack: every policy of every service module.
 fn pack() -> Pack {
+    let policies = std::iter::empty()
+        .chain(security_group::policies())
+        .chain(ec2::policies())
+        .chain(rds::policies())
+        .chain(s3::policies())
+        .chain(kms::policies())
+        .chain(ecr::policies())
+        .chain(eks::policies())
+        .chain(lb::policies())
+        // Terraform data sources share the managed types' names
+        // (`data.aws_kms_key.k` is an `aws_kms_key`); this pack judges only
+        // what the configuration manages.
+        .map(ResourcePolicy::managed_only);
     Pack::new("aws-baseline", env!("CARGO_PKG_VERSION"))
-        .description("Baseline security policies for AWS resources in Terraform plans and states and Pulumi previews and exports.")
-        .policies(security_group::policies())
-        .policies(ec2::policies())
-        .policies(rds::policies())
-        .policies(s3::policies())
-        .policies(kms::policies())
-        .policies(ecr::policies())
-        .policies(eks::policies())
-        .policies(lb::policies())
+        .description(
+            "Baseline security policies for AWS resources in Terraform plans and states and Pulumi previews and exports.",
+        )
+        .policies(policies)
 }
 
 palisade_sdk::export_pack!(pack);

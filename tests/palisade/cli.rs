@@ -1,0 +1,139 @@
+//! The `palisade check` command: the README example, report formats, exit
+//! codes, standard input, atomic output, determinism and bad input.
+
+use crate::support::{code, json, palisade, repo};
+
+const EXAMPLE: &str = "examples/plans/web-stack.tfplan.json";
+
+/// The README's first command: the findings and exit code it promises.
+#[test]
+fn readme_example_reports_the_promised_findings() {
+    let out = palisade(&["check", "--format", "json", EXAMPLE], None);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    let report = json(&out);
+    let mut found: Vec<(String, String)> = report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| (v["resource"].as_str().unwrap_or_default().into(), v["policy"].as_str().unwrap_or_default().into()))
+        .collect();
+    found.sort();
+    let expected = [
+        ("aws_eks_cluster.main", "aws-eks-cluster-disallow-api-endpoint-public-access"),
+        ("aws_instance.bastion", "aws-ec2-instance-disallow-public-ip"),
+        ("aws_s3_bucket.assets", "aws-s3-bucket-disallow-public-read"),
+        ("aws_security_group.web", "aws-ec2-securitygroup-disallow-inbound-http-traffic"),
+        ("aws_security_group.web", "aws-ec2-securitygroup-disallow-public-internet-ingress"),
+        ("module.data.aws_ebs_volume.scratch[\"eu-west-1a\"]", "aws-ebs-volume-disallow-unencrypted-volume"),
+    ];
+    let expected: Vec<(String, String)> = expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    assert_eq!(found, expected);
+    // 10 resource changes, one of them a delete: 9 evaluated.
+    assert_eq!(report["summary"]["resources_evaluated"], 9);
+    assert_eq!(report["summary"]["violations"]["mandatory"], 6);
+    // The database password is secret and never printed.
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("correct-horse-battery-staple"));
+}
+
+#[test]
+fn text_report_groups_by_resource_and_ends_with_a_summary() {
+    let out = palisade(&["check", EXAMPLE], None);
+    assert_eq!(code(&out), 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("aws_security_group.web (aws_security_group) in examples/plans/web-stack.tfplan.json\n  [mandatory]"), "{text}");
+    let last = text.lines().last().unwrap_or_default();
+    assert!(last.starts_with("FAILED: 9 resources evaluated; 6 mandatory"), "{last}");
+}
+
+#[test]
+fn json_report_validates_against_the_committed_schema() {
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(repo("engine/schema/report.schema.json")).expect("schema file")).expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    for input in [EXAMPLE, "policies/aws-baseline/tests/data/mixed.json"] {
+        if !repo(input).exists() {
+            continue;
+        }
+        let out = palisade(&["check", "--format", "json", input], None);
+        let report = json(&out);
+        let errors: Vec<String> = validator.iter_errors(&report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "{input}: {errors:#?}");
+        assert_eq!(report["provenance"]["packs"][0]["name"], "aws-baseline");
+        assert_eq!(report["provenance"]["inputs"][0]["path"], input);
+    }
+}
+
+#[test]
+fn standard_input_and_output_file() {
+    let bytes = std::fs::read(repo(EXAMPLE)).expect("example");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.json");
+    let out = palisade(&["check", "--format", "json", "--output", report.to_str().unwrap_or_default(), "-"], Some(&bytes));
+    assert_eq!(code(&out), 1);
+    assert!(out.stdout.is_empty());
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).expect("report written")).expect("JSON");
+    assert_eq!(written["provenance"]["inputs"][0]["path"], "-");
+    assert_eq!(written["summary"]["violations"]["mandatory"], 6);
+    // Only the report is left in the folder: no temporary files.
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
+}
+
+#[test]
+fn bad_input_exits_2_with_no_report_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.json");
+    let bad = dir.path().join("broken.json");
+    std::fs::write(&bad, "{\"format_version\": \"1.2\", \"resource_changes\": [\n  {\"address\": 5}\n]}").expect("write");
+    let out = palisade(&["check", "-o", report.to_str().unwrap_or_default(), EXAMPLE, bad.to_str().unwrap_or_default()], None);
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.json") && err.contains("resource_changes"), "{err}");
+    assert!(!report.exists(), "no partial report");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1, "nothing half-written");
+
+    std::fs::write(&bad, "{\"format_version\": \"1.2\",\n \"resource_changes\": [}").expect("write");
+    let out = palisade(&["check", bad.to_str().unwrap_or_default()], None);
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.json") && err.contains("line 2"), "{err}");
+
+    let out = palisade(&["check", "--input-format", "yaml", EXAMPLE], None);
+    assert_eq!(code(&out), 2, "an unknown --input-format is a usage error");
+    let out = palisade(&["check", "does/not/exist.json"], None);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does/not/exist.json"));
+    let out = palisade(&["check"], None);
+    assert_eq!(code(&out), 2, "no input is a usage error");
+}
+
+#[test]
+fn errored_plan_is_incomplete_never_a_clean_report() {
+    let out = palisade(&["check", "--format", "json", "engine/tests/data/corpus/tfplan/opentofu__opentofu__show-json-plan-error.json"], None);
+    assert_eq!(code(&out), 2);
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("incomplete"));
+}
+
+#[test]
+fn input_format_override_is_applied() {
+    let out = palisade(&["check", "--input-format", "tfstate", EXAMPLE], None);
+    assert_eq!(code(&out), 2, "a plan read as state is refused: {}", String::from_utf8_lossy(&out.stderr));
+    let out = palisade(&["check", "--input-format", "tfplan", "--format", "json", EXAMPLE], None);
+    assert_eq!(code(&out), 1);
+}
+
+/// The report never depends on thread count or batch size.
+#[test]
+fn report_is_the_same_for_any_thread_count_and_batch_size() {
+    let run = |threads: &str, batch: &str| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"));
+        cmd.current_dir(crate::support::root()).env("RAYON_NUM_THREADS", threads);
+        cmd.args(["check", "--format", "json", "--batch-size", batch, EXAMPLE, "engine/tests/data/corpus/tfplan/terraform-compliance__cli__modules-intstr-index-sensitive.json"]);
+        let out = cmd.output().expect("runs");
+        assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let one = run("1", "1000");
+    assert_eq!(one, run("2", "1"));
+    assert_eq!(one, run("4", "3"));
+}
