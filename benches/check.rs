@@ -40,9 +40,7 @@ fn plan(n: usize) -> Vec<u8> {
 
 fn bench(c: &mut Criterion) {
     let engine = EngineBuilder::new().build().expect("engine");
-    let pack = engine
-        .load_pack(palisade::AWS_BASELINE.path, palisade::AWS_BASELINE.wasm)
-        .expect("aws-baseline loads");
+    let pack = engine.load_pack(palisade::AWS_BASELINE.path, palisade::AWS_BASELINE.wasm).expect("aws-baseline loads");
     let packs = [pack];
     for n in [1_000usize, 10_000] {
         let bytes = plan(n);

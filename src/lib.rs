@@ -16,10 +16,8 @@ pub struct BuiltinPack {
 
 /// `aws-baseline`: AWS security checks (`policies/aws-baseline`), used by
 /// `palisade check` when no `--pack` is given.
-pub const AWS_BASELINE: BuiltinPack = BuiltinPack {
-    path: "builtin:aws-baseline",
-    wasm: include_bytes!(concat!(env!("OUT_DIR"), "/aws_baseline.wasm")),
-};
+pub const AWS_BASELINE: BuiltinPack =
+    BuiltinPack { path: "builtin:aws-baseline", wasm: include_bytes!(concat!(env!("OUT_DIR"), "/aws_baseline.wasm")) };
 
 /// The packs used when none is given.
 pub const DEFAULT_PACKS: &[BuiltinPack] = &[AWS_BASELINE];

@@ -17,7 +17,11 @@ use palisade_engine::{EngineBuilder, Limits, Pack, PolicySettings};
 use sha2::{Digest, Sha256};
 
 #[derive(Parser)]
-#[command(name = "palisade", version, about = "Policy-as-code for Terraform and Pulumi, with WebAssembly policy packs.")]
+#[command(
+    name = "palisade",
+    version,
+    about = "Policy-as-code for Terraform and Pulumi, with WebAssembly policy packs."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -144,10 +148,7 @@ fn read_source(source: &str) -> Result<Vec<u8>> {
 
 fn load_packs(engine: &palisade_engine::Engine, paths: &[PathBuf]) -> Result<Vec<Pack>> {
     if paths.is_empty() {
-        return palisade::DEFAULT_PACKS
-            .iter()
-            .map(|b| engine.load_pack(b.path, b.wasm).map_err(Into::into))
-            .collect();
+        return palisade::DEFAULT_PACKS.iter().map(|b| engine.load_pack(b.path, b.wasm).map_err(Into::into)).collect();
     }
     paths.iter().map(|p| engine.load_pack_file(p).map_err(Into::into)).collect()
 }
@@ -171,6 +172,5 @@ fn write_atomically(path: &Path, render: impl Fn(&mut dyn Write) -> io::Result<(
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain()
-        .any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
 }

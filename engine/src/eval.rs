@@ -25,10 +25,7 @@ pub struct EngineBuilder {
 
 impl Default for EngineBuilder {
     fn default() -> Self {
-        EngineBuilder {
-            limits: Limits::default(),
-            batch_size: 256,
-        }
+        EngineBuilder { limits: Limits::default(), batch_size: 256 }
     }
 }
 
@@ -55,10 +52,7 @@ impl EngineBuilder {
     /// Errors: wasmtime cannot be configured on this machine, or the ticker
     /// thread cannot start.
     pub fn build(self) -> Result<Engine, EngineError> {
-        Ok(Engine {
-            runtime: Runtime::new(self.limits).map_err(EngineError)?,
-            batch_size: self.batch_size,
-        })
+        Ok(Engine { runtime: Runtime::new(self.limits).map_err(EngineError)?, batch_size: self.batch_size })
     }
 }
 
@@ -99,10 +93,7 @@ impl Engine {
     /// Load a pack from a `.wasm` file.
     pub fn load_pack_file(&self, path: &std::path::Path) -> Result<Pack, PackError> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| PackError {
-            path: shown.clone(),
-            kind: PackErrorKind::Io(e),
-        })?;
+        let bytes = std::fs::read(path).map_err(|e| PackError { path: shown.clone(), kind: PackErrorKind::Io(e) })?;
         self.load_pack(&shown, &bytes)
     }
 
@@ -119,14 +110,11 @@ impl Engine {
                 jobs.extend(plan_jobs(pack, stack, self.batch_size));
             }
         }
-        let mut findings = jobs
-            .par_iter()
-            .map(|job| run_job(job, settings))
-            .reduce(Findings::default, |mut a, b| {
-                a.violations.extend(b.violations);
-                a.policy_errors.extend(b.policy_errors);
-                a
-            });
+        let mut findings = jobs.par_iter().map(|job| run_job(job, settings)).reduce(Findings::default, |mut a, b| {
+            a.violations.extend(b.violations);
+            a.policy_errors.extend(b.policy_errors);
+            a
+        });
         findings.resources_evaluated = stacks.iter().map(Stack::policy_target_count).sum();
         findings.normalize();
         findings
@@ -143,18 +131,9 @@ struct Prepared<'s> {
 
 impl<'s> Prepared<'s> {
     fn new(stack: &'s Stack) -> Self {
-        let json = stack
-            .resources
-            .iter()
-            .map(|r| serde_json::to_string(r).unwrap_or_else(|_| "null".into()))
-            .collect();
+        let json = stack.resources.iter().map(|r| serde_json::to_string(r).unwrap_or_else(|_| "null".into())).collect();
         let header = json!({"source": stack.source, "format": stack.format.to_string()}).to_string();
-        Prepared {
-            stack,
-            json,
-            secrets: SecretSet::of(&stack.resources),
-            header,
-        }
+        Prepared { stack, json, secrets: SecretSet::of(&stack.resources), header }
     }
 
     /// The batch document for `range` (ABI section 4).
@@ -192,7 +171,13 @@ fn plan_jobs<'a>(pack: &'a Pack, stack: &'a Prepared<'a>, batch: usize) -> Vec<J
     }
     let mut jobs: Vec<Job<'a>> = (0..n)
         .step_by(batch)
-        .map(|start| Job { pack, stack, range: start..(start + batch).min(n), resource_policies: true, stack_policies: false })
+        .map(|start| Job {
+            pack,
+            stack,
+            range: start..(start + batch).min(n),
+            resource_policies: true,
+            stack_policies: false,
+        })
         .collect();
     if has_stack {
         jobs.push(Job { pack, stack, range: 0..n, resource_policies: false, stack_policies: true });
@@ -308,10 +293,16 @@ struct WireViolation {
     undecided: bool,
 }
 
-fn evaluate(guest: &mut Guest, job: &Job<'_>, task: &Task<'_>, settings: &PolicySettings) -> Result<Vec<Violation>, GuestFault> {
+fn evaluate(
+    guest: &mut Guest,
+    job: &Job<'_>,
+    task: &Task<'_>,
+    settings: &PolicySettings,
+) -> Result<Vec<Violation>, GuestFault> {
     let config = task.policy.config_with_defaults(settings.configs.get(&task.policy.name));
     let request = Request { policy: &task.policy.name, config: &config, targets: &task.targets };
-    let request = serde_json::to_vec(&request).map_err(|e| GuestFault::abi(format!("cannot encode the request: {e}")))?;
+    let request =
+        serde_json::to_vec(&request).map_err(|e| GuestFault::abi(format!("cannot encode the request: {e}")))?;
     let reply = guest.evaluate(&request)?;
     let reply: Reply = serde_json::from_slice(&reply)
         .map_err(|e| GuestFault::abi(format!("palisade_evaluate replied with a document that is not valid: {e}")))?;
@@ -325,10 +316,8 @@ fn evaluate(guest: &mut Guest, job: &Job<'_>, task: &Task<'_>, settings: &Policy
     let index: HashMap<&str, usize> = task.targets.iter().map(|&i| (resources[i].address.as_str(), i)).collect();
     let mut found = Vec::with_capacity(wire.len());
     for v in wire {
-        if let Some(p) = &v.policy {
-            if p != &task.policy.name {
-                return Err(GuestFault::abi(format!("asked for policy `{}`, got a violation of `{p}`", task.policy.name)));
-            }
+        if let Some(p) = v.policy.as_ref().filter(|p| **p != task.policy.name) {
+            return Err(GuestFault::abi(format!("asked for policy `{}`, got a violation of `{p}`", task.policy.name)));
         }
         let Some(&i) = index.get(v.resource.as_str()) else {
             return Err(GuestFault::abi(format!(

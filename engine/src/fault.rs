@@ -47,10 +47,7 @@ pub struct GuestFault {
 impl GuestFault {
     /// A fault of `kind` with `message`.
     pub fn new(kind: FaultKind, message: impl Into<String>) -> Self {
-        GuestFault {
-            kind,
-            message: message.into(),
-        }
+        GuestFault { kind, message: message.into() }
     }
 
     /// An ABI fault with `message`.

@@ -80,8 +80,13 @@ impl Findings {
     /// one policy that failed the same way in several batches.
     pub fn normalize(&mut self) {
         self.violations.sort_by(|a, b| {
-            (&a.resource, &a.pack, &a.policy, &a.file, &a.message)
-                .cmp(&(&b.resource, &b.pack, &b.policy, &b.file, &b.message))
+            (&a.resource, &a.pack, &a.policy, &a.file, &a.message).cmp(&(
+                &b.resource,
+                &b.pack,
+                &b.policy,
+                &b.file,
+                &b.message,
+            ))
         });
         self.violations.dedup();
         let mut merged: Vec<PolicyError> = Vec::new();
@@ -105,8 +110,13 @@ impl Findings {
             e.resources.dedup();
         }
         merged.sort_by(|a, b| {
-            (a.resources.first(), &a.pack, &a.policy, &a.file, a.kind)
-                .cmp(&(b.resources.first(), &b.pack, &b.policy, &b.file, b.kind))
+            (a.resources.first(), &a.pack, &a.policy, &a.file, a.kind).cmp(&(
+                b.resources.first(),
+                &b.pack,
+                &b.policy,
+                &b.file,
+                b.kind,
+            ))
         });
         self.policy_errors = merged;
     }

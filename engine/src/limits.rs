@@ -22,11 +22,7 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            call_deadline: Duration::from_secs(2),
-            memory_bytes: 256 << 20,
-            reply_bytes: 16 << 20,
-        }
+        Limits { call_deadline: Duration::from_secs(2), memory_bytes: 256 << 20, reply_bytes: 16 << 20 }
     }
 }
 

@@ -178,7 +178,9 @@ pub enum PackErrorKind {
     #[error("not a valid WebAssembly module: {0}")]
     Compile(String),
     /// The module imports something the host does not provide.
-    #[error("imports `{module}::{name}`, which Palisade does not provide (packs may import only functions of wasi_snapshot_preview1)")]
+    #[error(
+        "imports `{module}::{name}`, which Palisade does not provide (packs may import only functions of wasi_snapshot_preview1)"
+    )]
     Import {
         /// Import module.
         module: String,
@@ -236,9 +238,7 @@ impl Pack {
                 }
             }
         }
-        let pre = linker
-            .instantiate_pre(&module)
-            .map_err(|e| err(PackErrorKind::Compile(format!("{e:#}"))))?;
+        let pre = linker.instantiate_pre(&module).map_err(|e| err(PackErrorKind::Compile(format!("{e:#}"))))?;
         let mut guest = Guest::new(runtime, &pre).map_err(|f| err(PackErrorKind::Guest(f)))?;
         let reply = guest.describe().map_err(|f| err(PackErrorKind::Guest(f)))?;
         let metadata = parse_describe(&reply).map_err(|m| err(PackErrorKind::Describe(m)))?;

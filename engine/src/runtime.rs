@@ -34,29 +34,15 @@ struct MemoryLimitExceeded {
 }
 
 impl ResourceLimiter for HostState {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         if desired > self.max_memory {
             self.memory_exceeded = Some(desired);
-            return Err(MemoryLimitExceeded {
-                limit: self.max_memory,
-                desired,
-            }
-            .into());
+            return Err(MemoryLimitExceeded { limit: self.max_memory, desired }.into());
         }
         Ok(true)
     }
 
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         Ok(desired <= 1_000_000)
     }
 }
@@ -99,22 +85,13 @@ impl Runtime {
                 }
             })
             .map_err(|e| format!("cannot start the epoch ticker: {e}"))?;
-        Ok(Runtime {
-            engine,
-            limits,
-            _ticker: Arc::new(TickerStop(stop)),
-        })
+        Ok(Runtime { engine, limits, _ticker: Arc::new(TickerStop(stop)) })
     }
 
     /// A new store with the memory limiter installed.
     fn store(&self) -> Store<HostState> {
-        let mut store = Store::new(
-            &self.engine,
-            HostState {
-                max_memory: self.limits.memory_bytes,
-                memory_exceeded: None,
-            },
-        );
+        let mut store =
+            Store::new(&self.engine, HostState { max_memory: self.limits.memory_bytes, memory_exceeded: None });
         store.limiter(|s| s as &mut dyn ResourceLimiter);
         store.epoch_deadline_trap();
         store.set_epoch_deadline(self.limits.deadline_ticks());
@@ -142,9 +119,7 @@ impl Guest {
     /// [`FaultKind::Abi`] fault; a trap or limit during start-up its own kind.
     pub fn new(runtime: &Runtime, pre: &InstancePre<HostState>) -> Result<Guest, GuestFault> {
         let mut store = runtime.store();
-        let instance = pre
-            .instantiate(&mut store)
-            .map_err(|e| classify(&store, e, "instantiating the module"))?;
+        let instance = pre.instantiate(&mut store).map_err(|e| classify(&store, e, "instantiating the module"))?;
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or_else(|| GuestFault::abi("the module exports no memory named `memory`"))?;
@@ -162,13 +137,11 @@ impl Guest {
         };
         if let Some(init) = init {
             guest.arm();
-            init.call(&mut guest.store, ())
-                .map_err(|e| classify(&guest.store, e, "_initialize"))?;
+            init.call(&mut guest.store, ()).map_err(|e| classify(&guest.store, e, "_initialize"))?;
         }
         guest.arm();
-        let found = version
-            .call(&mut guest.store, ())
-            .map_err(|e| classify(&guest.store, e, "palisade_abi_version"))?;
+        let found =
+            version.call(&mut guest.store, ()).map_err(|e| classify(&guest.store, e, "palisade_abi_version"))?;
         if found != ABI_VERSION {
             return Err(GuestFault::abi(format!(
                 "the pack speaks guest ABI version {found}, but this Palisade speaks version {ABI_VERSION}"
@@ -180,10 +153,8 @@ impl Guest {
     /// Call `palisade_describe`; returns the reply bytes.
     pub fn describe(&mut self) -> Result<Vec<u8>, GuestFault> {
         self.arm();
-        let packed = self
-            .describe
-            .call(&mut self.store, ())
-            .map_err(|e| classify(&self.store, e, "palisade_describe"))?;
+        let packed =
+            self.describe.call(&mut self.store, ()).map_err(|e| classify(&self.store, e, "palisade_describe"))?;
         self.read_reply(packed, "palisade_describe")
     }
 
@@ -206,10 +177,7 @@ impl Guest {
             GuestFault::abi(format!("an input of {} bytes is too large for a 32-bit guest", input.len()))
         })?;
         self.arm();
-        let ptr = self
-            .alloc
-            .call(&mut self.store, len)
-            .map_err(|e| classify(&self.store, e, "palisade_alloc"))?;
+        let ptr = self.alloc.call(&mut self.store, len).map_err(|e| classify(&self.store, e, "palisade_alloc"))?;
         if ptr == 0 && len > 0 {
             return Err(GuestFault::new(
                 FaultKind::Memory,
@@ -220,9 +188,7 @@ impl Guest {
             .write(&mut self.store, ptr as u32 as usize, input)
             .map_err(|_| GuestFault::abi(format!("palisade_alloc({len}) returned {ptr:#x}, outside linear memory")))?;
         self.arm();
-        let packed = f
-            .call(&mut self.store, (ptr, len))
-            .map_err(|e| classify(&self.store, e, what))?;
+        let packed = f.call(&mut self.store, (ptr, len)).map_err(|e| classify(&self.store, e, what))?;
         self.read_reply(packed, what)
     }
 
@@ -254,9 +220,7 @@ fn typed<P: wasmtime::WasmParams, R: wasmtime::WasmResults>(
     store: &mut Store<HostState>,
     name: &str,
 ) -> Result<TypedFunc<P, R>, GuestFault> {
-    instance
-        .get_typed_func::<P, R>(&mut *store, name)
-        .map_err(|e| GuestFault::abi(format!("export `{name}`: {e}")))
+    instance.get_typed_func::<P, R>(&mut *store, name).map_err(|e| GuestFault::abi(format!("export `{name}`: {e}")))
 }
 
 /// Turn a wasmtime error from a guest call into a [`GuestFault`].

@@ -205,44 +205,49 @@ fn compare(case: &Case, findings: &Findings) -> Option<String> {
     let mut problems = Vec::new();
     let mut actual: Vec<_> = findings.violations.iter().filter(|v| wanted(&v.policy)).collect();
     for e in &case.expect.violations {
-        let pos = actual.iter().position(|v| v.policy == e.policy && v.resource == e.resource && v.undecided == e.undecided);
+        let pos =
+            actual.iter().position(|v| v.policy == e.policy && v.resource == e.resource && v.undecided == e.undecided);
         match pos {
             Some(i) => {
                 let v = actual.remove(i);
-                if let Some(sub) = &e.message_contains {
-                    if !v.message.contains(sub.as_str()) {
-                        problems.push(format!("  message of {} on {}: {:?} does not contain {sub:?}", e.policy, e.resource, v.message));
-                    }
+                if let Some(sub) = e.message_contains.as_ref().filter(|s| !v.message.contains(s.as_str())) {
+                    problems.push(format!(
+                        "  message of {} on {}: {:?} does not contain {sub:?}",
+                        e.policy, e.resource, v.message
+                    ));
                 }
             }
             None => problems.push(format!("  missing:    {} on {} (undecided: {})", e.policy, e.resource, e.undecided)),
         }
     }
     for v in actual {
-        problems.push(format!("  unexpected: {} on {} (undecided: {}): {}", v.policy, v.resource, v.undecided, v.message));
+        problems
+            .push(format!("  unexpected: {} on {} (undecided: {}): {}", v.policy, v.resource, v.undecided, v.message));
     }
     let mut errors: Vec<_> = findings.policy_errors.iter().filter(|e| wanted(&e.policy)).collect();
     for e in &case.expect.policy_errors {
-        let pos = errors.iter().position(|a| a.policy == e.policy && e.kind.as_ref().is_none_or(|k| *k == a.kind.to_string()));
+        let pos = errors
+            .iter()
+            .position(|a| a.policy == e.policy && e.kind.as_ref().is_none_or(|k| *k == a.kind.to_string()));
         match pos {
             Some(i) => {
                 errors.remove(i);
             }
-            None => problems.push(format!("  missing policy error: {} ({})", e.policy, e.kind.as_deref().unwrap_or("any kind"))),
+            None => problems.push(format!(
+                "  missing policy error: {} ({})",
+                e.policy,
+                e.kind.as_deref().unwrap_or("any kind")
+            )),
         }
     }
     for a in errors {
         problems.push(format!("  unexpected policy error: {} ({}): {}", a.policy, a.kind, a.message));
     }
-    if let Some(n) = case.expect.resources_evaluated {
-        if n != findings.resources_evaluated {
-            problems.push(format!("  resources_evaluated: expected {n}, got {}", findings.resources_evaluated));
-        }
+    if let Some(n) = case.expect.resources_evaluated.filter(|n| *n != findings.resources_evaluated) {
+        problems.push(format!("  resources_evaluated: expected {n}, got {}", findings.resources_evaluated));
     }
-    if let Some(f) = case.expect.failed {
-        if f != findings.blocks() {
-            problems.push(format!("  failed: expected {f}, got {}", findings.blocks()));
-        }
+    if let Some(f) = case.expect.failed.filter(|f| *f != findings.blocks()) {
+        problems.push(format!("  failed: expected {f}, got {}", findings.blocks()));
     }
     (!problems.is_empty()).then(|| problems.join("\n"))
 }

@@ -40,7 +40,12 @@ fn text_report_groups_by_resource_and_ends_with_a_summary() {
     let out = palisade(&["check", EXAMPLE], None);
     assert_eq!(code(&out), 1);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("aws_security_group.web (aws_security_group) in examples/plans/web-stack.tfplan.json\n  [mandatory]"), "{text}");
+    assert!(
+        text.contains(
+            "aws_security_group.web (aws_security_group) in examples/plans/web-stack.tfplan.json\n  [mandatory]"
+        ),
+        "{text}"
+    );
     let last = text.lines().last().unwrap_or_default();
     assert!(last.starts_with("FAILED: 9 resources evaluated; 6 mandatory"), "{last}");
 }
@@ -48,7 +53,8 @@ fn text_report_groups_by_resource_and_ends_with_a_summary() {
 #[test]
 fn json_report_validates_against_the_committed_schema() {
     let schema: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(repo("engine/schema/report.schema.json")).expect("schema file")).expect("schema is JSON");
+        serde_json::from_slice(&std::fs::read(repo("engine/schema/report.schema.json")).expect("schema file"))
+            .expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
     for input in [EXAMPLE, "policies/aws-baseline/tests/data/mixed.json"] {
         if !repo(input).exists() {
@@ -56,7 +62,8 @@ fn json_report_validates_against_the_committed_schema() {
         }
         let out = palisade(&["check", "--format", "json", input], None);
         let report = json(&out);
-        let errors: Vec<String> = validator.iter_errors(&report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        let errors: Vec<String> =
+            validator.iter_errors(&report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
         assert!(errors.is_empty(), "{input}: {errors:#?}");
         assert_eq!(report["provenance"]["packs"][0]["name"], "aws-baseline");
         assert_eq!(report["provenance"]["inputs"][0]["path"], input);
@@ -68,10 +75,12 @@ fn standard_input_and_output_file() {
     let bytes = std::fs::read(repo(EXAMPLE)).expect("example");
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.json");
-    let out = palisade(&["check", "--format", "json", "--output", report.to_str().unwrap_or_default(), "-"], Some(&bytes));
+    let out =
+        palisade(&["check", "--format", "json", "--output", report.to_str().unwrap_or_default(), "-"], Some(&bytes));
     assert_eq!(code(&out), 1);
     assert!(out.stdout.is_empty());
-    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).expect("report written")).expect("JSON");
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("report written")).expect("JSON");
     assert_eq!(written["provenance"]["inputs"][0]["path"], "-");
     assert_eq!(written["summary"]["violations"]["mandatory"], 6);
     // Only the report is left in the folder: no temporary files.
@@ -83,8 +92,12 @@ fn bad_input_exits_2_with_no_report_written() {
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.json");
     let bad = dir.path().join("broken.json");
-    std::fs::write(&bad, "{\"format_version\": \"1.2\", \"resource_changes\": [\n  {\"address\": 5}\n]}").expect("write");
-    let out = palisade(&["check", "-o", report.to_str().unwrap_or_default(), EXAMPLE, bad.to_str().unwrap_or_default()], None);
+    std::fs::write(&bad, "{\"format_version\": \"1.2\", \"resource_changes\": [\n  {\"address\": 5}\n]}")
+        .expect("write");
+    let out = palisade(
+        &["check", "-o", report.to_str().unwrap_or_default(), EXAMPLE, bad.to_str().unwrap_or_default()],
+        None,
+    );
     assert_eq!(code(&out), 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken.json") && err.contains("resource_changes"), "{err}");
@@ -108,7 +121,10 @@ fn bad_input_exits_2_with_no_report_written() {
 
 #[test]
 fn errored_plan_is_incomplete_never_a_clean_report() {
-    let out = palisade(&["check", "--format", "json", "engine/tests/data/corpus/tfplan/opentofu__opentofu__show-json-plan-error.json"], None);
+    let out = palisade(
+        &["check", "--format", "json", "tests/data/corpus/tfplan/opentofu__opentofu__show-json-plan-error.json"],
+        None,
+    );
     assert_eq!(code(&out), 2);
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("incomplete"));
@@ -128,7 +144,15 @@ fn report_is_the_same_for_any_thread_count_and_batch_size() {
     let run = |threads: &str, batch: &str| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"));
         cmd.current_dir(crate::support::root()).env("RAYON_NUM_THREADS", threads);
-        cmd.args(["check", "--format", "json", "--batch-size", batch, EXAMPLE, "engine/tests/data/corpus/tfplan/terraform-compliance__cli__modules-intstr-index-sensitive.json"]);
+        cmd.args([
+            "check",
+            "--format",
+            "json",
+            "--batch-size",
+            batch,
+            EXAMPLE,
+            "tests/data/corpus/tfplan/terraform-compliance__cli__modules-intstr-index-sensitive.json",
+        ]);
         let out = cmd.output().expect("runs");
         assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
         out.stdout

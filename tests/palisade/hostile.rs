@@ -54,7 +54,16 @@ fn runtime_faults_through_the_cli_exit_1_with_a_report() {
     let plan = dir.path().join("plan.json");
     std::fs::write(&plan, PLAN).expect("write plan");
     let out = palisade(
-        &["check", "--format", "json", "--policy-timeout-ms", "300", "--pack", wasm.to_str().unwrap_or_default(), plan.to_str().unwrap_or_default()],
+        &[
+            "check",
+            "--format",
+            "json",
+            "--policy-timeout-ms",
+            "300",
+            "--pack",
+            wasm.to_str().unwrap_or_default(),
+            plan.to_str().unwrap_or_default(),
+        ],
         None,
     );
     assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
@@ -73,9 +82,13 @@ fn load_faults_are_errors_of_their_pack() {
     assert!(text.contains("version 2") && text.contains("version 1"), "{text}");
 
     let import = engine.load_pack_file(&build_wat("bad_import", dir.path())).expect_err("env import is refused");
-    assert!(matches!(&import.kind, PackErrorKind::Import { module, name } if module == "env" && name == "http_get"), "{import}");
+    assert!(
+        matches!(&import.kind, PackErrorKind::Import { module, name } if module == "env" && name == "http_get"),
+        "{import}"
+    );
 
-    let looping = engine.load_pack_file(&build_wat("describe_loop", dir.path())).expect_err("looping describe is stopped");
+    let looping =
+        engine.load_pack_file(&build_wat("describe_loop", dir.path())).expect_err("looping describe is stopped");
     assert!(matches!(&looping.kind, PackErrorKind::Guest(f) if f.kind == FaultKind::Timeout), "{looping}");
 
     let garbage = dir.path().join("garbage.wasm");
@@ -89,7 +102,8 @@ fn a_pack_that_fails_to_load_exits_2_naming_the_pack() {
     let dir = tempfile::tempdir().expect("tempdir");
     let wasm = build_wat("wrong_abi", dir.path());
     let plan = repo("examples/plans/web-stack.tfplan.json");
-    let out = palisade(&["check", "--pack", wasm.to_str().unwrap_or_default(), plan.to_str().unwrap_or_default()], None);
+    let out =
+        palisade(&["check", "--pack", wasm.to_str().unwrap_or_default(), plan.to_str().unwrap_or_default()], None);
     assert_eq!(code(&out), 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("wrong_abi.wasm") && err.contains("ABI version 2"), "{err}");

@@ -5,5 +5,6 @@
 
 mod cases;
 mod cli;
+mod corpus;
 mod hostile;
 mod support;

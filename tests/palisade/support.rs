@@ -36,9 +36,8 @@ pub fn code(out: &Output) -> i32 {
 
 /// Standard output as JSON.
 pub fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr))
-    })
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
 /// Compile a `.wat` guest of `tests/guests/` to a `.wasm` file in `dir`.

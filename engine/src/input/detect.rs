@@ -56,6 +56,7 @@ pub fn detect_format(source: &str, text: &str) -> Result<InputFormat, InputError
 /// Detects the format and returns the parsed document when the text is one
 /// JSON value (event logs in JSON Lines give `None`).
 pub(crate) fn sniff(source: &str, text: &str) -> Result<(InputFormat, Option<Value>), InputError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(InputError::new(source, None, InputErrorKind::Empty));
     }
@@ -82,18 +83,11 @@ fn first_line_is_json(text: &str) -> bool {
 }
 
 fn unsupported(source: &str, what: &str) -> InputError {
-    InputError::new(
-        source,
-        None,
-        InputErrorKind::Unsupported {
-            what: what.to_string(),
-        },
-    )
+    InputError::new(source, None, InputErrorKind::Unsupported { what: what.to_string() })
 }
 
 fn is_event(obj: &Map<String, Value>) -> bool {
-    (obj.contains_key("sequence") || obj.contains_key("timestamp"))
-        && EVENT_KEYS.iter().any(|k| obj.contains_key(*k))
+    (obj.contains_key("sequence") || obj.contains_key("timestamp")) && EVENT_KEYS.iter().any(|k| obj.contains_key(*k))
 }
 
 fn classify(source: &str, value: &Value) -> Result<InputFormat, InputError> {
@@ -106,16 +100,11 @@ fn classify(source: &str, value: &Value) -> Result<InputFormat, InputError> {
             };
         }
         other => {
-            return Err(unknown(
-                source,
-                format!("a single JSON {}", type_name(other)),
-            ));
+            return Err(unknown(source, format!("a single JSON {}", type_name(other))));
         }
     };
     let has = |k: &str| obj.contains_key(k);
-    let plan = has("resource_changes")
-        || has("planned_values")
-        || (has("format_version") && !has("values"));
+    let plan = has("resource_changes") || has("planned_values") || (has("format_version") && !has("values"));
     let shown_state = has("format_version") && has("values");
     let state = has("version")
         && (has("resources") || has("modules"))
@@ -166,7 +155,7 @@ fn describe_keys(obj: &Map<String, Value>) -> String {
     if obj.is_empty() {
         return "an empty JSON object".into();
     }
-    let mut keys: Vec<String> = obj.keys().take(12).map(|k| format!("`{k}`")).collect();
+    let mut keys: Vec<String> = obj.keys().take(12).map(|k| format!("`{}`", k.escape_debug())).collect();
     if obj.len() > keys.len() {
         keys.push(format!("and {} more", obj.len() - keys.len()));
     }

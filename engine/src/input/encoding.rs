@@ -37,24 +37,12 @@ fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
 }
 
 fn encoding_error(source: &str, offset: usize, what: &str) -> InputError {
-    InputError::new(
-        source,
-        None,
-        InputErrorKind::Encoding {
-            offset,
-            detail: what.to_string(),
-        },
-    )
+    InputError::new(source, None, InputErrorKind::Encoding { offset, detail: what.to_string() })
 }
 
 /// Decodes `body` (the bytes after a `skipped`-byte byte-order mark) without
 /// replacement, reporting the offset of the first malformed sequence.
-fn decode_with(
-    source: &str,
-    encoding: &'static Encoding,
-    body: &[u8],
-    skipped: usize,
-) -> Result<String, InputError> {
+fn decode_with(source: &str, encoding: &'static Encoding, body: &[u8], skipped: usize) -> Result<String, InputError> {
     let name = encoding.name();
     let mut decoder = encoding.new_decoder_without_bom_handling();
     let capacity = decoder

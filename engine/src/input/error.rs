@@ -77,11 +77,7 @@ pub enum InputErrorKind {
 impl InputError {
     /// An error of `kind` in `file`, read as `format`.
     pub fn new(file: &str, format: Option<InputFormat>, kind: InputErrorKind) -> Self {
-        InputError {
-            file: file.to_string(),
-            format,
-            kind,
-        }
+        InputError { file: file.to_string(), format, kind }
     }
 
     /// Whether this is a Terraform plan that Terraform could not finish (`errored: true`).
@@ -110,22 +106,13 @@ impl fmt::Display for InputError {
                 "{file}: invalid {detail} at byte offset {offset}; expected text in UTF-8, or in \
                  UTF-16 with a byte-order mark. Save the file as UTF-8."
             ),
-            InputErrorKind::Json {
-                line,
-                column,
-                detail,
-            } => write!(
+            InputErrorKind::Json { line, column, detail } => write!(
                 f,
                 "{file}: invalid JSON at line {line}, column {column} ({detail}); expected a \
                  well-formed JSON document{}.",
                 self.as_format()
             ),
-            InputErrorKind::Shape {
-                line,
-                json_path,
-                expected,
-                found,
-            } => {
+            InputErrorKind::Shape { line, json_path, expected, found } => {
                 let at = match line {
                     Some(l) => format!("line {l}, {json_path}"),
                     None => json_path.clone(),
@@ -145,16 +132,10 @@ impl fmt::Display for InputError {
                  format with `--input-format` (one of {}).",
                 accepted_formats()
             ),
-            InputErrorKind::Unsupported { what } => write!(
-                f,
-                "{file}: {what} are not supported yet; Palisade reads {}.",
-                accepted_formats()
-            ),
-            InputErrorKind::UnsupportedVersion {
-                field,
-                seen,
-                accepted,
-            } => write!(
+            InputErrorKind::Unsupported { what } => {
+                write!(f, "{file}: {what} are not supported yet; Palisade reads {}.", accepted_formats())
+            }
+            InputErrorKind::UnsupportedVersion { field, seen, accepted } => write!(
                 f,
                 "{file}: unsupported version at {field}{}: found {seen}, expected {accepted}.",
                 self.as_format()

@@ -40,11 +40,7 @@ pub(crate) fn describe(v: &Value) -> String {
         Value::String(s) if s.chars().count() <= 40 => format!("the string {s:?}"),
         Value::String(_) => "a (long) string".into(),
         Value::Array(_) | Value::Object(_) => {
-            let noun = if v.is_array() {
-                "an array"
-            } else {
-                "an object"
-            };
+            let noun = if v.is_array() { "an array" } else { "an object" };
             match serde_json::to_string(v) {
                 Ok(text) if text.chars().count() <= 60 => text,
                 _ => noun.into(),
@@ -68,21 +64,11 @@ fn key_path(parent: &str, key: &str) -> String {
 impl<'a> Node<'a> {
     /// The document root, at path `$`.
     pub fn root(value: &'a Value, ctx: Ctx<'a>) -> Self {
-        Node {
-            value,
-            path: "$".into(),
-            line: None,
-            ctx,
-        }
+        Node { value, path: "$".into(), line: None, ctx }
     }
 
     fn child(&self, value: &'a Value, path: String) -> Self {
-        Node {
-            value,
-            path,
-            line: self.line,
-            ctx: self.ctx,
-        }
+        Node { value, path, line: self.line, ctx: self.ctx }
     }
 
     /// A Shape error at this node.
@@ -97,9 +83,7 @@ impl<'a> Node<'a> {
 
     /// This node as an object.
     pub fn object(&self) -> Result<&'a Map<String, Value>, InputError> {
-        self.value
-            .as_object()
-            .ok_or_else(|| self.shape_error("an object"))
+        self.value.as_object().ok_or_else(|| self.shape_error("an object"))
     }
 
     /// The member `key`, when present and not null; an error if this is not an object.
@@ -117,7 +101,7 @@ impl<'a> Node<'a> {
             None => {
                 let found = match self.object()?.get(key) {
                     Some(v) => describe(v),
-                    None => "no such key".into(),
+                    None => "nothing (the key is missing)".into(),
                 };
                 Err(self.ctx.error(InputErrorKind::Shape {
                     line: self.line,
@@ -131,9 +115,7 @@ impl<'a> Node<'a> {
 
     /// This node as a string.
     pub fn str(&self) -> Result<&'a str, InputError> {
-        self.value
-            .as_str()
-            .ok_or_else(|| self.shape_error("a string"))
+        self.value.as_str().ok_or_else(|| self.shape_error("a string"))
     }
 
     /// The string member `key` (required).
@@ -156,16 +138,9 @@ impl<'a> Node<'a> {
 
     /// The elements of this array.
     pub fn items(&self) -> Result<Vec<Node<'a>>, InputError> {
-        let arr = self
-            .value
-            .as_array()
-            .ok_or_else(|| self.shape_error("an array"))?;
+        let arr = self.value.as_array().ok_or_else(|| self.shape_error("an array"))?;
         let path = &self.path;
-        Ok(arr
-            .iter()
-            .enumerate()
-            .map(|(i, v)| self.child(v, format!("{path}[{i}]")))
-            .collect())
+        Ok(arr.iter().enumerate().map(|(i, v)| self.child(v, format!("{path}[{i}]"))).collect())
     }
 
     /// The elements of the array member `key`; empty when absent or null.
@@ -184,11 +159,7 @@ pub(crate) fn syntax_kind(err: &serde_json::Error, line: usize) -> InputErrorKin
         Some((msg, _)) => msg.to_string(),
         None => text,
     };
-    InputErrorKind::Json {
-        line,
-        column: err.column(),
-        detail,
-    }
+    InputErrorKind::Json { line, column: err.column(), detail }
 }
 
 /// Parses the whole text as one JSON value (when the user named the format).

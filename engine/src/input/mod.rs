@@ -56,13 +56,7 @@ impl fmt::Display for InputFormat {
 }
 
 /// The names [`InputFormat`] parses from and displays as, in declaration order.
-pub const FORMAT_NAMES: &[&str] = &[
-    "tfplan",
-    "tfstate",
-    "pulumi-export",
-    "pulumi-preview",
-    "pulumi-events",
-];
+pub const FORMAT_NAMES: &[&str] = &["tfplan", "tfstate", "pulumi-export", "pulumi-preview", "pulumi-events"];
 
 const ALL_FORMATS: &[InputFormat] = &[
     InputFormat::TfPlan,
@@ -83,12 +77,7 @@ impl FromStr for InputFormat {
             .iter()
             .copied()
             .find(|f| f.to_string().eq_ignore_ascii_case(wanted))
-            .ok_or_else(|| {
-                format!(
-                    "unknown input format {wanted:?}; expected one of: {}",
-                    FORMAT_NAMES.join(", ")
-                )
-            })
+            .ok_or_else(|| format!("unknown input format {wanted:?}; expected one of: {}", FORMAT_NAMES.join(", ")))
     }
 }
 
@@ -98,11 +87,7 @@ impl FromStr for InputFormat {
 /// With `format` `None` the format is detected ([`detect_format`]). The bytes
 /// may be UTF-8 (with or without a byte-order mark) or UTF-16 with a
 /// byte-order mark. Errors: see [`InputErrorKind`].
-pub fn read_input(
-    source: &str,
-    bytes: &[u8],
-    format: Option<InputFormat>,
-) -> Result<Stack, InputError> {
+pub fn read_input(source: &str, bytes: &[u8], format: Option<InputFormat>) -> Result<Stack, InputError> {
     let text = encoding::decode(source, bytes)?;
     let (format, parsed) = match format {
         Some(f) => (f, None),
@@ -114,18 +99,11 @@ pub fn read_input(
         (_, Some(doc)) => parse_document(ctx, &doc)?,
         (_, None) => parse_document(ctx, &json::parse_text(ctx, &text)?)?,
     };
-    Ok(Stack {
-        source: source.to_string(),
-        format,
-        resources,
-    })
+    Ok(Stack { source: source.to_string(), format, resources })
 }
 
 /// Normalizes a document of a one-value format (all but event logs).
-fn parse_document(
-    ctx: json::Ctx<'_>,
-    doc: &serde_json::Value,
-) -> Result<Vec<crate::model::Resource>, InputError> {
+fn parse_document(ctx: json::Ctx<'_>, doc: &serde_json::Value) -> Result<Vec<crate::model::Resource>, InputError> {
     match ctx.format {
         InputFormat::TfPlan => tfplan::parse(ctx, doc),
         InputFormat::TfState => tfstate::parse(ctx, doc),

@@ -52,10 +52,7 @@ pub(crate) fn parse_urn(urn: &str) -> (String, String) {
             let rtype = qualified.rsplit('$').next().unwrap_or_default();
             (rtype.to_string(), (*name).to_string())
         }
-        _ => (
-            String::new(),
-            urn.rsplit("::").next().unwrap_or(urn).to_string(),
-        ),
+        _ => (String::new(), urn.rsplit("::").next().unwrap_or(urn).to_string()),
     }
 }
 
@@ -117,13 +114,7 @@ pub(crate) fn read_state(node: &Node<'_>, blinded: bool) -> Result<State, InputE
 }
 
 /// Decodes Pulumi's property encodings in `v` (at `path`), collecting secret paths.
-fn normalize(
-    v: &Value,
-    blinded: bool,
-    path: &mut Path,
-    secret: &mut Vec<Path>,
-    depth: usize,
-) -> Value {
+fn normalize(v: &Value, blinded: bool, path: &mut Path, secret: &mut Vec<Path>, depth: usize) -> Value {
     match v {
         Value::String(s) if blinded && s == BLINDED => {
             push_unique(secret, path.clone());
@@ -154,20 +145,13 @@ fn normalize(
 
 /// A value carrying [`SIG_KEY`]: secret, resource reference or output value;
 /// assets and archives are kept as they are.
-fn special(
-    m: &Map<String, Value>,
-    blinded: bool,
-    path: &mut Path,
-    secret: &mut Vec<Path>,
-    depth: usize,
-) -> Value {
+fn special(m: &Map<String, Value>, blinded: bool, path: &mut Path, secret: &mut Vec<Path>, depth: usize) -> Value {
     match m.get(SIG_KEY).and_then(Value::as_str) {
         Some(SECRET_SIG) => {
             push_unique(secret, path.clone());
             match m.get("plaintext").and_then(Value::as_str) {
                 Some(text) if depth < MAX_DEPTH => {
-                    let decoded =
-                        serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.into()));
+                    let decoded = serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.into()));
                     normalize(&decoded, blinded, path, secret, depth + 1)
                 }
                 Some(text) => Value::String(text.into()),

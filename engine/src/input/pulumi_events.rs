@@ -13,7 +13,7 @@
 use serde_json::Value;
 
 use super::detect::EVENT_KEYS;
-use super::error::InputError;
+use super::error::{InputError, InputErrorKind};
 use super::json::{Ctx, Node, syntax_kind};
 use super::pulumi_steps::{Step, Steps};
 use crate::model::Resource;
@@ -32,36 +32,20 @@ struct Doc {
 /// JSON value (a single event or an array of events). Errors: `Json` with the
 /// file's line number for a line that is not JSON; `Shape` for a document
 /// that is not an event or step metadata of the wrong structure.
-pub(crate) fn parse(
-    ctx: Ctx<'_>,
-    text: &str,
-    parsed: Option<Value>,
-) -> Result<Vec<Resource>, InputError> {
+pub(crate) fn parse(ctx: Ctx<'_>, text: &str, parsed: Option<Value>) -> Result<Vec<Resource>, InputError> {
     let docs = match parsed {
-        Some(Value::Array(items)) => items
-            .into_iter()
-            .enumerate()
-            .map(|(i, value)| Doc {
-                line: None,
-                path: format!("$[{i}]"),
-                value,
-            })
-            .collect(),
-        Some(value) => vec![Doc {
-            line: None,
-            path: "$".into(),
-            value,
-        }],
-        None => lines(ctx, text)?,
+        Some(Value::Array(items)) => {
+            items.into_iter().enumerate().map(|(i, value)| Doc { line: None, path: format!("$[{i}]"), value }).collect()
+        }
+        Some(value) => vec![Doc { line: None, path: "$".into(), value }],
+        None => match serde_json::from_str::<Value>(text) {
+            Ok(value) => return parse(ctx, text, Some(value)),
+            Err(_) => lines(ctx, text)?,
+        },
     };
     let mut steps = Steps::new(true);
     for doc in &docs {
-        let node = Node {
-            value: &doc.value,
-            path: doc.path.clone(),
-            line: doc.line,
-            ctx,
-        };
+        let node = Node { value: &doc.value, path: doc.path.clone(), line: doc.line, ctx };
         event(&node, &mut steps)?;
     }
     Ok(steps.finish(ctx.source))
@@ -69,17 +53,16 @@ pub(crate) fn parse(
 
 /// Parses each non-blank line as one JSON value.
 fn lines(ctx: Ctx<'_>, text: &str) -> Result<Vec<Doc>, InputError> {
+    if text.trim().is_empty() {
+        return Err(ctx.error(InputErrorKind::Empty));
+    }
     let mut docs = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let value = serde_json::from_str(line).map_err(|e| ctx.error(syntax_kind(&e, i + 1)))?;
-        docs.push(Doc {
-            line: Some(i + 1),
-            path: "$".into(),
-            value,
-        });
+        docs.push(Doc { line: Some(i + 1), path: "$".into(), value });
     }
     Ok(docs)
 }
@@ -87,9 +70,7 @@ fn lines(ctx: Ctx<'_>, text: &str) -> Result<Vec<Doc>, InputError> {
 /// Folds one event into `steps` when it is a resource step event.
 fn event(node: &Node<'_>, steps: &mut Steps) -> Result<(), InputError> {
     let obj = node.object()?;
-    let is_event = obj
-        .keys()
-        .any(|k| k == "sequence" || k == "timestamp" || EVENT_KEYS.contains(&k.as_str()));
+    let is_event = obj.keys().any(|k| k == "sequence" || k == "timestamp" || EVENT_KEYS.contains(&k.as_str()));
     if !is_event {
         return Err(node.shape_error(
             "a Pulumi engine event (an object with `sequence`, `timestamp` and an event such \

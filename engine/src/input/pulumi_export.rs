@@ -23,11 +23,7 @@ pub(crate) fn parse(ctx: Ctx<'_>, doc: &Value) -> Result<Vec<Resource>, InputErr
     let root = Node::root(doc, ctx);
     root.object()?;
     let version = root.req("version")?;
-    if !version
-        .value
-        .as_u64()
-        .is_some_and(|v| ACCEPTED.contains(&v))
-    {
+    if !version.value.as_u64().is_some_and(|v| ACCEPTED.contains(&v)) {
         return Err(ctx.error(InputErrorKind::UnsupportedVersion {
             field: version.path.clone(),
             seen: format!("deployment version {}", version.value),
@@ -41,11 +37,7 @@ pub(crate) fn parse(ctx: Ctx<'_>, doc: &Value) -> Result<Vec<Resource>, InputErr
     let Some(deployment) = deployment else {
         return Ok(Vec::new());
     };
-    deployment
-        .opt_items("resources")?
-        .iter()
-        .map(resource)
-        .collect()
+    deployment.opt_items("resources")?.iter().map(resource).collect()
 }
 
 fn resource(node: &Node<'_>) -> Result<Resource, InputError> {
@@ -59,11 +51,7 @@ fn resource(node: &Node<'_>) -> Result<Resource, InputError> {
         resource_type: rtype,
         name,
         provider: state.provider.unwrap_or_default(),
-        op: if state.delete {
-            Operation::Delete
-        } else {
-            Operation::NoOp
-        },
+        op: if state.delete { Operation::Delete } else { Operation::NoOp },
         props: state.props,
         before: None,
         secret: state.secret,

@@ -52,17 +52,13 @@ pub(crate) struct Steps {
 impl Steps {
     /// No steps yet; `blinded`: `"[secret]"` strings are hidden secrets.
     pub fn new(blinded: bool) -> Self {
-        Steps {
-            blinded,
-            ..Steps::default()
-        }
+        Steps { blinded, ..Steps::default() }
     }
 
     /// Folds one step in. Errors: an unknown op, a malformed state.
     pub fn record(&mut self, step: Step<'_>) -> Result<(), InputError> {
         let op_name = step.op.str()?;
-        let op =
-            step_op(op_name).ok_or_else(|| step.op.shape_error(&format!("one of {STEP_OPS}")))?;
+        let op = step_op(op_name).ok_or_else(|| step.op.shape_error(&format!("one of {STEP_OPS}")))?;
         let old = step.old.map(|n| read_state(&n, self.blinded)).transpose()?;
         let new = step.new.map(|n| read_state(&n, self.blinded)).transpose()?;
         if !self.entries.contains_key(step.urn) {
@@ -70,10 +66,7 @@ impl Steps {
         }
         let entry = self.entries.entry(step.urn.to_string()).or_default();
         entry.op = Some(op);
-        entry.replace |= matches!(
-            op_name,
-            "replace" | "create-replacement" | "delete-replaced"
-        );
+        entry.replace |= matches!(op_name, "replace" | "create-replacement" | "delete-replaced");
         if let Some(t) = step.rtype {
             entry.rtype = Some(t.to_string());
         }
@@ -110,19 +103,13 @@ fn resource(urn: String, entry: Entry, source: &str) -> Resource {
     };
     let state = entry.new.as_ref().or(entry.old.as_ref());
     let (urn_type, name) = parse_urn(&urn);
-    let rtype = state
-        .and_then(|s| s.rtype.clone())
-        .or(entry.rtype)
-        .unwrap_or(urn_type);
+    let rtype = state.and_then(|s| s.rtype.clone()).or(entry.rtype).unwrap_or(urn_type);
     let kind = match (op, state) {
         (Operation::Read, _) => ResourceKind::Data,
         (_, Some(s)) => kind_of(&rtype, s.custom, s.external),
         (_, None) => kind_of(&rtype, rtype != "pulumi:pulumi:Stack", false),
     };
-    let provider = entry
-        .provider
-        .or_else(|| state.and_then(|s| s.provider.clone()))
-        .unwrap_or_default();
+    let provider = entry.provider.or_else(|| state.and_then(|s| s.provider.clone())).unwrap_or_default();
     let mut secret = Vec::new();
     for s in [&entry.new, &entry.old].into_iter().flatten() {
         for p in &s.secret {

@@ -26,10 +26,7 @@ pub(crate) fn parse(ctx: Ctx<'_>, doc: &Value) -> Result<Vec<Resource>, InputErr
         return Err(ctx.error(InputErrorKind::IncompletePlan));
     }
     check_version(&root)?;
-    root.opt_items("resource_changes")?
-        .iter()
-        .map(resource)
-        .collect()
+    root.opt_items("resource_changes")?.iter().map(resource).collect()
 }
 
 fn check_version(root: &Node<'_>) -> Result<(), InputError> {
@@ -76,10 +73,7 @@ fn resource(entry: &Node<'_>) -> Result<Resource, InputError> {
         address,
         resource_type: entry.req_str("type")?.to_string(),
         name: entry.req_str("name")?.to_string(),
-        provider: entry
-            .opt_str("provider_name")?
-            .unwrap_or_default()
-            .to_string(),
+        provider: entry.opt_str("provider_name")?.unwrap_or_default().to_string(),
         kind,
         op,
         props: props(&change, op)?,
@@ -92,11 +86,7 @@ fn resource(entry: &Node<'_>) -> Result<Resource, InputError> {
 /// `change.actions` (and `change.importing`) to an [`Operation`].
 fn operation(change: &Node<'_>) -> Result<Operation, InputError> {
     let actions = change.req("actions")?;
-    let names = actions
-        .items()?
-        .iter()
-        .map(|n| n.str())
-        .collect::<Result<Vec<_>, _>>()?;
+    let names = actions.items()?.iter().map(|n| n.str()).collect::<Result<Vec<_>, _>>()?;
     let op = match names.as_slice() {
         ["create"] => Operation::Create,
         ["update"] => Operation::Update,

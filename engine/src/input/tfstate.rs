@@ -174,10 +174,7 @@ fn step(s: &Value) -> Option<PathSegment> {
     };
     match value {
         Value::String(k) => Some(PathSegment::Key(k.clone())),
-        Value::Number(n) => n
-            .as_u64()
-            .and_then(|i| usize::try_from(i).ok())
-            .map(PathSegment::Index),
+        Value::Number(n) => n.as_u64().and_then(|i| usize::try_from(i).ok()).map(PathSegment::Index),
         _ => None,
     }
 }

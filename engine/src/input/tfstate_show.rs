@@ -59,10 +59,7 @@ fn resource(res: &Node<'_>) -> Result<Resource, InputError> {
         address,
         resource_type: res.req_str("type")?.to_string(),
         name: res.req_str("name")?.to_string(),
-        provider: res
-            .opt_str("provider_name")?
-            .unwrap_or_default()
-            .to_string(),
+        provider: res.opt_str("provider_name")?.unwrap_or_default().to_string(),
         kind,
         op: Operation::NoOp,
         props: match res.get("values")? {

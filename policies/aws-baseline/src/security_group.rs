@@ -65,8 +65,9 @@ fn public_internet_ingress(r: &Resource, _: &Config) -> Outcome {
             all(rule.get(key).items()?.map(|cidr| match cidr.str()? {
                 // Any prefix of length 0 is the whole address space.
                 Some(c) if c.trim().ends_with("/0") => violation(format!(
-                    "{} allows ingress from {c} (the whole internet).",
-                    label(rule)
+                    "{} allows ingress from {c}, the whole internet ({}).",
+                    label(rule),
+                    cidr.path_string()
                 )),
                 _ => Ok(()),
             }))
@@ -93,9 +94,14 @@ fn inbound_http(r: &Resource, _: &Config) -> Outcome {
         }
         let from = rule.get("from_port").i64()?.unwrap_or(0);
         let to = rule.get("to_port").i64()?.unwrap_or(65535);
-        require(
-            !(from <= 80 && 80 <= to),
-            format!("{} allows inbound HTTP: tcp ports {from}-{to} include port 80.", label(rule)),
-        )
+        if !(from <= 80 && 80 <= to) {
+            return Ok(());
+        }
+        let ports = if from == to {
+            format!("tcp port {from}")
+        } else {
+            format!("tcp ports {from}-{to}, which include port 80")
+        };
+        violation(format!("{} allows inbound HTTP ({ports}).", label(rule)))
     }))
 }
