@@ -129,18 +129,23 @@ impl Resource {
 
     /// Whether a resource policy declaring `types` evaluates this resource.
     ///
-    /// An empty `types` or `"*"` matches every policy target. A provider,
-    /// component or data source is matched only when its type is named
-    /// explicitly. Resources that will not exist are never matched.
+    /// An empty `types` or `"*"` matches every policy target. A provider or
+    /// component is matched only when its type is named explicitly; a data
+    /// source only when `data.<type>` is named (data sources share type names
+    /// with managed resources: `data.aws_kms_key` vs `aws_kms_key`).
+    /// Resources that will not exist are never matched.
     pub fn is_targeted_by(&self, types: &[String]) -> bool {
         if !self.will_exist() {
             return false;
         }
-        let named = types.iter().any(|t| t == &self.resource_type);
-        if self.kind == ResourceKind::Managed {
-            named || types.is_empty() || types.iter().any(|t| t == "*")
-        } else {
-            named
+        match self.kind {
+            ResourceKind::Managed => {
+                types.is_empty() || types.iter().any(|t| t == "*" || *t == self.resource_type)
+            }
+            ResourceKind::Data => types
+                .iter()
+                .any(|t| t.strip_prefix("data.").is_some_and(|rest| rest == self.resource_type)),
+            ResourceKind::Provider | ResourceKind::Component => types.iter().any(|t| *t == self.resource_type),
         }
     }
 }

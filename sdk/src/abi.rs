@@ -61,9 +61,7 @@ pub fn with_input<R>(addr: usize, len: usize, f: impl FnOnce(&[u8]) -> R) -> Res
         Some(buffers.swap_remove(i))
     });
     let Some(buffer) = buffer else {
-        return Err(format!(
-            "input buffer at {addr:#x} was not allocated by palisade_alloc (or was already used)"
-        ));
+        return Err(format!("input buffer at {addr:#x} was not allocated by palisade_alloc (or was already used)"));
     };
     let result = if len <= buffer.size {
         // SAFETY: `buffer.ptr` came from `alloc_zeroed` with at least
@@ -74,10 +72,7 @@ pub fn with_input<R>(addr: usize, len: usize, f: impl FnOnce(&[u8]) -> R) -> Res
         let bytes = unsafe { std::slice::from_raw_parts(buffer.ptr, len) };
         Ok(f(bytes))
     } else {
-        Err(format!(
-            "input length {len} exceeds the {} bytes allocated at {addr:#x}",
-            buffer.size
-        ))
+        Err(format!("input length {len} exceeds the {} bytes allocated at {addr:#x}", buffer.size))
     };
     if let Some(layout) = layout(buffer.size) {
         // SAFETY: `buffer.ptr` was allocated by `alloc_zeroed` with this very
@@ -130,9 +125,7 @@ pub fn load_reply(addr: usize, len: usize) -> (usize, usize) {
 /// `palisade_evaluate`: runs one policy on the loaded batch.
 pub fn evaluate_reply(make: fn() -> Pack, addr: usize, len: usize) -> (usize, usize) {
     let reply = with_input(addr, len, |request| {
-        with_pack(make, |pack| {
-            BATCH.with(|b| pack.evaluate_json(b.borrow().as_ref(), request))
-        })
+        with_pack(make, |pack| BATCH.with(|b| pack.evaluate_json(b.borrow().as_ref(), request)))
     });
     set_reply(match reply {
         Ok(json) => json.into_bytes(),
@@ -265,20 +258,12 @@ mod tests {
         assert!(describe.contains("\"demo-ebs-encrypted\""), "{describe}");
 
         let (batch_addr, batch_len) = send(crate::tests::DEMO_BATCH.as_bytes());
-        assert_eq!(
-            load_reply(batch_addr, batch_len).1,
-            0,
-            "load succeeds with an empty reply"
-        );
+        assert_eq!(load_reply(batch_addr, batch_len).1, 0, "load succeeds with an empty reply");
 
         let (addr, len) = send(br#"{"policy": "demo-ebs-encrypted", "targets": [0, 1, 2]}"#);
         let reply: serde_json::Value =
             serde_json::from_str(&read(evaluate_reply(pack, addr, len))).expect("json reply");
-        assert_eq!(
-            reply["violations"].as_array().map(Vec::len),
-            Some(2),
-            "{reply}"
-        );
+        assert_eq!(reply["violations"].as_array().map(Vec::len), Some(2), "{reply}");
 
         // A buffer is consumed once; a failed load forgets the batch.
         assert!(read(load_reply(batch_addr, batch_len)).contains("not allocated"));

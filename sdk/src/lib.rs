@@ -69,8 +69,8 @@ pub mod __abi;
 
 pub use pack::{Pack, Violation};
 pub use policy::{
-    Config, EnforcementLevel, Finding, Outcome, Policy, ResourceCheck, ResourcePolicy, Severity,
-    StackCheck, StackPolicy, all, require, undecided, violation,
+    Config, EnforcementLevel, Finding, Outcome, Policy, ResourceCheck, ResourcePolicy, Severity, StackCheck,
+    StackPolicy, all, require, undecided, violation,
 };
 pub use prop::{Items, PathSegment, Prop, PropValue, Shown, UNKNOWN, Unknown};
 pub use resource::{Batch, Kind, Op, Resource, Stack};
@@ -80,9 +80,8 @@ pub use serde_json::json;
 /// Everything a policy module needs: `use palisade_sdk::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Batch, Config, EnforcementLevel, Finding, Kind, Op, Outcome, Pack, Prop, Resource,
-        ResourcePolicy, Severity, Stack, StackPolicy, Unknown, all, json, require, undecided,
-        violation,
+        Batch, Config, EnforcementLevel, Finding, Kind, Op, Outcome, Pack, Prop, Resource, ResourcePolicy, Severity,
+        Stack, StackPolicy, Unknown, all, json, require, undecided, violation,
     };
 }
 
@@ -136,12 +135,7 @@ mod tests {
         stack
             .resources()
             .filter(|r| r.op() == Op::Delete)
-            .map(|r| {
-                (
-                    r.address().to_owned(),
-                    Finding::Violation("deleted".to_owned()),
-                )
-            })
+            .map(|r| (r.address().to_owned(), Finding::Violation("deleted".to_owned())))
             .collect()
     }
 
@@ -166,11 +160,7 @@ mod tests {
                     .config_schema(json!({"type": "object", "properties": {
                         "allowed_cidrs": {"type": "array", "default": []}}})),
             )
-            .policy(StackPolicy::new(
-                "demo-no-deletes",
-                Severity::Low,
-                no_deletes,
-            ))
+            .policy(StackPolicy::new("demo-no-deletes", Severity::Low, no_deletes))
             .policy(ResourcePolicy::new("demo-panics", Severity::Low, panics))
     }
 
@@ -196,40 +186,22 @@ mod tests {
         assert_eq!(p[0]["severity"], "high");
         assert_eq!(p[0]["enforcement_level"], "mandatory");
         assert_eq!(p[0]["kind"], "resource");
-        assert_eq!(
-            p[0]["resource_types"],
-            json!(["aws_ebs_volume", "aws:ebs/volume:Volume"])
-        );
+        assert_eq!(p[0]["resource_types"], json!(["aws_ebs_volume", "aws:ebs/volume:Volume"]));
         assert_eq!(p[0]["help"], "https://example.com/ebs");
         assert_eq!(p[0]["config_schema"], json!({"type": "object"}));
         assert_eq!(p[1]["severity"], "medium");
         assert_eq!(p[1]["enforcement_level"], "mandatory", "set by the author");
         assert_eq!(p[2]["kind"], "stack");
-        assert_eq!(
-            p[2]["enforcement_level"], "advisory",
-            "low defaults to advisory"
-        );
+        assert_eq!(p[2]["enforcement_level"], "advisory", "low defaults to advisory");
         assert!(p[2].get("help").is_none());
     }
 
     #[test]
     fn severity_defaults() {
-        assert_eq!(
-            Severity::Critical.default_enforcement(),
-            EnforcementLevel::Mandatory
-        );
-        assert_eq!(
-            Severity::High.default_enforcement(),
-            EnforcementLevel::Mandatory
-        );
-        assert_eq!(
-            Severity::Medium.default_enforcement(),
-            EnforcementLevel::Advisory
-        );
-        assert_eq!(
-            Severity::Low.default_enforcement(),
-            EnforcementLevel::Advisory
-        );
+        assert_eq!(Severity::Critical.default_enforcement(), EnforcementLevel::Mandatory);
+        assert_eq!(Severity::High.default_enforcement(), EnforcementLevel::Mandatory);
+        assert_eq!(Severity::Medium.default_enforcement(), EnforcementLevel::Advisory);
+        assert_eq!(Severity::Low.default_enforcement(), EnforcementLevel::Advisory);
     }
 
     #[test]
@@ -238,23 +210,18 @@ mod tests {
         let b = batch.resource(1).expect("resource 1");
         assert_eq!(
             ebs_encrypted(&b, &Config::default()),
-            Err(Finding::Undecided(
-                "encrypted is known only after apply".to_owned()
-            ))
+            Err(Finding::Undecided("encrypted is known only after apply".to_owned()))
         );
         let a = batch.resource(0).expect("resource 0");
         assert_eq!(
             ebs_encrypted(&a, &Config::default()),
-            Err(Finding::Violation(
-                "EBS volume is not encrypted.".to_owned()
-            ))
+            Err(Finding::Violation("EBS volume is not encrypted.".to_owned()))
         );
     }
 
     #[test]
     fn evaluate_resource_policy_on_targets() {
-        let reply =
-            evaluate(json!({"policy": "demo-ebs-encrypted", "config": {}, "targets": [0, 1, 2]}));
+        let reply = evaluate(json!({"policy": "demo-ebs-encrypted", "config": {}, "targets": [0, 1, 2]}));
         assert_eq!(
             reply,
             json!({"violations": [
@@ -270,67 +237,36 @@ mod tests {
     fn a_violation_wins_over_an_unknown_elsewhere() {
         let reply = evaluate(json!({"policy": "demo-open-ingress", "targets": [5]}));
         assert_eq!(reply["violations"][0]["undecided"], false, "{reply}");
-        assert_eq!(
-            reply["violations"][0]["message"],
-            "ingress[1] allows 0.0.0.0/0"
-        );
+        assert_eq!(reply["violations"][0]["message"], "ingress[1] allows 0.0.0.0/0");
         // Allowed by config: the unknown rule remains, so undecided.
         let reply = evaluate(json!({"policy": "demo-open-ingress", "targets": [5],
             "config": {"allowedCidrs": ["0.0.0.0/0"]}}));
         assert_eq!(reply["violations"][0]["undecided"], true, "{reply}");
-        assert_eq!(
-            reply["violations"][0]["message"],
-            "ingress[0].cidrBlocks[0] is known only after apply"
-        );
+        assert_eq!(reply["violations"][0]["message"], "ingress[0].cidrBlocks[0] is known only after apply");
     }
 
     #[test]
     fn evaluate_stack_policy_sees_deleted_resources() {
         let reply = evaluate(json!({"policy": "demo-no-deletes", "targets": [0, 1, 2, 3, 4, 5]}));
-        assert_eq!(
-            reply["violations"].as_array().map(Vec::len),
-            Some(1),
-            "{reply}"
-        );
+        assert_eq!(reply["violations"].as_array().map(Vec::len), Some(1), "{reply}");
         assert_eq!(reply["violations"][0]["resource"], "aws_ebs_volume.gone");
     }
 
     #[test]
     fn evaluate_errors() {
         let unknown = evaluate(json!({"policy": "nope", "targets": []}));
-        assert!(
-            unknown["error"]
-                .as_str()
-                .is_some_and(|e| e.contains("no policy")),
-            "{unknown}"
-        );
+        assert!(unknown["error"].as_str().is_some_and(|e| e.contains("no policy")), "{unknown}");
         let range = evaluate(json!({"policy": "demo-ebs-encrypted", "targets": [99]}));
-        assert!(
-            range["error"]
-                .as_str()
-                .is_some_and(|e| e.contains("out of range")),
-            "{range}"
-        );
-        let bad: Value =
-            serde_json::from_str(&demo_pack().evaluate_json(Some(&batch()), b"{not json"))
-                .expect("json");
-        assert!(
-            bad["error"]
-                .as_str()
-                .is_some_and(|e| e.contains("invalid evaluate request"))
-        );
+        assert!(range["error"].as_str().is_some_and(|e| e.contains("out of range")), "{range}");
+        let bad: Value = serde_json::from_str(&demo_pack().evaluate_json(Some(&batch()), b"{not json")).expect("json");
+        assert!(bad["error"].as_str().is_some_and(|e| e.contains("invalid evaluate request")));
         let none: Value = serde_json::from_str(
             &demo_pack().evaluate_json(None, br#"{"policy": "demo-ebs-encrypted", "targets": []}"#),
         )
         .expect("json");
         assert!(none["error"].is_string());
         let panicked = evaluate(json!({"policy": "demo-panics", "targets": [0]}));
-        assert!(
-            panicked["error"]
-                .as_str()
-                .is_some_and(|e| e.contains("boom")),
-            "{panicked}"
-        );
+        assert!(panicked["error"].as_str().is_some_and(|e| e.contains("boom")), "{panicked}");
         // The pack still works after a panic.
         let again = evaluate(json!({"policy": "demo-ebs-encrypted", "targets": [2]}));
         assert_eq!(again, json!({"violations": []}));
@@ -344,13 +280,7 @@ mod tests {
         // is, but the policy judges managed resources only.
         let found = pack.run(&batch, "demo-ebs-encrypted", None).expect("runs");
         let addresses: Vec<_> = found.iter().map(|v| v.resource.as_str()).collect();
-        assert_eq!(
-            addresses,
-            [
-                "aws_ebs_volume.a",
-                "urn:pulumi:dev::p::aws:ebs/volume:Volume::b"
-            ]
-        );
+        assert_eq!(addresses, ["aws_ebs_volume.a", "urn:pulumi:dev::p::aws:ebs/volume:Volume::b"]);
         // Schema defaults are filled in.
         let found = pack.run(&batch, "demo-open-ingress", None).expect("runs");
         assert!(!found[0].undecided);

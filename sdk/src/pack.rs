@@ -45,12 +45,7 @@ struct Request {
 impl Pack {
     /// An empty pack `name` at `version` (e.g. `env!("CARGO_PKG_VERSION")`).
     pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
-        Pack {
-            name: name.into(),
-            version: version.into(),
-            description: None,
-            policies: Vec::new(),
-        }
+        Pack { name: name.into(), version: version.into(), description: None, policies: Vec::new() }
     }
 
     /// Sets the pack's description.
@@ -114,15 +109,11 @@ impl Pack {
         for (i, p) in self.policies.iter().enumerate() {
             let name = p.name();
             let well_formed = !name.is_empty()
-                && name.split('-').all(|w| {
-                    !w.is_empty()
-                        && w.bytes()
-                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-                });
+                && name
+                    .split('-')
+                    .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
             if !well_formed {
-                return Err(format!(
-                    "policy name {name:?} is not lower-case words joined by '-'"
-                ));
+                return Err(format!("policy name {name:?} is not lower-case words joined by '-'"));
             }
             if self.policies[..i].iter().any(|q| q.name() == name) {
                 return Err(format!("policy name {name:?} is used twice"));
@@ -160,9 +151,7 @@ impl Pack {
         config: Value,
         targets: &[usize],
     ) -> Result<Vec<Violation>, String> {
-        let found = self
-            .find(policy)
-            .ok_or_else(|| format!("pack {:?} has no policy {policy:?}", self.name))?;
+        let found = self.find(policy).ok_or_else(|| format!("pack {:?} has no policy {policy:?}", self.name))?;
         let config = Config::new(config);
         let stack = batch.stack_of(targets)?;
         let to_violation = |resource: &str, finding: Finding| {
@@ -170,25 +159,15 @@ impl Pack {
             let message = match finding {
                 Finding::Violation(m) | Finding::Undecided(m) => m,
             };
-            Violation {
-                policy: policy.to_owned(),
-                resource: resource.to_owned(),
-                message,
-                undecided,
-            }
+            Violation { policy: policy.to_owned(), resource: resource.to_owned(), message, undecided }
         };
         let mut out = Vec::new();
         match found {
             Policy::Resource(p) => {
                 for resource in stack.resources().filter(|r| p.judges_kind(r.kind())) {
-                    let outcome = catch_unwind(AssertUnwindSafe(|| p.check(&resource, &config)))
-                        .map_err(|panic| {
-                            format!(
-                                "policy {policy:?} panicked on {}: {}",
-                                resource.address(),
-                                panic_message(&*panic)
-                            )
-                        })?;
+                    let outcome = catch_unwind(AssertUnwindSafe(|| p.check(&resource, &config))).map_err(|panic| {
+                        format!("policy {policy:?} panicked on {}: {}", resource.address(), panic_message(&*panic))
+                    })?;
                     if let Err(finding) = outcome {
                         out.push(to_violation(resource.address(), finding));
                     }
@@ -196,9 +175,7 @@ impl Pack {
             }
             Policy::Stack(p) => {
                 let findings = catch_unwind(AssertUnwindSafe(|| p.check(&stack, &config)))
-                    .map_err(|panic| {
-                        format!("policy {policy:?} panicked: {}", panic_message(&*panic))
-                    })?;
+                    .map_err(|panic| format!("policy {policy:?} panicked: {}", panic_message(&*panic)))?;
                 for (address, finding) in findings {
                     if stack.get(&address).is_none() {
                         return Err(format!(
@@ -230,26 +207,14 @@ impl Pack {
     /// Runs `policy` on `batch` the way the host would: the targets chosen by
     /// its `resource_types` (every resource for a stack policy) and the
     /// config's top-level schema defaults filled in. For tests of a pack.
-    pub fn run(
-        &self,
-        batch: &Batch,
-        policy: &str,
-        config: Option<Value>,
-    ) -> Result<Vec<Violation>, String> {
-        let found = self
-            .find(policy)
-            .ok_or_else(|| format!("pack {:?} has no policy {policy:?}", self.name))?;
+    pub fn run(&self, batch: &Batch, policy: &str, config: Option<Value>) -> Result<Vec<Violation>, String> {
+        let found = self.find(policy).ok_or_else(|| format!("pack {:?} has no policy {policy:?}", self.name))?;
         let targets: Vec<usize> = match found {
-            Policy::Resource(p) => batch
-                .resources()
-                .filter(|r| p.targets(r))
-                .map(|r| r.index())
-                .collect(),
+            Policy::Resource(p) => batch.resources().filter(|r| p.targets(r)).map(|r| r.index()).collect(),
             Policy::Stack(_) => (0..batch.len()).collect(),
         };
         let mut config = config.unwrap_or_else(|| json!({}));
-        if let (Some(Value::Object(props)), Value::Object(cfg)) =
-            (found.config_schema().get("properties"), &mut config)
+        if let (Some(Value::Object(props)), Value::Object(cfg)) = (found.config_schema().get("properties"), &mut config)
         {
             for (key, schema) in props {
                 if let (false, Some(default)) = (cfg.contains_key(key), schema.get("default")) {

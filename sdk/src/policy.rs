@@ -163,11 +163,7 @@ impl Default for Config {
 impl Config {
     /// A config over `value`; `null` counts as an empty object.
     pub fn new(value: Value) -> Self {
-        let value = if value.is_null() {
-            Value::Object(serde_json::Map::new())
-        } else {
-            value
-        };
+        let value = if value.is_null() { Value::Object(serde_json::Map::new()) } else { value };
         Config { value }
     }
 
@@ -278,9 +274,7 @@ macro_rules! meta_methods {
 
         /// The default enforcement level: as set, or from the severity.
         pub fn enforcement_level(&self) -> EnforcementLevel {
-            self.meta
-                .enforcement_level
-                .unwrap_or_else(|| self.meta.severity.default_enforcement())
+            self.meta.enforcement_level.unwrap_or_else(|| self.meta.severity.default_enforcement())
         }
     };
 }
@@ -298,12 +292,7 @@ impl ResourcePolicy {
     /// A policy `name` (lower-case words joined by `-`) of `severity` running
     /// `check` on every managed resource, unless [`types`](Self::types) narrows it.
     pub fn new(name: impl Into<String>, severity: Severity, check: ResourceCheck) -> Self {
-        ResourcePolicy {
-            meta: Meta::new(name, severity),
-            resource_types: Vec::new(),
-            kinds: Vec::new(),
-            check,
-        }
+        ResourcePolicy { meta: Meta::new(name, severity), resource_types: Vec::new(), kinds: Vec::new(), check }
     }
 
     /// Judges only resources of these kinds; the others the host sends pass
@@ -356,10 +345,7 @@ impl ResourcePolicy {
         if !resource.op().will_exist() {
             return false;
         }
-        let named = self
-            .resource_types
-            .iter()
-            .any(|t| t == resource.resource_type());
+        let named = self.resource_types.iter().any(|t| t == resource.resource_type());
         if resource.kind() == Kind::Managed {
             named || self.resource_types.is_empty() || self.resource_types.iter().any(|t| t == "*")
         } else {
@@ -380,10 +366,7 @@ pub struct StackPolicy {
 impl StackPolicy {
     /// A stack policy `name` of `severity` running `check` on the whole stack.
     pub fn new(name: impl Into<String>, severity: Severity, check: StackCheck) -> Self {
-        StackPolicy {
-            meta: Meta::new(name, severity),
-            check,
-        }
+        StackPolicy { meta: Meta::new(name, severity), check }
     }
 
     /// Runs the check on the stack.

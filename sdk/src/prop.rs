@@ -120,21 +120,13 @@ impl<'a> Prop<'a> {
     }
 
     pub(crate) fn root(value: Option<&'a Value>, secrets: &'a [Vec<PathSegment>]) -> Self {
-        Prop {
-            value: PropValue::classify(value),
-            path: Vec::new(),
-            secrets,
-        }
+        Prop { value: PropValue::classify(value), path: Vec::new(), secrets }
     }
 
     fn child(&self, value: PropValue<'a>, seg: PathSegment) -> Self {
         let mut path = self.path.clone();
         path.push(seg);
-        Prop {
-            value,
-            path,
-            secrets: self.secrets,
-        }
+        Prop { value, path, secrets: self.secrets }
     }
 
     /// What this property holds.
@@ -210,10 +202,7 @@ impl<'a> Prop<'a> {
         match self.value {
             PropValue::Unknown => self.clone(),
             PropValue::Known(Value::Object(map)) => match lookup(map, key) {
-                Some((found, v)) => self.child(
-                    PropValue::classify(Some(v)),
-                    PathSegment::Key(found.to_owned()),
-                ),
+                Some((found, v)) => self.child(PropValue::classify(Some(v)), PathSegment::Key(found.to_owned())),
                 None => self.child(PropValue::Absent, PathSegment::Key(key.to_owned())),
             },
             PropValue::Known(Value::Array(items)) if items.len() == 1 => self.at(0).get(key),
@@ -242,10 +231,9 @@ impl<'a> Prop<'a> {
     pub fn at(&self, index: usize) -> Prop<'a> {
         match self.value {
             PropValue::Unknown => self.clone(),
-            PropValue::Known(Value::Array(items)) => self.child(
-                PropValue::classify(items.get(index)),
-                PathSegment::Index(index),
-            ),
+            PropValue::Known(Value::Array(items)) => {
+                self.child(PropValue::classify(items.get(index)), PathSegment::Index(index))
+            }
             PropValue::Known(_) if index == 0 => self.clone(),
             _ => self.child(PropValue::Absent, PathSegment::Index(index)),
         }
@@ -261,10 +249,9 @@ impl<'a> Prop<'a> {
         let inner = match self.value {
             PropValue::Unknown => return Err(self.unknown()),
             PropValue::Absent | PropValue::Null => ItemsInner::Empty,
-            PropValue::Known(Value::Array(items)) => ItemsInner::List {
-                parent: self.clone(),
-                iter: items.iter().enumerate(),
-            },
+            PropValue::Known(Value::Array(items)) => {
+                ItemsInner::List { parent: self.clone(), iter: items.iter().enumerate() }
+            }
             PropValue::Known(_) => ItemsInner::One(Some(self.clone())),
         };
         Ok(Items { inner })
@@ -274,9 +261,7 @@ impl<'a> Prop<'a> {
     /// absent for an empty list, absent or null. Unknown propagates.
     pub fn first(&self) -> Prop<'a> {
         match self.value {
-            PropValue::Absent | PropValue::Null => {
-                self.child(PropValue::Absent, PathSegment::Index(0))
-            }
+            PropValue::Absent | PropValue::Null => self.child(PropValue::Absent, PathSegment::Index(0)),
             _ => self.at(0),
         }
     }
@@ -337,9 +322,7 @@ impl<'a> Prop<'a> {
             Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().and_then(from_f64)),
             Some(Value::String(s)) => {
                 let s = s.trim();
-                s.parse::<i64>()
-                    .ok()
-                    .or_else(|| s.parse::<f64>().ok().and_then(from_f64))
+                s.parse::<i64>().ok().or_else(|| s.parse::<f64>().ok().and_then(from_f64))
             }
             _ => None,
         })
@@ -387,9 +370,7 @@ impl<'a> Prop<'a> {
 
     /// Whether this value is secret or holds a secret value beneath it.
     pub fn contains_secret(&self) -> bool {
-        self.secrets
-            .iter()
-            .any(|s| self.path.starts_with(s) || s.starts_with(&self.path))
+        self.secrets.iter().any(|s| self.path.starts_with(s) || s.starts_with(&self.path))
     }
 
     /// The value for a message: strings quoted, other values as JSON,
@@ -428,10 +409,7 @@ pub struct Items<'a> {
 enum ItemsInner<'a> {
     Empty,
     One(Option<Prop<'a>>),
-    List {
-        parent: Prop<'a>,
-        iter: std::iter::Enumerate<std::slice::Iter<'a, Value>>,
-    },
+    List { parent: Prop<'a>, iter: std::iter::Enumerate<std::slice::Iter<'a, Value>> },
 }
 
 impl<'a> Iterator for Items<'a> {
@@ -465,16 +443,11 @@ fn lookup<'m>(map: &'m serde_json::Map<String, Value>, key: &str) -> Option<(&'m
     if let Some((k, v)) = map.get_key_value(key) {
         return Some((k.as_str(), v));
     }
-    let other = if key.contains('_') {
-        snake_to_camel(key)
-    } else {
-        camel_to_snake(key)
-    };
+    let other = if key.contains('_') { snake_to_camel(key) } else { camel_to_snake(key) };
     if other == key {
         return None;
     }
-    map.get_key_value(other.as_str())
-        .map(|(k, v)| (k.as_str(), v))
+    map.get_key_value(other.as_str()).map(|(k, v)| (k.as_str(), v))
 }
 
 /// `cidr_blocks` -> `cidrBlocks`.
@@ -530,11 +503,7 @@ mod tests {
         for doc in [&tf, &pu] {
             let root = Prop::from_json(doc);
             for key in ["cidr_blocks", "cidrBlocks"] {
-                assert_eq!(
-                    root.get(key).strings(),
-                    Ok(vec!["10.0.0.0/8"]),
-                    "{key} in {doc}"
-                );
+                assert_eq!(root.get(key).strings(), Ok(vec!["10.0.0.0/8"]), "{key} in {doc}");
             }
         }
         // An exact match wins over the converted name.
@@ -543,10 +512,7 @@ mod tests {
         assert_eq!(root.get("cidr_blocks").str(), Ok(Some("snake")));
         assert_eq!(root.get("cidrBlocks").str(), Ok(Some("camel")));
         // The path names the key as found.
-        assert_eq!(
-            Prop::from_json(&pu).get("cidr_blocks").path_string(),
-            "cidrBlocks"
-        );
+        assert_eq!(Prop::from_json(&pu).get("cidr_blocks").path_string(), "cidrBlocks");
     }
 
     #[test]
@@ -601,25 +567,13 @@ mod tests {
         }
         let many = json!({"ingress": [{"p": 1}, {"p": 2}], "none": [], "nul": null});
         let root = Prop::from_json(&many);
-        let ports: Vec<_> = root
-            .get("ingress")
-            .items()
-            .expect("known")
-            .map(|i| i.get("p").i64())
-            .collect();
+        let ports: Vec<_> = root.get("ingress").items().expect("known").map(|i| i.get("p").i64()).collect();
         assert_eq!(ports, vec![Ok(Some(1)), Ok(Some(2))]);
         assert_eq!(
-            root.get("ingress")
-                .items()
-                .expect("known")
-                .nth(1)
-                .map(|p| p.path_string()),
+            root.get("ingress").items().expect("known").nth(1).map(|p| p.path_string()),
             Some("ingress[1]".to_owned())
         );
-        assert!(
-            root.get("ingress").get("p").is_absent(),
-            "get on a longer list is absent"
-        );
+        assert!(root.get("ingress").get("p").is_absent(), "get on a longer list is absent");
         assert_eq!(root.get("none").items().expect("known").count(), 0);
         assert_eq!(root.get("nul").items().expect("known").count(), 0);
         assert_eq!(root.get("missing").items().expect("known").count(), 0);
@@ -646,10 +600,7 @@ mod tests {
         let doc = json!({"password": "hunter2", "nested": {"token": "t"}, "acl": "private"});
         let secrets = vec![
             vec![PathSegment::Key("password".into())],
-            vec![
-                PathSegment::Key("nested".into()),
-                PathSegment::Key("token".into()),
-            ],
+            vec![PathSegment::Key("nested".into()), PathSegment::Key("token".into())],
         ];
         let root = Prop::root(Some(&doc), &secrets);
         assert!(root.get("password").is_secret());

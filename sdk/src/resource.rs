@@ -160,39 +160,25 @@ impl Batch {
 
     /// The resource at `index` (the host's target index).
     pub fn resource(&self, index: usize) -> Option<Resource<'_>> {
-        self.resources
-            .get(index)
-            .map(|data| Resource { data, index })
+        self.resources.get(index).map(|data| Resource { data, index })
     }
 
     /// Every resource, in batch order.
     pub fn resources(&self) -> impl Iterator<Item = Resource<'_>> {
-        self.resources
-            .iter()
-            .enumerate()
-            .map(|(index, data)| Resource { data, index })
+        self.resources.iter().enumerate().map(|(index, data)| Resource { data, index })
     }
 
     /// The whole batch as a [`Stack`].
     pub fn stack(&self) -> Stack<'_> {
-        Stack {
-            batch: self,
-            indexes: (0..self.resources.len()).collect(),
-        }
+        Stack { batch: self, indexes: (0..self.resources.len()).collect() }
     }
 
     /// The resources at `indexes` as a [`Stack`]; `Err` names an index out of range.
     pub fn stack_of(&self, indexes: &[usize]) -> Result<Stack<'_>, String> {
         if let Some(bad) = indexes.iter().find(|&&i| i >= self.resources.len()) {
-            return Err(format!(
-                "target {bad} is out of range: the batch has {} resources",
-                self.resources.len()
-            ));
+            return Err(format!("target {bad} is out of range: the batch has {} resources", self.resources.len()));
         }
-        Ok(Stack {
-            batch: self,
-            indexes: indexes.to_vec(),
-        })
+        Ok(Stack { batch: self, indexes: indexes.to_vec() })
     }
 }
 
@@ -280,11 +266,7 @@ impl<'a> Resource<'a> {
     pub fn is_secret(&self, path: &str) -> bool {
         let wanted = parse_path(path);
         self.data.secret.iter().any(|secret| {
-            secret.len() <= wanted.len()
-                && secret
-                    .iter()
-                    .zip(&wanted)
-                    .all(|(s, w)| segment_matches(s, w))
+            secret.len() <= wanted.len() && secret.iter().zip(&wanted).all(|(s, w)| segment_matches(s, w))
         })
     }
 }
@@ -416,10 +398,7 @@ mod tests {
         assert!(ami.before().is_absent());
         let stack = batch.stack();
         assert_eq!(stack.len(), 3);
-        assert_eq!(
-            stack.get("aws_s3_bucket.old").map(|r| r.op()),
-            Some(Op::Delete)
-        );
+        assert_eq!(stack.get("aws_s3_bucket.old").map(|r| r.op()), Some(Op::Delete));
         assert_eq!(stack.of_type(&["aws_ami"]).count(), 1);
         assert!(batch.stack_of(&[0, 3]).is_err());
     }

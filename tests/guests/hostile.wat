@@ -2,11 +2,15 @@
 ;; one policy per failure the host must contain. The policy to run is picked by
 ;; the first letter of its name, at byte 11 of the request: Palisade's host
 ;; serializes the request as {"policy":"NAME",...} (field order of its Request
-;; struct). Built from this source by the tests (`wat` crate).
+;; struct). It exports `_initialize`, which the host must call first.
+;; Built from this source by the tests (`wat` crate).
 (module
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
   (memory (export "memory") 2)
   (global $bump (mut i32) (i32.const 65536))
+  ;; Set by _initialize; evaluate traps without it (proves the host calls it).
+  (global $ready (mut i32) (i32.const 0))
+  (func (export "_initialize") (global.set $ready (i32.const 1)))
   (data (i32.const 1024) "{\"name\":\"hostile\",\"version\":\"1.0.0\",\"description\":\"Test pack: one good policy and one of each failure.\",\"policies\":[{\"name\":\"good-policy\",\"description\":\"finds every S3 bucket\",\"severity\":\"high\",\"enforcement_level\":\"mandatory\",\"kind\":\"resource\",\"resource_types\":[\"aws_s3_bucket\",\"aws:s3/bucket:Bucket\"],\"help\":\"test only\"},{\"name\":\"loop-policy\",\"description\":\"loops forever\",\"severity\":\"high\",\"enforcement_level\":\"mandatory\",\"kind\":\"resource\",\"resource_types\":[\"aws_s3_bucket\",\"aws:s3/bucket:Bucket\"],\"help\":\"test only\"},{\"name\":\"bomb-policy\",\"description\":\"grows memory without bound\",\"severity\":\"high\",\"enforcement_level\":\"mandatory\",\"kind\":\"resource\",\"resource_types\":[\"aws_s3_bucket\",\"aws:s3/bucket:Bucket\"],\"help\":\"test only\"},{\"name\":\"trap-policy\",\"description\":\"executes unreachable\",\"severity\":\"high\",\"enforcement_level\":\"mandatory\",\"kind\":\"resource\",\"resource_types\":[\"aws_s3_bucket\",\"aws:s3/bucket:Bucket\"],\"help\":\"test only\"},{\"name\":\"exit-policy\",\"description\":\"calls WASI proc_exit\",\"severity\":\"high\",\"enforcement_level\":\"mandatory\",\"kind\":\"resource\",\"resource_types\":[\"aws_s3_bucket\",\"aws:s3/bucket:Bucket\"],\"help\":\"test only\"},{\"name\":\"abi-liar-policy\",\"description\":\"names a resource it was not given\",\"severity\":\"high\",\"enforcement_level\":\"mandatory\",\"kind\":\"resource\",\"resource_types\":[\"aws_s3_bucket\",\"aws:s3/bucket:Bucket\"],\"help\":\"test only\"}]}")
   (data (i32.const 8192) "{\"violations\":[{\"resource\":\"aws_s3_bucket.logs\",\"message\":\"found by good-policy\"}]}")
   (data (i32.const 12288) "{\"violations\":[{\"resource\":\"aws_s3_bucket.not_given\",\"message\":\"made up\"}]}")
@@ -28,6 +32,7 @@
   (func (export "palisade_load") (param i32 i32) (result i64) (i64.const 0))
   (func (export "palisade_evaluate") (param $ptr i32) (param $len i32) (result i64)
     (local $c i32)
+    (if (i32.eqz (global.get $ready)) (then unreachable))
     (local.set $c (i32.load8_u (i32.add (local.get $ptr) (i32.const 11))))
     ;; l: loop forever (the deadline must stop it)
     (if (i32.eq (local.get $c) (i32.const 108)) (then (loop $forever (br $forever))))

@@ -27,10 +27,7 @@ fn ebs_encrypted(r: &Resource, _: &Config) -> Outcome {
     let encrypted = r.get("encrypted");
     require(
         encrypted.bool()? == Some(true),
-        format!(
-            "EBS volume is not encrypted (encrypted is {}).",
-            encrypted.display()
-        ),
+        format!("EBS volume is not encrypted (encrypted is {}).", encrypted.display()),
     )
 }
 
@@ -48,16 +45,11 @@ fn root_device_encrypted(r: &Resource, _: &Config) -> Outcome {
         return Err(device.unknown().into());
     }
     if !device.is_known() {
-        return violation(
-            "EC2 instance has no root_block_device, so its root volume is not declared encrypted.",
-        );
+        return violation("EC2 instance has no root_block_device, so its root volume is not declared encrypted.");
     }
     let encrypted = device.get("encrypted");
     require(
         encrypted.bool()? == Some(true),
-        format!(
-            "EC2 instance root block device is not encrypted (encrypted is {}).",
-            encrypted.display()
-        ),
+        format!("EC2 instance root block device is not encrypted (encrypted is {}).", encrypted.display()),
     )
 }

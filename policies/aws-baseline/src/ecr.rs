@@ -3,14 +3,10 @@
 use palisade_sdk::prelude::*;
 
 pub fn policies() -> [ResourcePolicy; 1] {
-    [ResourcePolicy::new(
-        "aws-ecr-repository-disallow-mutable-image",
-        Severity::High,
-        immutable_tags,
-    )
-    .description("Checks that ECR repositories have immutable image tags.")
-    .types(["aws_ecr_repository", "aws:ecr/repository:Repository"])
-    .help("Set image_tag_mutability to \"IMMUTABLE\" so that a pushed tag cannot be overwritten.")]
+    [ResourcePolicy::new("aws-ecr-repository-disallow-mutable-image", Severity::High, immutable_tags)
+        .description("Checks that ECR repositories have immutable image tags.")
+        .types(["aws_ecr_repository", "aws:ecr/repository:Repository"])
+        .help("Set image_tag_mutability to \"IMMUTABLE\" so that a pushed tag cannot be overwritten.")]
 }
 
 fn immutable_tags(r: &Resource, _: &Config) -> Outcome {
@@ -22,11 +18,7 @@ fn immutable_tags(r: &Resource, _: &Config) -> Outcome {
         format!(
             "ECR repository image tags are mutable (image_tag_mutability is {}{}).",
             mutability.display(),
-            if mutability.is_known() {
-                ""
-            } else {
-                ", which means MUTABLE"
-            }
+            if mutability.is_known() { "" } else { ", which means MUTABLE" }
         ),
     )
 }

@@ -3,16 +3,10 @@
 use palisade_sdk::prelude::*;
 
 pub fn policies() -> [ResourcePolicy; 1] {
-    [ResourcePolicy::new(
-        "aws-eks-cluster-disallow-api-endpoint-public-access",
-        Severity::Critical,
-        private_endpoint,
-    )
-    .description(
-        "Checks that the Kubernetes API endpoint of EKS clusters is not publicly accessible.",
-    )
-    .types(["aws_eks_cluster", "aws:eks/cluster:Cluster"])
-    .help("Set vpc_config.endpoint_public_access to false (and endpoint_private_access to true).")]
+    [ResourcePolicy::new("aws-eks-cluster-disallow-api-endpoint-public-access", Severity::Critical, private_endpoint)
+        .description("Checks that the Kubernetes API endpoint of EKS clusters is not publicly accessible.")
+        .types(["aws_eks_cluster", "aws:eks/cluster:Cluster"])
+        .help("Set vpc_config.endpoint_public_access to false (and endpoint_private_access to true).")]
 }
 
 fn private_endpoint(r: &Resource, _: &Config) -> Outcome {
@@ -20,9 +14,9 @@ fn private_endpoint(r: &Resource, _: &Config) -> Outcome {
     let public = r.get("vpc_config").first().get("endpoint_public_access");
     match public.bool()? {
         Some(false) => Ok(()),
-        Some(true) => violation(
-            "EKS cluster API endpoint is publicly accessible (vpc_config.endpoint_public_access is true).",
-        ),
+        Some(true) => {
+            violation("EKS cluster API endpoint is publicly accessible (vpc_config.endpoint_public_access is true).")
+        }
         None => violation(
             "EKS cluster API endpoint is publicly accessible (vpc_config.endpoint_public_access is not set, and AWS defaults it to true).",
         ),

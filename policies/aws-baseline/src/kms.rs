@@ -26,8 +26,5 @@ fn key_rotation(r: &Resource, _: &Config) -> Outcome {
     if let Some(unknown) = spec_unknown {
         return Err(unknown.into());
     }
-    violation(format!(
-        "KMS key does not rotate automatically (enable_key_rotation is {}).",
-        rotation.display()
-    ))
+    violation(format!("KMS key does not rotate automatically (enable_key_rotation is {}).", rotation.display()))
 }

@@ -31,10 +31,7 @@ fn encrypted_listener(r: &Resource, _: &Config) -> Outcome {
     let port = r.get("port");
     // Terraform: default_action = [{type, redirect = [{protocol}]}];
     // Pulumi: defaultActions = [{type, redirect: {protocol}}].
-    let actions: Vec<_> = r
-        .get_any(&["default_action", "defaultActions"])
-        .items()?
-        .collect();
+    let actions: Vec<_> = r.get_any(&["default_action", "defaultActions"]).items()?.collect();
     if actions.is_empty() {
         return violation(format!(
             "Listener accepts unencrypted HTTP on port {} and has no redirect to HTTPS.",

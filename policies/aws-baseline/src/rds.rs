@@ -13,25 +13,21 @@ pub fn policies() -> [ResourcePolicy; 2] {
         ResourcePolicy::new("aws-rds-instance-disallow-unencrypted-storage", Severity::High, storage_encrypted)
             .description("Checks that RDS DB instances encrypt their storage.")
             .types(TYPES)
-            .help("Set storage_encrypted to true (an existing instance is re-created from an encrypted snapshot copy)."),
+            .help(
+                "Set storage_encrypted to true (an existing instance is re-created from an encrypted snapshot copy).",
+            ),
     ]
 }
 
 fn no_public_access(r: &Resource, _: &Config) -> Outcome {
     let public = r.get("publicly_accessible");
-    require(
-        public.bool()? != Some(true),
-        "RDS DB instance is publicly accessible (publicly_accessible is true).",
-    )
+    require(public.bool()? != Some(true), "RDS DB instance is publicly accessible (publicly_accessible is true).")
 }
 
 fn storage_encrypted(r: &Resource, _: &Config) -> Outcome {
     let encrypted = r.get("storage_encrypted");
     require(
         encrypted.bool()? == Some(true),
-        format!(
-            "RDS DB instance storage is not encrypted (storage_encrypted is {}).",
-            encrypted.display()
-        ),
+        format!("RDS DB instance storage is not encrypted (storage_encrypted is {}).", encrypted.display()),
     )
 }

@@ -27,19 +27,16 @@ fn no_public_read(r: &Resource, _: &Config) -> Outcome {
     all([
         canned_acl(r),
         grants(r.props(), |g| (g.get("uri"), g.get("permissions"))),
-        grants(policy, |g| {
-            (g.get("grantee").first().get("uri"), g.get("permission"))
-        }),
+        grants(policy, |g| (g.get("grantee").first().get("uri"), g.get("permission"))),
     ])
 }
 
 fn canned_acl(r: &Resource) -> Outcome {
     let acl = r.get("acl");
     match acl.str()? {
-        Some(a) if PUBLIC_ACLS.contains(&a) => violation(format!(
-            "S3 bucket ACL {} grants public read access.",
-            acl.display()
-        )),
+        Some(a) if PUBLIC_ACLS.contains(&a) => {
+            violation(format!("S3 bucket ACL {} grants public read access.", acl.display()))
+        }
         _ => Ok(()),
     }
 }

@@ -36,26 +36,18 @@ pub fn policies() -> [ResourcePolicy; 2] {
 /// resource (the resource itself, when it is an ingress rule).
 fn ingress_rules<'a>(r: &Resource<'a>) -> Result<Vec<Prop<'a>>, Unknown> {
     Ok(match r.resource_type() {
-        "aws_security_group" | "aws:ec2/securityGroup:SecurityGroup" => {
-            r.get("ingress").items()?.collect()
-        }
-        "aws_security_group_rule" | "aws:ec2/securityGroupRule:SecurityGroupRule" => {
-            match r.get("type").str()? {
-                Some("ingress") => vec![r.props()],
-                _ => Vec::new(),
-            }
-        }
+        "aws_security_group" | "aws:ec2/securityGroup:SecurityGroup" => r.get("ingress").items()?.collect(),
+        "aws_security_group_rule" | "aws:ec2/securityGroupRule:SecurityGroupRule" => match r.get("type").str()? {
+            Some("ingress") => vec![r.props()],
+            _ => Vec::new(),
+        },
         _ => vec![r.props()],
     })
 }
 
 /// "Ingress rule ingress[0]" for a block, "The ingress rule" for a rule resource.
 fn label(rule: &Prop) -> String {
-    if rule.path().is_empty() {
-        "The ingress rule".to_owned()
-    } else {
-        format!("Ingress rule {}", rule.path_string())
-    }
+    if rule.path().is_empty() { "The ingress rule".to_owned() } else { format!("Ingress rule {}", rule.path_string()) }
 }
 
 fn public_internet_ingress(r: &Resource, _: &Config) -> Outcome {
