@@ -25,9 +25,20 @@ fn aws_baseline_cases() {
     }
     assert!(failures.is_empty(), "{} of {ran} cases failed:\n{}", failures.len(), failures.join("\n\n"));
     // Every policy of the pack has a passing and a failing case in both forms.
-    let pack = &packs[0];
-    for policy in &pack.metadata.policies {
-        let file = repo(&format!("policies/aws-baseline/tests/cases/{}.yaml", policy.name));
-        assert!(file.exists(), "no case file for {}", policy.name);
+    for policy in &packs[0].metadata.policies {
+        let path = repo(&format!("policies/aws-baseline/tests/cases/{}.yaml", policy.name));
+        let file = load_case_file(&path).unwrap_or_else(|e| panic!("no case file for {}: {e}", policy.name));
+        let mut seen = std::collections::BTreeSet::new();
+        for case in &file.cases {
+            let input = case.input.as_ref().expect("policy cases are inline");
+            let form = if input.get("resource_changes").is_some() { "terraform" } else { "pulumi" };
+            let fails = case.expect.violations.iter().any(|v| v.policy == policy.name && !v.undecided);
+            seen.insert((form, if fails { "failing" } else { "passing" }));
+        }
+        for form in ["terraform", "pulumi"] {
+            for outcome in ["failing", "passing"] {
+                assert!(seen.contains(&(form, outcome)), "{}: no {outcome} {form} case", policy.name);
+            }
+        }
     }
 }
