@@ -22,6 +22,7 @@ fn readme_example_reports_the_promised_findings() {
         ("aws_eks_cluster.main", "aws-eks-cluster-disallow-api-endpoint-public-access"),
         ("aws_instance.bastion", "aws-ec2-instance-disallow-public-ip"),
         ("aws_s3_bucket.assets", "aws-s3-bucket-disallow-public-read"),
+        ("aws_s3_bucket.old_logs", "aws-stateful-resource-disallow-deletion"),
         ("aws_security_group.web", "aws-ec2-securitygroup-disallow-inbound-http-traffic"),
         ("aws_security_group.web", "aws-ec2-securitygroup-disallow-public-internet-ingress"),
         ("module.data.aws_ebs_volume.scratch[\"eu-west-1a\"]", "aws-ebs-volume-disallow-unencrypted-volume"),
@@ -31,6 +32,8 @@ fn readme_example_reports_the_promised_findings() {
     // 10 resource changes, one of them a delete: 9 evaluated.
     assert_eq!(report["summary"]["resources_evaluated"], 9);
     assert_eq!(report["summary"]["violations"]["mandatory"], 6);
+    // The deleted bucket is judged only by the stack policy, which is advisory.
+    assert_eq!(report["summary"]["violations"]["advisory"], 1);
     // The database password is secret and never printed.
     assert!(!String::from_utf8_lossy(&out.stdout).contains("correct-horse-battery-staple"));
 }

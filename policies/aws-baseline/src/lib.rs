@@ -17,6 +17,7 @@ mod lb;
 mod rds;
 mod s3;
 mod security_group;
+mod stack;
 
 /// The pack: every policy of every service module.
 fn pack() -> Pack {
@@ -38,6 +39,7 @@ fn pack() -> Pack {
             "Baseline security policies for AWS resources in Terraform plans and states and Pulumi previews and exports.",
         )
         .policies(policies)
+        .policies(stack::policies())
 }
 
 palisade_sdk::export_pack!(pack);
@@ -48,6 +50,6 @@ mod tests {
     fn pack_is_valid() {
         let pack = super::pack();
         assert_eq!(pack.validate(), Ok(()));
-        assert_eq!(pack.all_policies().len(), 12);
+        assert_eq!(pack.all_policies().len(), 13);
     }
 }
