@@ -150,7 +150,6 @@ mod tests {
                 ResourcePolicy::new("demo-ebs-encrypted", Severity::High, ebs_encrypted)
                     .description("EBS volumes are encrypted.")
                     .types(["aws_ebs_volume", "aws:ebs/volume:Volume"])
-                    .managed_only()
                     .help("https://example.com/ebs"),
             )
             .policy(

@@ -164,7 +164,7 @@ impl Pack {
         let mut out = Vec::new();
         match found {
             Policy::Resource(p) => {
-                for resource in stack.resources().filter(|r| p.judges_kind(r.kind())) {
+                for resource in stack.resources() {
                     let outcome = catch_unwind(AssertUnwindSafe(|| p.check(&resource, &config))).map_err(|panic| {
                         format!("policy {policy:?} panicked on {}: {}", resource.address(), panic_message(&*panic))
                     })?;

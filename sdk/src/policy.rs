@@ -284,7 +284,6 @@ macro_rules! meta_methods {
 pub struct ResourcePolicy {
     meta: Meta,
     resource_types: Vec<String>,
-    kinds: Vec<Kind>,
     check: ResourceCheck,
 }
 
@@ -292,29 +291,7 @@ impl ResourcePolicy {
     /// A policy `name` (lower-case words joined by `-`) of `severity` running
     /// `check` on every managed resource, unless [`types`](Self::types) narrows it.
     pub fn new(name: impl Into<String>, severity: Severity, check: ResourceCheck) -> Self {
-        ResourcePolicy { meta: Meta::new(name, severity), resource_types: Vec::new(), kinds: Vec::new(), check }
-    }
-
-    /// Judges only resources of these kinds; the others the host sends pass
-    /// without running the check. By default every kind the host sends is
-    /// judged: the host sends data sources, providers and components to a
-    /// resource policy when their type is named in [`types`](Self::types),
-    /// and a Terraform data source has the same type name as the managed
-    /// resource (`data.aws_kms_key.k` is of type `aws_kms_key`).
-    pub fn kinds<I: IntoIterator<Item = Kind>>(mut self, kinds: I) -> Self {
-        self.kinds = kinds.into_iter().collect();
-        self
-    }
-
-    /// `kinds([Kind::Managed])`: judges managed resources only, never data
-    /// sources of the same type.
-    pub fn managed_only(self) -> Self {
-        self.kinds([Kind::Managed])
-    }
-
-    /// Whether the check runs on a resource of `kind` (see [`kinds`](Self::kinds)).
-    pub fn judges_kind(&self, kind: Kind) -> bool {
-        self.kinds.is_empty() || self.kinds.contains(&kind)
+        ResourcePolicy { meta: Meta::new(name, severity), resource_types: Vec::new(), check }
     }
 
     /// Sets the resource types judged (Terraform and Pulumi names); `[]` or
@@ -338,18 +315,20 @@ impl ResourcePolicy {
         (self.check)(resource, config)
     }
 
-    /// Whether the host gives `resource` to this policy (ABI section 3):
-    /// resources that will exist, managed ones when no type or `*` is listed,
-    /// any kind when its type is named.
+    /// Whether the host gives `resource` to this policy (ABI section 3), for
+    /// native tests: resources that will exist; managed ones when no type or
+    /// `*` is listed or their type is; providers and components when their
+    /// type is named; data sources when `data.<type>` is named.
     pub fn targets(&self, resource: &Resource<'_>) -> bool {
         if !resource.op().will_exist() {
             return false;
         }
-        let named = self.resource_types.iter().any(|t| t == resource.resource_type());
-        if resource.kind() == Kind::Managed {
-            named || self.resource_types.is_empty() || self.resource_types.iter().any(|t| t == "*")
-        } else {
-            named
+        let ty = resource.resource_type();
+        let types = &self.resource_types;
+        match resource.kind() {
+            Kind::Managed => types.is_empty() || types.iter().any(|t| t == "*" || t == ty),
+            Kind::Data => types.iter().any(|t| t.strip_prefix("data.") == Some(ty)),
+            _ => types.iter().any(|t| t == ty),
         }
     }
 

@@ -7,7 +7,7 @@
 //! policy undecided, never a violation. Built for `wasm32-unknown-unknown`;
 //! see README.md.
 
-use palisade_sdk::{Pack, ResourcePolicy};
+use palisade_sdk::Pack;
 
 mod ec2;
 mod ecr;
@@ -29,11 +29,7 @@ fn pack() -> Pack {
         .chain(kms::policies())
         .chain(ecr::policies())
         .chain(eks::policies())
-        .chain(lb::policies())
-        // Terraform data sources share the managed types' names
-        // (`data.aws_kms_key.k` is an `aws_kms_key`); this pack judges only
-        // what the configuration manages.
-        .map(ResourcePolicy::managed_only);
+        .chain(lb::policies());
     Pack::new("aws-baseline", env!("CARGO_PKG_VERSION"))
         .description(
             "Baseline security policies for AWS resources in Terraform plans and states and Pulumi previews and exports.",
