@@ -139,12 +139,10 @@ impl Resource {
             return false;
         }
         match self.kind {
-            ResourceKind::Managed => {
-                types.is_empty() || types.iter().any(|t| t == "*" || *t == self.resource_type)
+            ResourceKind::Managed => types.is_empty() || types.iter().any(|t| t == "*" || *t == self.resource_type),
+            ResourceKind::Data => {
+                types.iter().any(|t| t.strip_prefix("data.").is_some_and(|rest| rest == self.resource_type))
             }
-            ResourceKind::Data => types
-                .iter()
-                .any(|t| t.strip_prefix("data.").is_some_and(|rest| rest == self.resource_type)),
             ResourceKind::Provider | ResourceKind::Component => types.iter().any(|t| *t == self.resource_type),
         }
     }
