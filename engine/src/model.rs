@@ -143,7 +143,7 @@ impl Resource {
             ResourceKind::Data => {
                 types.iter().any(|t| t.strip_prefix("data.").is_some_and(|rest| rest == self.resource_type))
             }
-            ResourceKind::Provider | ResourceKind::Component => types.iter().any(|t| *t == self.resource_type),
+            ResourceKind::Provider | ResourceKind::Component => types.contains(&self.resource_type),
         }
     }
 }
