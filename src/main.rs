@@ -5,16 +5,18 @@
 //! 2 usage, input and pack errors).
 
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use palisade_engine::input::{self, InputFormat};
 use palisade_engine::report::{self, InputProvenance, Report};
 use palisade_engine::{EngineBuilder, Limits, Pack, PolicySettings};
 use sha2::{Digest, Sha256};
+
+mod output;
 
 #[derive(Parser)]
 #[command(
@@ -54,12 +56,15 @@ struct CheckArgs {
     /// Read every input as this format instead of detecting it.
     #[arg(long, value_name = "F", value_parser = parse_format)]
     input_format: Option<InputFormat>,
-    /// Deadline of one policy call, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    /// Deadline of one policy call, in milliseconds (10 to 600000).
+    #[arg(long, value_name = "MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
     policy_timeout_ms: u64,
-    /// Memory cap of one policy instance, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 256)]
-    policy_memory_mib: usize,
+    /// Memory cap of one policy instance, in MiB (1 to 4096).
+    #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    policy_memory_mib: u64,
+    /// Largest input read, in MiB; a larger input is refused.
+    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    max_input_mib: u64,
     /// Resources judged per guest instance (tuning; results never depend on it).
     #[arg(long, value_name = "N", default_value_t = 256, hide = true)]
     batch_size: usize,
@@ -99,49 +104,85 @@ fn main() -> ExitCode {
 }
 
 fn check(args: &CheckArgs) -> Result<u8> {
+    reject_duplicate_inputs(&args.inputs)?;
     let mut stacks = Vec::new();
     let mut provenance = Vec::new();
+    let mut errors = Vec::new();
     for source in &args.inputs {
-        let bytes = read_source(source)?;
-        let stack = input::read_input(source, &bytes, args.input_format)?;
-        provenance.push(InputProvenance {
-            path: source.clone(),
-            format: stack.format.to_string(),
-            sha256: hex::encode(Sha256::digest(&bytes)),
-        });
-        stacks.push(stack);
+        let bytes = match read_source(source, args.max_input_mib.saturating_mul(1 << 20)) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                errors.push(format!("{e:#}"));
+                continue;
+            }
+        };
+        match input::read_input(source, &bytes, args.input_format) {
+            Ok(stack) => {
+                provenance.push(InputProvenance {
+                    path: source.clone(),
+                    format: stack.format.to_string(),
+                    sha256: hex::encode(Sha256::digest(&bytes)),
+                });
+                stacks.push(stack);
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
     }
     let limits = Limits {
         call_deadline: Duration::from_millis(args.policy_timeout_ms),
-        memory_bytes: args.policy_memory_mib.saturating_mul(1 << 20),
+        memory_bytes: usize::try_from(args.policy_memory_mib << 20).context("--policy-memory-mib is too large")?,
         ..Limits::default()
     };
     let engine = EngineBuilder::new().limits(limits).batch_size(args.batch_size).build()?;
     let packs = load_packs(&engine, &args.packs)?;
     let findings = engine.check(&packs, &stacks, &PolicySettings::default());
     let report = Report::new(findings, &packs, provenance, env!("CARGO_PKG_VERSION"));
+    let code = if report.summary.failed { 1 } else { 0 };
     let render = |out: &mut dyn Write| match args.format {
         Format::Text => report::render_text(&report, out),
         Format::Json => report::render_json(&report, out),
     };
-    match &args.output {
-        Some(path) => write_atomically(path, render)?,
+    let written = match &args.output {
+        Some(path) => output::write_report(path, render),
         None => {
-            let stdout = io::stdout();
-            let mut lock = stdout.lock();
-            render(&mut lock).context("writing the report to standard output")?;
-            lock.flush().context("writing the report to standard output")?;
+            let mut lock = io::stdout().lock();
+            render(&mut lock).and_then(|()| lock.flush()).context("writing the report to standard output")
         }
+    };
+    match written {
+        Ok(()) => Ok(code),
+        // A reader that stopped early (`| head`) does not change the verdict.
+        Err(e) if is_broken_pipe(&e) => Ok(code),
+        Err(e) => Err(e),
     }
-    Ok(if report.summary.failed { 1 } else { 0 })
 }
 
-fn read_source(source: &str) -> Result<Vec<u8>> {
+/// An input named twice would be counted twice; `-` can be read only once.
+fn reject_duplicate_inputs(inputs: &[String]) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for source in inputs {
+        if !seen.insert(source.as_str()) {
+            bail!("input {source} is given twice; name each input once");
+        }
+    }
+    Ok(())
+}
+
+/// Read a file or standard input, refusing more than `limit` bytes.
+fn read_source(source: &str, limit: u64) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    if source == "-" {
-        io::stdin().read_to_end(&mut bytes).context("reading standard input")?;
+    let shown = if source == "-" { "standard input" } else { source };
+    let reader: Box<dyn Read> = if source == "-" {
+        Box::new(io::stdin())
     } else {
-        bytes = std::fs::read(source).with_context(|| format!("cannot read input {source}"))?;
+        Box::new(std::fs::File::open(source).with_context(|| format!("cannot read input {source}"))?)
+    };
+    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes).with_context(|| format!("cannot read {shown}"))?;
+    if bytes.len() as u64 > limit {
+        bail!("{shown}: the input is larger than {} MiB (--max-input-mib)", limit >> 20);
     }
     Ok(bytes)
 }
@@ -151,24 +192,6 @@ fn load_packs(engine: &palisade_engine::Engine, paths: &[PathBuf]) -> Result<Vec
         return palisade::DEFAULT_PACKS.iter().map(|b| engine.load_pack(b.path, b.wasm).map_err(Into::into)).collect();
     }
     paths.iter().map(|p| engine.load_pack_file(p).map_err(Into::into)).collect()
-}
-
-/// Write to a temporary file beside `path`, then rename: the report is either
-/// complete or absent.
-fn write_atomically(path: &Path, render: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".palisade-report")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    render(tmp.as_file_mut()).with_context(|| format!("writing the report to {}", path.display()))?;
-    tmp.as_file_mut().sync_all().with_context(|| format!("writing the report to {}", path.display()))?;
-    tmp.persist(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
-    Ok(())
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

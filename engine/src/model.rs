@@ -170,3 +170,45 @@ impl Stack {
 pub fn is_unknown(value: &Value) -> bool {
     value.as_str() == Some(UNKNOWN)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(kind: ResourceKind, op: Operation, ty: &str) -> Resource {
+        Resource {
+            address: format!("{ty}.x"),
+            resource_type: ty.into(),
+            name: "x".into(),
+            provider: String::new(),
+            kind,
+            op,
+            props: Value::Null,
+            before: None,
+            secret: Vec::new(),
+            source: "test".into(),
+        }
+    }
+
+    #[test]
+    fn targeting_follows_kind_op_and_named_types() {
+        let types = |ts: &[&str]| ts.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        let managed = resource(ResourceKind::Managed, Operation::Create, "aws_kms_key");
+        assert!(managed.is_targeted_by(&types(&["aws_kms_key"])));
+        assert!(managed.is_targeted_by(&types(&[])));
+        assert!(managed.is_targeted_by(&types(&["*"])));
+        assert!(!managed.is_targeted_by(&types(&["aws_s3_bucket"])));
+        let data = resource(ResourceKind::Data, Operation::Read, "aws_kms_key");
+        assert!(!data.is_targeted_by(&types(&["aws_kms_key"])), "a data source shares the managed type's name");
+        assert!(!data.is_targeted_by(&types(&["*"])));
+        assert!(data.is_targeted_by(&types(&["data.aws_kms_key"])));
+        let provider = resource(ResourceKind::Provider, Operation::NoOp, "pulumi:providers:aws");
+        assert!(!provider.is_targeted_by(&types(&["*"])));
+        assert!(provider.is_targeted_by(&types(&["pulumi:providers:aws"])));
+        let deleted = resource(ResourceKind::Managed, Operation::Delete, "aws_kms_key");
+        assert!(!deleted.is_targeted_by(&types(&["aws_kms_key"])));
+        assert!(!deleted.is_policy_target());
+        let forgotten = resource(ResourceKind::Managed, Operation::Forget, "aws_kms_key");
+        assert!(!forgotten.is_policy_target());
+    }
+}

@@ -222,13 +222,20 @@ impl Pack {
     /// check the ABI version and read `describe` (on a fresh instance).
     pub(crate) fn load(runtime: &Runtime, path: &str, bytes: &[u8]) -> Result<Pack, PackError> {
         let err = |kind| PackError { path: path.to_string(), kind };
-        let module = Module::new(&runtime.engine, bytes).map_err(|e| err(PackErrorKind::Compile(format!("{e:#}"))))?;
+        if !bytes.starts_with(b"\0asm") {
+            let head: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
+            let message = format!(
+                "the file does not start with the bytes 00 61 73 6d (\\0asm) of a WebAssembly module; it starts with {head}"
+            );
+            return Err(err(PackErrorKind::Compile(message)));
+        }
+        let module = Module::new(&runtime.engine, bytes).map_err(|e| err(PackErrorKind::Compile(one_line(&e))))?;
         let mut linker: Linker<HostState> = Linker::new(&runtime.engine);
         for import in module.imports() {
             match import.ty() {
                 ExternType::Func(ty) if import.module() == wasi::WASI_P1 => {
                     wasi::define(&mut linker, import.name(), ty)
-                        .map_err(|e| err(PackErrorKind::Compile(format!("{e:#}"))))?;
+                        .map_err(|e| err(PackErrorKind::Compile(one_line(&e))))?;
                 }
                 _ => {
                     return Err(err(PackErrorKind::Import {
@@ -238,7 +245,7 @@ impl Pack {
                 }
             }
         }
-        let pre = linker.instantiate_pre(&module).map_err(|e| err(PackErrorKind::Compile(format!("{e:#}"))))?;
+        let pre = linker.instantiate_pre(&module).map_err(|e| err(PackErrorKind::Compile(one_line(&e))))?;
         let mut guest = Guest::new(runtime, &pre).map_err(|f| err(PackErrorKind::Guest(f)))?;
         let reply = guest.describe().map_err(|f| err(PackErrorKind::Guest(f)))?;
         let metadata = parse_describe(&reply).map_err(|m| err(PackErrorKind::Describe(m)))?;
@@ -255,6 +262,14 @@ impl Pack {
     pub fn policy(&self, name: &str) -> Option<&PolicyInfo> {
         self.metadata.policies.iter().find(|p| p.name == name)
     }
+}
+
+/// The first line of an error and of its root cause, for one-line messages.
+fn one_line(e: &wasmtime::Error) -> String {
+    let top = e.to_string();
+    let cause = e.root_cause().to_string();
+    let first = |s: &str| s.lines().next().unwrap_or_default().trim().to_string();
+    if cause == top { first(&top) } else { format!("{}: {}", first(&top), first(&cause)) }
 }
 
 /// Parse and validate a describe document.

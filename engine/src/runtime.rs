@@ -237,7 +237,7 @@ fn classify(store: &Store<HostState>, err: wasmtime::Error, what: &str) -> Guest
     }
     match err.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => GuestFault::new(FaultKind::Timeout, format!("{what}: deadline exceeded")),
-        Some(trap) => GuestFault::new(FaultKind::Trap, format!("{what}: wasm trap: {trap}")),
+        Some(trap) => GuestFault::new(FaultKind::Trap, format!("{what}: {trap}")),
         None => GuestFault::new(FaultKind::Trap, format!("{what}: {}", first_line(&err))),
     }
 }

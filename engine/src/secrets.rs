@@ -65,3 +65,34 @@ fn collect_leaves(v: &Value, out: &mut Vec<String>) {
         Value::Bool(_) | Value::Null => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::{Operation, ResourceKind};
+
+    #[test]
+    fn secret_leaves_are_redacted_longest_first_wherever_they_appear() {
+        let r = Resource {
+            address: "a".into(),
+            resource_type: "t".into(),
+            name: "a".into(),
+            provider: String::new(),
+            kind: ResourceKind::Managed,
+            op: Operation::Update,
+            props: json!({"password": "hunter2-long", "nested": {"keys": ["k1-secret", 4242]}, "plain": "hunter2"}),
+            before: Some(json!({"password": "old-pass"})),
+            secret: vec![
+                vec![PathSegment::Key("password".into())],
+                vec![PathSegment::Key("nested".into()), PathSegment::Key("keys".into())],
+            ],
+            source: "s".into(),
+        };
+        let set = SecretSet::of([&r]);
+        let text = "pw hunter2-long was old-pass, keys k1-secret and 4242; plain hunter2";
+        assert_eq!(set.redact(text), "pw [secret] was [secret], keys [secret] and [secret]; plain hunter2");
+        assert_eq!(SecretSet::default().redact(text), text);
+    }
+}

@@ -164,3 +164,95 @@ fn report_is_the_same_for_any_thread_count_and_batch_size() {
     assert_eq!(one, run("2", "1"));
     assert_eq!(one, run("4", "3"));
 }
+
+/// `--output` replaces a regular file atomically (keeping its mode and any
+/// link pointing at it) and writes through devices such as /dev/null.
+#[test]
+fn output_keeps_mode_and_links_and_writes_through_devices() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let real = dir.path().join("real.json");
+    std::fs::write(&real, "old").expect("write");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    let out = palisade(&["check", "--format", "json", "-o", link.to_str().unwrap_or_default(), EXAMPLE], None);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::symlink_metadata(&link).expect("link").file_type().is_symlink(), "the link survives");
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&real).expect("read")).expect("JSON");
+    assert_eq!(written["schema_version"], 1);
+    assert_eq!(std::fs::metadata(&real).expect("meta").permissions().mode() & 0o777, 0o640);
+
+    let out = palisade(&["check", "-o", "/dev/null", EXAMPLE], None);
+    assert_eq!(code(&out), 1);
+    assert!(std::os::unix::fs::FileTypeExt::is_char_device(&std::fs::metadata("/dev/null").expect("meta").file_type()));
+
+    let out = palisade(&["check", "-o", dir.path().to_str().unwrap_or_default(), EXAMPLE], None);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a directory"));
+}
+
+/// A reader that stops early (`| head -1`) does not turn a failed check into a pass.
+#[test]
+fn a_closed_pipe_keeps_the_exit_code() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .current_dir(crate::support::root())
+        .args(["check", EXAMPLE])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    drop(child.stdout.take());
+    let status = child.wait().expect("ends");
+    assert_eq!(status.code(), Some(1));
+}
+
+#[test]
+fn usage_errors_are_caught_up_front() {
+    for args in [
+        vec!["check", EXAMPLE, EXAMPLE],
+        vec!["check", "-", "-"],
+        vec!["check", "--policy-timeout-ms", "0", EXAMPLE],
+        vec!["check", "--policy-memory-mib", "0", EXAMPLE],
+        vec!["check", "--policy-memory-mib", "18446744073709551615", EXAMPLE],
+    ] {
+        let out = palisade(&args, Some(b""));
+        assert_eq!(code(&out), 2, "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // Every bad input is reported, not only the first.
+    let out = palisade(&["check", "nope-1.json", "nope-2.json"], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nope-1.json") && err.contains("nope-2.json"), "{err}");
+    // A state forced to be read as a plan is refused, not passed with 0 resources.
+    let state = "tests/data/corpus/tfstate/snyk__driftctl__aws_subnet.json";
+    let out = palisade(&["check", "--input-format", "tfplan", state], None);
+    assert_eq!(code(&out), 2);
+    // A non-wasm pack gets a one-line reason.
+    let out = palisade(&["check", "--pack", EXAMPLE, EXAMPLE], None);
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not start with the bytes 00 61 73 6d") && err.lines().count() == 1, "{err}");
+}
+
+/// Addresses and messages cannot forge report lines or terminal escapes.
+#[test]
+fn text_report_escapes_control_characters() {
+    let plan = r#"{"format_version":"1.2","resource_changes":[{"address":"aws_s3_bucket.b[\"x\nPASSED: all good\u001b[0m\"]",
+      "mode":"managed","type":"aws_s3_bucket","name":"b","index":"x","provider_name":"aws",
+      "change":{"actions":["create"],"before":null,"after":{"acl":"public-read"},"after_unknown":{}}}]}"#;
+    let out = palisade(&["check", "-"], Some(plan.as_bytes()));
+    assert_eq!(code(&out), 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains('\u{1b}') && !text.lines().any(|l| l.starts_with("PASSED")), "{text}");
+    assert!(text.contains("x\\nPASSED: all good\\u{1b}[0m"), "{text}");
+}
+
+#[test]
+fn duplicate_addresses_in_one_input_are_refused() {
+    let change = r#"{"address":"aws_s3_bucket.b","mode":"managed","type":"aws_s3_bucket","name":"b","provider_name":"aws",
+      "change":{"actions":["create"],"before":null,"after":{},"after_unknown":{}}}"#;
+    let plan = format!(r#"{{"format_version":"1.2","resource_changes":[{change},{change}]}}"#);
+    let out = palisade(&["check", "-"], Some(plan.as_bytes()));
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("aws_s3_bucket.b"));
+}

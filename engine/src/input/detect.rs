@@ -69,6 +69,10 @@ pub(crate) fn sniff(source: &str, text: &str) -> Result<(InputFormat, Option<Val
             if let Some(what) = yaml_kind(text) {
                 return Err(unsupported(source, what));
             }
+            if !text.trim_start().starts_with(['{', '[']) {
+                let seen = "the text does not start with a JSON object or array; YAML and HCL are not read";
+                return Err(InputError::new(source, None, InputErrorKind::UnknownFormat { seen: seen.into() }));
+            }
             Err(InputError::new(source, None, syntax_kind(&err, err.line())))
         }
     }

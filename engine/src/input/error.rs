@@ -68,6 +68,11 @@ pub enum InputErrorKind {
         /// The versions accepted.
         accepted: String,
     },
+    /// Two resources of one input share an address (or URN).
+    DuplicateAddress {
+        /// The address.
+        address: String,
+    },
     /// A Terraform plan with `"errored": true`.
     IncompletePlan,
     /// An empty (or whitespace-only) file.
@@ -138,6 +143,12 @@ impl fmt::Display for InputError {
             InputErrorKind::UnsupportedVersion { field, seen, accepted } => write!(
                 f,
                 "{file}: unsupported version at {field}{}: found {seen}, expected {accepted}.",
+                self.as_format()
+            ),
+            InputErrorKind::DuplicateAddress { address } => write!(
+                f,
+                "{file}: two resources have the address {address:?}{}; expected every address \
+                 (or URN) to be unique, as Terraform and Pulumi write them.",
                 self.as_format()
             ),
             InputErrorKind::IncompletePlan => write!(

@@ -156,6 +156,7 @@ impl<'a> Node<'a> {
 pub(crate) fn syntax_kind(err: &serde_json::Error, line: usize) -> InputErrorKind {
     let text = err.to_string();
     let detail = match text.rsplit_once(" at line ") {
+        Some(("recursion limit exceeded", _)) => "nested deeper than 128 levels, the most Palisade reads".to_string(),
         Some((msg, _)) => msg.to_string(),
         None => text,
     };

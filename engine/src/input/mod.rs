@@ -99,6 +99,11 @@ pub fn read_input(source: &str, bytes: &[u8], format: Option<InputFormat>) -> Re
         (_, Some(doc)) => parse_document(ctx, &doc)?,
         (_, None) => parse_document(ctx, &json::parse_text(ctx, &text)?)?,
     };
+    let mut seen = std::collections::HashSet::with_capacity(resources.len());
+    if let Some(dup) = resources.iter().find(|r| !seen.insert(r.address.as_str())) {
+        let kind = InputErrorKind::DuplicateAddress { address: dup.address.clone() };
+        return Err(InputError::new(source, Some(format), kind));
+    }
     Ok(Stack { source: source.to_string(), format, resources })
 }
 

@@ -26,6 +26,9 @@ pub(crate) fn parse(ctx: Ctx<'_>, doc: &Value) -> Result<Vec<Resource>, InputErr
         return Err(ctx.error(InputErrorKind::IncompletePlan));
     }
     check_version(&root)?;
+    if ["format_version", "resource_changes", "planned_values"].iter().all(|k| doc.get(k).is_none()) {
+        return Err(root.shape_error("a Terraform plan with `format_version` and `resource_changes`"));
+    }
     root.opt_items("resource_changes")?.iter().map(resource).collect()
 }
 

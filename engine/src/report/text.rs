@@ -1,12 +1,15 @@
 //! The text report, for people: findings grouped by resource, then a summary.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::Report;
 
 /// Write `report` as text: one block per resource (address, type, file) with
-/// its violations and policy errors, then one summary line.
+/// its violations and policy errors, then one summary line. Control
+/// characters in names and messages are escaped (`\n`, `\u{1b}`), so that
+/// an address or a message cannot forge lines or terminal escapes.
 pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut by_resource: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     let mut types: BTreeMap<(&str, &str), &str> = BTreeMap::new();
@@ -16,20 +19,31 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let undecided = if v.undecided { " (undecided: needs values known only after apply)" } else { "" };
         by_resource.entry(key).or_default().push(format!(
             "  [{}] {} ({}, pack {}){}\n      {}",
-            v.enforcement_level, v.policy, v.severity, v.pack, undecided, v.message
+            v.enforcement_level,
+            clean(&v.policy),
+            v.severity,
+            clean(&v.pack),
+            undecided,
+            clean(&v.message)
         ));
     }
     for e in &report.policy_errors {
         for r in &e.resources {
             by_resource.entry((r.as_str(), e.file.as_str())).or_default().push(format!(
                 "  [{} policy error: {}] {} (pack {})\n      {}",
-                e.enforcement_level, e.kind, e.policy, e.pack, e.message
+                e.enforcement_level,
+                e.kind,
+                clean(&e.policy),
+                clean(&e.pack),
+                clean(&e.message)
             ));
         }
     }
     for ((resource, file), lines) in &by_resource {
-        match types.get(&(*resource, *file)) {
-            Some(t) => writeln!(out, "{resource} ({t}) in {file}")?,
+        let ty = types.get(&(*resource, *file));
+        let (resource, file) = (clean(resource), clean(file));
+        match ty {
+            Some(t) => writeln!(out, "{resource} ({}) in {file}", clean(t))?,
             None => writeln!(out, "{resource} in {file}")?,
         }
         for line in lines {
@@ -50,4 +64,12 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         s.policy_errors,
         s.blocking_policy_errors
     )
+}
+
+/// `s` with control characters escaped.
+fn clean(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect())
 }

@@ -35,7 +35,7 @@ fn no_public_ip(r: &Resource, _: &Config) -> Outcome {
     let public = r.get("associate_public_ip_address");
     require(
         public.bool()? != Some(true),
-        "EC2 instance is given a public IP address (associate_public_ip_address is true).",
+        format!("EC2 instance is given a public IP address ({} is true).", public.path_string()),
     )
 }
 

@@ -16,7 +16,8 @@ fn immutable_tags(r: &Resource, _: &Config) -> Outcome {
     require(
         value.eq_ignore_ascii_case("IMMUTABLE"),
         format!(
-            "ECR repository image tags are mutable (image_tag_mutability is {}{}).",
+            "ECR repository image tags are mutable ({} is {}{}).",
+            mutability.path_string(),
             mutability.display(),
             if mutability.is_known() { "" } else { ", which means MUTABLE" }
         ),

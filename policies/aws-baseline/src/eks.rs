@@ -15,10 +15,11 @@ fn private_endpoint(r: &Resource, _: &Config) -> Outcome {
     match public.bool()? {
         Some(false) => Ok(()),
         Some(true) => {
-            violation("EKS cluster API endpoint is publicly accessible (vpc_config.endpoint_public_access is true).")
+            violation(format!("EKS cluster API endpoint is publicly accessible ({} is true).", public.path_string()))
         }
-        None => violation(
-            "EKS cluster API endpoint is publicly accessible (vpc_config.endpoint_public_access is not set, and AWS defaults it to true).",
-        ),
+        None => violation(format!(
+            "EKS cluster API endpoint is publicly accessible ({} is not set, and AWS defaults it to true).",
+            public.path_string()
+        )),
     }
 }

@@ -21,13 +21,16 @@ pub fn policies() -> [ResourcePolicy; 2] {
 
 fn no_public_access(r: &Resource, _: &Config) -> Outcome {
     let public = r.get("publicly_accessible");
-    require(public.bool()? != Some(true), "RDS DB instance is publicly accessible (publicly_accessible is true).")
+    require(
+        public.bool()? != Some(true),
+        format!("RDS DB instance is publicly accessible ({} is true).", public.path_string()),
+    )
 }
 
 fn storage_encrypted(r: &Resource, _: &Config) -> Outcome {
     let encrypted = r.get("storage_encrypted");
     require(
         encrypted.bool()? == Some(true),
-        format!("RDS DB instance storage is not encrypted (storage_encrypted is {}).", encrypted.display()),
+        format!("RDS DB instance storage is not encrypted ({} is {}).", encrypted.path_string(), encrypted.display()),
     )
 }

@@ -35,7 +35,8 @@ fn canned_acl(r: &Resource) -> Outcome {
     let acl = r.get("acl");
     match acl.str()? {
         Some(a) if PUBLIC_ACLS.contains(&a) => {
-            violation(format!("S3 bucket ACL {} grants public read access.", acl.display()))
+            let access = if a == "public-read-write" { "read and write" } else { "read" };
+            violation(format!("S3 bucket ACL {} grants public {access} access.", acl.display()))
         }
         _ => Ok(()),
     }

@@ -40,7 +40,7 @@ fn deletions(stack: &Stack, _: &Config) -> Vec<(String, Finding)> {
                 Op::Replace => "replaces (deletes, then recreates)",
                 _ => return None,
             };
-            let message = format!("The plan {verb} {}, a {} that holds data.", r.address(), r.resource_type());
+            let message = format!("The plan {verb} {} (type {}), which holds data.", r.address(), r.resource_type());
             Some((r.address().to_string(), Finding::Violation(message)))
         })
         .collect()

@@ -1,0 +1,52 @@
+//! Writing a report to `--output`: complete or absent, never half-written.
+
+use std::fs::{self, OpenOptions, Permissions};
+use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+/// Write the report `render` produces to `path`.
+///
+/// A regular file (or a link to one) is replaced atomically: the report goes
+/// to a temporary file beside the target, which is then renamed over it,
+/// keeping an existing file's permissions (a new file gets `0666` less the
+/// umask). A device or FIFO (`/dev/stdout`, a named pipe) is written
+/// through. A directory is refused.
+pub fn write_report(path: &Path, render: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    let shown = path.display();
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => bail!("cannot write the report to {shown}: it is a directory"),
+        Ok(meta) if !meta.is_file() => {
+            let mut out = OpenOptions::new().write(true).open(path).with_context(|| format!("cannot open {shown}"))?;
+            render(&mut out).and_then(|()| out.flush()).with_context(|| format!("writing the report to {shown}"))
+        }
+        Ok(meta) => {
+            let target = fs::canonicalize(path).with_context(|| format!("cannot resolve {shown}"))?;
+            replace(&target, meta.permissions(), render)
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => replace(path, Permissions::from_mode(0o666), render),
+        Err(e) => Err(e).with_context(|| format!("cannot write the report to {shown}")),
+    }
+}
+
+fn replace(path: &Path, mode: Permissions, render: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    let shown = path.display();
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".palisade-report-")
+        .suffix(".tmp")
+        .permissions(mode.clone())
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write the report to {shown}: cannot create a file in {}", dir.display()))?;
+    let file = tmp.as_file_mut();
+    render(file).and_then(|()| file.sync_all()).with_context(|| format!("writing the report to {shown}"))?;
+    // Keep an existing file's mode exactly (the umask applied at creation).
+    fs::set_permissions(tmp.path(), mode).with_context(|| format!("writing the report to {shown}"))?;
+    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write the report to {shown}"))?;
+    Ok(())
+}
