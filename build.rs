@@ -22,8 +22,9 @@ fn main() {
         .map(|d| if d.is_absolute() { d } else { root.join(d) })
         .unwrap_or_else(|| root.join("target"))
         .join("guests");
-    println!("cargo:rerun-if-changed=sdk/src");
-    println!("cargo:rerun-if-changed=sdk/Cargo.toml");
+    for shared in ["sdk/src", "sdk/Cargo.toml", "sdk/abi/src", "sdk/abi/Cargo.toml"] {
+        println!("cargo:rerun-if-changed={shared}");
+    }
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
     for (dir, stem) in GUESTS {
         let krate = root.join("policies").join(dir);

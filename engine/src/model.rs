@@ -9,10 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The in-band marker of an unknown value: Pulumi's unknown-value sentinel
-/// string (`pulumi/sdk/go/common/resource/plugin`, `UnknownStringValue`).
-/// A property whose value is this string is known only after apply.
-pub const UNKNOWN: &str = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+pub use palisade_abi::UNKNOWN;
 
 /// One step of a [`Path`]: an object key or a list index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -15,8 +15,7 @@ use crate::fault::{FaultKind, GuestFault};
 use crate::limits::{EPOCH_TICK, Limits};
 use crate::wasi::ProcExit;
 
-/// The ABI version this host speaks.
-pub const ABI_VERSION: i32 = 1;
+pub use palisade_abi::ABI_VERSION;
 
 /// Per-store host data: the memory limiter.
 #[derive(Debug)]

@@ -17,8 +17,7 @@ use serde_json::json;
 use crate::pack::Pack;
 use crate::resource::Batch;
 
-/// The ABI version this SDK implements.
-pub const ABI_VERSION: i32 = 1;
+pub use palisade_abi::ABI_VERSION;
 
 /// An input buffer handed out by `palisade_alloc`.
 struct Buffer {

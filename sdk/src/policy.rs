@@ -2,7 +2,6 @@
 
 use std::fmt;
 
-use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::prop::{Prop, Unknown};
@@ -86,66 +85,7 @@ pub fn all<I: IntoIterator<Item = Outcome>>(outcomes: I) -> Outcome {
     pending.map_or(Ok(()), Err)
 }
 
-/// How serious a violation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Low.
-    Low,
-    /// Medium.
-    Medium,
-    /// High.
-    High,
-    /// Critical.
-    Critical,
-}
-
-impl Severity {
-    /// The default enforcement level for this severity: critical and high
-    /// are mandatory, medium and low advisory.
-    pub fn default_enforcement(self) -> EnforcementLevel {
-        match self {
-            Severity::Critical | Severity::High => EnforcementLevel::Mandatory,
-            Severity::Medium | Severity::Low => EnforcementLevel::Advisory,
-        }
-    }
-
-    /// The wire name (`"high"`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-/// What a violation of the policy does by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EnforcementLevel {
-    /// Reported; does not fail the run.
-    Advisory,
-    /// Fails the run.
-    Mandatory,
-    /// Reported with a proposed fix (reserved).
-    Remediate,
-    /// Not run unless enabled.
-    Disabled,
-}
-
-impl EnforcementLevel {
-    /// The wire name (`"mandatory"`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EnforcementLevel::Advisory => "advisory",
-            EnforcementLevel::Mandatory => "mandatory",
-            EnforcementLevel::Remediate => "remediate",
-            EnforcementLevel::Disabled => "disabled",
-        }
-    }
-}
+pub use palisade_abi::{EnforcementLevel, Severity};
 
 /// A policy's config: the JSON object of the request, schema defaults filled
 /// in by the host. Getters accept either naming style.

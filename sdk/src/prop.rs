@@ -5,10 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The in-band marker of a value known only after apply (Pulumi's unknown
-/// sentinel). Wherever this string stands in `props` (for a scalar, a list or
-/// an object) the value is unknown: never null, never absent.
-pub const UNKNOWN: &str = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+pub use palisade_abi::UNKNOWN;
 
 /// One step of a property path: an object key or a list index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
