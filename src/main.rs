@@ -105,6 +105,12 @@ fn main() -> ExitCode {
 
 fn check(args: &CheckArgs) -> Result<u8> {
     reject_duplicate_inputs(&args.inputs)?;
+    if let Some(out) = &args.output {
+        let read: Vec<PathBuf> = args.inputs.iter().map(PathBuf::from).chain(args.packs.iter().cloned()).collect();
+        if let Some(clash) = read.iter().find(|p| same_file(p, out)) {
+            bail!("--output {} would overwrite {}, which this run reads", out.display(), clash.display());
+        }
+    }
     let mut stacks = Vec::new();
     let mut provenance = Vec::new();
     let mut errors = Vec::new();
@@ -160,15 +166,23 @@ fn check(args: &CheckArgs) -> Result<u8> {
     }
 }
 
-/// An input named twice would be counted twice; `-` can be read only once.
+/// An input named twice (by any path) would be counted twice; `-` can be
+/// read only once.
 fn reject_duplicate_inputs(inputs: &[String]) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for source in inputs {
-        if !seen.insert(source.as_str()) {
+        let key =
+            if source == "-" { PathBuf::from("-") } else { std::fs::canonicalize(source).unwrap_or(source.into()) };
+        if !seen.insert(key) {
             bail!("input {source} is given twice; name each input once");
         }
     }
     Ok(())
+}
+
+/// Whether two paths name the same existing file.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
 }
 
 /// Read a file or standard input, refusing more than `limit` bytes.
@@ -187,11 +201,25 @@ fn read_source(source: &str, limit: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The packs given, or the built-in ones; two packs may not share a name
+/// (findings name their pack).
 fn load_packs(engine: &palisade_engine::Engine, paths: &[PathBuf]) -> Result<Vec<Pack>> {
-    if paths.is_empty() {
-        return palisade::DEFAULT_PACKS.iter().map(|b| engine.load_pack(b.path, b.wasm).map_err(Into::into)).collect();
+    let packs: Vec<Pack> = if paths.is_empty() {
+        palisade::DEFAULT_PACKS.iter().map(|b| engine.load_pack(b.path, b.wasm)).collect::<Result<_, _>>()?
+    } else {
+        paths.iter().map(|p| engine.load_pack_file(p)).collect::<Result<_, _>>()?
+    };
+    for (i, pack) in packs.iter().enumerate() {
+        if let Some(other) = packs[..i].iter().find(|o| o.metadata.name == pack.metadata.name) {
+            bail!(
+                "policy packs {} and {} are both named {:?}; load each pack once",
+                other.path,
+                pack.path,
+                pack.metadata.name
+            );
+        }
     }
-    paths.iter().map(|p| engine.load_pack_file(p).map_err(Into::into)).collect()
+    Ok(packs)
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -307,7 +307,8 @@ fn evaluate(
     let reply: Reply = serde_json::from_slice(&reply)
         .map_err(|e| GuestFault::abi(format!("palisade_evaluate replied with a document that is not valid: {e}")))?;
     if let Some(error) = reply.error {
-        return Err(GuestFault::new(FaultKind::Policy, job.stack.secrets.redact(&error)));
+        let targets: Vec<usize> = task.targets.iter().map(|i| job.range.start + i).collect();
+        return Err(GuestFault::new(FaultKind::Policy, job.stack.secrets.redact(&error, &targets)));
     }
     let wire = reply
         .violations
@@ -322,7 +323,7 @@ fn evaluate(
         let Some(&i) = index.get(v.resource.as_str()) else {
             return Err(GuestFault::abi(format!(
                 "a violation names resource `{}`, which is not among the resources it was given",
-                job.stack.secrets.redact(&v.resource)
+                job.stack.secrets.redact(&v.resource, &[])
             )));
         };
         let r = &resources[i];
@@ -333,7 +334,7 @@ fn evaluate(
             severity: task.policy.severity,
             resource: r.address.clone(),
             resource_type: r.resource_type.clone(),
-            message: job.stack.secrets.redact(&v.message),
+            message: cap(job.stack.secrets.redact(&v.message, &[job.range.start + i])),
             file: r.source.clone(),
             undecided: v.undecided,
         });
@@ -343,13 +344,42 @@ fn evaluate(
 
 fn policy_error(job: &Job<'_>, task: &Task<'_>, fault: GuestFault) -> PolicyError {
     let resources = &job.stack.stack.resources[job.range.clone()];
+    let targets: Vec<usize> = task.targets.iter().map(|i| job.range.start + i).collect();
     PolicyError {
         pack: job.pack.metadata.name.clone(),
         policy: task.policy.name.clone(),
         enforcement_level: task.level,
         kind: fault.kind,
         resources: task.targets.iter().map(|&i| resources[i].address.clone()).collect(),
-        message: job.stack.secrets.redact(&fault.message),
+        message: cap(job.stack.secrets.redact(&fault.message, &targets)),
         file: job.stack.stack.source.clone(),
+    }
+}
+
+/// The longest message reported, in bytes; longer ones are cut.
+pub const MAX_MESSAGE_BYTES: usize = 4096;
+
+/// `message` cut to [`MAX_MESSAGE_BYTES`] (at a character boundary), with a note.
+fn cap(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE_BYTES {
+        let mut end = MAX_MESSAGE_BYTES;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        let total = message.len();
+        message.truncate(end);
+        message.push_str(&format!(" ... (message cut: {total} bytes)"));
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_messages_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(super::MAX_MESSAGE_BYTES);
+        let cut = super::cap(long.clone());
+        assert!(cut.len() < long.len() && cut.ends_with(&format!("(message cut: {} bytes)", long.len())));
+        assert_eq!(super::cap("short".into()), "short");
     }
 }

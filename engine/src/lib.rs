@@ -36,10 +36,11 @@ mod secrets;
 pub mod testcase;
 mod wasi;
 
+pub use eval::MAX_MESSAGE_BYTES;
 pub use eval::{Engine, EngineBuilder, EngineError, PolicySettings};
 pub use fault::{FaultKind, GuestFault};
 pub use finding::{Findings, PolicyError, Violation};
 pub use limits::{EPOCH_TICK, Limits};
 pub use pack::{EnforcementLevel, Pack, PackError, PackErrorKind, PackMetadata, PolicyInfo, PolicyKind, Severity};
 pub use runtime::ABI_VERSION;
-pub use secrets::{REDACTED, SecretSet};
+pub use secrets::{MIN_SECRET_CHARS, REDACTED, SecretSet};

@@ -197,13 +197,20 @@ fn parse_describe(reply: &[u8]) -> Result<PackMetadata, String> {
         let path = e.path().to_string();
         format!("at `{path}`: {}", e.into_inner())
     })?;
-    if meta.name.trim().is_empty() {
-        return Err("the pack name is empty".into());
+    let name_ok = |s: &str| {
+        s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    if !name_ok(&meta.name) {
+        return Err(format!("the pack name {:?} is not letters, digits, `-`, `_` and `.`", meta.name));
+    }
+    if meta.version.is_empty() || meta.version.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!("the pack version {:?} is empty or has spaces or control characters", meta.version));
     }
     let mut seen = std::collections::HashSet::new();
     for (i, p) in meta.policies.iter().enumerate() {
-        if p.name.trim().is_empty() {
-            return Err(format!("policies[{i}] has an empty name"));
+        if !name_ok(&p.name) {
+            return Err(format!("policies[{i}]: the name {:?} is not letters, digits, `-`, `_` and `.`", p.name));
         }
         if !seen.insert(p.name.as_str()) {
             return Err(format!("policy `{}` is described twice", p.name));

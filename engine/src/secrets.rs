@@ -1,8 +1,21 @@
 //! Secret redaction: no secret value reaches any output.
 //!
 //! Policies see secret values (they may need to judge them); every message
-//! that leaves a guest is scrubbed of the stack's secret strings.
+//! that leaves a guest is scrubbed of secret values before it is reported:
+//!
+//! - a message about a resource loses that resource's secret values of 4
+//!   characters or more, where they stand as a whole token (not inside a
+//!   longer word or number: a secret `8080` is redacted in `port 8080` but
+//!   not in `18080`);
+//! - every message loses every secret value of 8 characters or more of the
+//!   whole stack, wherever it stands;
+//! - shorter values are not searched for: they cannot be found without
+//!   wrecking unrelated text (the SDK never prints secret values itself).
+//!
+//! Replacement is one pass over the original text, so `[secret]` is never
+//! redacted again.
 
+use aho_corasick::AhoCorasick;
 use serde_json::Value;
 
 use crate::model::{Path, PathSegment, Resource, UNKNOWN};
@@ -10,40 +23,112 @@ use crate::model::{Path, PathSegment, Resource, UNKNOWN};
 /// What replaces a secret value in output.
 pub const REDACTED: &str = "[secret]";
 
-/// The secret strings of a stack, longest first.
+/// Secret values shorter than this are not searched for.
+pub const MIN_SECRET_CHARS: usize = 4;
+
+/// Secret values at least this long are redacted anywhere, in any message.
+const STACK_WIDE_CHARS: usize = 8;
+
+/// The secret values of a stack, ready to scrub messages.
 #[derive(Debug, Clone, Default)]
 pub struct SecretSet {
-    values: Vec<String>,
+    per_resource: Vec<Option<Matcher>>,
+    stack_wide: Option<Matcher>,
+}
+
+#[derive(Debug, Clone)]
+struct Matcher {
+    automaton: AhoCorasick,
+    /// Per pattern: whether a match must stand as a whole token.
+    whole_token: Vec<bool>,
+}
+
+impl Matcher {
+    fn new(values: Vec<String>) -> Option<Matcher> {
+        if values.is_empty() {
+            return None;
+        }
+        let whole_token = values.iter().map(|v| v.chars().count() < STACK_WIDE_CHARS).collect();
+        AhoCorasick::new(&values).ok().map(|automaton| Matcher { automaton, whole_token })
+    }
+
+    /// Byte spans of acceptable matches in `text`.
+    fn spans(&self, text: &str, out: &mut Vec<(usize, usize)>) {
+        for m in self.automaton.find_overlapping_iter(text) {
+            let (start, end) = (m.start(), m.end());
+            let alnum = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+            let standalone = !alnum(text[..start].chars().next_back()) && !alnum(text[end..].chars().next());
+            if standalone || !self.whole_token[m.pattern().as_usize()] {
+                out.push((start, end));
+            }
+        }
+    }
 }
 
 impl SecretSet {
-    /// Collect every string and number leaf under a secret path of any
-    /// resource (in `props` and `before`).
-    pub fn of<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Self {
-        let mut values = Vec::new();
-        for r in resources {
-            for path in &r.secret {
-                for root in std::iter::once(&r.props).chain(r.before.as_ref()) {
-                    if let Some(v) = lookup(root, path) {
-                        collect_leaves(v, &mut values);
+    /// Collect every string and number leaf under a secret path of each
+    /// resource (in `props` and `before`), indexed like `resources`.
+    pub fn of(resources: &[Resource]) -> Self {
+        let mut wide = Vec::new();
+        let per_resource = resources
+            .iter()
+            .map(|r| {
+                let mut values = Vec::new();
+                for path in &r.secret {
+                    for root in std::iter::once(&r.props).chain(r.before.as_ref()) {
+                        if let Some(v) = lookup(root, path) {
+                            collect_leaves(v, &mut values);
+                        }
                     }
                 }
-            }
-        }
-        values.retain(|v| !v.is_empty() && v != UNKNOWN && v != REDACTED);
-        values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        values.dedup();
-        SecretSet { values }
+                values.retain(|v| v.chars().count() >= MIN_SECRET_CHARS && v != UNKNOWN && v != REDACTED);
+                values.sort();
+                values.dedup();
+                wide.extend(values.iter().filter(|v| v.chars().count() >= STACK_WIDE_CHARS).cloned());
+                Matcher::new(values)
+            })
+            .collect();
+        wide.sort();
+        wide.dedup();
+        SecretSet { per_resource, stack_wide: Matcher::new(wide) }
     }
 
-    /// `text` with every secret value replaced by [`REDACTED`].
-    pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for v in &self.values {
-            if out.contains(v.as_str()) {
-                out = out.replace(v.as_str(), REDACTED);
+    /// `text` with secret values replaced by [`REDACTED`]: the values of the
+    /// resources at `resources` (indexes into the stack), and the long values
+    /// of the whole stack.
+    pub fn redact(&self, text: &str, resources: &[usize]) -> String {
+        let mut spans = Vec::new();
+        for i in resources {
+            if let Some(Some(m)) = self.per_resource.get(*i) {
+                m.spans(text, &mut spans);
             }
         }
+        if let Some(m) = &self.stack_wide {
+            m.spans(text, &mut spans);
+        }
+        // Text already redacted (e.g. by the SDK) is not redacted again.
+        let placeholders: Vec<(usize, usize)> =
+            text.match_indices(REDACTED).map(|(i, _)| (i, i + REDACTED.len())).collect();
+        spans.retain(|&(s, e)| !placeholders.iter().any(|&(ps, pe)| s < pe && ps < e));
+        if spans.is_empty() {
+            return text.to_string();
+        }
+        // Earliest first, longest first at one start; skip spans inside a taken one.
+        spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut out = String::with_capacity(text.len());
+        let mut pos = 0;
+        for (start, end) in spans {
+            if start < pos {
+                if end > pos {
+                    pos = end;
+                }
+                continue;
+            }
+            out.push_str(&text[pos..start]);
+            out.push_str(REDACTED);
+            pos = end;
+        }
+        out.push_str(&text[pos..]);
         out
     }
 }
@@ -73,26 +158,48 @@ mod tests {
     use super::*;
     use crate::model::{Operation, ResourceKind};
 
-    #[test]
-    fn secret_leaves_are_redacted_longest_first_wherever_they_appear() {
-        let r = Resource {
+    fn resource(props: serde_json::Value, secret: Vec<Path>) -> Resource {
+        Resource {
             address: "a".into(),
             resource_type: "t".into(),
             name: "a".into(),
             provider: String::new(),
             kind: ResourceKind::Managed,
             op: Operation::Update,
-            props: json!({"password": "hunter2-long", "nested": {"keys": ["k1-secret", 4242]}, "plain": "hunter2"}),
-            before: Some(json!({"password": "old-pass"})),
-            secret: vec![
-                vec![PathSegment::Key("password".into())],
-                vec![PathSegment::Key("nested".into()), PathSegment::Key("keys".into())],
-            ],
+            props,
+            before: Some(json!({"password": "oldpw12"})),
+            secret,
             source: "s".into(),
-        };
-        let set = SecretSet::of([&r]);
-        let text = "pw hunter2-long was old-pass, keys k1-secret and 4242; plain hunter2";
-        assert_eq!(set.redact(text), "pw [secret] was [secret], keys [secret] and [secret]; plain hunter2");
-        assert_eq!(SecretSet::default().redact(text), text);
+        }
+    }
+
+    fn key(k: &str) -> PathSegment {
+        PathSegment::Key(k.into())
+    }
+
+    #[test]
+    fn secret_values_are_redacted_in_messages_about_their_resource() {
+        let r = resource(
+            json!({"password": "hunter2-long", "nested": {"keys": ["k1-secret", 4242]}, "plain": "hunter2"}),
+            vec![vec![key("password")], vec![key("nested"), key("keys")]],
+        );
+        let set = SecretSet::of(&[r]);
+        let text = "pw hunter2-long was oldpw12, keys k1-secret and 4242; plain hunter2; port 14242";
+        assert_eq!(
+            set.redact(text, &[0]),
+            "pw [secret] was [secret], keys [secret] and [secret]; plain hunter2; port 14242"
+        );
+        // Other resources' messages lose only the long values.
+        assert_eq!(set.redact(text, &[]), "pw [secret] was oldpw12, keys [secret] and 4242; plain hunter2; port 14242");
+        assert_eq!(SecretSet::default().redact(text, &[0]), text);
+    }
+
+    #[test]
+    fn short_values_and_the_placeholder_are_left_alone() {
+        let r =
+            resource(json!({"a": "e", "b": 0, "c": "secret"}), vec![vec![key("a")], vec![key("b")], vec![key("c")]]);
+        let set = SecretSet::of(&[r]);
+        assert_eq!(set.redact("allows 0.0.0.0/0; secret here", &[0]), "allows 0.0.0.0/0; [secret] here");
+        assert_eq!(set.redact("value [secret]", &[0]), "value [secret]");
     }
 }

@@ -108,6 +108,9 @@ pub struct Prop<'a> {
     value: PropValue<'a>,
     path: Vec<PathSegment>,
     secrets: &'a [Vec<PathSegment>],
+    /// Name absent keys in camelCase in [`path_string`](Self::path_string)
+    /// (the resource is a Pulumi one), so messages use the author's names.
+    camel: bool,
 }
 
 impl<'a> Prop<'a> {
@@ -116,14 +119,25 @@ impl<'a> Prop<'a> {
         Prop::root(Some(value), &[])
     }
 
+    /// This property, naming absent keys in camelCase when `camel` (Pulumi).
+    pub(crate) fn camel_case(mut self, camel: bool) -> Self {
+        self.camel = camel;
+        self
+    }
+
+    /// The key an absent property is named by: as asked, or in camelCase.
+    fn absent_key(&self, key: &str) -> PathSegment {
+        PathSegment::Key(if self.camel { snake_to_camel(key) } else { key.to_owned() })
+    }
+
     pub(crate) fn root(value: Option<&'a Value>, secrets: &'a [Vec<PathSegment>]) -> Self {
-        Prop { value: PropValue::classify(value), path: Vec::new(), secrets }
+        Prop { value: PropValue::classify(value), path: Vec::new(), secrets, camel: false }
     }
 
     fn child(&self, value: PropValue<'a>, seg: PathSegment) -> Self {
         let mut path = self.path.clone();
         path.push(seg);
-        Prop { value, path, secrets: self.secrets }
+        Prop { value, path, secrets: self.secrets, camel: self.camel }
     }
 
     /// What this property holds.
@@ -200,10 +214,10 @@ impl<'a> Prop<'a> {
             PropValue::Unknown => self.clone(),
             PropValue::Known(Value::Object(map)) => match lookup(map, key) {
                 Some((found, v)) => self.child(PropValue::classify(Some(v)), PathSegment::Key(found.to_owned())),
-                None => self.child(PropValue::Absent, PathSegment::Key(key.to_owned())),
+                None => self.child(PropValue::Absent, self.absent_key(key)),
             },
             PropValue::Known(Value::Array(items)) if items.len() == 1 => self.at(0).get(key),
-            _ => self.child(PropValue::Absent, PathSegment::Key(key.to_owned())),
+            _ => self.child(PropValue::Absent, self.absent_key(key)),
         }
     }
 

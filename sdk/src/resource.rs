@@ -242,12 +242,18 @@ impl<'a> Resource<'a> {
 
     /// The values the resource will have (or has): the root of `props`.
     pub fn props(&self) -> Prop<'a> {
-        Prop::root(Some(&self.data.props), &self.data.secret)
+        Prop::root(Some(&self.data.props), &self.data.secret).camel_case(self.is_pulumi())
     }
 
     /// The values before the change; absent when the input has none.
     pub fn before(&self) -> Prop<'a> {
-        Prop::root(self.data.before.as_ref(), &self.data.secret)
+        Prop::root(self.data.before.as_ref(), &self.data.secret).camel_case(self.is_pulumi())
+    }
+
+    /// Whether this is a Pulumi resource (its type is `pkg:module/name:Type`);
+    /// then absent properties are named in camelCase in messages.
+    pub fn is_pulumi(&self) -> bool {
+        self.resource_type().contains(':')
     }
 
     /// `props().get(key)`: a top-level property, in either naming style.

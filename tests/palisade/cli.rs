@@ -237,13 +237,14 @@ fn usage_errors_are_caught_up_front() {
 /// Addresses and messages cannot forge report lines or terminal escapes.
 #[test]
 fn text_report_escapes_control_characters() {
-    let plan = r#"{"format_version":"1.2","resource_changes":[{"address":"aws_s3_bucket.b[\"x\nPASSED: all good\u001b[0m\"]",
+    let plan = r#"{"format_version":"1.2","resource_changes":[{"address":"aws_s3_bucket.b[\"x\nPASSED: all good\u001b[0m\u202e\"]",
       "mode":"managed","type":"aws_s3_bucket","name":"b","index":"x","provider_name":"aws",
       "change":{"actions":["create"],"before":null,"after":{"acl":"public-read"},"after_unknown":{}}}]}"#;
     let out = palisade(&["check", "-"], Some(plan.as_bytes()));
     assert_eq!(code(&out), 1);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!text.contains('\u{1b}') && !text.lines().any(|l| l.starts_with("PASSED")), "{text}");
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("PASSED")), "{text}");
     assert!(text.contains("x\\nPASSED: all good\\u{1b}[0m"), "{text}");
 }
 
@@ -255,4 +256,63 @@ fn duplicate_addresses_in_one_input_are_refused() {
     let out = palisade(&["check", "-"], Some(plan.as_bytes()));
     assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("aws_s3_bucket.b"));
+}
+
+/// Inputs that are recognised but incomplete or ill-formed are refused, and a
+/// Pulumi object pending deletion under the URN of its replacement is not.
+#[test]
+fn incomplete_and_ill_formed_inputs_are_refused() {
+    let preview = r#"{"steps": [], "diagnostics": [{"severity": "error", "message": "resource failed: boom"}]}"#;
+    let out = palisade(&["check", "-"], Some(preview.as_bytes()));
+    assert_eq!(code(&out), 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the preview failed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let plan = r#"{"format_version":"1.2","resource_changes":[{"address":"aws_s3_bucket.b","mode":"managed","type":"aws_s3_bucket",
+      "name":"b","provider_name":"aws","change":{"actions":["create"],"before":null,"after":"x","after_unknown":{}}}]}"#;
+    let out = palisade(&["check", "-"], Some(plan.as_bytes()));
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("$.resource_changes[0].change.after"));
+
+    let urn = "urn:pulumi:dev::p::aws:ecr/repository:Repository::repo";
+    let res = |delete: bool| {
+        serde_json::json!({"urn": urn, "custom": true, "type": "aws:ecr/repository:Repository", "delete": delete,
+            "outputs": {"imageTagMutability": "IMMUTABLE"}})
+    };
+    let export =
+        serde_json::json!({"version": 3, "deployment": {"manifest": {}, "resources": [res(false), res(true)]}});
+    let out = palisade(&["check", "--format", "json", "-"], Some(export.to_string().as_bytes()));
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["summary"]["resources_evaluated"], 1, "the pending delete is not judged");
+}
+
+#[test]
+fn output_may_not_overwrite_what_the_run_reads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.json");
+    std::fs::copy(repo(EXAMPLE), &input).expect("copy");
+    let path = input.to_str().unwrap_or_default();
+    let out = palisade(&["check", "-o", path, path], None);
+    assert_eq!(code(&out), 2);
+    assert_eq!(std::fs::read(&input).expect("read"), std::fs::read(repo(EXAMPLE)).expect("read"), "input untouched");
+    // The same file by two spellings is one input given twice.
+    let out = palisade(&["check", EXAMPLE, &format!("./{EXAMPLE}")], None);
+    assert_eq!(code(&out), 2);
+}
+
+#[test]
+fn two_packs_with_one_name_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = crate::support::build_wat("hostile", dir.path());
+    let b = dir.path().join("copy.wasm");
+    std::fs::copy(&a, &b).expect("copy");
+    let out = palisade(
+        &["check", "--pack", a.to_str().unwrap_or_default(), "--pack", b.to_str().unwrap_or_default(), EXAMPLE],
+        None,
+    );
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("both named \"hostile\""));
 }

@@ -75,6 +75,13 @@ pub enum InputErrorKind {
     },
     /// A Terraform plan with `"errored": true`.
     IncompletePlan,
+    /// A Pulumi preview whose diagnostics include errors.
+    FailedPreview {
+        /// The first error diagnostic's message.
+        first_error: String,
+        /// How many error diagnostics there are.
+        errors: usize,
+    },
     /// An empty (or whitespace-only) file.
     Empty,
 }
@@ -85,9 +92,10 @@ impl InputError {
         InputError { file: file.to_string(), format, kind }
     }
 
-    /// Whether this is a Terraform plan that Terraform could not finish (`errored: true`).
+    /// Whether this is a plan or preview that did not finish (Terraform
+    /// `errored: true`, a Pulumi preview with error diagnostics).
     pub fn is_incomplete_plan(&self) -> bool {
-        self.kind == InputErrorKind::IncompletePlan
+        matches!(self.kind, InputErrorKind::IncompletePlan | InputErrorKind::FailedPreview { .. })
     }
 
     fn as_format(&self) -> String {
@@ -156,6 +164,11 @@ impl fmt::Display for InputError {
                 "{file}: the plan is incomplete (errored: true); Terraform could not finish \
                  planning, so it cannot be checked. Fix the plan errors and run terraform plan \
                  again."
+            ),
+            InputErrorKind::FailedPreview { first_error, errors } => write!(
+                f,
+                "{file}: the preview failed ({errors} error diagnostic(s), the first: {first_error:?}), so \
+                 it is incomplete and cannot be checked. Fix the errors and run pulumi preview again."
             ),
             InputErrorKind::Empty => write!(
                 f,

@@ -4,7 +4,8 @@
 //! `apitype.CheckpointV3`; v4 adds `features`).
 //!
 //! One resource per `resources[]` entry, address = URN, op `no-op` (`delete`
-//! for resources pending deletion, `delete: true`), props = outputs when
+//! for resources pending deletion, `delete: true`, whose address is
+//! `URN (pending delete)`), props = outputs when
 //! non-empty, else inputs.
 
 use serde_json::Value;
@@ -45,8 +46,12 @@ fn resource(node: &Node<'_>) -> Result<Resource, InputError> {
     let state = read_state(node, false)?;
     let (urn_type, name) = parse_urn(urn);
     let rtype = state.rtype.clone().unwrap_or(urn_type);
+    // Pulumi keeps an object whose replacement failed (or is pending) under
+    // the same URN with `delete: true`; like Terraform's deposed objects it
+    // gets a suffix, so that addresses stay unique.
+    let address = if state.delete { format!("{urn} (pending delete)") } else { urn.to_string() };
     Ok(Resource {
-        address: urn.to_string(),
+        address,
         kind: kind_of(&rtype, state.custom, state.external),
         resource_type: rtype,
         name,

@@ -7,15 +7,25 @@
 
 use serde_json::Value;
 
-use super::error::InputError;
+use super::error::{InputError, InputErrorKind};
 use super::json::{Ctx, Node};
 use super::pulumi_steps::{Step, Steps};
 use crate::model::Resource;
 
-/// Reads a preview document. Errors: `Shape` for steps of the wrong
-/// structure or with an unknown `op`.
+/// Reads a preview document. Errors: `FailedPreview` when a diagnostic has
+/// severity `error` (the preview did not finish: it is never a clean
+/// report); `Shape` for steps of the wrong structure or with an unknown `op`.
 pub(crate) fn parse(ctx: Ctx<'_>, doc: &Value) -> Result<Vec<Resource>, InputError> {
     let root = Node::root(doc, ctx);
+    let errors: Vec<String> = root
+        .opt_items("diagnostics")?
+        .iter()
+        .filter(|d| d.value.get("severity").and_then(Value::as_str) == Some("error"))
+        .map(|d| d.value.get("message").and_then(Value::as_str).unwrap_or("(no message)").trim().to_string())
+        .collect();
+    if !errors.is_empty() {
+        return Err(ctx.error(InputErrorKind::FailedPreview { first_error: errors[0].clone(), errors: errors.len() }));
+    }
     let mut steps = Steps::new(true);
     for step in root.req("steps")?.items()? {
         steps.record(Step {

@@ -117,7 +117,7 @@ fn props(change: &Node<'_>, op: Operation) -> Result<Value, InputError> {
         return Ok(Value::Null);
     }
     let mut props = match change.get("after")? {
-        Some(after) => after.value.clone(),
+        Some(after) => after.object().map(|_| after.value.clone())?,
         None => Value::Object(Map::new()),
     };
     if let Some(mask) = change.get("after_unknown")? {

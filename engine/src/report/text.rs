@@ -54,9 +54,13 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
     writeln!(
         out,
-        "{}: {} resources evaluated; {} mandatory, {} remediate, {} advisory violations ({} undecided); {} policy errors ({} blocking).",
+        "{}: {} evaluated; {} mandatory, {} remediate, {} advisory violations ({} undecided); {} policy errors ({} blocking).",
         if s.failed { "FAILED" } else { "PASSED" },
-        s.resources_evaluated,
+        if s.resources_evaluated == 1 {
+            "1 resource".to_string()
+        } else {
+            format!("{} resources", s.resources_evaluated)
+        },
         s.violations.mandatory,
         s.violations.remediate,
         s.violations.advisory,
@@ -66,10 +70,18 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     )
 }
 
-/// `s` with control characters escaped.
+/// Whether `c` can forge or hide text on a terminal: control characters, and
+/// the invisible formatting ones (zero-width, bidirectional overrides and
+/// isolates, byte-order mark).
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// `s` with unsafe characters escaped (`\n`, `\u{202e}`).
 fn clean(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect())
+    Cow::Owned(s.chars().map(|c| if is_unsafe(c) { c.escape_default().to_string() } else { c.to_string() }).collect())
 }

@@ -40,12 +40,16 @@ fn no_public_ip(r: &Resource, _: &Config) -> Outcome {
 }
 
 fn root_device_encrypted(r: &Resource, _: &Config) -> Outcome {
-    let device = r.get("root_block_device").first();
+    let block = r.get("root_block_device");
+    let device = block.first();
     if device.is_unknown() {
         return Err(device.unknown().into());
     }
     if !device.is_known() {
-        return violation("EC2 instance has no root_block_device, so its root volume is not declared encrypted.");
+        return violation(format!(
+            "EC2 instance has no {}, so its root volume is not declared encrypted.",
+            block.path_string()
+        ));
     }
     let encrypted = device.get("encrypted");
     require(
