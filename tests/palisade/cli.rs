@@ -316,3 +316,20 @@ fn two_packs_with_one_name_are_refused() {
     assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("both named \"hostile\""));
 }
+
+#[test]
+fn oversized_yaml_and_deeply_nested_inputs_get_clear_errors() {
+    let big = vec![b' '; 2 << 20];
+    let out = palisade(&["check", "--max-input-mib", "1", "-"], Some(&big));
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 1 MiB"));
+
+    let out = palisade(&["check", "-"], Some(b"resource_changes:\n  - address: a\n"));
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("YAML and HCL are not read"));
+
+    let deep = format!("{{\"resource_changes\": {}{}}}", "[".repeat(1000), "]".repeat(1000));
+    let out = palisade(&["check", "-"], Some(deep.as_bytes()));
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nested deeper than 128 levels"));
+}
