@@ -228,25 +228,29 @@ fn run_job(job: &Job<'_>, settings: &PolicySettings) -> Findings {
         return out;
     }
     let batch = job.stack.batch(&job.range);
+    let resources = &job.stack.stack.resources[job.range.clone()];
+    let index: HashMap<&str, usize> = resources.iter().enumerate().map(|(i, r)| (r.address.as_str(), i)).collect();
     let mut guest: Option<Guest> = None;
     for task in &tasks {
-        let result = match guest.take() {
-            Some(g) => Ok(g),
-            None => start(job, &batch),
-        }
-        .and_then(|mut g| {
-            let verdict = evaluate(&mut g, job, task, settings);
-            // Keep the instance only after a clean answer or a policy's own error.
-            match &verdict {
-                Ok(_) => guest = Some(g),
-                Err(f) if f.kind == FaultKind::Policy => guest = Some(g),
-                Err(_) => {}
+        let mut g = match guest.take().map_or_else(|| start(job, &batch), Ok) {
+            Ok(g) => g,
+            Err(fault) => {
+                out.policy_errors.push(policy_error(job, task, fault));
+                continue;
             }
-            verdict
-        });
-        match result {
-            Ok(violations) => out.violations.extend(violations),
-            Err(fault) => out.policy_errors.push(policy_error(job, task, fault)),
+        };
+        match evaluate(&mut g, job, &index, task, settings) {
+            Ok(violations) => {
+                out.violations.extend(violations);
+                guest = Some(g);
+            }
+            Err(fault) => {
+                // After a policy's own error the instance is sound; after any other fault, replace it.
+                if fault.kind == FaultKind::Policy {
+                    guest = Some(g);
+                }
+                out.policy_errors.push(policy_error(job, task, fault));
+            }
         }
     }
     out
@@ -293,9 +297,12 @@ struct WireViolation {
     undecided: bool,
 }
 
+/// Run one policy on the loaded batch; `index` maps the batch's addresses to
+/// batch-local indexes. Violations must name one of the task's targets.
 fn evaluate(
     guest: &mut Guest,
     job: &Job<'_>,
+    index: &HashMap<&str, usize>,
     task: &Task<'_>,
     settings: &PolicySettings,
 ) -> Result<Vec<Violation>, GuestFault> {
@@ -307,20 +314,21 @@ fn evaluate(
     let reply: Reply = serde_json::from_slice(&reply)
         .map_err(|e| GuestFault::abi(format!("palisade_evaluate replied with a document that is not valid: {e}")))?;
     if let Some(error) = reply.error {
-        let targets: Vec<usize> = task.targets.iter().map(|i| job.range.start + i).collect();
-        return Err(GuestFault::new(FaultKind::Policy, job.stack.secrets.redact(&error, &targets)));
+        // Redacted with every other fault message, in `policy_error`.
+        return Err(GuestFault::new(FaultKind::Policy, error));
     }
     let wire = reply
         .violations
         .ok_or_else(|| GuestFault::abi("palisade_evaluate replied with neither `violations` nor `error`"))?;
     let resources = &job.stack.stack.resources[job.range.clone()];
-    let index: HashMap<&str, usize> = task.targets.iter().map(|&i| (resources[i].address.as_str(), i)).collect();
     let mut found = Vec::with_capacity(wire.len());
     for v in wire {
         if let Some(p) = v.policy.as_ref().filter(|p| **p != task.policy.name) {
             return Err(GuestFault::abi(format!("asked for policy `{}`, got a violation of `{p}`", task.policy.name)));
         }
-        let Some(&i) = index.get(v.resource.as_str()) else {
+        // `targets` are built in ascending order.
+        let given = index.get(v.resource.as_str()).filter(|i| task.targets.binary_search(i).is_ok());
+        let Some(&i) = given else {
             return Err(GuestFault::abi(format!(
                 "a violation names resource `{}`, which is not among the resources it was given",
                 job.stack.secrets.redact(&v.resource, &[])

@@ -38,6 +38,18 @@ pub enum ResourceKind {
     Component,
 }
 
+impl ResourceKind {
+    /// The wire name, e.g. `"managed"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Managed => "managed",
+            ResourceKind::Data => "data",
+            ResourceKind::Provider => "provider",
+            ResourceKind::Component => "component",
+        }
+    }
+}
+
 /// What the change does to the resource.
 ///
 /// Terraform `change.actions` and Pulumi step ops map onto these; state files
@@ -124,24 +136,10 @@ impl Resource {
         !matches!(self.op, Operation::Delete | Operation::Forget)
     }
 
-    /// Whether a resource policy declaring `types` evaluates this resource.
-    ///
-    /// An empty `types` or `"*"` matches every policy target. A provider or
-    /// component is matched only when its type is named explicitly; a data
-    /// source only when `data.<type>` is named (data sources share type names
-    /// with managed resources: `data.aws_kms_key` vs `aws_kms_key`).
-    /// Resources that will not exist are never matched.
+    /// Whether a resource policy declaring `types` evaluates this resource:
+    /// the rule of ABI section 3, [`palisade_abi::is_targeted`].
     pub fn is_targeted_by(&self, types: &[String]) -> bool {
-        if !self.will_exist() {
-            return false;
-        }
-        match self.kind {
-            ResourceKind::Managed => types.is_empty() || types.iter().any(|t| t == "*" || *t == self.resource_type),
-            ResourceKind::Data => {
-                types.iter().any(|t| t.strip_prefix("data.").is_some_and(|rest| rest == self.resource_type))
-            }
-            ResourceKind::Provider | ResourceKind::Component => types.contains(&self.resource_type),
-        }
+        palisade_abi::is_targeted(self.kind.as_str(), self.will_exist(), &self.resource_type, types)
     }
 }
 

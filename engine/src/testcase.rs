@@ -195,7 +195,8 @@ fn findings_of(engine: &Engine, packs: &[Pack], file: &CaseFile, case: &Case) ->
     Ok(engine.check(packs, &[stack], &settings))
 }
 
-/// An inline document as input bytes: JSON, or for a list of events, one per line.
+/// An inline document as input bytes (JSON; a list of Pulumi events is read
+/// as a JSON array).
 fn inline_bytes(doc: &Value) -> Result<Vec<u8>, String> {
     serde_json::to_vec(doc).map_err(|e| e.to_string())
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use serde_json::{Value, json};
 
 use crate::prop::{Prop, Unknown};
-use crate::resource::{Kind, Resource, Stack};
+use crate::resource::{Resource, Stack};
 
 /// Why a resource does not pass a policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,16 +260,12 @@ impl ResourcePolicy {
     /// `*` is listed or their type is; providers and components when their
     /// type is named; data sources when `data.<type>` is named.
     pub fn targets(&self, resource: &Resource<'_>) -> bool {
-        if !resource.op().will_exist() {
-            return false;
-        }
-        let ty = resource.resource_type();
-        let types = &self.resource_types;
-        match resource.kind() {
-            Kind::Managed => types.is_empty() || types.iter().any(|t| t == "*" || t == ty),
-            Kind::Data => types.iter().any(|t| t.strip_prefix("data.") == Some(ty)),
-            _ => types.iter().any(|t| t == ty),
-        }
+        palisade_abi::is_targeted(
+            resource.kind_str(),
+            resource.op().will_exist(),
+            resource.resource_type(),
+            &self.resource_types,
+        )
     }
 
     meta_methods!();

@@ -235,6 +235,11 @@ impl<'a> Resource<'a> {
         Kind::parse(&self.data.kind)
     }
 
+    /// The kind's wire name (`"managed"`, ...), as the batch gives it.
+    pub fn kind_str(&self) -> &'a str {
+        &self.data.kind
+    }
+
     /// Whether the type is one of `types`.
     pub fn is_type(&self, types: &[&str]) -> bool {
         types.contains(&self.resource_type())
