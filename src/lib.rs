@@ -21,3 +21,13 @@ pub const AWS_BASELINE: BuiltinPack =
 
 /// The packs used when none is given.
 pub const DEFAULT_PACKS: &[BuiltinPack] = &[AWS_BASELINE];
+
+/// The default directory of the compiled-pack cache: `$PALISADE_CACHE_DIR`,
+/// else `$XDG_CACHE_HOME/palisade`, else `$HOME/.cache/palisade`; `None`
+/// when none of these is set.
+pub fn default_cache_dir() -> Option<std::path::PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
+    var("PALISADE_CACHE_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("palisade")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache").join("palisade")))
+}

@@ -65,6 +65,13 @@ struct CheckArgs {
     /// Largest input read, in MiB; a larger input is refused.
     #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=65_536))]
     max_input_mib: u64,
+    /// Cache compiled packs in DIR. Default: $PALISADE_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/palisade, else ~/.cache/palisade.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+    /// Compile every pack from its bytes; read and write no cache.
+    #[arg(long)]
+    no_cache: bool,
     /// Resources judged per guest instance (tuning; results never depend on it).
     #[arg(long, value_name = "N", default_value_t = 256, hide = true)]
     batch_size: usize,
@@ -142,7 +149,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
         memory_bytes: usize::try_from(args.policy_memory_mib << 20).context("--policy-memory-mib is too large")?,
         ..Limits::default()
     };
-    let engine = EngineBuilder::new().limits(limits).batch_size(args.batch_size).build()?;
+    let engine = build_engine(args, limits)?;
     let packs = load_packs(&engine, &args.packs)?;
     let findings = engine.check(&packs, &stacks, &PolicySettings::default());
     let report = Report::new(findings, &packs, provenance, env!("CARGO_PKG_VERSION"));
@@ -203,6 +210,21 @@ fn read_source(source: &str, limit: u64) -> Result<Vec<u8>> {
 
 /// The packs given, or the built-in ones; two packs may not share a name
 /// (findings name their pack).
+/// The engine, with the module cache unless `--no-cache`. A cache directory
+/// that cannot be set up is a warning, not an error: packs are compiled.
+fn build_engine(args: &CheckArgs, limits: Limits) -> Result<palisade_engine::Engine> {
+    let builder = EngineBuilder::new().limits(limits).batch_size(args.batch_size);
+    let dir = if args.no_cache { None } else { args.cache_dir.clone().or_else(palisade::default_cache_dir) };
+    match builder.clone().cache_dir(dir).build() {
+        Ok(engine) => Ok(engine),
+        Err(e) if !args.no_cache => {
+            eprintln!("palisade: warning: {e}; compiling packs without a cache");
+            Ok(builder.build()?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn load_packs(engine: &palisade_engine::Engine, paths: &[PathBuf]) -> Result<Vec<Pack>> {
     let packs: Vec<Pack> = if paths.is_empty() {
         palisade::DEFAULT_PACKS.iter().map(|b| engine.load_pack(b.path, b.wasm)).collect::<Result<_, _>>()?

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::fault::{FaultKind, GuestFault};
@@ -13,19 +13,20 @@ use crate::finding::{Findings, PolicyError, Violation};
 use crate::limits::Limits;
 use crate::model::Stack;
 use crate::pack::{EnforcementLevel, Pack, PackError, PackErrorKind, PolicyInfo, PolicyKind};
-use crate::runtime::{Guest, Runtime};
+use crate::runtime::{Guest, Request, Runtime};
 use crate::secrets::SecretSet;
 
-/// Builds an [`Engine`]: limits and batch size.
+/// Builds an [`Engine`]: limits, batch size and the module cache.
 #[derive(Debug, Clone)]
 pub struct EngineBuilder {
     limits: Limits,
     batch_size: usize,
+    cache_dir: Option<PathBuf>,
 }
 
 impl Default for EngineBuilder {
     fn default() -> Self {
-        EngineBuilder { limits: Limits::default(), batch_size: 256 }
+        EngineBuilder { limits: Limits::default(), batch_size: 256, cache_dir: None }
     }
 }
 
@@ -47,12 +48,20 @@ impl EngineBuilder {
         self
     }
 
+    /// Cache compiled packs in `dir` (created if needed; see
+    /// [`crate::ModuleCache`]), or not at all with `None` (the default).
+    pub fn cache_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.cache_dir = dir;
+        self
+    }
+
     /// Start the engine (a wasmtime engine and its epoch ticker thread).
     ///
-    /// Errors: wasmtime cannot be configured on this machine, or the ticker
-    /// thread cannot start.
+    /// Errors: wasmtime cannot be configured on this machine, the cache
+    /// directory cannot be created, or the ticker thread cannot start.
     pub fn build(self) -> Result<Engine, EngineError> {
-        Ok(Engine { runtime: Runtime::new(self.limits).map_err(EngineError)?, batch_size: self.batch_size })
+        let runtime = Runtime::new(self.limits, self.cache_dir).map_err(EngineError)?;
+        Ok(Engine { runtime, batch_size: self.batch_size })
     }
 }
 
@@ -85,16 +94,27 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Load a pack from module bytes; `path` names it in errors and reports.
+    /// Load a pack from the bytes of a core module (guest ABI v1) or a
+    /// component (WIT world `palisade:policy/pack`), told apart by their
+    /// preamble; `path` names it in errors and reports.
     pub fn load_pack(&self, path: &str, bytes: &[u8]) -> Result<Pack, PackError> {
-        Pack::load(&self.runtime, path, bytes)
+        Pack::load(&self.runtime, path, bytes, None)
     }
 
-    /// Load a pack from a `.wasm` file.
-    pub fn load_pack_file(&self, path: &std::path::Path) -> Result<Pack, PackError> {
+    /// Load a pack from a `.wasm` file. A component pack whose file
+    /// `NAME.wasm` has a folder `NAME.data` beside it is granted that folder,
+    /// read-only, at `/data` (core modules never see files).
+    pub fn load_pack_file(&self, path: &Path) -> Result<Pack, PackError> {
         let shown = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| PackError { path: shown.clone(), kind: PackErrorKind::Io(e) })?;
-        self.load_pack(&shown, &bytes)
+        let data = path.with_extension("data");
+        Pack::load(&self.runtime, &shown, &bytes, data.is_dir().then_some(data))
+    }
+
+    /// Load a pack from bytes, granting a component read-only access to
+    /// `data` at `/data` (ignored for core modules).
+    pub fn load_pack_with_data(&self, path: &str, bytes: &[u8], data: &Path) -> Result<Pack, PackError> {
+        Pack::load(&self.runtime, path, bytes, Some(data.to_path_buf()))
     }
 
     /// Evaluate every pack against every stack (each input is its own stack).
@@ -258,43 +278,9 @@ fn run_job(job: &Job<'_>, settings: &PolicySettings) -> Findings {
 
 /// A fresh instance with the batch loaded.
 fn start(job: &Job<'_>, batch: &[u8]) -> Result<Guest, GuestFault> {
-    let mut guest = Guest::new(&job.pack.runtime, &job.pack.pre)?;
-    let reply = guest.load(batch)?;
-    if !reply.is_empty() {
-        let message = match serde_json::from_slice::<Reply>(&reply) {
-            Ok(Reply { error: Some(e), .. }) => e,
-            _ => String::from_utf8_lossy(&reply).chars().take(200).collect(),
-        };
-        return Err(GuestFault::new(FaultKind::Policy, format!("palisade_load refused the batch: {message}")));
-    }
+    let mut guest = Guest::new(&job.pack.runtime, &job.pack.code)?;
+    guest.load(batch)?;
     Ok(guest)
-}
-
-/// The request of `palisade_evaluate` (ABI section 5); `policy` comes first.
-#[derive(Serialize)]
-struct Request<'a> {
-    policy: &'a str,
-    config: &'a Value,
-    targets: &'a [usize],
-}
-
-/// A reply of `palisade_evaluate` or `palisade_load` (ABI section 5).
-#[derive(Deserialize)]
-struct Reply {
-    #[serde(default)]
-    violations: Option<Vec<WireViolation>>,
-    #[serde(default)]
-    error: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct WireViolation {
-    #[serde(default)]
-    policy: Option<String>,
-    resource: String,
-    message: String,
-    #[serde(default)]
-    undecided: bool,
 }
 
 /// Run one policy on the loaded batch; `index` maps the batch's addresses to
@@ -307,19 +293,7 @@ fn evaluate(
     settings: &PolicySettings,
 ) -> Result<Vec<Violation>, GuestFault> {
     let config = task.policy.config_with_defaults(settings.configs.get(&task.policy.name));
-    let request = Request { policy: &task.policy.name, config: &config, targets: &task.targets };
-    let request =
-        serde_json::to_vec(&request).map_err(|e| GuestFault::abi(format!("cannot encode the request: {e}")))?;
-    let reply = guest.evaluate(&request)?;
-    let reply: Reply = serde_json::from_slice(&reply)
-        .map_err(|e| GuestFault::abi(format!("palisade_evaluate replied with a document that is not valid: {e}")))?;
-    if let Some(error) = reply.error {
-        // Redacted with every other fault message, in `policy_error`.
-        return Err(GuestFault::new(FaultKind::Policy, error));
-    }
-    let wire = reply
-        .violations
-        .ok_or_else(|| GuestFault::abi("palisade_evaluate replied with neither `violations` nor `error`"))?;
+    let wire = guest.evaluate(&Request { policy: &task.policy.name, config: &config, targets: &task.targets })?;
     let resources = &job.stack.stack.resources[job.range.clone()];
     let mut found = Vec::with_capacity(wire.len());
     for v in wire {

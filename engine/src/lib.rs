@@ -5,8 +5,9 @@
 //! 1. [`input`] parses a Terraform plan or state, a Pulumi stack export,
 //!    preview or event log into a [`model::Stack`] of [`model::Resource`]s;
 //! 2. an [`Engine`] (built by [`EngineBuilder`]) loads policy [`Pack`]s,
-//!    WebAssembly modules speaking guest ABI v1 (`sdk/ABI.md`), compiled and
-//!    pre-instantiated once;
+//!    WebAssembly core modules speaking guest ABI v1 (`sdk/ABI.md`) or
+//!    components of the WIT world in `sdk/wit`, compiled (or fetched from
+//!    the [`ModuleCache`]) and pre-instantiated once;
 //! 3. [`Engine::check`] runs every pack on every stack in parallel batches,
 //!    each batch on a fresh instance under a deadline and a memory cap, into
 //!    [`Findings`];
@@ -23,6 +24,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod cache;
 mod eval;
 mod fault;
 mod finding;
@@ -36,11 +38,15 @@ mod secrets;
 pub mod testcase;
 mod wasi;
 
+pub use cache::{CacheError, CacheOutcome, ModuleCache};
 pub use eval::MAX_MESSAGE_BYTES;
 pub use eval::{Engine, EngineBuilder, EngineError, PolicySettings};
 pub use fault::{FaultKind, GuestFault};
 pub use finding::{Findings, PolicyError, Violation};
 pub use limits::{EPOCH_TICK, Limits};
-pub use pack::{EnforcementLevel, Pack, PackError, PackErrorKind, PackMetadata, PolicyInfo, PolicyKind, Severity};
+pub use pack::{
+    EnforcementLevel, Pack, PackError, PackErrorKind, PackKind, PackMetadata, PolicyInfo, PolicyKind, Severity,
+};
 pub use runtime::ABI_VERSION;
+pub use runtime::component::{DATA_GUEST_PATH, WIT_PACKAGE};
 pub use secrets::{MIN_SECRET_CHARS, REDACTED, SecretSet};

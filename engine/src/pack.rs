@@ -2,14 +2,18 @@
 //! version, and reading its `describe` document (`sdk/ABI.md`, sections 1-3).
 
 use std::fmt;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use wasmtime::{ExternType, InstancePre, Linker, Module};
+use wasmtime::component::Component;
+use wasmtime::{ExternType, Linker, Module};
 
+use crate::cache::{CacheOutcome, Kind};
 use crate::fault::GuestFault;
-use crate::runtime::{Guest, HostState, Runtime};
+use crate::runtime::component::{self, PrepareError};
+use crate::runtime::{Code, DescribeError, Guest, HostState, Runtime};
 use crate::wasi;
 pub use palisade_abi::{EnforcementLevel, PolicyKind, Severity};
 
@@ -92,8 +96,8 @@ pub enum PackErrorKind {
     /// The file could not be read.
     #[error("cannot read the file: {0}")]
     Io(#[from] std::io::Error),
-    /// Not a valid WebAssembly module.
-    #[error("not a valid WebAssembly module: {0}")]
+    /// Not a valid WebAssembly module or component.
+    #[error("not a valid WebAssembly module or component: {0}")]
     Compile(String),
     /// The module imports something the host does not provide.
     #[error(
@@ -105,6 +109,12 @@ pub enum PackErrorKind {
         /// Import name.
         name: String,
     },
+    /// The component imports something the host does not provide (only
+    /// WASI 0.2 and `palisade:policy/types` are provided).
+    #[error(
+        "imports `{0}`, which Palisade does not provide (components may import only WASI 0.2 interfaces: wasi:io, wasi:clocks, wasi:random, wasi:cli, wasi:filesystem, wasi:sockets)"
+    )]
+    ComponentImport(String),
     /// Starting the guest or `describe` failed (trap, limit, ABI).
     #[error("{0}")]
     Guest(#[from] GuestFault),
@@ -113,16 +123,31 @@ pub enum PackErrorKind {
     Describe(String),
 }
 
+/// Which kind of WebAssembly a pack is, told from its first eight bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PackKind {
+    /// A core module (`\0asm` version 1) speaking guest ABI v1 (`sdk/ABI.md`).
+    Module,
+    /// A component (`\0asm` version `0x0d`, layer 1) of the WIT world
+    /// `palisade:policy/pack@1.0.0` (`sdk/wit/palisade.wit`).
+    Component,
+}
+
 /// A loaded pack: compiled once, pre-instantiated, described.
 pub struct Pack {
     /// The pack's path as given (or `builtin:NAME`).
     pub path: String,
     /// Hex SHA-256 of the module bytes.
     pub sha256: String,
+    /// Core module or component.
+    pub kind: PackKind,
     /// The pack's describe document.
     pub metadata: PackMetadata,
+    /// Whether the compiled code came from the module cache.
+    pub cache: CacheOutcome,
     pub(crate) runtime: Runtime,
-    pub(crate) pre: InstancePre<HostState>,
+    pub(crate) code: Code,
 }
 
 impl fmt::Debug for Pack {
@@ -130,49 +155,54 @@ impl fmt::Debug for Pack {
         f.debug_struct("Pack")
             .field("path", &self.path)
             .field("sha256", &self.sha256)
+            .field("kind", &self.kind)
+            .field("cache", &self.cache)
             .field("metadata", &self.metadata)
             .finish_non_exhaustive()
     }
 }
 
 impl Pack {
-    /// Compile `bytes`, link the deny-all WASI for its imports, pre-instantiate,
-    /// check the ABI version and read `describe` (on a fresh instance).
-    pub(crate) fn load(runtime: &Runtime, path: &str, bytes: &[u8]) -> Result<Pack, PackError> {
+    /// Tell the kind from the bytes, compile (or fetch from the cache),
+    /// link, pre-instantiate, and read `describe` on a fresh instance.
+    /// Core modules get the deny-all WASI preview 1 for their imports;
+    /// components get WASI 0.2 as [`component`] describes, and `data` (if
+    /// any) read-only at `/data`.
+    pub(crate) fn load(runtime: &Runtime, path: &str, bytes: &[u8], data: Option<PathBuf>) -> Result<Pack, PackError> {
         let err = |kind| PackError { path: path.to_string(), kind };
-        if !bytes.starts_with(b"\0asm") {
-            let head: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
-            let message = format!(
-                "the file does not start with the bytes 00 61 73 6d (\\0asm) of a WebAssembly module; it starts with {head}"
-            );
-            return Err(err(PackErrorKind::Compile(message)));
-        }
-        let module = Module::new(&runtime.engine, bytes).map_err(|e| err(PackErrorKind::Compile(one_line(&e))))?;
-        let mut linker: Linker<HostState> = Linker::new(&runtime.engine);
-        for import in module.imports() {
-            match import.ty() {
-                ExternType::Func(ty) if import.module() == wasi::WASI_P1 => {
-                    wasi::define(&mut linker, import.name(), ty)
-                        .map_err(|e| err(PackErrorKind::Compile(one_line(&e))))?;
-                }
-                _ => {
-                    return Err(err(PackErrorKind::Import {
-                        module: import.module().to_string(),
-                        name: import.name().to_string(),
-                    }));
-                }
+        let kind = detect(bytes).map_err(|m| err(PackErrorKind::Compile(m)))?;
+        let (code, cache) = match kind {
+            PackKind::Module => {
+                let (module, cache) =
+                    compile_module(runtime, bytes).map_err(|e| err(PackErrorKind::Compile(one_line(&e))))?;
+                (Code::Module(link_module(runtime, &module).map_err(err)?), cache)
             }
-        }
-        let pre = linker.instantiate_pre(&module).map_err(|e| err(PackErrorKind::Compile(one_line(&e))))?;
-        let mut guest = Guest::new(runtime, &pre).map_err(|f| err(PackErrorKind::Guest(f)))?;
-        let reply = guest.describe().map_err(|f| err(PackErrorKind::Guest(f)))?;
-        let metadata = parse_describe(&reply).map_err(|m| err(PackErrorKind::Describe(m)))?;
+            PackKind::Component => {
+                let (component, cache) =
+                    compile_component(runtime, bytes).map_err(|e| err(PackErrorKind::Compile(one_line(&e))))?;
+                let code = component::prepare(runtime, &component, data).map_err(|e| {
+                    err(match e {
+                        PrepareError::Import(name) => PackErrorKind::ComponentImport(name),
+                        PrepareError::Link(message) => PackErrorKind::Compile(message),
+                    })
+                })?;
+                (Code::Component(code), cache)
+            }
+        };
+        let mut guest = Guest::new(runtime, &code).map_err(|f| err(PackErrorKind::Guest(f)))?;
+        let metadata = match guest.describe() {
+            Ok(meta) => validate(meta).map_err(|m| err(PackErrorKind::Describe(m)))?,
+            Err(DescribeError::Fault(f)) => return Err(err(PackErrorKind::Guest(f))),
+            Err(DescribeError::Invalid(m)) => return Err(err(PackErrorKind::Describe(m))),
+        };
         Ok(Pack {
             path: path.to_string(),
             sha256: hex::encode(Sha256::digest(bytes)),
+            kind,
             metadata,
+            cache,
             runtime: runtime.clone(),
-            pre,
+            code,
         })
     }
 
@@ -190,13 +220,8 @@ fn one_line(e: &wasmtime::Error) -> String {
     if cause == top { first(&top) } else { format!("{}: {}", first(&top), first(&cause)) }
 }
 
-/// Parse and validate a describe document.
-fn parse_describe(reply: &[u8]) -> Result<PackMetadata, String> {
-    let mut de = serde_json::Deserializer::from_slice(reply);
-    let meta: PackMetadata = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        format!("at `{path}`: {}", e.into_inner())
-    })?;
+/// Validate a describe document (ABI v1 section 3).
+fn validate(meta: PackMetadata) -> Result<PackMetadata, String> {
     let name_ok = |s: &str| {
         s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
             && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -217,4 +242,86 @@ fn parse_describe(reply: &[u8]) -> Result<PackMetadata, String> {
         }
     }
     Ok(meta)
+}
+
+/// The kind of WebAssembly binary `bytes` holds, from its preamble: the
+/// magic `\0asm`, then version `01 00 00 00` (core module) or `0d 00 01 00`
+/// (component, binary format layer 1).
+fn detect(bytes: &[u8]) -> Result<PackKind, String> {
+    let head = || bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
+    if !bytes.starts_with(b"\0asm") {
+        return Err(format!(
+            "the file does not start with the bytes 00 61 73 6d (\\0asm) of a WebAssembly module; it starts with {}",
+            head()
+        ));
+    }
+    match bytes.get(4..8) {
+        Some([1, 0, 0, 0]) => Ok(PackKind::Module),
+        Some([0x0d, 0, 1, 0]) => Ok(PackKind::Component),
+        _ => Err(format!(
+            "unknown WebAssembly binary version (bytes {}); expected a core module (01 00 00 00) or a component (0d 00 01 00)",
+            head()
+        )),
+    }
+}
+
+/// Compile a core module, through the cache when there is one.
+fn compile_module(runtime: &Runtime, bytes: &[u8]) -> wasmtime::Result<(Module, CacheOutcome)> {
+    let engine = &runtime.engine;
+    match &runtime.cache {
+        None => Ok((Module::new(engine, bytes)?, CacheOutcome::Disabled)),
+        Some(cache) => cache.get_or_build(
+            Kind::Module,
+            bytes,
+            || Module::new(engine, bytes),
+            |m| m.serialize(),
+            // SAFETY: `get_or_build` passes only payloads whose HMAC under the
+            // cache's secret proves the cache itself wrote them, from
+            // `Module::serialize`; wasmtime checks their engine compatibility.
+            #[allow(unsafe_code)]
+            |payload| unsafe { Module::deserialize(engine, payload) },
+        ),
+    }
+}
+
+/// Compile a component, through the cache when there is one.
+fn compile_component(runtime: &Runtime, bytes: &[u8]) -> wasmtime::Result<(Component, CacheOutcome)> {
+    let engine = &runtime.engine;
+    match &runtime.cache {
+        None => Ok((Component::new(engine, bytes)?, CacheOutcome::Disabled)),
+        Some(cache) => cache.get_or_build(
+            Kind::Component,
+            bytes,
+            || Component::new(engine, bytes),
+            |c| c.serialize(),
+            // SAFETY: as in `compile_module`: only entries the cache wrote.
+            #[allow(unsafe_code)]
+            |payload| unsafe { Component::deserialize(engine, payload) },
+        ),
+    }
+}
+
+/// Check a core module's imports, link the deny-all WASI preview 1 and
+/// pre-instantiate it.
+fn link_module(runtime: &Runtime, module: &Module) -> Result<wasmtime::InstancePre<HostState>, PackErrorKind> {
+    let mut linker: Linker<HostState> = Linker::new(&runtime.engine);
+    // A module may import one function twice (Go does); define it once, and
+    // let `instantiate_pre` check that every import matches its type.
+    let mut defined = std::collections::HashSet::new();
+    for import in module.imports() {
+        match import.ty() {
+            ExternType::Func(ty) if import.module() == wasi::WASI_P1 => {
+                if defined.insert(import.name()) {
+                    wasi::define(&mut linker, import.name(), ty).map_err(|e| PackErrorKind::Compile(one_line(&e)))?;
+                }
+            }
+            _ => {
+                return Err(PackErrorKind::Import {
+                    module: import.module().to_string(),
+                    name: import.name().to_string(),
+                });
+            }
+        }
+    }
+    linker.instantiate_pre(module).map_err(|e| PackErrorKind::Compile(one_line(&e)))
 }

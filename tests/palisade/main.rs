@@ -7,4 +7,5 @@ mod cases;
 mod cli;
 mod corpus;
 mod hostile;
+mod languages;
 mod support;

@@ -18,7 +18,10 @@ pub fn repo(rel: &str) -> PathBuf {
 /// Run `palisade ARGS` with optional standard input.
 pub fn palisade(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
-    cmd.args(args).current_dir(root()).stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.args(args)
+        .current_dir(root())
+        .env("PALISADE_CACHE_DIR", root().join("target/test-cache"))
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("the palisade binary starts");
     if let Some(bytes) = stdin {

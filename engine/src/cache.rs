@@ -1,0 +1,230 @@
+//! The on-disk cache of compiled packs: large guests (an 18 MB Python
+//! component takes seconds to compile) are compiled once per machine.
+//!
+//! An entry is the output of [`wasmtime::Module::serialize`] (or
+//! [`wasmtime::component::Component::serialize`]), stored under
+//! `<dir>/<key>.bin`, where `key` is the SHA-256 of: this cache's format
+//! version, the kind (module or component), wasmtime's
+//! [`Engine::precompile_compatibility_hash`] (its version and the engine's
+//! configuration) and the SHA-256 of the pack's bytes.
+//!
+//! Deserializing compiled code runs it as trusted machine code, so only
+//! files this cache wrote are ever deserialized: each entry starts with an
+//! HMAC-SHA-256 of its key and payload under a secret made when the cache
+//! directory is created (`<dir>/secret`, mode 0600). An entry that is
+//! corrupt, truncated, foreign (written by anyone else) or refused by
+//! wasmtime is rebuilt from the pack's bytes and replaced. Entries are
+//! written to a temporary file and renamed into place, so concurrent
+//! processes never see half an entry. Nothing is ever evicted.
+
+use std::fs;
+use std::hash::Hasher;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+
+/// Version of the entry format and key derivation; bump to orphan old entries.
+const FORMAT: &[u8] = b"palisade-compiled-cache/1";
+/// Magic bytes at the start of every entry.
+const MAGIC: &[u8; 8] = b"PLSDC001";
+/// Length of the secret and of a MAC, in bytes.
+const SECRET_BYTES: usize = 32;
+
+/// What the cache did for one pack, reported on [`crate::Pack::cache`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheOutcome {
+    /// No cache is configured: compiled from the bytes.
+    Disabled,
+    /// A valid entry was found and deserialized: no compilation.
+    Hit,
+    /// No entry: compiled, and the entry written (`stored` false when
+    /// writing failed, e.g. a read-only directory).
+    Miss {
+        /// Whether the new entry was written.
+        stored: bool,
+    },
+    /// An entry existed but was not trusted or not usable: compiled again
+    /// and replaced.
+    Rebuilt {
+        /// Why the entry was discarded.
+        reason: String,
+    },
+}
+
+/// The cache directory could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[error("module cache {dir}: {message}")]
+pub struct CacheError {
+    /// The cache directory.
+    pub dir: PathBuf,
+    /// What failed.
+    pub message: String,
+}
+
+/// A cache directory with its secret; shared by all packs of an engine.
+#[derive(Debug)]
+pub struct ModuleCache {
+    dir: PathBuf,
+    secret: [u8; SECRET_BYTES],
+    engine_hash: [u8; 32],
+}
+
+/// Feeds a [`std::hash::Hash`] into SHA-256.
+struct ShaHasher(Sha256);
+
+impl Hasher for ShaHasher {
+    fn finish(&self) -> u64 {
+        0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+}
+
+/// Which kind of compiled code an entry holds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    Module,
+    Component,
+}
+
+impl ModuleCache {
+    /// Open (creating if needed, mode 0700) the cache directory `dir` for
+    /// code compiled by `engine`, and read or create its secret.
+    ///
+    /// Errors: the directory or the secret cannot be created or read.
+    pub fn open(dir: &Path, engine: &Engine) -> Result<ModuleCache, CacheError> {
+        let fail = |message: String| CacheError { dir: dir.to_path_buf(), message };
+        create_private_dir(dir).map_err(|e| fail(format!("cannot create the directory: {e}")))?;
+        let secret = read_or_create_secret(&dir.join("secret")).map_err(fail)?;
+        let mut hasher = ShaHasher(Sha256::new());
+        std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut hasher);
+        Ok(ModuleCache { dir: dir.to_path_buf(), secret, engine_hash: hasher.0.finalize().into() })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The compiled code for `bytes`: deserialized from a trusted entry, or
+    /// built with `build` and stored.
+    pub(crate) fn get_or_build<T>(
+        &self,
+        kind: Kind,
+        bytes: &[u8],
+        build: impl FnOnce() -> wasmtime::Result<T>,
+        serialize: impl FnOnce(&T) -> wasmtime::Result<Vec<u8>>,
+        deserialize: impl FnOnce(&[u8]) -> wasmtime::Result<T>,
+    ) -> wasmtime::Result<(T, CacheOutcome)> {
+        let key = self.key(kind, bytes);
+        let path = self.dir.join(format!("{}.bin", hex::encode(key)));
+        let mut discarded = None;
+        match fs::read(&path) {
+            Ok(entry) => match self.open_entry(&key, &entry) {
+                Ok(payload) => match deserialize(payload) {
+                    Ok(code) => return Ok((code, CacheOutcome::Hit)),
+                    Err(e) => discarded = Some(format!("wasmtime refused the entry: {e}")),
+                },
+                Err(reason) => discarded = Some(reason),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => discarded = Some(format!("cannot read the entry: {e}")),
+        }
+        let code = build()?;
+        let stored = serialize(&code).ok().is_some_and(|payload| self.store(&key, &path, &payload).is_ok());
+        let outcome = match discarded {
+            Some(reason) => CacheOutcome::Rebuilt { reason },
+            None => CacheOutcome::Miss { stored },
+        };
+        Ok((code, outcome))
+    }
+
+    fn key(&self, kind: Kind, bytes: &[u8]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(FORMAT);
+        h.update(match kind {
+            Kind::Module => b"module\0".as_slice(),
+            Kind::Component => b"component\0".as_slice(),
+        });
+        h.update(self.engine_hash);
+        h.update(Sha256::digest(bytes));
+        h.finalize().into()
+    }
+
+    fn mac(&self, key: &[u8; 32], payload: &[u8]) -> Result<[u8; SECRET_BYTES], String> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).map_err(|e| e.to_string())?;
+        mac.update(key);
+        mac.update(payload);
+        Ok(mac.finalize().into_bytes().into())
+    }
+
+    /// The payload of `entry` if this cache wrote it for `key`.
+    fn open_entry<'e>(&self, key: &[u8; 32], entry: &'e [u8]) -> Result<&'e [u8], String> {
+        let header = MAGIC.len() + SECRET_BYTES;
+        if entry.len() < header || &entry[..MAGIC.len()] != MAGIC {
+            return Err("not an entry of this cache (bad magic or truncated)".into());
+        }
+        let (tag, payload) = entry[MAGIC.len()..].split_at(SECRET_BYTES);
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).map_err(|e| e.to_string())?;
+        mac.update(key);
+        mac.update(payload);
+        mac.verify_slice(tag).map_err(|_| "the entry's MAC does not match: corrupt, or not written by this cache")?;
+        Ok(payload)
+    }
+
+    fn store(&self, key: &[u8; 32], path: &Path, payload: &[u8]) -> Result<(), String> {
+        let tag = self.mac(key, payload)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| e.to_string())?;
+        tmp.write_all(MAGIC).map_err(|e| e.to_string())?;
+        tmp.write_all(&tag).map_err(|e| e.to_string())?;
+        tmp.write_all(payload).map_err(|e| e.to_string())?;
+        tmp.persist(path).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Read the secret at `path`, or create it (random, mode 0600) when absent
+/// or malformed.
+fn read_or_create_secret(path: &Path) -> Result<[u8; SECRET_BYTES], String> {
+    if let Ok(bytes) = fs::read(path)
+        && let Ok(secret) = <[u8; SECRET_BYTES]>::try_from(bytes.as_slice())
+    {
+        return Ok(secret);
+    }
+    // A malformed secret (wrong length) is replaced; its entries then fail their MAC.
+    if path.exists() {
+        fs::remove_file(path).map_err(|e| format!("cannot replace the malformed secret: {e}"))?;
+    }
+    let mut secret = [0u8; SECRET_BYTES];
+    getrandom::fill(&mut secret).map_err(|e| format!("cannot draw a random secret: {e}"))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write the secret: {e}"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o600))
+            .map_err(|e| format!("cannot protect the secret: {e}"))?;
+    }
+    tmp.write_all(&secret).map_err(|e| format!("cannot write the secret: {e}"))?;
+    // Another process may have created it meanwhile: keep theirs.
+    match tmp.persist_noclobber(path) {
+        Ok(_) => Ok(secret),
+        Err(_) => fs::read(path)
+            .ok()
+            .and_then(|b| <[u8; SECRET_BYTES]>::try_from(b.as_slice()).ok())
+            .ok_or_else(|| format!("cannot read the secret {}", path.display())),
+    }
+}

@@ -1,0 +1,17 @@
+# Sourced by scripts/install-toolchains.sh and by every examples/policies/*/build.sh:
+# where the guest toolchains live, and PATH set to find them first.
+#   PALISADE_TOOLCHAINS  default: <repo>/target/toolchains
+#   $PALISADE_TOOLCHAINS/venv       Python virtualenv: zig, go, componentize-py, wasm-tools
+#   $PALISADE_TOOLCHAINS/node       npm packages: asc, componentize-js
+PALISADE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PALISADE_TOOLCHAINS=${PALISADE_TOOLCHAINS:-$PALISADE_ROOT/target/toolchains}
+export PALISADE_ROOT PALISADE_TOOLCHAINS
+export PATH="$PALISADE_TOOLCHAINS/venv/bin:$PALISADE_TOOLCHAINS/node/node_modules/.bin:$PATH"
+
+# need TOOL LANGUAGE: fail with a clear message when TOOL is not installed.
+need() {
+  if ! command -v "$1" >/dev/null 2>&1; then
+    echo "error: the $2 toolchain is not installed ($1 not found); run: scripts/install-toolchains.sh $2" >&2
+    exit 1
+  fi
+}

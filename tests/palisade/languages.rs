@@ -1,0 +1,213 @@
+//! The example pack in seven languages (`examples/policies/`): each is built
+//! from source by its own `build.sh`, loaded by the engine (core modules and
+//! components alike), and run on the same Terraform and Pulumi inputs with
+//! three configs. Every language must report exactly the findings recorded
+//! in `examples/policies/testdata/expected/`, so all seven agree.
+//!
+//! A language whose toolchain is missing fails, naming the install command;
+//! nothing is skipped. `PALISADE_BLESS=1` rewrites the expected files from
+//! the Rust pack (review the diff).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use palisade_engine::{Engine, EngineBuilder, PolicySettings, input};
+use serde_json::{Value, json};
+
+use crate::support::repo;
+
+/// The inputs every language is run on: Terraform plans, a Pulumi preview,
+/// a Pulumi event log and a stack export.
+const INPUTS: &[&str] = &[
+    "examples/policies/testdata/buckets.tfplan.json",
+    "examples/policies/testdata/buckets.preview.json",
+    "examples/plans/web-stack.tfplan.json",
+    "tests/data/corpus/tfplan/bridgecrewio__checkov__nested-child-modules-connections.json",
+    "tests/data/corpus/tfplan/terraform-compliance__cli__module-depth3.json",
+    "tests/data/corpus/pulumi_events/pulumi__pulumi__events-webserver-userdata.jsonl",
+    "tests/data/corpus/pulumi_stack_export/pulumi__pulumi-awsx__stack-export-ts-lb-attach-ec2.json",
+];
+
+/// The configs of `required-tags`, by name: the schema default, two keys
+/// (with a duplicate and a non-string to ignore), no keys, and a string
+/// where an array belongs (no keys).
+fn configs() -> Vec<(&'static str, Option<Value>)> {
+    vec![
+        ("default", None),
+        ("owner-team", Some(json!({"tags": ["owner", "team", "owner", 5]}))),
+        ("none", Some(json!({"tags": []}))),
+        ("not-an-array", Some(json!({"tags": "owner"}))),
+    ]
+}
+
+/// One engine for all languages, with the module cache under `target/`.
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        EngineBuilder::new().cache_dir(Some(repo("target/test-cache"))).build().expect("the engine starts")
+    })
+}
+
+/// Build `examples/policies/<lang>` with its `build.sh`; the `.wasm` path.
+fn build(lang: &str) -> PathBuf {
+    let out = repo(&format!("target/examples/out/{lang}.wasm"));
+    std::fs::create_dir_all(out.parent().expect("has a parent")).expect("create target/examples/out");
+    let script = repo(&format!("examples/policies/{lang}/build.sh"));
+    let result = Command::new("bash")
+        .arg(&script)
+        .arg(&out)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    assert!(
+        result.status.success(),
+        "building the {lang} example failed ({}): {}\n{}\nInstall its toolchain with: scripts/install-toolchains.sh {lang}",
+        result.status,
+        String::from_utf8_lossy(&result.stderr).trim(),
+        String::from_utf8_lossy(&result.stdout).trim(),
+    );
+    out
+}
+
+/// The findings of `lang`'s pack per config, per input: the fields that must
+/// agree across languages.
+fn findings(lang: &str) -> BTreeMap<String, Value> {
+    let wasm = build(lang);
+    let pack = engine().load_pack_file(&wasm).unwrap_or_else(|e| panic!("{lang}: {e}"));
+    assert_eq!(pack.metadata.name, format!("example-{lang}"), "{lang}: the pack's name");
+    let mut by_config = BTreeMap::new();
+    for (config_name, config) in configs() {
+        let mut settings = PolicySettings::default();
+        if let Some(config) = config {
+            settings.configs.insert("required-tags".into(), config);
+        }
+        let mut per_input = BTreeMap::new();
+        for rel in INPUTS {
+            let bytes = std::fs::read(repo(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+            let stack = input::read_input(rel, &bytes, None).unwrap_or_else(|e| panic!("{e}"));
+            let found = engine().check(std::slice::from_ref(&pack), &[stack], &settings);
+            assert!(found.policy_errors.is_empty(), "{lang} on {rel} ({config_name}): {:#?}", found.policy_errors);
+            let rows: Vec<Value> = found
+                .violations
+                .iter()
+                .map(|v| json!([v.resource, v.policy, v.enforcement_level, v.severity, v.undecided, v.message]))
+                .collect();
+            per_input.insert(rel.to_string(), Value::Array(rows));
+        }
+        by_config.insert(config_name.to_string(), json!(per_input));
+    }
+    // The policies' metadata must agree too.
+    let meta: Vec<Value> = pack
+        .metadata
+        .policies
+        .iter()
+        .map(|p| {
+            json!([
+                p.name,
+                p.description,
+                p.severity,
+                p.enforcement_level,
+                p.kind,
+                p.resource_types,
+                p.config_schema,
+                p.help
+            ])
+        })
+        .collect();
+    by_config.insert("describe".to_string(), Value::Array(meta));
+    by_config
+}
+
+fn expected_path(name: &str) -> PathBuf {
+    repo(&format!("examples/policies/testdata/expected/{name}.json"))
+}
+
+/// Compare `lang`'s findings with the expected files, naming the first
+/// difference.
+fn check(lang: &str) {
+    let got = findings(lang);
+    let bless = lang == "rust" && std::env::var_os("PALISADE_BLESS").is_some();
+    for (name, value) in &got {
+        let path = expected_path(name);
+        if bless {
+            std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create expected/");
+            let text = serde_json::to_string_pretty(value).expect("serializes") + "\n";
+            std::fs::write(&path, text).expect("write the expected file");
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (PALISADE_BLESS=1 writes it from the Rust pack)", path.display()));
+        let want: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if &want != value {
+            panic!("{lang} disagrees with {}:\n{}", path.display(), first_difference(&want, value));
+        }
+    }
+}
+
+/// A short description of where two JSON values first differ.
+fn first_difference(want: &Value, got: &Value) -> String {
+    match (want, got) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, va) in a {
+                match b.get(k) {
+                    Some(vb) if vb == va => {}
+                    Some(vb) => return format!("at {k}: {}", first_difference(va, vb)),
+                    None => return format!("missing {k}"),
+                }
+            }
+            b.keys().find(|k| !a.contains_key(*k)).map_or("equal".into(), |k| format!("unexpected {k}"))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for (i, (va, vb)) in a.iter().zip(b).enumerate() {
+                if va != vb {
+                    return format!("item {i}: expected {va}, got {vb}");
+                }
+            }
+            format!(
+                "expected {} items, got {}: {}",
+                a.len(),
+                b.len(),
+                if a.len() > b.len() { &a[b.len()] } else { &b[a.len()] }
+            )
+        }
+        _ => format!("expected {want}, got {got}"),
+    }
+}
+
+#[test]
+fn rust() {
+    check("rust");
+}
+
+#[test]
+fn c() {
+    check("c");
+}
+
+#[test]
+fn zig() {
+    check("zig");
+}
+
+#[test]
+fn assemblyscript() {
+    check("assemblyscript");
+}
+
+#[test]
+fn go() {
+    check("go");
+}
+
+#[test]
+fn python() {
+    check("python");
+}
+
+#[test]
+fn javascript() {
+    check("javascript");
+}
