@@ -15,7 +15,12 @@
 //! corrupt, truncated, foreign (written by anyone else) or refused by
 //! wasmtime is rebuilt from the pack's bytes and replaced. Entries are
 //! written to a temporary file and renamed into place, so concurrent
-//! processes never see half an entry. Nothing is ever evicted.
+//! processes never see half an entry.
+//!
+//! Size: after each new entry, the least recently used entries (by
+//! modification time, which a hit refreshes) are removed until the entries
+//! total at most [`DEFAULT_MAX_BYTES`] (or the limit given to
+//! [`ModuleCache::with_limit`]). The newest entry is always kept.
 
 use std::fs;
 use std::hash::Hasher;
@@ -32,6 +37,9 @@ const FORMAT: &[u8] = b"palisade-compiled-cache/1";
 const MAGIC: &[u8; 8] = b"PLSDC001";
 /// Length of the secret and of a MAC, in bytes.
 const SECRET_BYTES: usize = 32;
+/// The default cap on the entries' total size: 2 GiB (a compiled 18 MB
+/// Python component takes about 35 MB).
+pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
 
 /// What the cache did for one pack, reported on [`crate::Pack::cache`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +78,7 @@ pub struct ModuleCache {
     dir: PathBuf,
     secret: [u8; SECRET_BYTES],
     engine_hash: [u8; 32],
+    max_bytes: u64,
 }
 
 /// Feeds a [`std::hash::Hash`] into SHA-256.
@@ -103,7 +112,18 @@ impl ModuleCache {
         let secret = read_or_create_secret(&dir.join("secret")).map_err(fail)?;
         let mut hasher = ShaHasher(Sha256::new());
         std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut hasher);
-        Ok(ModuleCache { dir: dir.to_path_buf(), secret, engine_hash: hasher.0.finalize().into() })
+        Ok(ModuleCache {
+            dir: dir.to_path_buf(),
+            secret,
+            engine_hash: hasher.0.finalize().into(),
+            max_bytes: DEFAULT_MAX_BYTES,
+        })
+    }
+
+    /// The same cache, keeping its entries under `max_bytes` in total.
+    pub fn with_limit(mut self, max_bytes: u64) -> ModuleCache {
+        self.max_bytes = max_bytes;
+        self
     }
 
     /// The directory.
@@ -127,7 +147,14 @@ impl ModuleCache {
         match fs::read(&path) {
             Ok(entry) => match self.open_entry(&key, &entry) {
                 Ok(payload) => match deserialize(payload) {
-                    Ok(code) => return Ok((code, CacheOutcome::Hit)),
+                    Ok(code) => {
+                        // Mark it recently used, for eviction; a failure only ages it.
+                        let _ = fs::File::options()
+                            .append(true)
+                            .open(&path)
+                            .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+                        return Ok((code, CacheOutcome::Hit));
+                    }
                     Err(e) => discarded = Some(format!("wasmtime refused the entry: {e}")),
                 },
                 Err(reason) => discarded = Some(reason),
@@ -184,7 +211,33 @@ impl ModuleCache {
         tmp.write_all(&tag).map_err(|e| e.to_string())?;
         tmp.write_all(payload).map_err(|e| e.to_string())?;
         tmp.persist(path).map_err(|e| e.to_string())?;
+        self.prune(path);
         Ok(())
+    }
+
+    /// Remove the least recently used entries (never `keep`) until the
+    /// entries total at most `max_bytes`. Best effort: errors are ignored.
+    fn prune(&self, keep: &Path) {
+        let Ok(dir) = fs::read_dir(&self.dir) else { return };
+        let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = dir
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "bin"))
+            .filter_map(|p| {
+                let meta = fs::metadata(&p).ok()?;
+                Some((meta.modified().ok()?, meta.len(), p))
+            })
+            .collect();
+        let mut total: u64 = entries.iter().map(|(_, len, _)| len).sum();
+        entries.sort();
+        for (_, len, path) in entries {
+            if total <= self.max_bytes {
+                break;
+            }
+            if path != keep && fs::remove_file(&path).is_ok() {
+                total = total.saturating_sub(len);
+            }
+        }
     }
 }
 

@@ -22,11 +22,17 @@ pub struct EngineBuilder {
     limits: Limits,
     batch_size: usize,
     cache_dir: Option<PathBuf>,
+    cache_max_bytes: u64,
 }
 
 impl Default for EngineBuilder {
     fn default() -> Self {
-        EngineBuilder { limits: Limits::default(), batch_size: 256, cache_dir: None }
+        EngineBuilder {
+            limits: Limits::default(),
+            batch_size: 256,
+            cache_dir: None,
+            cache_max_bytes: crate::cache::DEFAULT_MAX_BYTES,
+        }
     }
 }
 
@@ -55,12 +61,19 @@ impl EngineBuilder {
         self
     }
 
+    /// Keep the cache's entries under `bytes` in total, evicting the least
+    /// recently used (default [`crate::cache::DEFAULT_MAX_BYTES`], 2 GiB).
+    pub fn cache_max_bytes(mut self, bytes: u64) -> Self {
+        self.cache_max_bytes = bytes;
+        self
+    }
+
     /// Start the engine (a wasmtime engine and its epoch ticker thread).
     ///
     /// Errors: wasmtime cannot be configured on this machine, the cache
     /// directory cannot be created, or the ticker thread cannot start.
     pub fn build(self) -> Result<Engine, EngineError> {
-        let runtime = Runtime::new(self.limits, self.cache_dir).map_err(EngineError)?;
+        let runtime = Runtime::new(self.limits, self.cache_dir, self.cache_max_bytes).map_err(EngineError)?;
         Ok(Engine { runtime, batch_size: self.batch_size })
     }
 }

@@ -38,7 +38,7 @@ mod secrets;
 pub mod testcase;
 mod wasi;
 
-pub use cache::{CacheError, CacheOutcome, ModuleCache};
+pub use cache::{CacheError, CacheOutcome, DEFAULT_MAX_BYTES, ModuleCache};
 pub use eval::MAX_MESSAGE_BYTES;
 pub use eval::{Engine, EngineBuilder, EngineError, PolicySettings};
 pub use fault::{FaultKind, GuestFault};

@@ -213,7 +213,7 @@ impl Pack {
 }
 
 /// The first line of an error and of its root cause, for one-line messages.
-fn one_line(e: &wasmtime::Error) -> String {
+pub(crate) fn one_line(e: &wasmtime::Error) -> String {
     let top = e.to_string();
     let cause = e.root_cause().to_string();
     let first = |s: &str| s.lines().next().unwrap_or_default().trim().to_string();

@@ -10,13 +10,12 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use palisade_engine::{Engine, EngineBuilder, PolicySettings, input};
 use serde_json::{Value, json};
 
-use crate::support::repo;
+use crate::support::{repo, run_build_script};
 
 /// The inputs every language is run on: Terraform plans, a Pulumi preview,
 /// a Pulumi event log and a stack export.
@@ -54,21 +53,7 @@ fn engine() -> &'static Engine {
 fn build(lang: &str) -> PathBuf {
     let out = repo(&format!("target/examples/out/{lang}.wasm"));
     std::fs::create_dir_all(out.parent().expect("has a parent")).expect("create target/examples/out");
-    let script = repo(&format!("examples/policies/{lang}/build.sh"));
-    let result = Command::new("bash")
-        .arg(&script)
-        .arg(&out)
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("RUSTFLAGS")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    assert!(
-        result.status.success(),
-        "building the {lang} example failed ({}): {}\n{}\nInstall its toolchain with: scripts/install-toolchains.sh {lang}",
-        result.status,
-        String::from_utf8_lossy(&result.stderr).trim(),
-        String::from_utf8_lossy(&result.stdout).trim(),
-    );
+    run_build_script(&format!("examples/policies/{lang}/build.sh"), &out, lang);
     out
 }
 

@@ -3,8 +3,10 @@
 //! They drive the public interfaces: the `palisade` binary (exit codes,
 //! reports) and the engine library with the built-in pack built from source.
 
+mod cache;
 mod cases;
 mod cli;
+mod components;
 mod corpus;
 mod hostile;
 mod languages;

@@ -63,3 +63,25 @@ pub fn engine(deadline_ms: u64) -> Engine {
 pub fn baseline(engine: &Engine) -> Pack {
     engine.load_pack(palisade::AWS_BASELINE.path, palisade::AWS_BASELINE.wasm).expect("aws-baseline loads")
 }
+
+/// Run a guest's `build.sh OUT` (under the repository root), failing the test
+/// with the script's output and `scripts/install-toolchains.sh LANGUAGE`
+/// when it fails (a missing toolchain is a failure, never a skip).
+pub fn run_build_script(script: &str, out: &Path, language: &str) {
+    let script = repo(script);
+    let result = Command::new("bash")
+        .arg(&script)
+        .arg(out)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    assert!(
+        result.status.success(),
+        "{} failed ({}): {}\n{}\nInstall its toolchain with: scripts/install-toolchains.sh {language}",
+        script.display(),
+        result.status,
+        String::from_utf8_lossy(&result.stderr).trim(),
+        String::from_utf8_lossy(&result.stdout).trim(),
+    );
+}

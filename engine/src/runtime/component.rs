@@ -20,7 +20,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::{DescribeError, HostState, Request, Runtime, WireViolation, classify};
 use crate::fault::{FaultKind, GuestFault};
-use crate::pack::{EnforcementLevel, PackMetadata, PolicyInfo, PolicyKind, Severity};
+use crate::pack::{EnforcementLevel, PackMetadata, PolicyInfo, PolicyKind, Severity, one_line};
 
 mod bindings {
     wasmtime::component::bindgen!({ path: "../sdk/wit", world: "pack" });
@@ -76,9 +76,9 @@ pub(crate) fn prepare(
         }
     }
     let mut linker: Linker<ComponentState> = Linker::new(&runtime.engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| PrepareError::Link(super::first_line(&e)))?;
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| PrepareError::Link(one_line(&e)))?;
     // The types interface holds only types: an empty instance satisfies it.
-    linker.instance(TYPES_INTERFACE).map_err(|e| PrepareError::Link(super::first_line(&e)))?;
+    linker.instance(TYPES_INTERFACE).map_err(|e| PrepareError::Link(one_line(&e)))?;
     let pre = linker.instantiate_pre(component).map_err(|e| PrepareError::Link(one_line(&e)))?;
     let pre = bindings::PackPre::new(pre).map_err(|e| PrepareError::Link(one_line(&e)))?;
     Ok(ComponentCode { pre, data })
@@ -91,13 +91,6 @@ pub(crate) enum PrepareError {
     Import(String),
     /// Linking failed (a WASI version the host lacks, a wrong export type).
     Link(String),
-}
-
-fn one_line(e: &wasmtime::Error) -> String {
-    let top = e.to_string();
-    let cause = e.root_cause().to_string();
-    let first = |s: &str| s.lines().next().unwrap_or_default().trim().to_string();
-    if cause == top { first(&top) } else { format!("{}: {}", first(&top), first(&cause)) }
 }
 
 /// One live component instance.

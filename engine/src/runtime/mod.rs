@@ -81,13 +81,15 @@ pub struct Runtime {
 impl Runtime {
     /// A runtime with epoch interruption on and a ticker advancing the epoch
     /// every [`EPOCH_TICK`]; compiled code is cached in `cache` when given.
-    pub fn new(limits: Limits, cache: Option<PathBuf>) -> Result<Self, String> {
+    pub fn new(limits: Limits, cache: Option<PathBuf>, cache_max_bytes: u64) -> Result<Self, String> {
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.wasm_component_model(true);
         let engine = Engine::new(&config).map_err(|e| format!("{e:#}"))?;
         let cache = match cache {
-            Some(dir) => Some(Arc::new(ModuleCache::open(&dir, &engine).map_err(|e| e.to_string())?)),
+            Some(dir) => {
+                Some(Arc::new(ModuleCache::open(&dir, &engine).map_err(|e| e.to_string())?.with_limit(cache_max_bytes)))
+            }
             None => None,
         };
         let stop = Arc::new(AtomicBool::new(false));
@@ -201,6 +203,9 @@ fn classify(state: &HostState, err: wasmtime::Error, what: &str, extra: &str) ->
     if let Some(exit) = err.downcast_ref::<ProcExit>() {
         return GuestFault::new(FaultKind::Trap, format!("{what}: {exit}{extra}"));
     }
+    if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return GuestFault::new(FaultKind::Trap, format!("{what}: the guest exited with status {}{extra}", exit.0));
+    }
     match err.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => GuestFault::new(FaultKind::Timeout, format!("{what}: deadline exceeded")),
         Some(trap) => GuestFault::new(FaultKind::Trap, format!("{what}: {trap}{extra}")),
@@ -208,7 +213,9 @@ fn classify(state: &HostState, err: wasmtime::Error, what: &str, extra: &str) ->
     }
 }
 
+/// The first line of the error's root cause (the top-level message of a
+/// wasmtime error may be only a backtrace header).
 fn first_line(err: &wasmtime::Error) -> String {
-    let text = format!("{err}");
+    let text = err.root_cause().to_string();
     text.lines().next().unwrap_or_default().to_string()
 }
