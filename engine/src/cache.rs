@@ -4,9 +4,10 @@
 //! An entry is the output of [`wasmtime::Module::serialize`] (or
 //! [`wasmtime::component::Component::serialize`]), stored under
 //! `<dir>/<key>.bin`, where `key` is the SHA-256 of: this cache's format
-//! version, the kind (module or component), wasmtime's
-//! [`Engine::precompile_compatibility_hash`] (its version and the engine's
-//! configuration) and the SHA-256 of the pack's bytes.
+//! version, this engine crate's version, the kind (module or component),
+//! wasmtime's [`Engine::precompile_compatibility_hash`] (target, compiler
+//! flags, tunables, wasm features and wasmtime's version) and the SHA-256
+//! of the pack's bytes.
 //!
 //! Deserializing compiled code runs it as trusted machine code, so only
 //! files this cache wrote are ever deserialized: each entry starts with an
@@ -174,6 +175,8 @@ impl ModuleCache {
     fn key(&self, kind: Kind, bytes: &[u8]) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(FORMAT);
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        h.update(b"\0");
         h.update(match kind {
             Kind::Module => b"module\0".as_slice(),
             Kind::Component => b"component\0".as_slice(),

@@ -15,3 +15,13 @@ need() {
     exit 1
   fi
 }
+
+# out_path "$@": a build script's one argument, OUT.wasm, as an absolute path
+# (so the script may cd); with any other arguments, the usage and exit 2.
+out_path() {
+  if [ $# -ne 1 ] || [ -z "$1" ]; then
+    echo "usage: $0 OUT.wasm" >&2
+    exit 2
+  fi
+  realpath -m -- "$1"
+}

@@ -4,11 +4,7 @@ set -euo pipefail
 source "$(dirname "$0")/../../../scripts/toolchains/env.sh"
 need asc assemblyscript
 
-if [ $# -ne 1 ]; then
-  echo "usage: $0 OUT.wasm" >&2
-  exit 2
-fi
-out=$(realpath -m -- "$1")
+out=$(out_path "$@")
 here=$(cd "$(dirname "$0")" && pwd)
 work="$PALISADE_ROOT/target/examples/assemblyscript"
 mkdir -p "$work" "$(dirname "$out")"

@@ -9,11 +9,7 @@ if [ ! -f /usr/lib/wasm32-wasi/libc.a ]; then
   exit 1
 fi
 
-if [ $# -ne 1 ]; then
-  echo "usage: $0 OUT.wasm" >&2
-  exit 2
-fi
-out=$(realpath -m -- "$1")
+out=$(out_path "$@")
 src=$(cd "$(dirname "$0")" && pwd)
 work="$PALISADE_ROOT/target/examples/c"
 mkdir -p "$work" "$(dirname "$out")"

@@ -4,8 +4,7 @@ set -euo pipefail
 source "$(dirname "$0")/../../../scripts/toolchains/env.sh"
 need go go
 
-[ $# -eq 1 ] || { echo "usage: $0 OUT.wasm" >&2; exit 2; }
-out=$(realpath -m -- "$1")
+out=$(out_path "$@")
 src=$(cd "$(dirname "$0")" && pwd)
 
 # Everything Go writes goes under target/: no network, nothing in $HOME or

@@ -13,12 +13,7 @@ source "$here/../../../scripts/toolchains/env.sh"
 need node javascript
 need componentize-js javascript
 
-[ $# -eq 1 ] || {
-  echo "usage: $0 OUT.wasm" >&2
-  exit 2
-}
-out=$1
-[[ $out = /* ]] || out="$PWD/$out"
+out=$(out_path "$@")
 
 # Build from this folder: the source paths the engine records are then
 # relative to it (`policy.js`, `palisade.js`), whatever the caller's cwd.

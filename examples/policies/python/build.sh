@@ -4,11 +4,7 @@ set -euo pipefail
 source "$(dirname "$0")/../../../scripts/toolchains/env.sh"
 need componentize-py python
 
-if [ $# -ne 1 ]; then
-  echo "usage: $0 OUT.wasm" >&2
-  exit 2
-fi
-out=$(realpath -m -- "$1")
+out=$(out_path "$@")
 src=$(cd "$(dirname "$0")" && pwd)
 
 # Build from a copy: importing the app at build time would write __pycache__

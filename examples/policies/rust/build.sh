@@ -13,12 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../../scripts/toolchains/env.sh
 source "$here/../../../scripts/toolchains/env.sh"
 
-[ $# -eq 1 ] || {
-  echo "usage: $0 OUT.wasm" >&2
-  exit 2
-}
-out=$1
-[[ $out = /* ]] || out="$PWD/$out"
+out=$(out_path "$@")
 
 target=wasm32-unknown-unknown
 debian_cargo=/usr/bin/cargo

@@ -5,11 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/../../../scripts/toolchains/env.sh"
 need python-zig zig
 
-if [ $# -ne 1 ]; then
-  echo "usage: $0 OUT.wasm" >&2
-  exit 2
-fi
-out=$(realpath -m -- "$1")
+out=$(out_path "$@")
 src=$(cd "$(dirname "$0")" && pwd)
 work="$PALISADE_ROOT/target/examples/zig"
 mkdir -p "$work"

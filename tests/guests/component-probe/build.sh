@@ -10,11 +10,7 @@ set -euo pipefail
 source "$(dirname "$0")/../../../scripts/toolchains/env.sh"
 need componentize-py python
 
-if [ $# -ne 1 ]; then
-  echo "usage: $0 OUT.wasm" >&2
-  exit 2
-fi
-out=$(realpath -m -- "$1")
+out=$(out_path "$@")
 src=$(cd "$(dirname "$0")" && pwd)
 example="$PALISADE_ROOT/examples/policies/python"
 
