@@ -111,9 +111,10 @@ fn expected_path(name: &str) -> PathBuf {
 }
 
 /// Compare `lang`'s findings with the expected files, naming the first
-/// difference.
+/// difference; then run the pack through the CLI: same report, same exit.
 fn check(lang: &str) {
     let got = findings(lang);
+    cli_report(lang, &got);
     let bless = lang == "rust" && std::env::var_os("PALISADE_BLESS").is_some();
     for (name, value) in &got {
         let path = expected_path(name);
@@ -130,6 +131,28 @@ fn check(lang: &str) {
             panic!("{lang} disagrees with {}:\n{}", path.display(), first_difference(&want, value));
         }
     }
+}
+
+/// `palisade check --pack` with the built pack on the first input: exit 1
+/// (mandatory violations), the pack's kind in the provenance, and the same
+/// violations as through the engine with the default config.
+fn cli_report(lang: &str, got: &BTreeMap<String, Value>) {
+    let wasm = repo(&format!("target/examples/out/{lang}.wasm"));
+    let wasm = wasm.to_str().expect("utf-8 path");
+    let out = crate::support::palisade(&["check", "--pack", wasm, "--format", "json", INPUTS[0]], None);
+    assert_eq!(crate::support::code(&out), 1, "{lang}: {}", String::from_utf8_lossy(&out.stderr));
+    let report = crate::support::json(&out);
+    let kind = if matches!(lang, "python" | "javascript") { "component" } else { "module" };
+    assert_eq!(report["provenance"]["packs"][0]["kind"], kind, "{lang}: the pack's kind");
+    let rows: Vec<Value> = report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| {
+            json!([v["resource"], v["policy"], v["enforcement_level"], v["severity"], v["undecided"], v["message"]])
+        })
+        .collect();
+    assert_eq!(Some(&Value::Array(rows)), got["default"].get(INPUTS[0]), "{lang}: the CLI's report");
 }
 
 /// A short description of where two JSON values first differ.

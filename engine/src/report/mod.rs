@@ -82,6 +82,8 @@ pub struct PackProvenance {
     pub sha256: String,
     /// Path as given, or `builtin:NAME`.
     pub path: String,
+    /// `module` (guest ABI v1) or `component` (WIT world `palisade:policy/pack`).
+    pub kind: crate::pack::PackKind,
 }
 
 /// One input of [`Provenance`].
@@ -128,6 +130,7 @@ impl Report {
                         version: p.metadata.version.clone(),
                         sha256: p.sha256.clone(),
                         path: p.path.clone(),
+                        kind: p.kind,
                     })
                     .collect(),
                 inputs,
