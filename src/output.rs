@@ -24,14 +24,22 @@ pub fn write_report(path: &Path, render: impl Fn(&mut dyn Write) -> io::Result<(
         }
         Ok(meta) => {
             let target = fs::canonicalize(path).with_context(|| format!("cannot resolve {shown}"))?;
-            replace(&target, meta.permissions(), render)
+            replace(&target, meta.permissions(), true, render)
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => replace(path, Permissions::from_mode(0o666), render),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => replace(path, Permissions::from_mode(0o666), false, render),
         Err(e) => Err(e).with_context(|| format!("cannot write the report to {shown}")),
     }
 }
 
-fn replace(path: &Path, mode: Permissions, render: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+/// Write to a temporary file created with `mode` (less the umask), then
+/// rename it over `path`; `exact` sets `mode` exactly afterwards (an
+/// existing file's mode is kept as it was).
+fn replace(
+    path: &Path,
+    mode: Permissions,
+    exact: bool,
+    render: impl Fn(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
     let shown = path.display();
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -45,8 +53,9 @@ fn replace(path: &Path, mode: Permissions, render: impl Fn(&mut dyn Write) -> io
         .with_context(|| format!("cannot write the report to {shown}: cannot create a file in {}", dir.display()))?;
     let file = tmp.as_file_mut();
     render(file).and_then(|()| file.sync_all()).with_context(|| format!("writing the report to {shown}"))?;
-    // Keep an existing file's mode exactly (the umask applied at creation).
-    fs::set_permissions(tmp.path(), mode).with_context(|| format!("writing the report to {shown}"))?;
+    if exact {
+        fs::set_permissions(tmp.path(), mode).with_context(|| format!("writing the report to {shown}"))?;
+    }
     tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write the report to {shown}"))?;
     Ok(())
 }

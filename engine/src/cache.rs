@@ -106,10 +106,21 @@ impl ModuleCache {
     /// Open (creating if needed, mode 0700) the cache directory `dir` for
     /// code compiled by `engine`, and read or create its secret.
     ///
-    /// Errors: the directory or the secret cannot be created or read.
+    /// The directory must be Palisade's: new or empty (it is then marked
+    /// with a `CACHEDIR.TAG`, <https://bford.info/cachedir/>), or already
+    /// marked by Palisade. On Unix it, and its secret, must belong to the
+    /// current user and be closed to others: code deserialized from the
+    /// cache runs as this user, so nobody else may be able to write or sign
+    /// an entry.
+    ///
+    /// Errors: the directory cannot be created or read, is someone else's
+    /// or open to others, holds other files, or its secret is not a regular
+    /// private file.
     pub fn open(dir: &Path, engine: &Engine) -> Result<ModuleCache, CacheError> {
         let fail = |message: String| CacheError { dir: dir.to_path_buf(), message };
         create_private_dir(dir).map_err(|e| fail(format!("cannot create the directory: {e}")))?;
+        claim(dir).map_err(fail)?;
+        check_private(dir, true).map_err(fail)?;
         let secret = read_or_create_secret(&dir.join("secret")).map_err(fail)?;
         let mut hasher = ShaHasher(Sha256::new());
         std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut hasher);
@@ -145,7 +156,7 @@ impl ModuleCache {
         let key = self.key(kind, bytes);
         let path = self.dir.join(format!("{}.bin", hex::encode(key)));
         let mut discarded = None;
-        match fs::read(&path) {
+        match read_regular(&path, MAX_ENTRY_BYTES) {
             Ok(entry) => match self.open_entry(&key, &entry) {
                 Ok(payload) => match deserialize(payload) {
                     Ok(code) => {
@@ -225,7 +236,7 @@ impl ModuleCache {
         let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = dir
             .filter_map(|e| e.ok())
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "bin"))
+            .filter(|p| is_entry_name(p))
             .filter_map(|p| {
                 let meta = fs::metadata(&p).ok()?;
                 Some((meta.modified().ok()?, meta.len(), p))
@@ -252,35 +263,124 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-/// Read the secret at `path`, or create it (random, mode 0600) when absent
-/// or malformed.
-fn read_or_create_secret(path: &Path) -> Result<[u8; SECRET_BYTES], String> {
-    if let Ok(bytes) = fs::read(path)
-        && let Ok(secret) = <[u8; SECRET_BYTES]>::try_from(bytes.as_slice())
-    {
-        return Ok(secret);
+/// The tag that marks a directory as Palisade's cache (Cache Directory
+/// Tagging Specification: the signature line, then a comment).
+const TAG_FILE: &str = "CACHEDIR.TAG";
+const TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
+# This directory is Palisade's compiled-pack cache (palisade check --cache-dir).\n\
+# Palisade may delete any of its entries; it is safe to delete the whole directory.\n";
+/// The largest entry read, in bytes: a larger file is not an entry.
+const MAX_ENTRY_BYTES: u64 = 1 << 30;
+
+/// Whether `path` is named like an entry: 64 hex digits and `.bin`.
+fn is_entry_name(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".bin"))
+        .is_some_and(|stem| stem.len() == 64 && stem.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
+/// Make sure `dir` is Palisade's cache: tagged by Palisade, or empty (then
+/// tag it). Nothing in a directory that is not ours is ever written or deleted.
+fn claim(dir: &Path) -> Result<(), String> {
+    let tag = dir.join(TAG_FILE);
+    match read_regular(&tag, 4096) {
+        Ok(text) if text == TAG.as_bytes() => Ok(()),
+        Ok(_) => Err(format!("{TAG_FILE} was not written by Palisade; refusing to use the directory")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let empty = fs::read_dir(dir).map_err(|e| format!("cannot list the directory: {e}"))?.next().is_none();
+            if !empty {
+                return Err(format!(
+                    "the directory holds other files and no {TAG_FILE}: it is not a Palisade cache; \
+                     refusing to write or delete anything in it (give an empty or new directory)"
+                ));
+            }
+            let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write {TAG_FILE}: {e}"))?;
+            tmp.write_all(TAG.as_bytes()).map_err(|e| format!("cannot write {TAG_FILE}: {e}"))?;
+            match tmp.persist_noclobber(&tag) {
+                Ok(_) => Ok(()),
+                // Another process tagged it meanwhile.
+                Err(_) if read_regular(&tag, 4096).is_ok_and(|t| t == TAG.as_bytes()) => Ok(()),
+                Err(e) => Err(format!("cannot write {TAG_FILE}: {}", e.error)),
+            }
+        }
+        Err(e) => Err(format!("cannot read {TAG_FILE}: {e}")),
     }
-    // A malformed secret (wrong length) is replaced; its entries then fail their MAC.
-    if path.exists() {
-        fs::remove_file(path).map_err(|e| format!("cannot replace the malformed secret: {e}"))?;
+}
+
+/// Read `path` if it is a regular file (not a link, FIFO or device) of at
+/// most `max` bytes.
+fn read_regular(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let meta = fs::symlink_metadata(path)?;
+    if !meta.file_type().is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if meta.len() > max {
+        return Err(std::io::Error::other(format!("larger than {max} bytes")));
+    }
+    fs::read(path)
+}
+
+/// On Unix: `path` belongs to the current user and others have no access
+/// (`dir`: no group/other permission at all; files likewise).
+#[cfg(unix)]
+fn check_private(path: &Path, dir: bool) -> Result<(), String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let meta = fs::symlink_metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(format!(
+            "{} belongs to user {}, not to this user ({me}); refusing to trust it",
+            path.display(),
+            meta.uid()
+        ));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        let fix = if dir { 700 } else { 600 };
+        return Err(format!(
+            "{} is open to other users (mode {mode:o}); refusing to trust it (chmod {fix} it)",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path, _dir: bool) -> Result<(), String> {
+    Ok(())
+}
+
+/// Read the secret at `path`, or create it (random, mode 0600) when absent;
+/// a secret of the wrong length (in our own, checked directory) is replaced.
+fn read_or_create_secret(path: &Path) -> Result<[u8; SECRET_BYTES], String> {
+    match read_regular(path, 1024) {
+        Ok(bytes) => {
+            check_private(path, false)?;
+            if let Ok(secret) = <[u8; SECRET_BYTES]>::try_from(bytes.as_slice()) {
+                return Ok(secret);
+            }
+            // Malformed: replaced; the entries it signed then fail their MAC.
+            fs::remove_file(path).map_err(|e| format!("cannot replace the malformed secret: {e}"))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot use the secret {}: {e}", path.display())),
     }
     let mut secret = [0u8; SECRET_BYTES];
     getrandom::fill(&mut secret).map_err(|e| format!("cannot draw a random secret: {e}"))?;
     let dir = path.parent().unwrap_or(Path::new("."));
+    // NamedTempFile creates its file with mode 0600.
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write the secret: {e}"))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o600))
-            .map_err(|e| format!("cannot protect the secret: {e}"))?;
-    }
     tmp.write_all(&secret).map_err(|e| format!("cannot write the secret: {e}"))?;
     // Another process may have created it meanwhile: keep theirs.
     match tmp.persist_noclobber(path) {
         Ok(_) => Ok(secret),
-        Err(_) => fs::read(path)
-            .ok()
-            .and_then(|b| <[u8; SECRET_BYTES]>::try_from(b.as_slice()).ok())
-            .ok_or_else(|| format!("cannot read the secret {}", path.display())),
+        Err(_) => {
+            check_private(path, false)?;
+            read_regular(path, 1024)
+                .ok()
+                .and_then(|b| <[u8; SECRET_BYTES]>::try_from(b.as_slice()).ok())
+                .ok_or_else(|| format!("cannot read the secret {}", path.display()))
+        }
     }
 }

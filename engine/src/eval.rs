@@ -73,15 +73,24 @@ impl EngineBuilder {
     /// Errors: wasmtime cannot be configured on this machine, the cache
     /// directory cannot be created, or the ticker thread cannot start.
     pub fn build(self) -> Result<Engine, EngineError> {
-        let runtime = Runtime::new(self.limits, self.cache_dir, self.cache_max_bytes).map_err(EngineError)?;
+        let mut runtime = Runtime::new(self.limits).map_err(EngineError::Wasm)?;
+        if let Some(dir) = &self.cache_dir {
+            runtime.use_cache(dir, self.cache_max_bytes)?;
+        }
         Ok(Engine { runtime, batch_size: self.batch_size })
     }
 }
 
 /// The engine could not start.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot start the WebAssembly engine: {0}")]
-pub struct EngineError(String);
+pub enum EngineError {
+    /// wasmtime cannot be configured here, or the ticker thread cannot start.
+    #[error("cannot start the WebAssembly engine: {0}")]
+    Wasm(String),
+    /// The module cache directory cannot be used (see [`crate::ModuleCache::open`]).
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
+}
 
 /// Per-run policy settings: enforcement level overrides and configs, by policy name.
 #[derive(Debug, Clone, Default)]

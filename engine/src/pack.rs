@@ -101,7 +101,7 @@ pub enum PackErrorKind {
     Compile(String),
     /// The module imports something the host does not provide.
     #[error(
-        "imports `{module}::{name}`, which Palisade does not provide (packs may import only functions of wasi_snapshot_preview1)"
+        "imports `{module}::{name}`, which Palisade does not provide (packs may import only the functions of wasi_snapshot_preview1, with their WASI signatures)"
     )]
     Import {
         /// Import module.
@@ -112,9 +112,13 @@ pub enum PackErrorKind {
     /// The component imports something the host does not provide (only
     /// WASI 0.2 and `palisade:policy/types` are provided).
     #[error(
-        "imports `{0}`, which Palisade does not provide (components may import only WASI 0.2 interfaces: wasi:io, wasi:clocks, wasi:random, wasi:cli, wasi:filesystem, wasi:sockets)"
+        "imports `{0}`, which Palisade does not provide (components may import only palisade:policy/types@1.0.0 and WASI 0.2 interfaces: wasi:io, wasi:clocks, wasi:random, wasi:cli, wasi:filesystem, wasi:sockets)"
     )]
     ComponentImport(String),
+    /// The binary is valid but cannot be linked as a pack: an import of a
+    /// WASI version the host lacks, a missing or mistyped export.
+    #[error("cannot be linked as a policy pack: {0}")]
+    Link(String),
     /// Starting the guest or `describe` failed (trap, limit, ABI).
     #[error("{0}")]
     Guest(#[from] GuestFault),
@@ -183,7 +187,7 @@ impl Pack {
                 let code = component::prepare(runtime, &component, data).map_err(|e| {
                     err(match e {
                         PrepareError::Import(name) => PackErrorKind::ComponentImport(name),
-                        PrepareError::Link(message) => PackErrorKind::Compile(message),
+                        PrepareError::Link(message) => PackErrorKind::Link(message),
                     })
                 })?;
                 (Code::Component(code), cache)
@@ -249,6 +253,9 @@ fn validate(meta: PackMetadata) -> Result<PackMetadata, String> {
 /// (component, binary format layer 1).
 fn detect(bytes: &[u8]) -> Result<PackKind, String> {
     let head = || bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
+    if bytes.is_empty() {
+        return Err("the file is empty; a policy pack is a WebAssembly module or component".into());
+    }
     if !bytes.starts_with(b"\0asm") {
         return Err(format!(
             "the file does not start with the bytes 00 61 73 6d (\\0asm) of a WebAssembly module; it starts with {}",
@@ -310,7 +317,11 @@ fn link_module(runtime: &Runtime, module: &Module) -> Result<wasmtime::InstanceP
     let mut defined = std::collections::HashSet::new();
     for import in module.imports() {
         match import.ty() {
-            ExternType::Func(ty) if import.module() == wasi::WASI_P1 => {
+            ExternType::Func(ty)
+                if import.module() == wasi::WASI_P1
+                    && wasi::FUNCTIONS.contains(&import.name())
+                    && wasi::is_wasi_shape(&ty) =>
+            {
                 if defined.insert(import.name()) {
                     wasi::define(&mut linker, import.name(), ty).map_err(|e| PackErrorKind::Compile(one_line(&e)))?;
                 }
@@ -323,5 +334,5 @@ fn link_module(runtime: &Runtime, module: &Module) -> Result<wasmtime::InstanceP
             }
         }
     }
-    linker.instantiate_pre(module).map_err(|e| PackErrorKind::Compile(one_line(&e)))
+    linker.instantiate_pre(module).map_err(|e| PackErrorKind::Link(one_line(&e)))
 }

@@ -10,7 +10,12 @@
 //! - every message loses every secret value of 8 characters or more of the
 //!   whole stack, wherever it stands;
 //! - shorter values are not searched for: they cannot be found without
-//!   wrecking unrelated text (the SDK never prints secret values itself).
+//!   wrecking unrelated text (the SDK never prints secret values itself);
+//! - each value is also searched for as guests commonly print it: escaped
+//!   as in JSON (`\"`, `\\`, `\n`) and as in Python's `repr` (`\'`,
+//!   `\\`, `\n`), and, for a value of several lines, line by line (lines
+//!   of 8 characters or more), so a multi-line key cut into lines or shown
+//!   escaped is still found.
 //!
 //! Replacement is one pass over the original text, so `[secret]` is never
 //! redacted again.
@@ -82,6 +87,8 @@ impl SecretSet {
                     }
                 }
                 values.retain(|v| v.chars().count() >= MIN_SECRET_CHARS && v != UNKNOWN && v != REDACTED);
+                let forms: Vec<String> = values.iter().flat_map(|v| printed_forms(v)).collect();
+                values.extend(forms);
                 values.sort();
                 values.dedup();
                 wide.extend(values.iter().filter(|v| v.chars().count() >= STACK_WIDE_CHARS).cloned());
@@ -131,6 +138,35 @@ impl SecretSet {
         out.push_str(&text[pos..]);
         out
     }
+}
+
+/// The other forms in which a guest may print `value`: JSON-escaped,
+/// `repr`-escaped, and its lines of [`STACK_WIDE_CHARS`] or more.
+fn printed_forms(value: &str) -> Vec<String> {
+    let mut forms = Vec::new();
+    if let Ok(json) = serde_json::to_string(value)
+        && let Some(inner) = json.strip_prefix('"').and_then(|j| j.strip_suffix('"'))
+    {
+        forms.push(inner.to_string());
+    }
+    let mut repr = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => repr.push_str("\\\\"),
+            '\'' => repr.push_str("\\'"),
+            '\n' => repr.push_str("\\n"),
+            '\r' => repr.push_str("\\r"),
+            '\t' => repr.push_str("\\t"),
+            c => repr.push(c),
+        }
+    }
+    forms.push(repr);
+    if value.contains('\n') {
+        forms
+            .extend(value.lines().map(str::trim).filter(|l| l.chars().count() >= STACK_WIDE_CHARS).map(str::to_string));
+    }
+    forms.retain(|f| f != value && f.chars().count() >= MIN_SECRET_CHARS);
+    forms
 }
 
 /// The value at `path` under `root`.
@@ -201,5 +237,24 @@ mod tests {
         let set = SecretSet::of(&[r]);
         assert_eq!(set.redact("allows 0.0.0.0/0; secret here", &[0]), "allows 0.0.0.0/0; [secret] here");
         assert_eq!(set.redact("value [secret]", &[0]), "value [secret]");
+    }
+
+    #[test]
+    fn escaped_and_line_by_line_forms_are_redacted() {
+        let key_pem = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQ\nLxoS2tFczGk0aB1c2d3e4f5\n-----END KEY-----";
+        let r = resource(
+            json!({"password": "p@ss'w\\ord\"2024", "pem": key_pem}),
+            vec![vec![key("password")], vec![key("pem")]],
+        );
+        let set = SecretSet::of(&[r]);
+        // Python's repr, JSON, and a key printed a line at a time.
+        assert_eq!(set.redact(r#"ValueError: 'p@ss\'w\\ord"2024' is bad"#, &[]), "ValueError: '[secret]' is bad");
+        assert_eq!(set.redact(r#"{"pw": "p@ss'w\\ord\"2024"}"#, &[]), r#"{"pw": "[secret]"}"#);
+        assert_eq!(
+            set.redact("stderr: MIIEvQIBADANBgkqhkiG9w0BAQ | LxoS2tFczGk0aB1c2d3e4f5 | done", &[]),
+            "stderr: [secret] | [secret] | done"
+        );
+        let escaped = serde_json::to_string(key_pem).unwrap_or_default();
+        assert_eq!(set.redact(&format!("key {escaped}"), &[]), "key \"[secret]\"");
     }
 }

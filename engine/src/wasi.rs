@@ -40,6 +40,65 @@ const MAX_RANDOM_BYTES: usize = 1 << 16;
 /// The origin of the monotonic clock: the first time any guest reads it.
 static MONOTONIC_ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
+/// Every function of WASI preview 1 (`wasi_snapshot_preview1.witx`); an
+/// import of any other name is refused at load time.
+pub const FUNCTIONS: &[&str] = &[
+    "args_get",
+    "args_sizes_get",
+    "environ_get",
+    "environ_sizes_get",
+    "clock_res_get",
+    "clock_time_get",
+    "fd_advise",
+    "fd_allocate",
+    "fd_close",
+    "fd_datasync",
+    "fd_fdstat_get",
+    "fd_fdstat_set_flags",
+    "fd_fdstat_set_rights",
+    "fd_filestat_get",
+    "fd_filestat_set_size",
+    "fd_filestat_set_times",
+    "fd_pread",
+    "fd_prestat_get",
+    "fd_prestat_dir_name",
+    "fd_pwrite",
+    "fd_read",
+    "fd_readdir",
+    "fd_renumber",
+    "fd_seek",
+    "fd_sync",
+    "fd_tell",
+    "fd_write",
+    "path_create_directory",
+    "path_filestat_get",
+    "path_filestat_set_times",
+    "path_link",
+    "path_open",
+    "path_readlink",
+    "path_remove_directory",
+    "path_rename",
+    "path_symlink",
+    "path_unlink_file",
+    "poll_oneoff",
+    "proc_exit",
+    "proc_raise",
+    "sched_yield",
+    "random_get",
+    "sock_accept",
+    "sock_recv",
+    "sock_send",
+    "sock_shutdown",
+];
+
+/// Whether `ty` has the shape of a WASI preview 1 function: `i32`/`i64`
+/// parameters and at most one `i32` result (the errno).
+pub fn is_wasi_shape(ty: &FuncType) -> bool {
+    ty.params().all(|p| matches!(p, ValType::I32 | ValType::I64))
+        && ty.results().len() <= 1
+        && ty.results().all(|r| matches!(r, ValType::I32))
+}
+
 /// Raised by `proc_exit`; ends the running call as a trap.
 #[derive(Debug, thiserror::Error)]
 #[error("the guest called proc_exit({0})")]

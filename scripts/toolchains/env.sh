@@ -17,11 +17,19 @@ need() {
 }
 
 # out_path "$@": a build script's one argument, OUT.wasm, as an absolute path
-# (so the script may cd); with any other arguments, the usage and exit 2.
+# (so the script may cd), its folder created; with any other arguments, or
+# an OUT that is a directory, the usage and exit 2.
 out_path() {
   if [ $# -ne 1 ] || [ -z "$1" ]; then
     echo "usage: $0 OUT.wasm" >&2
     exit 2
   fi
-  realpath -m -- "$1"
+  if [ -d "$1" ]; then
+    echo "error: $1 is a directory; give the path of the .wasm file to write" >&2
+    exit 2
+  fi
+  local out
+  out=$(realpath -m -- "$1")
+  mkdir -p -- "$(dirname -- "$out")" || exit 2
+  printf '%s\n' "$out"
 }

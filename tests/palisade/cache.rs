@@ -99,8 +99,69 @@ fn a_malformed_secret_is_replaced_and_old_entries_rebuilt() {
     let cache = dir.path().join("cache");
     assert_eq!(load(&engine(&cache)).cache, CacheOutcome::Miss { stored: true });
     std::fs::write(cache.join("secret"), b"short").expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(cache.join("secret"), std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
     assert!(matches!(load(&engine(&cache)).cache, CacheOutcome::Rebuilt { .. }));
     assert_eq!(std::fs::read(cache.join("secret")).expect("read").len(), 32);
+}
+
+/// The error of building an engine on `dir`, which must fail.
+fn refused(dir: &Path) -> String {
+    match EngineBuilder::new().cache_dir(Some(dir.to_path_buf())).build() {
+        Ok(_) => panic!("{} must be refused as a cache", dir.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_directory_that_is_not_palisades_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).expect("mkdir");
+    std::fs::write(docs.join("secret"), b"my api token").expect("write");
+    std::fs::write(docs.join("notes.bin"), b"x").expect("write");
+    let e = refused(&docs);
+    assert!(e.contains("not a Palisade cache") && e.contains("CACHEDIR.TAG"), "{e}");
+    assert_eq!(std::fs::read(docs.join("secret")).expect("read"), b"my api token");
+    assert_eq!(std::fs::read_dir(&docs).expect("list").count(), 2, "nothing written or deleted");
+
+    // A tag written by someone else is not ours either.
+    let tagged = dir.path().join("tagged");
+    std::fs::create_dir(&tagged).expect("mkdir");
+    std::fs::write(tagged.join("CACHEDIR.TAG"), b"Signature: 8a477f597d28d172789f06886806bc55\n").expect("write");
+    assert!(refused(&tagged).contains("not written by Palisade"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cache_open_to_others_or_with_a_special_secret_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    assert_eq!(load(&engine(&cache)).cache, CacheOutcome::Miss { stored: true });
+    // Others could write or sign entries: never trusted.
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    assert!(refused(&cache).contains("open to other users"), "{}", refused(&cache));
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    std::fs::set_permissions(cache.join("secret"), std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    assert!(refused(&cache).contains("open to other users"));
+    // A secret that is a link (to an endless device) is refused without reading it.
+    std::fs::remove_file(cache.join("secret")).expect("rm");
+    std::os::unix::fs::symlink("/dev/zero", cache.join("secret")).expect("symlink");
+    assert!(refused(&cache).contains("not a regular file"), "{}", refused(&cache));
+    // An entry that is not a regular file is rebuilt, not read.
+    std::fs::remove_file(cache.join("secret")).expect("rm");
+    assert!(matches!(load(&engine(&cache)).cache, CacheOutcome::Rebuilt { .. }), "a new secret orphans old entries");
+    let path = entry(&cache);
+    std::fs::remove_file(&path).expect("rm");
+    std::os::unix::fs::symlink("/dev/zero", &path).expect("symlink");
+    match load(&engine(&cache)).cache {
+        CacheOutcome::Rebuilt { reason } => assert!(reason.contains("not a regular file"), "{reason}"),
+        other => panic!("expected a rebuild, got {other:?}"),
+    }
 }
 
 #[test]

@@ -188,6 +188,16 @@ fn output_keeps_mode_and_links_and_writes_through_devices() {
     let out = palisade(&["check", "-o", dir.path().to_str().unwrap_or_default(), EXAMPLE], None);
     assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("is a directory"));
+
+    // A new file gets 0666 less the umask (a file created by this process
+    // beside it shows what the umask gives), never more.
+    let fresh = dir.path().join("fresh.json");
+    let out = palisade(&["check", "-o", fresh.to_str().unwrap_or_default(), EXAMPLE], None);
+    assert_eq!(code(&out), 1);
+    let probe = dir.path().join("probe");
+    std::fs::write(&probe, "").expect("write");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode(&fresh), mode(&probe), "a new report has the umask's mode");
 }
 
 /// A reader that stops early (`| head -1`) does not turn a failed check into a pass.

@@ -326,7 +326,7 @@ fn a_component_importing_wasi_http_is_refused_naming_the_import() {
 /// Bytes that are not a pack component: each a compile error naming what is
 /// wrong, never a panic.
 #[test]
-fn damaged_components_are_compile_errors() {
+fn damaged_components_are_compile_or_link_errors() {
     const PREAMBLE: &[u8] = b"\0asm\x0d\0\x01\0";
     let probe = probe_bytes();
     let mut cases: Vec<(String, Vec<u8>, &str)> = vec![
@@ -349,12 +349,18 @@ fn damaged_components_are_compile_errors() {
     let engine = crate::support::engine(1000);
     for (what, bytes, expected) in &cases {
         let err = engine.load_pack("damaged.wasm", bytes).expect_err(what);
-        assert!(matches!(err.kind, PackErrorKind::Compile(_)), "{what}: {err:?}");
         let text = err.to_string();
-        assert!(
-            text.starts_with("policy pack damaged.wasm: not a valid WebAssembly module or component: "),
-            "{what}: {text}"
-        );
+        // A valid component that is not a pack (no exports) cannot be linked;
+        // anything else does not parse.
+        let (kind_ok, prefix) = match &err.kind {
+            PackErrorKind::Link(_) => (what == "the preamble alone", "cannot be linked as a policy pack: "),
+            PackErrorKind::Compile(_) => {
+                (what != "the preamble alone", "not a valid WebAssembly module or component: ")
+            }
+            _ => (false, ""),
+        };
+        assert!(kind_ok, "{what}: {err:?}");
+        assert!(text.starts_with(&format!("policy pack damaged.wasm: {prefix}")), "{what}: {text}");
         assert!(text.contains(expected), "{what}: expected `{expected}` in: {text}");
     }
 }

@@ -87,6 +87,19 @@ fn load_faults_are_errors_of_their_pack() {
         "{import}"
     );
 
+    // WASI preview 1 is its functions, with their signatures: no made-up
+    // names, no other shapes.
+    for (import, name) in [
+        (r#"(import "wasi_snapshot_preview1" "totally_made_up" (func (result i32)))"#, "totally_made_up"),
+        (r#"(import "wasi_snapshot_preview1" "fd_write" (func (param i32) (result f32)))"#, "fd_write"),
+    ] {
+        let bytes = wat::parse_str(format!("(module {import} (memory (export \"memory\") 1))")).expect("valid wat");
+        let err = engine.load_pack("wasi.wasm", &bytes).expect_err("refused");
+        assert!(matches!(&err.kind, PackErrorKind::Import { name: n, .. } if n == name), "{err}");
+    }
+    let empty = engine.load_pack("empty.wasm", b"").expect_err("an empty file is refused");
+    assert!(empty.to_string().contains("the file is empty"), "{empty}");
+
     let looping =
         engine.load_pack_file(&build_wat("describe_loop", dir.path())).expect_err("looping describe is stopped");
     assert!(matches!(&looping.kind, PackErrorKind::Guest(f) if f.kind == FaultKind::Timeout), "{looping}");

@@ -32,7 +32,8 @@ use bindings::palisade::policy::types as wit;
 pub const WIT_PACKAGE: &str = "palisade:policy@1.0.0";
 /// The interface of shared types a pack imports (types only, no functions).
 const TYPES_INTERFACE: &str = "palisade:policy/types@1.0.0";
-/// Import prefixes the host provides: WASI 0.2 (through `wasmtime-wasi`).
+/// Import prefixes the host provides: WASI 0.2 (through `wasmtime-wasi`;
+/// an interface or version it lacks fails at link time, naming it).
 const PROVIDED: &[&str] =
     &["wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:cli/", "wasi:filesystem/", "wasi:sockets/"];
 /// Where a pack's data folder appears inside the guest.
@@ -186,9 +187,7 @@ impl ComponentGuest {
         self.arm();
         match self.pack.call_load(&mut self.store, text) {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(message)) => {
-                Err(GuestFault::new(FaultKind::Policy, format!("load refused the batch: {}", clip(&message))))
-            }
+            Ok(Err(message)) => Err(GuestFault::new(FaultKind::Policy, format!("load refused the batch: {message}"))),
             Err(e) => Err(self.fault(e, "load")),
         }
     }
@@ -229,7 +228,9 @@ fn grant_data(wasi: &mut WasiCtxBuilder, dir: &Path) -> Result<(), GuestFault> {
     })
 }
 
-/// The last lines of stderr, as `; stderr: ...`, or empty.
+/// The last three lines of stderr, as `; stderr: ...`, or empty. Kept
+/// whole, newlines included: the evaluation redacts secrets from the whole
+/// message, then cuts it to [`crate::MAX_MESSAGE_BYTES`].
 fn tail(pipe: &MemoryOutputPipe) -> String {
     let bytes = pipe.contents();
     let text = String::from_utf8_lossy(&bytes);
@@ -237,11 +238,5 @@ fn tail(pipe: &MemoryOutputPipe) -> String {
     if lines.is_empty() {
         return String::new();
     }
-    let last = lines[lines.len().saturating_sub(3)..].join(" | ");
-    format!("; stderr: {}", clip(&last))
-}
-
-/// At most 500 characters of `s`.
-fn clip(s: &str) -> String {
-    if s.chars().count() <= 500 { s.to_string() } else { s.chars().take(500).collect::<String>() + "..." }
+    format!("; stderr: {}", lines[lines.len().saturating_sub(3)..].join("\n"))
 }

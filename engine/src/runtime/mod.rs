@@ -12,7 +12,7 @@
 pub(crate) mod component;
 pub(crate) mod module;
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wasmtime::{Config, Engine, ResourceLimiter, Trap};
 
-use crate::cache::ModuleCache;
+use crate::cache::{CacheError, ModuleCache};
 use crate::fault::{FaultKind, GuestFault};
 use crate::limits::{EPOCH_TICK, Limits};
 use crate::pack::PackMetadata;
@@ -80,18 +80,12 @@ pub struct Runtime {
 
 impl Runtime {
     /// A runtime with epoch interruption on and a ticker advancing the epoch
-    /// every [`EPOCH_TICK`]; compiled code is cached in `cache` when given.
-    pub fn new(limits: Limits, cache: Option<PathBuf>, cache_max_bytes: u64) -> Result<Self, String> {
+    /// every [`EPOCH_TICK`]; no cache until [`Runtime::use_cache`].
+    pub fn new(limits: Limits) -> Result<Self, String> {
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.wasm_component_model(true);
         let engine = Engine::new(&config).map_err(|e| format!("{e:#}"))?;
-        let cache = match cache {
-            Some(dir) => {
-                Some(Arc::new(ModuleCache::open(&dir, &engine).map_err(|e| e.to_string())?.with_limit(cache_max_bytes)))
-            }
-            None => None,
-        };
         let stop = Arc::new(AtomicBool::new(false));
         let ticking = engine.clone();
         let flag = stop.clone();
@@ -104,7 +98,14 @@ impl Runtime {
                 }
             })
             .map_err(|e| format!("cannot start the epoch ticker: {e}"))?;
-        Ok(Runtime { engine, limits, cache, _ticker: Arc::new(TickerStop(stop)) })
+        Ok(Runtime { engine, limits, cache: None, _ticker: Arc::new(TickerStop(stop)) })
+    }
+
+    /// Cache compiled code in `dir` (see [`ModuleCache::open`]), keeping the
+    /// entries under `max_bytes`.
+    pub fn use_cache(&mut self, dir: &Path, max_bytes: u64) -> Result<(), CacheError> {
+        self.cache = Some(Arc::new(ModuleCache::open(dir, &self.engine)?.with_limit(max_bytes)));
+        Ok(())
     }
 
     /// Fresh host data with the memory limit.
