@@ -125,12 +125,23 @@ impl Engine {
 
     /// Load a pack from a `.wasm` file. A component pack whose file
     /// `NAME.wasm` has a folder `NAME.data` beside it is granted that folder,
-    /// read-only, at `/data` (core modules never see files).
+    /// read-only, at `/data` (core modules never see files). A `NAME.data`
+    /// that is a symbolic link is refused ([`PackErrorKind::Data`]).
     pub fn load_pack_file(&self, path: &Path) -> Result<Pack, PackError> {
         let shown = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| PackError { path: shown.clone(), kind: PackErrorKind::Io(e) })?;
         let data = path.with_extension("data");
-        Pack::load(&self.runtime, &shown, &bytes, data.is_dir().then_some(data))
+        let granted = match std::fs::symlink_metadata(&data) {
+            Ok(meta) if meta.is_dir() => Some(data),
+            // A link could grant any folder of the machine: refused.
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let message =
+                    format!("its data folder {} is a symbolic link; it must be a real folder", data.display());
+                return Err(PackError { path: shown, kind: PackErrorKind::Data(message) });
+            }
+            _ => None,
+        };
+        Pack::load(&self.runtime, &shown, &bytes, granted)
     }
 
     /// Load a pack from bytes, granting a component read-only access to
@@ -152,11 +163,13 @@ impl Engine {
                 jobs.extend(plan_jobs(pack, stack, self.batch_size));
             }
         }
-        let mut findings = jobs.par_iter().map(|job| run_job(job, settings)).reduce(Findings::default, |mut a, b| {
-            a.violations.extend(b.violations);
-            a.policy_errors.extend(b.policy_errors);
-            a
-        });
+        let tripped = Tripped::default();
+        let mut findings =
+            jobs.par_iter().map(|job| run_job(job, settings, &tripped)).reduce(Findings::default, |mut a, b| {
+                a.violations.extend(b.violations);
+                a.policy_errors.extend(b.policy_errors);
+                a
+            });
         findings.resources_evaluated = stacks.iter().map(Stack::policy_target_count).sum();
         findings.normalize();
         findings
@@ -263,7 +276,14 @@ fn tasks<'a>(job: &Job<'a>, settings: &PolicySettings) -> Vec<Task<'a>> {
         .collect()
 }
 
-fn run_job(job: &Job<'_>, settings: &PolicySettings) -> Findings {
+/// Policies that ran out of time on an input, by (pack, policy, input): the
+/// fault is reused for their other batches of that input instead of waiting
+/// out the deadline again (a looping policy on a 50k-resource plan would
+/// otherwise cost 200 deadlines). The reused fault is the same error, so the
+/// report does not depend on which batches ran first.
+type Tripped = std::sync::Mutex<HashMap<(String, String, String), GuestFault>>;
+
+fn run_job(job: &Job<'_>, settings: &PolicySettings, tripped: &Tripped) -> Findings {
     let mut out = Findings::default();
     let tasks = tasks(job, settings);
     if tasks.is_empty() {
@@ -273,7 +293,14 @@ fn run_job(job: &Job<'_>, settings: &PolicySettings) -> Findings {
     let resources = &job.stack.stack.resources[job.range.clone()];
     let index: HashMap<&str, usize> = resources.iter().enumerate().map(|(i, r)| (r.address.as_str(), i)).collect();
     let mut guest: Option<Guest> = None;
+    let key =
+        |task: &Task<'_>| (job.pack.metadata.name.clone(), task.policy.name.clone(), job.stack.stack.source.clone());
     for task in &tasks {
+        let earlier = tripped.lock().ok().and_then(|t| t.get(&key(task)).cloned());
+        if let Some(fault) = earlier {
+            out.policy_errors.push(policy_error(job, task, fault));
+            continue;
+        }
         let mut g = match guest.take().map_or_else(|| start(job, &batch), Ok) {
             Ok(g) => g,
             Err(fault) => {
@@ -290,6 +317,11 @@ fn run_job(job: &Job<'_>, settings: &PolicySettings) -> Findings {
                 // After a policy's own error the instance is sound; after any other fault, replace it.
                 if fault.kind == FaultKind::Policy {
                     guest = Some(g);
+                }
+                if fault.kind == FaultKind::Timeout
+                    && let Ok(mut t) = tripped.lock()
+                {
+                    t.entry(key(task)).or_insert_with(|| fault.clone());
                 }
                 out.policy_errors.push(policy_error(job, task, fault));
             }

@@ -119,6 +119,9 @@ pub enum PackErrorKind {
     /// WASI version the host lacks, a missing or mistyped export.
     #[error("cannot be linked as a policy pack: {0}")]
     Link(String),
+    /// The pack's data folder cannot be granted.
+    #[error("{0}")]
+    Data(String),
     /// Starting the guest or `describe` failed (trap, limit, ABI).
     #[error("{0}")]
     Guest(#[from] GuestFault),

@@ -230,6 +230,15 @@ fn a_component_reads_its_data_folder_and_cannot_change_it() {
     let fs = reports(&found, "fs-probe");
     assert_eq!(result(&fs, "read /data/allowed.txt"), "ok b'granted to the probe\\n'");
     assert_denied(&fs, &["write /data/x", "read /data/escape", "read /data/escape-up"]);
+
+    // A data folder that is a link (to anywhere) is refused, not followed.
+    let linked = dir.path().join("linked");
+    std::fs::create_dir(&linked).expect("mkdir");
+    let linked_wasm = linked.join("component-probe.wasm");
+    std::fs::copy(probe_wasm(), &linked_wasm).expect("copy the probe");
+    std::os::unix::fs::symlink("/etc", linked.join("component-probe.data")).expect("symlink");
+    let err = engine().load_pack_file(&linked_wasm).expect_err("a linked data folder is refused");
+    assert!(matches!(err.kind, PackErrorKind::Data(_)) && err.to_string().contains("symbolic link"), "{err}");
 }
 
 #[test]

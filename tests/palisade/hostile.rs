@@ -47,6 +47,41 @@ fn runtime_faults_are_errors_of_their_policy_and_nothing_else() {
     assert!(both.blocks());
 }
 
+/// A policy that times out on one batch of an input is not run again on the
+/// input's other batches: they get the same error, so every resource is
+/// still reported and the report does not depend on the batching.
+#[test]
+fn a_policy_that_times_out_is_not_retried_on_every_batch() {
+    use palisade_engine::{EngineBuilder, Limits};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wasm = build_wat("hostile", dir.path());
+    let changes: Vec<String> = (0..40)
+        .map(|i| {
+            format!(
+                r#"{{"address":"aws_s3_bucket.b{i}","mode":"managed","type":"aws_s3_bucket","name":"b{i}","provider_name":"aws",
+                 "change":{{"actions":["create"],"before":null,"after":{{"bucket":"b{i}"}},"after_unknown":{{}}}}}}"#
+            )
+        })
+        .collect();
+    let plan = format!(r#"{{"format_version":"1.2","resource_changes":[{}]}}"#, changes.join(","));
+    let stack = read_input("plan.json", plan.as_bytes(), None).expect("plan parses");
+    let limits = Limits { call_deadline: std::time::Duration::from_millis(200), ..Limits::default() };
+    let mut reports = Vec::new();
+    for batch in [4, 256] {
+        let engine = EngineBuilder::new().limits(limits).batch_size(batch).build().expect("engine");
+        let pack = engine.load_pack_file(&wasm).expect("hostile pack loads");
+        let found = engine.check(&[pack], std::slice::from_ref(&stack), &PolicySettings::default());
+        let looped: Vec<_> = found.policy_errors.iter().filter(|e| e.policy == "loop-policy").collect();
+        let mut covered: Vec<&str> = looped.iter().flat_map(|e| e.resources.iter().map(String::as_str)).collect();
+        covered.sort_unstable();
+        covered.dedup();
+        assert_eq!(covered.len(), 40, "every bucket gets the loop policy's error (batch {batch})");
+        assert!(looped.iter().all(|e| e.kind == FaultKind::Timeout && e.message == looped[0].message), "{looped:#?}");
+        reports.push(looped.iter().map(|e| (e.kind, e.message.clone())).collect::<std::collections::BTreeSet<_>>());
+    }
+    assert_eq!(reports[0], reports[1], "the same error whatever the batching");
+}
+
 #[test]
 fn runtime_faults_through_the_cli_exit_1_with_a_report() {
     let dir = tempfile::tempdir().expect("tempdir");
