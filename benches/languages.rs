@@ -60,7 +60,7 @@ fn bench(c: &mut Criterion) {
     let bytes = plan(1_000);
     let cache = tempfile::tempdir().expect("tempdir");
     let cold = EngineBuilder::new().build().expect("engine");
-    let warm = EngineBuilder::new().cache_dir(Some(cache.path().to_path_buf())).build().expect("engine");
+    let warm = EngineBuilder::new().cache_dir(Some(cache.path().join("cache"))).build().expect("engine");
     for lang in LANGUAGES {
         let wasm = build(lang);
         let mut group = c.benchmark_group(format!("lang_{lang}"));
