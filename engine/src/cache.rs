@@ -326,7 +326,10 @@ fn read_regular(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
 #[cfg(unix)]
 fn check_private(path: &Path, dir: bool) -> Result<(), String> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let meta = fs::symlink_metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    // The directory may be reached through a link (a symlinked ~/.cache): its
+    // target is judged. Files are never links (`read_regular` refuses them).
+    let meta = if dir { fs::metadata(path) } else { fs::symlink_metadata(path) }
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let me = rustix::process::geteuid().as_raw();
     if meta.uid() != me {
         return Err(format!(

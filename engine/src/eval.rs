@@ -14,7 +14,7 @@ use crate::limits::Limits;
 use crate::model::Stack;
 use crate::pack::{EnforcementLevel, Pack, PackError, PackErrorKind, PolicyInfo, PolicyKind};
 use crate::runtime::{Guest, Request, Runtime};
-use crate::secrets::SecretSet;
+use crate::secrets::{SecretScope, SecretSet};
 
 /// Builds an [`Engine`]: limits, batch size and the module cache.
 #[derive(Debug, Clone)]
@@ -292,23 +292,25 @@ fn run_job(job: &Job<'_>, settings: &PolicySettings, tripped: &Tripped) -> Findi
     let batch = job.stack.batch(&job.range);
     let resources = &job.stack.stack.resources[job.range.clone()];
     let index: HashMap<&str, usize> = resources.iter().enumerate().map(|(i, r)| (r.address.as_str(), i)).collect();
+    // The guest sees the whole batch: any of its secrets may be in any message.
+    let scope = job.stack.secrets.scope(job.range.clone());
     let mut guest: Option<Guest> = None;
     let key =
         |task: &Task<'_>| (job.pack.metadata.name.clone(), task.policy.name.clone(), job.stack.stack.source.clone());
     for task in &tasks {
         let earlier = tripped.lock().ok().and_then(|t| t.get(&key(task)).cloned());
         if let Some(fault) = earlier {
-            out.policy_errors.push(policy_error(job, task, fault));
+            out.policy_errors.push(policy_error(job, task, fault, &scope));
             continue;
         }
         let mut g = match guest.take().map_or_else(|| start(job, &batch), Ok) {
             Ok(g) => g,
             Err(fault) => {
-                out.policy_errors.push(policy_error(job, task, fault));
+                out.policy_errors.push(policy_error(job, task, fault, &scope));
                 continue;
             }
         };
-        match evaluate(&mut g, job, &index, task, settings) {
+        match evaluate(&mut g, job, &index, task, settings, &scope) {
             Ok(violations) => {
                 out.violations.extend(violations);
                 guest = Some(g);
@@ -323,7 +325,7 @@ fn run_job(job: &Job<'_>, settings: &PolicySettings, tripped: &Tripped) -> Findi
                 {
                     t.entry(key(task)).or_insert_with(|| fault.clone());
                 }
-                out.policy_errors.push(policy_error(job, task, fault));
+                out.policy_errors.push(policy_error(job, task, fault, &scope));
             }
         }
     }
@@ -345,6 +347,7 @@ fn evaluate(
     index: &HashMap<&str, usize>,
     task: &Task<'_>,
     settings: &PolicySettings,
+    scope: &SecretScope,
 ) -> Result<Vec<Violation>, GuestFault> {
     let config = task.policy.config_with_defaults(settings.configs.get(&task.policy.name));
     let wire = guest.evaluate(&Request { policy: &task.policy.name, config: &config, targets: &task.targets })?;
@@ -359,7 +362,7 @@ fn evaluate(
         let Some(&i) = given else {
             return Err(GuestFault::abi(format!(
                 "a violation names resource `{}`, which is not among the resources it was given",
-                job.stack.secrets.redact(&v.resource, &[])
+                job.stack.secrets.redact_scope(&v.resource, scope)
             )));
         };
         let r = &resources[i];
@@ -370,7 +373,7 @@ fn evaluate(
             severity: task.policy.severity,
             resource: r.address.clone(),
             resource_type: r.resource_type.clone(),
-            message: cap(job.stack.secrets.redact(&v.message, &[job.range.start + i])),
+            message: cap(job.stack.secrets.redact_scope(&v.message, scope)),
             file: r.source.clone(),
             undecided: v.undecided,
         });
@@ -378,16 +381,15 @@ fn evaluate(
     Ok(found)
 }
 
-fn policy_error(job: &Job<'_>, task: &Task<'_>, fault: GuestFault) -> PolicyError {
+fn policy_error(job: &Job<'_>, task: &Task<'_>, fault: GuestFault, scope: &SecretScope) -> PolicyError {
     let resources = &job.stack.stack.resources[job.range.clone()];
-    let targets: Vec<usize> = task.targets.iter().map(|i| job.range.start + i).collect();
     PolicyError {
         pack: job.pack.metadata.name.clone(),
         policy: task.policy.name.clone(),
         enforcement_level: task.level,
         kind: fault.kind,
         resources: task.targets.iter().map(|&i| resources[i].address.clone()).collect(),
-        message: cap(job.stack.secrets.redact(&fault.message, &targets)),
+        message: cap(job.stack.secrets.redact_scope(&fault.message, scope)),
         file: job.stack.stack.source.clone(),
     }
 }

@@ -49,4 +49,4 @@ pub use pack::{
 };
 pub use runtime::ABI_VERSION;
 pub use runtime::component::{DATA_GUEST_PATH, WIT_PACKAGE};
-pub use secrets::{MIN_SECRET_CHARS, REDACTED, SecretSet};
+pub use secrets::{MIN_SECRET_CHARS, REDACTED, SecretScope, SecretSet};

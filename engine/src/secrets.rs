@@ -3,8 +3,9 @@
 //! Policies see secret values (they may need to judge them); every message
 //! that leaves a guest is scrubbed of secret values before it is reported:
 //!
-//! - a message about a resource loses that resource's secret values of 4
-//!   characters or more, where they stand as a whole token (not inside a
+//! - a message from a batch loses the secret values of 4 characters or more
+//!   of every resource of that batch (the guest saw them all; see
+//!   [`SecretSet::scope`]), where they stand as a whole token (not inside a
 //!   longer word or number: a secret `8080` is redacted in `port 8080` but
 //!   not in `18080`);
 //! - every message loses every secret value of 8 characters or more of the
@@ -38,7 +39,17 @@ const STACK_WIDE_CHARS: usize = 8;
 #[derive(Debug, Clone, Default)]
 pub struct SecretSet {
     per_resource: Vec<Option<Matcher>>,
+    /// Each resource's values (with their printed forms), for [`SecretSet::scope`].
+    values: Vec<Vec<String>>,
     stack_wide: Option<Matcher>,
+}
+
+/// The secret values of a slice of a stack (a batch), in one matcher: a guest
+/// sees every resource of its batch, so a message about one resource may
+/// carry another's secret.
+#[derive(Debug, Clone, Default)]
+pub struct SecretScope {
+    matcher: Option<Matcher>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,7 +86,7 @@ impl SecretSet {
     /// resource (in `props` and `before`), indexed like `resources`.
     pub fn of(resources: &[Resource]) -> Self {
         let mut wide = Vec::new();
-        let per_resource = resources
+        let values: Vec<Vec<String>> = resources
             .iter()
             .map(|r| {
                 let mut values = Vec::new();
@@ -92,12 +103,32 @@ impl SecretSet {
                 values.sort();
                 values.dedup();
                 wide.extend(values.iter().filter(|v| v.chars().count() >= STACK_WIDE_CHARS).cloned());
-                Matcher::new(values)
+                values
             })
             .collect();
         wide.sort();
         wide.dedup();
-        SecretSet { per_resource, stack_wide: Matcher::new(wide) }
+        let per_resource = values.iter().map(|v| Matcher::new(v.clone())).collect();
+        SecretSet { per_resource, values, stack_wide: Matcher::new(wide) }
+    }
+
+    /// One matcher for the secrets of the resources in `range` (indexes into
+    /// the stack), for [`SecretSet::redact_scope`].
+    pub fn scope(&self, range: std::ops::Range<usize>) -> SecretScope {
+        let mut all: Vec<String> = self.values.get(range).unwrap_or_default().iter().flatten().cloned().collect();
+        all.sort();
+        all.dedup();
+        SecretScope { matcher: Matcher::new(all) }
+    }
+
+    /// `text` with the secret values of `scope` and the long values of the
+    /// whole stack replaced by [`REDACTED`].
+    pub fn redact_scope(&self, text: &str, scope: &SecretScope) -> String {
+        let mut spans = Vec::new();
+        if let Some(m) = &scope.matcher {
+            m.spans(text, &mut spans);
+        }
+        self.replace(text, spans)
     }
 
     /// `text` with secret values replaced by [`REDACTED`]: the values of the
@@ -110,6 +141,12 @@ impl SecretSet {
                 m.spans(text, &mut spans);
             }
         }
+        self.replace(text, spans)
+    }
+
+    /// Add the stack-wide spans to `spans`, then replace them all in `text`
+    /// in one pass (never inside a placeholder already there).
+    fn replace(&self, text: &str, mut spans: Vec<(usize, usize)>) -> String {
         if let Some(m) = &self.stack_wide {
             m.spans(text, &mut spans);
         }
@@ -160,6 +197,14 @@ fn printed_forms(value: &str) -> Vec<String> {
             c => repr.push(c),
         }
     }
+    if !value.is_ascii() {
+        // JSON with non-ASCII escaped (Python's json.dumps default, JS's JSON
+        // of lone surrogates aside) and Python's ascii().
+        let ascii_json: String = forms.first().map_or("", String::as_str).chars().map(json_ascii).collect();
+        let ascii_repr: String = repr.chars().map(python_ascii).collect();
+        forms.push(ascii_json);
+        forms.push(ascii_repr);
+    }
     forms.push(repr);
     if value.contains('\n') {
         forms
@@ -167,6 +212,25 @@ fn printed_forms(value: &str) -> Vec<String> {
     }
     forms.retain(|f| f != value && f.chars().count() >= MIN_SECRET_CHARS);
     forms
+}
+
+/// `c` as JSON writes it with only ASCII: `\\uXXXX`, surrogate pairs above U+FFFF.
+fn json_ascii(c: char) -> String {
+    if c.is_ascii() {
+        return c.to_string();
+    }
+    let mut units = [0u16; 2];
+    c.encode_utf16(&mut units).iter().map(|u| format!("\\u{u:04x}")).collect()
+}
+
+/// `c` as Python's `ascii()` writes it: `\\xXX`, `\\uXXXX` or `\\UXXXXXXXX`.
+fn python_ascii(c: char) -> String {
+    match u32::from(c) {
+        n if n < 0x80 => c.to_string(),
+        n if n < 0x100 => format!("\\x{n:02x}"),
+        n if n < 0x10000 => format!("\\u{n:04x}"),
+        n => format!("\\U{n:08x}"),
+    }
 }
 
 /// The value at `path` under `root`.
@@ -256,5 +320,25 @@ mod tests {
         );
         let escaped = serde_json::to_string(key_pem).unwrap_or_default();
         assert_eq!(set.redact(&format!("key {escaped}"), &[]), "key \"[secret]\"");
+    }
+
+    #[test]
+    fn non_ascii_secrets_are_redacted_in_ascii_escaped_forms_too() {
+        let r = resource(json!({"pw": "pässwörd-geheim😀"}), vec![vec![key("pw")]]);
+        let set = SecretSet::of(&[r]);
+        // Python's json.dumps (ensure_ascii) and ascii().
+        assert_eq!(set.redact(r#"dumps "p\u00e4ssw\u00f6rd-geheim\ud83d\ude00""#, &[]), r#"dumps "[secret]""#);
+        assert_eq!(set.redact(r"ascii 'p\xe4ssw\xf6rd-geheim\U0001f600'", &[]), "ascii '[secret]'");
+    }
+
+    #[test]
+    fn a_scope_redacts_every_secret_of_its_batch() {
+        let a = resource(json!({"pw": "abcd"}), vec![vec![key("pw")]]);
+        let b = resource(json!({"pw": "wxyz"}), vec![vec![key("pw")]]);
+        let set = SecretSet::of(&[a, b]);
+        // A message about `a` carrying `b`'s short secret: only a batch scope catches it.
+        assert_eq!(set.redact("a says wxyz", &[0]), "a says wxyz");
+        assert_eq!(set.redact_scope("a says wxyz and abcd", &set.scope(0..2)), "a says [secret] and [secret]");
+        assert_eq!(set.redact_scope("a says wxyz", &set.scope(0..1)), "a says wxyz");
     }
 }

@@ -17,15 +17,25 @@ need() {
 }
 
 # out_path "$@": a build script's one argument, OUT.wasm, as an absolute path
-# (so the script may cd), its folder created; with any other arguments, or
-# an OUT that is a directory, the usage and exit 2.
+# (so the script may cd), its folder created; with any other arguments, an
+# OUT starting with '-', or an OUT that exists but is not a regular file (a
+# directory, a device), the usage or an error and exit 2.
 out_path() {
   if [ $# -ne 1 ] || [ -z "$1" ]; then
     echo "usage: $0 OUT.wasm" >&2
     exit 2
   fi
+  case "$1" in -*)
+    echo "usage: $0 OUT.wasm (an output path may not start with '-'; write ./$1)" >&2
+    exit 2
+    ;;
+  esac
   if [ -d "$1" ]; then
     echo "error: $1 is a directory; give the path of the .wasm file to write" >&2
+    exit 2
+  fi
+  if [ -e "$1" ] && [ ! -f "$1" ]; then
+    echo "error: $1 exists and is not a regular file (a device, a FIFO?); refusing to replace it" >&2
     exit 2
   fi
   local out
