@@ -278,36 +278,35 @@ fn detect(bytes: &[u8]) -> Result<PackKind, String> {
 /// Compile a core module, through the cache when there is one.
 fn compile_module(runtime: &Runtime, bytes: &[u8]) -> wasmtime::Result<(Module, CacheOutcome)> {
     let engine = &runtime.engine;
-    match &runtime.cache {
-        None => Ok((Module::new(engine, bytes)?, CacheOutcome::Disabled)),
-        Some(cache) => cache.get_or_build(
-            Kind::Module,
-            bytes,
-            || Module::new(engine, bytes),
-            |m| m.serialize(),
-            // SAFETY: `get_or_build` passes only payloads whose HMAC under the
-            // cache's secret proves the cache itself wrote them, from
-            // `Module::serialize`; wasmtime checks their engine compatibility.
-            #[allow(unsafe_code)]
-            |payload| unsafe { Module::deserialize(engine, payload) },
-        ),
-    }
+    // SAFETY: `get_or_build` passes only payloads whose HMAC under the cache's
+    // secret proves the cache itself wrote them, from `Module::serialize`;
+    // wasmtime checks their engine compatibility.
+    #[allow(unsafe_code)]
+    let deserialize = |payload: &[u8]| unsafe { Module::deserialize(engine, payload) };
+    cached(runtime, Kind::Module, bytes, || Module::new(engine, bytes), Module::serialize, deserialize)
 }
 
 /// Compile a component, through the cache when there is one.
 fn compile_component(runtime: &Runtime, bytes: &[u8]) -> wasmtime::Result<(Component, CacheOutcome)> {
     let engine = &runtime.engine;
+    // SAFETY: as in `compile_module`: only entries the cache wrote.
+    #[allow(unsafe_code)]
+    let deserialize = |payload: &[u8]| unsafe { Component::deserialize(engine, payload) };
+    cached(runtime, Kind::Component, bytes, || Component::new(engine, bytes), Component::serialize, deserialize)
+}
+
+/// `build()` directly without a cache, else through it.
+fn cached<T>(
+    runtime: &Runtime,
+    kind: Kind,
+    bytes: &[u8],
+    build: impl FnOnce() -> wasmtime::Result<T>,
+    serialize: impl FnOnce(&T) -> wasmtime::Result<Vec<u8>>,
+    deserialize: impl FnOnce(&[u8]) -> wasmtime::Result<T>,
+) -> wasmtime::Result<(T, CacheOutcome)> {
     match &runtime.cache {
-        None => Ok((Component::new(engine, bytes)?, CacheOutcome::Disabled)),
-        Some(cache) => cache.get_or_build(
-            Kind::Component,
-            bytes,
-            || Component::new(engine, bytes),
-            |c| c.serialize(),
-            // SAFETY: as in `compile_module`: only entries the cache wrote.
-            #[allow(unsafe_code)]
-            |payload| unsafe { Component::deserialize(engine, payload) },
-        ),
+        None => Ok((build()?, CacheOutcome::Disabled)),
+        Some(cache) => cache.get_or_build(kind, bytes, build, serialize, deserialize),
     }
 }
 

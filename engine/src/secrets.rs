@@ -38,7 +38,6 @@ const STACK_WIDE_CHARS: usize = 8;
 /// The secret values of a stack, ready to scrub messages.
 #[derive(Debug, Clone, Default)]
 pub struct SecretSet {
-    per_resource: Vec<Option<Matcher>>,
     /// Each resource's values (with their printed forms), for [`SecretSet::scope`].
     values: Vec<Vec<String>>,
     stack_wide: Option<Matcher>,
@@ -108,14 +107,18 @@ impl SecretSet {
             .collect();
         wide.sort();
         wide.dedup();
-        let per_resource = values.iter().map(|v| Matcher::new(v.clone())).collect();
-        SecretSet { per_resource, values, stack_wide: Matcher::new(wide) }
+        SecretSet { values, stack_wide: Matcher::new(wide) }
     }
 
     /// One matcher for the secrets of the resources in `range` (indexes into
     /// the stack), for [`SecretSet::redact_scope`].
     pub fn scope(&self, range: std::ops::Range<usize>) -> SecretScope {
-        let mut all: Vec<String> = self.values.get(range).unwrap_or_default().iter().flatten().cloned().collect();
+        self.scope_of(range)
+    }
+
+    /// One matcher for the secrets of the resources at `indexes`.
+    fn scope_of(&self, indexes: impl IntoIterator<Item = usize>) -> SecretScope {
+        let mut all: Vec<String> = indexes.into_iter().filter_map(|i| self.values.get(i)).flatten().cloned().collect();
         all.sort();
         all.dedup();
         SecretScope { matcher: Matcher::new(all) }
@@ -135,13 +138,7 @@ impl SecretSet {
     /// resources at `resources` (indexes into the stack), and the long values
     /// of the whole stack.
     pub fn redact(&self, text: &str, resources: &[usize]) -> String {
-        let mut spans = Vec::new();
-        for i in resources {
-            if let Some(Some(m)) = self.per_resource.get(*i) {
-                m.spans(text, &mut spans);
-            }
-        }
-        self.replace(text, spans)
+        self.redact_scope(text, &self.scope_of(resources.iter().copied()))
     }
 
     /// Add the stack-wide spans to `spans`, then replace them all in `text`

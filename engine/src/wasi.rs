@@ -136,18 +136,24 @@ pub fn define(linker: &mut Linker<HostState>, name: &str, ty: FuncType) -> wasmt
 
 /// `args_sizes_get`/`environ_sizes_get`: write two zero `u32`s (count, size).
 fn write_zero_pair(caller: &mut Caller<'_, HostState>, params: &[Val]) -> i32 {
-    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
-        return ERRNO_FAULT;
-    };
-    for p in params.iter().take(2) {
-        let Some(ptr) = p.i32().and_then(|v| usize::try_from(v as u32).ok()) else {
-            return ERRNO_FAULT;
-        };
-        if memory.write(&mut *caller, ptr, &0u32.to_le_bytes()).is_err() {
-            return ERRNO_FAULT;
+    for index in 0..2 {
+        let errno = write_at(caller, params, index, &0u32.to_le_bytes());
+        if errno != ERRNO_SUCCESS {
+            return errno;
         }
     }
     ERRNO_SUCCESS
+}
+
+/// Write `bytes` at the address in parameter `index`; the errno.
+fn write_at(caller: &mut Caller<'_, HostState>, params: &[Val], index: usize, bytes: &[u8]) -> i32 {
+    let Some((memory, ptr)) = memory_and_ptr(caller, params, index) else {
+        return ERRNO_FAULT;
+    };
+    match memory.write(&mut *caller, ptr, bytes) {
+        Ok(()) => ERRNO_SUCCESS,
+        Err(_) => ERRNO_FAULT,
+    }
 }
 
 /// The guest's linear memory and the `i32` parameter `index` as an address.
@@ -178,32 +184,19 @@ fn clock_time_get(caller: &mut Caller<'_, HostState>, params: &[Val]) -> i32 {
         }
         _ => return ERRNO_INVAL,
     };
-    write_u64(caller, params, 2, now)
+    write_at(caller, params, 2, &now.to_le_bytes())
 }
 
 /// `clock_res_get(id, *resolution)`.
 fn clock_res_get(caller: &mut Caller<'_, HostState>, params: &[Val]) -> i32 {
     match params.first().and_then(Val::i32) {
-        Some(CLOCK_REALTIME | CLOCK_MONOTONIC) => write_u64(caller, params, 1, CLOCK_RESOLUTION_NS),
+        Some(CLOCK_REALTIME | CLOCK_MONOTONIC) => write_at(caller, params, 1, &CLOCK_RESOLUTION_NS.to_le_bytes()),
         _ => ERRNO_INVAL,
-    }
-}
-
-fn write_u64(caller: &mut Caller<'_, HostState>, params: &[Val], index: usize, value: u64) -> i32 {
-    let Some((memory, ptr)) = memory_and_ptr(caller, params, index) else {
-        return ERRNO_FAULT;
-    };
-    match memory.write(&mut *caller, ptr, &value.to_le_bytes()) {
-        Ok(()) => ERRNO_SUCCESS,
-        Err(_) => ERRNO_FAULT,
     }
 }
 
 /// `random_get(*buf, len)`: `len` bytes from the operating system's CSPRNG.
 fn random_get(caller: &mut Caller<'_, HostState>, params: &[Val]) -> i32 {
-    let Some((memory, ptr)) = memory_and_ptr(caller, params, 0) else {
-        return ERRNO_FAULT;
-    };
     let Some(len) = params.get(1).and_then(Val::i32).and_then(|v| usize::try_from(v as u32).ok()) else {
         return ERRNO_FAULT;
     };
@@ -214,8 +207,5 @@ fn random_get(caller: &mut Caller<'_, HostState>, params: &[Val]) -> i32 {
     if getrandom::fill(&mut bytes).is_err() {
         return ERRNO_IO;
     }
-    match memory.write(&mut *caller, ptr, &bytes) {
-        Ok(()) => ERRNO_SUCCESS,
-        Err(_) => ERRNO_FAULT,
-    }
+    write_at(caller, params, 0, &bytes)
 }
