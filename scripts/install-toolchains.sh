@@ -4,6 +4,7 @@
 #
 #   scripts/install-toolchains.sh            everything
 #   scripts/install-toolchains.sh rust c     only those languages
+#   scripts/install-toolchains.sh moto       only the local AWS endpoint
 #
 # Languages and where their toolchains come from:
 #   rust        the built-in packs and the Rust example: `rustup target add
@@ -16,22 +17,26 @@
 #               virtualenv at $PALISADE_TOOLCHAINS/venv; wasm-tools too
 #   assemblyscript javascript
 #               npm (scripts/toolchains/package.json) into $PALISADE_TOOLCHAINS/node
+#   moto        not a language: moto server and boto3, the local AWS endpoint of
+#               the scanner tests (tests/support/aws/), from PyPI
+#               (scripts/toolchains/moto-requirements.txt, pinned) into a
+#               virtualenv at $PALISADE_TOOLCHAINS/moto-venv
 # $PALISADE_TOOLCHAINS defaults to target/toolchains (scripts/toolchains/env.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=toolchains/env.sh
 source "$here/toolchains/env.sh"
 
-all=(rust c zig go python assemblyscript javascript)
+all=(rust c zig go python assemblyscript javascript moto)
 langs=("$@")
 [ ${#langs[@]} -gt 0 ] || langs=("${all[@]}")
 for lang in "${langs[@]}"; do
   case " ${all[*]} " in
     *" $lang "*) ;;
     *)
-      echo "usage: $0 [LANGUAGE...]   (languages: ${all[*]}; none: all of them)" >&2
+      echo "usage: $0 [COMPONENT...]   (components: ${all[*]}; none: all of them)" >&2
       [ "$lang" = --help ] || [ "$lang" = -h ] && exit 0
-      echo "install-toolchains: unknown language '$lang'" >&2
+      echo "install-toolchains: unknown component '$lang'" >&2
       exit 2
       ;;
   esac
@@ -118,6 +123,28 @@ install_pypi() {
   echo "install-toolchains: installed the PyPI toolchains in $venv"
 }
 
+motovenv="$PALISADE_TOOLCHAINS/moto-venv"
+have_moto() { "$motovenv/bin/python" -c 'import moto, boto3' >/dev/null 2>&1; }
+install_moto() {
+  local stamp="$motovenv/.requirements"
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$here/toolchains/moto-requirements.txt" && have_moto; then
+    echo "install-toolchains: moto: installed in $motovenv"
+    return 0
+  fi
+  mkdir -p "$PALISADE_TOOLCHAINS"
+  [ -x "$motovenv/bin/python" ] || python3 -m venv "$motovenv"
+  retry "$motovenv/bin/pip" install -q --disable-pip-version-check -r "$here/toolchains/moto-requirements.txt" || {
+    echo "install-toolchains: moto: cannot install scripts/toolchains/moto-requirements.txt" >&2
+    return 1
+  }
+  have_moto || {
+    echo "install-toolchains: moto: installed, but '$motovenv/bin/python' cannot import moto and boto3" >&2
+    return 1
+  }
+  cp "$here/toolchains/moto-requirements.txt" "$stamp"
+  echo "install-toolchains: moto: installed in $motovenv"
+}
+
 nodedir="$PALISADE_TOOLCHAINS/node"
 install_npm() {
   local stamp="$nodedir/.package.json"
@@ -151,6 +178,7 @@ for lang in "${langs[@]}"; do
   case "$lang" in
     rust) install_rust || failed+=(rust) ;;
     c) install_c || failed+=(c) ;;
+    moto) install_moto || failed+=(moto) ;;
     zig | go | python)
       if [ -z "$did_pypi" ]; then did_pypi=ok; install_pypi || did_pypi=failed; fi
       [ "$did_pypi" = ok ] || failed+=("$lang")

@@ -15,19 +15,26 @@ use anyhow::{Context, Result, bail};
 /// umask). A device or FIFO (`/dev/stdout`, a named pipe) is written
 /// through. A directory is refused.
 pub fn write_report(path: &Path, render: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    write_output(path, "the report", render)
+}
+
+/// [`write_report`] for any output; `what` names it in errors (`the snapshot`).
+pub fn write_output(path: &Path, what: &str, render: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
     let shown = path.display();
     match fs::metadata(path) {
-        Ok(meta) if meta.is_dir() => bail!("cannot write the report to {shown}: it is a directory"),
+        Ok(meta) if meta.is_dir() => bail!("cannot write {what} to {shown}: it is a directory"),
         Ok(meta) if !meta.is_file() => {
             let mut out = OpenOptions::new().write(true).open(path).with_context(|| format!("cannot open {shown}"))?;
-            render(&mut out).and_then(|()| out.flush()).with_context(|| format!("writing the report to {shown}"))
+            render(&mut out).and_then(|()| out.flush()).with_context(|| format!("writing {what} to {shown}"))
         }
         Ok(meta) => {
             let target = fs::canonicalize(path).with_context(|| format!("cannot resolve {shown}"))?;
-            replace(&target, meta.permissions(), true, render)
+            replace(&target, what, meta.permissions(), true, render)
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => replace(path, Permissions::from_mode(0o666), false, render),
-        Err(e) => Err(e).with_context(|| format!("cannot write the report to {shown}")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            replace(path, what, Permissions::from_mode(0o666), false, render)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot write {what} to {shown}")),
     }
 }
 
@@ -36,6 +43,7 @@ pub fn write_report(path: &Path, render: impl Fn(&mut dyn Write) -> io::Result<(
 /// existing file's mode is kept as it was).
 fn replace(
     path: &Path,
+    what: &str,
     mode: Permissions,
     exact: bool,
     render: impl Fn(&mut dyn Write) -> io::Result<()>,
@@ -50,12 +58,12 @@ fn replace(
         .suffix(".tmp")
         .permissions(mode.clone())
         .tempfile_in(dir)
-        .with_context(|| format!("cannot write the report to {shown}: cannot create a file in {}", dir.display()))?;
+        .with_context(|| format!("cannot write {what} to {shown}: cannot create a file in {}", dir.display()))?;
     let file = tmp.as_file_mut();
-    render(file).and_then(|()| file.sync_all()).with_context(|| format!("writing the report to {shown}"))?;
+    render(file).and_then(|()| file.sync_all()).with_context(|| format!("writing {what} to {shown}"))?;
     if exact {
-        fs::set_permissions(tmp.path(), mode).with_context(|| format!("writing the report to {shown}"))?;
+        fs::set_permissions(tmp.path(), mode).with_context(|| format!("writing {what} to {shown}"))?;
     }
-    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write the report to {shown}"))?;
+    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {what} to {shown}"))?;
     Ok(())
 }

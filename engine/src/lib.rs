@@ -29,6 +29,7 @@ mod eval;
 mod fault;
 mod finding;
 pub mod input;
+pub mod inventory;
 mod limits;
 pub mod model;
 mod pack;

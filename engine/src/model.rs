@@ -120,6 +120,12 @@ pub struct Resource {
     pub secret: Vec<Path>,
     /// The input file this resource was read from.
     pub source: String,
+    /// Whether only the properties present in `props` are known: every
+    /// top-level key absent from `props` is unknown, not absent. True for
+    /// live inventory resources, which carry their ARN and tags only (ABI v1
+    /// section 4, "Partial resources").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 impl Resource {
@@ -182,6 +188,7 @@ mod tests {
             before: None,
             secret: Vec::new(),
             source: "test".into(),
+            partial: false,
         }
     }
 

@@ -267,6 +267,7 @@ mod tests {
             before: Some(json!({"password": "oldpw12"})),
             secret,
             source: "s".into(),
+            partial: false,
         }
     }
 

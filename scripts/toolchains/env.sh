@@ -3,9 +3,14 @@
 #   PALISADE_TOOLCHAINS  default: <repo>/target/toolchains
 #   $PALISADE_TOOLCHAINS/venv       Python virtualenv: zig, go, componentize-py, wasm-tools
 #   $PALISADE_TOOLCHAINS/node       npm packages: asc, componentize-js
+#   $PALISADE_TOOLCHAINS/moto-venv  Python virtualenv: moto server and boto3 (the
+#                                   tests' local AWS endpoint; not on PATH)
+#   PALISADE_MOTO_PYTHON            its python (tests/palisade/moto.rs reads it)
 PALISADE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PALISADE_TOOLCHAINS=${PALISADE_TOOLCHAINS:-$PALISADE_ROOT/target/toolchains}
 export PALISADE_ROOT PALISADE_TOOLCHAINS
+PALISADE_MOTO_PYTHON=${PALISADE_MOTO_PYTHON:-$PALISADE_TOOLCHAINS/moto-venv/bin/python}
+export PALISADE_MOTO_PYTHON
 export PATH="$PALISADE_TOOLCHAINS/venv/bin:$PALISADE_TOOLCHAINS/node/node_modules/.bin:$PATH"
 
 # need TOOL LANGUAGE: fail with a clear message when TOOL is not installed.

@@ -204,6 +204,26 @@ mod tests {
     }
 
     #[test]
+    fn a_partial_resource_reads_absent_keys_as_unknown() {
+        let text = r#"{"stack": {"source": "inventory.json", "format": "inventory"}, "resources": [
+          {"address": "arn:aws:ec2:eu-west-1:123456789012:volume/vol-1", "type": "aws_ebs_volume",
+           "name": "vol-1", "kind": "managed", "op": "no-op", "partial": true,
+           "props": {"arn": "arn:aws:ec2:eu-west-1:123456789012:volume/vol-1", "tags": {"Owner": "ops"}},
+           "source": "inventory.json"}]}"#;
+        let batch: Batch = serde_json::from_str(text).expect("batch");
+        let r = batch.resource(0).expect("resource 0");
+        assert!(r.is_partial());
+        assert_eq!(
+            ebs_encrypted(&r, &Config::default()),
+            Err(Finding::Undecided("encrypted is known only after apply".to_owned()))
+        );
+        assert_eq!(r.get("tags").get("Owner").str(), Ok(Some("ops")));
+        assert!(r.get("tags").get("Team").is_absent(), "inside a known value, absent stays absent");
+        assert_eq!(r.get_any(&["tags_all", "tags"]).get("Owner").str(), Ok(Some("ops")));
+        assert!(r.get_any(&["acl", "grant"]).is_unknown());
+    }
+
+    #[test]
     fn question_mark_on_unknown_is_undecided() {
         let batch = batch();
         let b = batch.resource(1).expect("resource 1");

@@ -111,6 +111,8 @@ pub struct Prop<'a> {
     /// Name absent keys in camelCase in [`path_string`](Self::path_string)
     /// (the resource is a Pulumi one), so messages use the author's names.
     camel: bool,
+    /// Keys absent from this object are unknown (the root of a partial resource).
+    open: bool,
 }
 
 impl<'a> Prop<'a> {
@@ -120,6 +122,13 @@ impl<'a> Prop<'a> {
     }
 
     /// This property, naming absent keys in camelCase when `camel` (Pulumi).
+    /// This property, with keys absent from it unknown rather than absent
+    /// when `open` (the root of a partial resource).
+    pub(crate) fn open(mut self, open: bool) -> Self {
+        self.open = open;
+        self
+    }
+
     pub(crate) fn camel_case(mut self, camel: bool) -> Self {
         self.camel = camel;
         self
@@ -131,13 +140,13 @@ impl<'a> Prop<'a> {
     }
 
     pub(crate) fn root(value: Option<&'a Value>, secrets: &'a [Vec<PathSegment>]) -> Self {
-        Prop { value: PropValue::classify(value), path: Vec::new(), secrets, camel: false }
+        Prop { value: PropValue::classify(value), path: Vec::new(), secrets, camel: false, open: false }
     }
 
     fn child(&self, value: PropValue<'a>, seg: PathSegment) -> Self {
         let mut path = self.path.clone();
         path.push(seg);
-        Prop { value, path, secrets: self.secrets, camel: self.camel }
+        Prop { value, path, secrets: self.secrets, camel: self.camel, open: false }
     }
 
     /// What this property holds.
@@ -208,12 +217,14 @@ impl<'a> Prop<'a> {
     /// nested block such as `root_block_device: [{...}]`) the key is looked up
     /// in that element, so the same call works for the Pulumi single-object
     /// form. Unknown propagates (the result is the same unknown value);
-    /// absent, null and non-objects give an absent value.
+    /// absent, null and non-objects give an absent value. At the root of a
+    /// partial resource, a key that is not there is unknown.
     pub fn get(&self, key: &str) -> Prop<'a> {
         match self.value {
             PropValue::Unknown => self.clone(),
             PropValue::Known(Value::Object(map)) => match lookup(map, key) {
                 Some((found, v)) => self.child(PropValue::classify(Some(v)), PathSegment::Key(found.to_owned())),
+                None if self.open => self.child(PropValue::Unknown, self.absent_key(key)),
                 None => self.child(PropValue::Absent, self.absent_key(key)),
             },
             PropValue::Known(Value::Array(items)) if items.len() == 1 => self.at(0).get(key),
@@ -224,16 +235,23 @@ impl<'a> Prop<'a> {
     /// The first of `keys` that is not absent (for properties whose names
     /// differ between providers beyond snake/camel case, e.g.
     /// `&["default_action", "defaultActions"]`); absent if none is there.
+    ///
+    /// At the root of a partial resource, the first key present wins, and
+    /// when none is present the result is unknown.
     pub fn get_any(&self, keys: &[&str]) -> Prop<'a> {
+        let closed = Prop { open: false, ..self.clone() };
         let mut first = None;
         for key in keys {
-            let p = self.get(key);
+            let p = closed.get(key);
             if !p.is_absent() {
                 return p;
             }
-            first.get_or_insert(p);
+            first.get_or_insert(key);
         }
-        first.unwrap_or_else(|| self.child(PropValue::Absent, PathSegment::Key(String::new())))
+        match first {
+            Some(key) => self.get(key),
+            None => self.child(PropValue::Absent, PathSegment::Key(String::new())),
+        }
     }
 
     /// The element at `index` of a list. A single object (or scalar) counts

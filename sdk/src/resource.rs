@@ -101,6 +101,9 @@ pub(crate) struct ResourceData {
     secret: Vec<Vec<PathSegment>>,
     #[serde(default)]
     source: String,
+    /// Only the keys present in `props` are known (live inventory).
+    #[serde(default)]
+    partial: bool,
 }
 
 fn managed() -> String {
@@ -246,8 +249,19 @@ impl<'a> Resource<'a> {
     }
 
     /// The values the resource will have (or has): the root of `props`.
+    ///
+    /// On a [partial](Self::is_partial) resource (live inventory), a
+    /// top-level key that is not in `props` is unknown, not absent, so a
+    /// policy reading it answers undecided.
     pub fn props(&self) -> Prop<'a> {
-        Prop::root(Some(&self.data.props), &self.data.secret).camel_case(self.is_pulumi())
+        Prop::root(Some(&self.data.props), &self.data.secret).camel_case(self.is_pulumi()).open(self.data.partial)
+    }
+
+    /// Whether only the properties present are known (ABI section 4,
+    /// "Partial resources"): a live resource from an inventory scan, which
+    /// carries `arn`, `id`, `region`, `account`, `tags` and `tags_all`.
+    pub fn is_partial(&self) -> bool {
+        self.data.partial
     }
 
     /// The values before the change; absent when the input has none.

@@ -30,6 +30,7 @@ pub(crate) const EVENT_KEYS: &[&str] = &[
 /// Guesses the format of a decoded document. `source` names the file in errors.
 ///
 /// Rules, first match wins:
+/// 0. An object with `"format": "palisade-inventory"`: [`InputFormat::Inventory`].
 /// 1. A JSON object with `sequence` or `timestamp` and an event key
 ///    (`resourcePreEvent`, ...), a JSON array whose first element is one, or a
 ///    text that is not one JSON value but whose first non-empty line is one
@@ -113,7 +114,9 @@ fn classify(source: &str, value: &Value) -> Result<InputFormat, InputError> {
     let state = has("version")
         && (has("resources") || has("modules"))
         && (has("lineage") || has("serial") || has("terraform_version"));
-    if is_event(obj) {
+    if obj.get("format").and_then(Value::as_str) == Some(crate::inventory::INVENTORY_FORMAT) {
+        Ok(InputFormat::Inventory)
+    } else if is_event(obj) {
         Ok(InputFormat::PulumiEvents)
     } else if plan {
         Ok(InputFormat::TfPlan)

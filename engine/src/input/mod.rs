@@ -14,6 +14,7 @@ use crate::model::Stack;
 mod detect;
 mod encoding;
 mod error;
+mod inventory;
 mod json;
 mod masks;
 mod pulumi;
@@ -28,6 +29,20 @@ mod tfstate_show;
 pub use detect::detect_format;
 pub use error::{InputError, InputErrorKind};
 
+/// Read an inventory snapshot ([`crate::inventory`]): decode, parse, check
+/// the format and version. `source` names the file in errors.
+///
+/// Errors: as [`read_input`]; `UnsupportedVersion` for a version other than
+/// [`crate::inventory::INVENTORY_VERSION`], `Shape` (with the JSON path)
+/// for a document of the wrong structure, `UnknownFormat` for a document
+/// that is not a snapshot.
+pub fn read_inventory(source: &str, bytes: &[u8]) -> Result<crate::inventory::Inventory, InputError> {
+    let text = encoding::decode(source, bytes)?;
+    let ctx = json::Ctx { source, format: InputFormat::Inventory };
+    let doc = json::parse_text(ctx, &text)?;
+    inventory::parse(ctx, &doc)
+}
+
 /// An input format Palisade reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InputFormat {
@@ -41,6 +56,9 @@ pub enum InputFormat {
     PulumiPreview,
     /// Pulumi engine event log (`--event-log`), one JSON event per line.
     PulumiEvents,
+    /// A Palisade inventory snapshot (`palisade scan --output`), version 1
+    /// ([`crate::inventory`]).
+    Inventory,
 }
 
 impl fmt::Display for InputFormat {
@@ -51,12 +69,14 @@ impl fmt::Display for InputFormat {
             InputFormat::PulumiExport => "pulumi-export",
             InputFormat::PulumiPreview => "pulumi-preview",
             InputFormat::PulumiEvents => "pulumi-events",
+            InputFormat::Inventory => "inventory",
         })
     }
 }
 
 /// The names [`InputFormat`] parses from and displays as, in declaration order.
-pub const FORMAT_NAMES: &[&str] = &["tfplan", "tfstate", "pulumi-export", "pulumi-preview", "pulumi-events"];
+pub const FORMAT_NAMES: &[&str] =
+    &["tfplan", "tfstate", "pulumi-export", "pulumi-preview", "pulumi-events", "inventory"];
 
 const ALL_FORMATS: &[InputFormat] = &[
     InputFormat::TfPlan,
@@ -64,6 +84,7 @@ const ALL_FORMATS: &[InputFormat] = &[
     InputFormat::PulumiExport,
     InputFormat::PulumiPreview,
     InputFormat::PulumiEvents,
+    InputFormat::Inventory,
 ];
 
 impl FromStr for InputFormat {
@@ -115,5 +136,6 @@ fn parse_document(ctx: json::Ctx<'_>, doc: &serde_json::Value) -> Result<Vec<cra
         InputFormat::PulumiExport => pulumi_export::parse(ctx, doc),
         InputFormat::PulumiPreview => pulumi_preview::parse(ctx, doc),
         InputFormat::PulumiEvents => pulumi_events::parse(ctx, "", Some(doc.clone())),
+        InputFormat::Inventory => Ok(inventory::parse(ctx, doc)?.to_resources(ctx.source)),
     }
 }

@@ -61,5 +61,6 @@ fn resource(node: &Node<'_>) -> Result<Resource, InputError> {
         before: None,
         secret: state.secret,
         source: node.ctx.source.to_string(),
+        partial: false,
     })
 }

@@ -133,5 +133,6 @@ fn resource(urn: String, entry: Entry, source: &str) -> Resource {
         before: entry.old.map(|s| s.props),
         secret,
         source: source.to_string(),
+        partial: false,
     }
 }

@@ -83,6 +83,7 @@ fn resource(entry: &Node<'_>) -> Result<Resource, InputError> {
         before: change.get("before")?.map(|n| n.value.clone()),
         secret,
         source: entry.ctx.source.to_string(),
+        partial: false,
     })
 }
 

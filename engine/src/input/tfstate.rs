@@ -78,6 +78,7 @@ fn instance(res: &Node<'_>, inst: &Node<'_>) -> Result<Resource, InputError> {
         before: None,
         secret: sensitive_paths(inst.get("sensitive_attributes")?.map(|n| n.value)),
         source: res.ctx.source.to_string(),
+        partial: false,
     })
 }
 

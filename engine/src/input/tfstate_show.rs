@@ -69,5 +69,6 @@ fn resource(res: &Node<'_>) -> Result<Resource, InputError> {
         before: None,
         secret,
         source: res.ctx.source.to_string(),
+        partial: false,
     })
 }

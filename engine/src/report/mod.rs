@@ -25,6 +25,11 @@ pub struct Report {
     pub violations: Vec<Violation>,
     /// Policy errors, sorted by first resource, pack, policy.
     pub policy_errors: Vec<PolicyError>,
+    /// Inputs that are incomplete inventory scans, one line per scope that
+    /// did not complete (`FILE: ACCOUNT REGION: error`). A report with any
+    /// is never clean: `summary.complete` is false.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<String>,
     /// Counts.
     pub summary: Summary,
     /// What produced the report.
@@ -47,6 +52,9 @@ pub struct Summary {
     pub blocking_policy_errors: usize,
     /// Whether the run fails `check` (exit code 1).
     pub failed: bool,
+    /// Whether every input is complete: false when an inventory input is an
+    /// incomplete scan (the command then exits 2, whatever else it found).
+    pub complete: bool,
 }
 
 /// A count per enforcement level.
@@ -98,6 +106,16 @@ pub struct InputProvenance {
 }
 
 impl Report {
+    /// Marks the report incomplete with one line per scope that did not
+    /// complete (see [`Report::incomplete`]); no-op for an empty list.
+    pub fn with_incomplete(mut self, lines: Vec<String>) -> Report {
+        if !lines.is_empty() {
+            self.summary.complete = false;
+            self.incomplete = lines;
+        }
+        self
+    }
+
     /// Build a report from findings and what produced them.
     pub fn new(findings: Findings, packs: &[Pack], inputs: Vec<InputProvenance>, palisade_version: &str) -> Report {
         let mut summary = Summary {
@@ -105,6 +123,7 @@ impl Report {
             policy_errors: findings.policy_errors.len(),
             blocking_policy_errors: findings.policy_errors.iter().filter(|e| e.blocks()).count(),
             failed: findings.blocks(),
+            complete: true,
             ..Summary::default()
         };
         for v in &findings.violations {
@@ -120,6 +139,7 @@ impl Report {
             schema_version: SCHEMA_VERSION,
             violations: findings.violations,
             policy_errors: findings.policy_errors,
+            incomplete: Vec::new(),
             summary,
             provenance: Provenance {
                 palisade_version: palisade_version.to_string(),

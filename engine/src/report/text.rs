@@ -11,6 +11,13 @@ use super::Report;
 /// characters in names and messages are escaped (`\n`, `\u{1b}`), so that
 /// an address or a message cannot forge lines or terminal escapes.
 pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if !report.incomplete.is_empty() {
+        writeln!(out, "INCOMPLETE: the inventory scan did not complete; resources may be missing from this report:")?;
+        for line in &report.incomplete {
+            writeln!(out, "  {}", clean(line))?;
+        }
+        writeln!(out)?;
+    }
     let mut by_resource: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     let mut types: BTreeMap<(&str, &str), &str> = BTreeMap::new();
     for v in &report.violations {
@@ -55,7 +62,13 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "{}: {} evaluated; {} mandatory, {} remediate, {} advisory violations ({} undecided); {} policy errors ({} blocking).",
-        if s.failed { "FAILED" } else { "PASSED" },
+        if !s.complete {
+            "INCOMPLETE"
+        } else if s.failed {
+            "FAILED"
+        } else {
+            "PASSED"
+        },
         if s.resources_evaluated == 1 {
             "1 resource".to_string()
         } else {

@@ -1,0 +1,451 @@
+//! The AWS inventory provider: the Resource Groups Tagging API's
+//! `GetResources` in every region and account asked for, concurrently.
+//!
+//! API reference:
+//! <https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html>.
+//!
+//! - **Scopes.** One scan per account (the default credentials', or each
+//!   `--assume-role` role's) and region (those named, else every region of
+//!   the partition, [`regions`]). All scopes run at once; a semaphore per
+//!   region bounds the requests in flight there
+//!   ([`AwsScanOptions::in_flight_per_region`]).
+//! - **Pages.** Pagination tokens are followed to the end, 100 resources
+//!   per page (`ResourcesPerPage`), with `TagsPerPage` left to the API.
+//! - **Retries.** Throttling and transient errors are retried by the SDK's
+//!   standard strategy (exponential backoff with jitter) up to
+//!   [`AwsScanOptions::max_attempts`] attempts per call.
+//! - **Incomplete scopes.** A call that still fails ends its scope's scan:
+//!   the scope is recorded [`ScopeStatus::Incomplete`] with the error, and
+//!   what it returned so far is kept. Nothing turns a failure into "no
+//!   resources".
+//! - **De-duplication.** Resources are keyed by ARN; a resource returned by
+//!   several regions' scans (S3 buckets, on some endpoints) is kept once,
+//!   with the first region (in scope order) that saw it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_resourcegroupstagging as tagging;
+use aws_smithy_types::date_time::Format;
+use palisade_engine::inventory::{
+    INVENTORY_FORMAT, INVENTORY_VERSION, Inventory, InventoryResource, ScanFilters, ScanScope, ScopeStatus,
+};
+use tokio::sync::Semaphore;
+
+use crate::arn;
+use crate::progress::Progress;
+
+pub mod regions;
+
+/// What to scan and how. Build with [`AwsScanOptions::default`] and set fields.
+#[derive(Debug, Clone)]
+pub struct AwsScanOptions {
+    /// Regions to scan; empty: every region of the partition of the
+    /// configured region (`us-east-1` when none is configured).
+    pub regions: Vec<String>,
+    /// With `regions` empty, also scan the partition's opt-in regions.
+    pub all_regions: bool,
+    /// Roles to assume, one account each; empty: the default credentials'
+    /// account only.
+    pub assume_roles: Vec<String>,
+    /// A named profile of the shared config files (`--profile`).
+    pub profile: Option<String>,
+    /// A compatible endpoint to send every call to (`--endpoint-url`).
+    pub endpoint_url: Option<String>,
+    /// The Tagging API filters (`--resource-type`, `--tag`).
+    pub filters: ScanFilters,
+    /// Attempts per call, the first included (1 to 20).
+    pub max_attempts: u32,
+    /// The first retry's backoff; it doubles per attempt, with jitter.
+    pub initial_backoff: Duration,
+    /// The longest backoff between two attempts.
+    pub max_backoff: Duration,
+    /// The longest one attempt may take.
+    pub attempt_timeout: Duration,
+    /// Requests in flight per region, across accounts (at least 1).
+    pub in_flight_per_region: usize,
+    /// Show progress bars (per scope: pages, resources) on standard error.
+    pub progress: bool,
+}
+
+impl Default for AwsScanOptions {
+    fn default() -> Self {
+        AwsScanOptions {
+            regions: Vec::new(),
+            all_regions: false,
+            assume_roles: Vec::new(),
+            profile: None,
+            endpoint_url: None,
+            filters: ScanFilters::default(),
+            max_attempts: 8,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(20),
+            attempt_timeout: Duration::from_secs(60),
+            in_flight_per_region: 4,
+            progress: false,
+        }
+    }
+}
+
+/// A scan that could not start. Failures of calls during the scan are not
+/// errors: they make their scope incomplete (see the module docs).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// A region name of the wrong shape.
+    #[error("{0:?} is not a region name (expected e.g. eu-west-1)")]
+    BadRegion(String),
+    /// A role ARN that is not an IAM role ARN.
+    #[error("{0:?} is not an IAM role ARN (expected arn:aws:iam::123456789012:role/NAME)")]
+    BadRole(String),
+    /// An option out of its range.
+    #[error("{0}")]
+    BadOption(String),
+    /// The only account to scan could not be identified (STS
+    /// `GetCallerIdentity` failed): no credentials, or an endpoint that
+    /// does not answer.
+    #[error("cannot identify the AWS account to scan: {0}")]
+    Credentials(String),
+    /// The async runtime could not be started.
+    #[error("cannot start the scan's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// Scans with `options` on a runtime of its own; see [`scan`].
+pub fn scan_blocking(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(ScanError::Runtime)?;
+    runtime.block_on(scan(options))
+}
+
+/// One account to scan: its SDK configuration and, once known, its id.
+struct Account {
+    config: SdkConfig,
+    role_arn: Option<String>,
+    /// The account id, or why it could not be learned.
+    id: Result<String, String>,
+}
+
+/// Scans every scope of `options` into an inventory snapshot.
+///
+/// Errors: only [`ScanError`]s about the options; every failure of a call
+/// to AWS is recorded in the snapshot's scopes.
+pub async fn scan(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
+    validate(options)?;
+    let started_at = now();
+    let base = load_base_config(options).await;
+    let home_region = options
+        .regions
+        .first()
+        .cloned()
+        .or_else(|| base.region().map(|r| r.to_string()))
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let base = base.into_builder().region(Region::new(home_region.clone())).build();
+    let regions = if options.regions.is_empty() {
+        regions::partition_regions(&home_region, options.all_regions)
+    } else {
+        let mut r = options.regions.clone();
+        r.sort();
+        r.dedup();
+        r
+    };
+
+    let mut accounts = Vec::new();
+    if options.assume_roles.is_empty() {
+        accounts.push(Account { config: base.clone(), role_arn: None, id: Err(String::new()) });
+    }
+    for role in &options.assume_roles {
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
+            .session_name("palisade-scan")
+            .configure(&base)
+            .build()
+            .await;
+        let config = base.clone().into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
+        accounts.push(Account { config, role_arn: Some(role.clone()), id: Err(String::new()) });
+    }
+    for account in &mut accounts {
+        account.id = caller_account(&account.config, account.role_arn.as_deref()).await;
+    }
+    // With no account identified there is nothing to scan: a setup error
+    // (no credentials, a wrong endpoint), not a scan of empty regions.
+    if let [Account { id: Err(why), .. }] = accounts.as_slice() {
+        return Err(ScanError::Credentials(why.clone()));
+    }
+
+    let progress = Progress::new(options.progress);
+    let semaphores: HashMap<String, Arc<Semaphore>> =
+        regions.iter().map(|r| (r.clone(), Arc::new(Semaphore::new(options.in_flight_per_region)))).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut scopes = Vec::new();
+    for account in &accounts {
+        for region in &regions {
+            let index = scopes.len();
+            let account_id = account.id.clone().unwrap_or_default();
+            scopes.push(ScanScope {
+                account: account_id.clone(),
+                region: region.clone(),
+                role_arn: account.role_arn.clone(),
+                status: ScopeStatus::Incomplete,
+                error: None,
+                pages: 0,
+                resources: 0,
+            });
+            let bar = progress.scope(&account_id, region);
+            if let Err(why) = &account.id {
+                // No identity: nothing this account's credentials ask can be trusted.
+                scopes[index].error = Some(format!("cannot identify the account: {why}"));
+                bar.finish(false, 0, 0);
+                continue;
+            }
+            let config = tagging::config::Builder::from(&account.config).region(Region::new(region.clone())).build();
+            let client = tagging::Client::from_conf(config);
+            let filters = options.filters.clone();
+            let semaphore = semaphores.get(region).cloned().unwrap_or_else(|| Arc::new(Semaphore::new(1)));
+            let region = region.clone();
+            tasks.spawn(async move {
+                let outcome = scan_scope(&client, &filters, &semaphore, &region, &account_id, &bar).await;
+                bar.finish(outcome.error.is_none(), outcome.pages, outcome.resources.len() as u64);
+                (index, outcome)
+            });
+        }
+    }
+
+    let mut found: Vec<(usize, Vec<InventoryResource>)> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, outcome)) => {
+                let scope = &mut scopes[index];
+                scope.pages = outcome.pages;
+                scope.resources = outcome.resources.len() as u64;
+                scope.status = if outcome.error.is_none() { ScopeStatus::Complete } else { ScopeStatus::Incomplete };
+                scope.error = outcome.error;
+                found.push((index, outcome.resources));
+            }
+            // A task that panicked leaves its scope incomplete, with no error text
+            // of its own: say so.
+            Err(e) => {
+                for scope in scopes.iter_mut().filter(|s| s.status == ScopeStatus::Incomplete && s.error.is_none()) {
+                    scope.error = Some(format!("the scan task failed: {e}"));
+                }
+            }
+        }
+    }
+    progress.clear();
+    for scope in scopes.iter_mut().filter(|s| s.status == ScopeStatus::Incomplete && s.error.is_none()) {
+        scope.error = Some("the scan of this scope did not finish".into());
+    }
+
+    found.sort_by_key(|(index, _)| *index);
+    let mut by_arn: BTreeMap<String, InventoryResource> = BTreeMap::new();
+    for (_, resources) in found {
+        for r in resources {
+            by_arn.entry(r.arn.clone()).or_insert(r);
+        }
+    }
+    let mut order: Vec<usize> = (0..scopes.len()).collect();
+    order.sort_by(|&a, &b| (&scopes[a].account, &scopes[a].region).cmp(&(&scopes[b].account, &scopes[b].region)));
+    let scopes = order.into_iter().map(|i| scopes[i].clone()).collect();
+    Ok(Inventory {
+        format: INVENTORY_FORMAT.to_string(),
+        version: INVENTORY_VERSION,
+        provider: "aws".into(),
+        started_at,
+        finished_at: now(),
+        filters: options.filters.clone(),
+        scopes,
+        resources: by_arn.into_values().collect(),
+    })
+}
+
+fn validate(options: &AwsScanOptions) -> Result<(), ScanError> {
+    if let Some(bad) = options.regions.iter().find(|r| !regions::is_region_name(r)) {
+        return Err(ScanError::BadRegion(bad.clone()));
+    }
+    for role in &options.assume_roles {
+        let ok = arn::Arn::parse(role).is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"));
+        if !ok {
+            return Err(ScanError::BadRole(role.clone()));
+        }
+    }
+    if !(1..=20).contains(&options.max_attempts) {
+        return Err(ScanError::BadOption(format!("max attempts must be 1 to 20, not {}", options.max_attempts)));
+    }
+    if options.in_flight_per_region == 0 {
+        return Err(ScanError::BadOption("requests in flight per region must be at least 1".into()));
+    }
+    Ok(())
+}
+
+/// The shared configuration: the standard credential chain (environment,
+/// profile, SSO, container and instance metadata), the profile and
+/// endpoint asked for, and the retry and timeout settings.
+async fn load_base_config(options: &AwsScanOptions) -> SdkConfig {
+    let retry = RetryConfig::standard()
+        .with_max_attempts(options.max_attempts)
+        .with_initial_backoff(options.initial_backoff)
+        .with_max_backoff(options.max_backoff);
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .operation_attempt_timeout(options.attempt_timeout)
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry).timeout_config(timeouts);
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(region) = options.regions.first() {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    loader.load().await
+}
+
+/// The account id of `config`'s credentials (STS `GetCallerIdentity`).
+async fn caller_account(config: &SdkConfig, role: Option<&str>) -> Result<String, String> {
+    let sts = aws_sdk_sts::Client::new(config);
+    match sts.get_caller_identity().send().await {
+        Ok(out) => out.account().map(str::to_string).ok_or_else(|| "GetCallerIdentity named no account".into()),
+        Err(e) => {
+            let who = role.map_or_else(|| "the default credentials".to_string(), |r| format!("role {r}"));
+            Err(format!("{who}: {}", describe_sdk_error(&e)))
+        }
+    }
+}
+
+/// What the scan of one scope gave.
+struct ScopeOutcome {
+    pages: u64,
+    resources: Vec<InventoryResource>,
+    /// The error that ended the scan early, after retries.
+    error: Option<String>,
+}
+
+async fn scan_scope(
+    client: &tagging::Client,
+    filters: &ScanFilters,
+    semaphore: &Semaphore,
+    region: &str,
+    account: &str,
+    bar: &crate::progress::ScopeBar,
+) -> ScopeOutcome {
+    let mut outcome = ScopeOutcome { pages: 0, resources: Vec::new(), error: None };
+    let mut token: Option<String> = None;
+    let mut seen_tokens = std::collections::HashSet::new();
+    let tag_filters: Vec<tagging::types::TagFilter> = filters
+        .tags
+        .iter()
+        .map(|f| tagging::types::TagFilter::builder().key(&f.key).set_values(Some(f.values.clone())).build())
+        .collect();
+    loop {
+        let request = client
+            .get_resources()
+            .resources_per_page(100)
+            .set_pagination_token(token.clone())
+            .set_resource_type_filters((!filters.resource_types.is_empty()).then(|| filters.resource_types.clone()))
+            .set_tag_filters((!tag_filters.is_empty()).then(|| tag_filters.clone()));
+        let response = {
+            let _permit = semaphore.acquire().await;
+            request.send().await
+        };
+        let page = match response {
+            Ok(page) => page,
+            Err(e) => {
+                outcome.error =
+                    Some(format!("GetResources page {} failed: {}", outcome.pages + 1, describe_sdk_error(&e)));
+                return outcome;
+            }
+        };
+        outcome.pages += 1;
+        let seen_at = now();
+        for mapping in page.resource_tag_mapping_list() {
+            let Some(arn_text) = mapping.resource_arn() else { continue };
+            let tags = mapping.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+            outcome.resources.push(inventory_resource(arn_text, region, account, tags, &seen_at));
+        }
+        bar.update(outcome.pages, outcome.resources.len() as u64);
+        match page.pagination_token().filter(|t| !t.is_empty()) {
+            Some(next) => {
+                if !seen_tokens.insert(next.to_string()) {
+                    outcome.error = Some(format!("GetResources returned pagination token {next:?} twice"));
+                    return outcome;
+                }
+                token = Some(next.to_string());
+            }
+            None => return outcome,
+        }
+    }
+}
+
+/// An inventory resource from a `GetResources` mapping.
+pub fn inventory_resource(
+    arn_text: &str,
+    scope_region: &str,
+    scope_account: &str,
+    tags: BTreeMap<String, String>,
+    seen_at: &str,
+) -> InventoryResource {
+    let parsed = arn::Arn::parse(arn_text);
+    let region = parsed.map(|a| a.region).filter(|r| !r.is_empty()).unwrap_or(scope_region).to_string();
+    let account = parsed.map(|a| a.account).filter(|a| !a.is_empty()).unwrap_or(scope_account).to_string();
+    let classified = arn::classify(arn_text, &region, &account);
+    let (service, resource_type, terraform_type, id) = match classified {
+        Some(c) => (c.service, c.resource_type, c.rule.map(|r| r.terraform.to_string()), c.id),
+        None => (String::new(), String::new(), None, None),
+    };
+    InventoryResource {
+        arn: arn_text.to_string(),
+        service,
+        resource_type,
+        terraform_type,
+        id,
+        region,
+        account,
+        tags,
+        seen_at: seen_at.to_string(),
+    }
+}
+
+/// An SDK error: the service's code and message when it answered (e.g.
+/// `ThrottlingException: Rate exceeded`), else the error's chain.
+fn describe_sdk_error<E, R>(error: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
+where
+    E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+    match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_string(),
+        _ => error_chain(error),
+    }
+}
+
+/// An error and its sources, each once, joined by `: ` (the SDK's errors
+/// say little at the top: "service error", "dispatch failure").
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// The time now, RFC 3339 in UTC.
+fn now() -> String {
+    aws_smithy_types::DateTime::from(SystemTime::now())
+        .fmt(Format::DateTime)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
+}

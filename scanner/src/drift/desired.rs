@@ -1,0 +1,319 @@
+//! The desired state: what drift analysis takes from each state resource.
+//!
+//! Desired resources are the managed resources that will exist
+//! ([`Resource::will_exist`]) of AWS types (Terraform `aws_*`, Pulumi
+//! `aws:*`), from every stack. Each keeps what matching needs: its ARN
+//! (the `arn` prop, when it is a known, valid ARN), its id (the `id` prop),
+//! the [`TypeRule`] of its type, where it lives and its declared tags.
+//!
+//! Where a resource lives comes from its ARN (an ARN without region, like
+//! an S3 bucket's or an IAM role's, is global: any region), else from its
+//! `region` prop (AWS provider v6, S3 buckets) or its Pulumi provider's
+//! `region`. A resource with none of these is guessed to live where the
+//! other resources of its state file live, when their ARNs all name one
+//! region (and one account): a guess that decides only whether the scan
+//! covered it, and which of several same-id candidates it is.
+
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
+
+use palisade_engine::model::{Resource, ResourceKind, Stack, is_unknown};
+use serde_json::Value;
+
+use super::report::{LeftOut, StateRef};
+use super::tags::{DeclaredTags, SecretTags};
+use crate::arn::{Arn, TypeRule, classify, rule_for_type};
+
+/// One state resource, ready to be matched.
+#[derive(Debug, Clone)]
+pub(crate) struct Desired<'a> {
+    /// The resource.
+    pub res: &'a Resource,
+    /// The rule of its type, when Palisade can match the type.
+    pub rule: Option<&'static TypeRule>,
+    /// Its ARN, when known and valid.
+    pub arn: Option<&'a str>,
+    /// Its id, when known and not empty.
+    pub id: Option<&'a str>,
+    /// Its region; `None` when unknown or global (an ARN without region).
+    pub region: Option<&'a str>,
+    /// Its account; `None` when unknown (no ARN, or an S3 bucket's).
+    pub account: Option<&'a str>,
+    /// Without an ARN: the one region of its state file's ARNs, if one.
+    pub guess_region: Option<&'a str>,
+    /// Without an ARN: the one account of its state file's ARNs, if one.
+    pub guess_account: Option<&'a str>,
+    /// Its declared tags.
+    pub tags: DeclaredTags<'a>,
+    /// Which tag values are secret.
+    pub secret: SecretTags<'a>,
+}
+
+/// The desired resources of `stacks`, and how many were left out.
+pub(crate) fn collect(stacks: &[Stack]) -> (Vec<Desired<'_>>, LeftOut) {
+    let mut left_out = LeftOut::default();
+    let mut desired = Vec::with_capacity(stacks.iter().map(|s| s.resources.len()).sum());
+    for stack in stacks {
+        let start = desired.len();
+        // Pulumi provider resources that name their region, by URN.
+        let regions: HashMap<&str, &str> = stack
+            .resources
+            .iter()
+            .filter(|p| p.kind == ResourceKind::Provider)
+            .filter_map(|p| Some((p.address.as_str(), known_str(&p.props, "region")?)))
+            .collect();
+        // Types repeat: look each one's rule up once.
+        let mut rules: HashMap<&str, Option<&'static TypeRule>> = HashMap::new();
+        for res in &stack.resources {
+            if res.kind != ResourceKind::Managed || !res.will_exist() {
+                left_out.not_managed += 1;
+            } else if !is_aws_type(&res.resource_type) {
+                left_out.not_aws += 1;
+            } else {
+                let rule = *rules.entry(&res.resource_type).or_insert_with(|| rule_for_type(&res.resource_type));
+                let mut d = Desired::with_rule(res, rule);
+                if d.arn.is_none() && d.region.is_none() {
+                    // A Pulumi provider reference is `URN::ID`.
+                    let urn = res.provider.rsplit_once("::").map_or(res.provider.as_str(), |(urn, _)| urn);
+                    d.region = regions.get(urn).copied();
+                }
+                desired.push(d);
+            }
+        }
+        let stack_desired = &mut desired[start..];
+        let (region, account) = home(stack_desired);
+        for d in stack_desired.iter_mut().filter(|d| d.arn.is_none()) {
+            (d.guess_region, d.guess_account) = (region, account);
+        }
+    }
+    (desired, left_out)
+}
+
+/// The one region and the one account the ARNs of a state file name, if one.
+fn home<'a>(desired: &[Desired<'a>]) -> (Option<&'a str>, Option<&'a str>) {
+    let (mut regions, mut accounts) = (BTreeSet::new(), BTreeSet::new());
+    for d in desired.iter().filter(|d| d.arn.is_some()) {
+        regions.extend(d.region);
+        accounts.extend(d.account);
+    }
+    let one = |set: BTreeSet<&'a str>| if set.len() == 1 { set.into_iter().next() } else { None };
+    (one(regions), one(accounts))
+}
+
+/// Whether a Terraform or Pulumi type is an AWS provider type.
+pub(crate) fn is_aws_type(resource_type: &str) -> bool {
+    resource_type.starts_with("aws_") || resource_type.starts_with("aws:")
+}
+
+/// A known, non-empty string prop.
+fn known_str<'a>(props: &'a Value, key: &str) -> Option<&'a str> {
+    props.get(key).filter(|v| !is_unknown(v)).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+impl<'a> Desired<'a> {
+    /// What matching needs of `res`.
+    #[cfg(test)]
+    pub(crate) fn new(res: &'a Resource) -> Desired<'a> {
+        Desired::with_rule(res, rule_for_type(&res.resource_type))
+    }
+
+    /// [`Desired::new`] with the rule of its type already looked up.
+    fn with_rule(res: &'a Resource, rule: Option<&'static TypeRule>) -> Desired<'a> {
+        let props = &res.props;
+        let arn_parts = known_str(props, "arn").and_then(|a| Arn::parse(a).map(|p| (a, p)));
+        let (arn, region, account) = match arn_parts {
+            Some((text, parsed)) => {
+                let nonempty = |s: &'a str| (!s.is_empty()).then_some(s);
+                (Some(text), nonempty(parsed.region), nonempty(parsed.account))
+            }
+            None => (None, known_str(props, "region"), None),
+        };
+        Desired {
+            res,
+            rule,
+            arn,
+            id: known_str(props, "id"),
+            region,
+            account,
+            guess_region: None,
+            guess_account: None,
+            tags: DeclaredTags::of(props),
+            secret: SecretTags::of(res),
+        }
+    }
+
+    /// The Tagging API type (`ec2:instance`, `s3`): the rule's, else the ARN's.
+    pub(crate) fn tagging_type(&self) -> Option<String> {
+        match (self.rule, self.arn) {
+            (Some(rule), _) => Some(rule.tagging_type()),
+            (None, Some(arn)) => classify(arn, "", "").map(|c| c.resource_type),
+            (None, None) => None,
+        }
+    }
+
+    /// Every type the resource goes by, for `type:` ignore rules: its own,
+    /// the rule's Terraform and Pulumi types, and the Tagging API type.
+    pub(crate) fn all_types(&self) -> Vec<Cow<'a, str>> {
+        let mut types = vec![Cow::Borrowed(self.res.resource_type.as_str())];
+        if let Some(rule) = self.rule {
+            types.push(Cow::Borrowed(rule.terraform));
+            types.extend(rule.pulumi.iter().map(|t| Cow::Borrowed(*t)));
+        }
+        types.extend(self.tagging_type().map(Cow::Owned));
+        types.sort();
+        types.dedup();
+        types
+    }
+
+    /// The report's view of this resource.
+    pub(crate) fn state_ref(&self) -> StateRef {
+        StateRef {
+            address: self.res.address.clone(),
+            resource_type: self.res.resource_type.clone(),
+            source: self.res.source.clone(),
+            arn: self.arn.map(str::to_string),
+            id: self.id.map(str::to_string),
+        }
+    }
+
+    /// Where the scan must have looked for it: its region and account,
+    /// or, without an ARN, the guess from its state file where unknown.
+    pub(crate) fn place(&self) -> (Option<&'a str>, Option<&'a str>) {
+        match self.arn {
+            Some(_) => (self.region, self.account),
+            None => (self.region.or(self.guess_region), self.account.or(self.guess_account)),
+        }
+    }
+
+    /// Where it lives ([`Desired::place`]), in words: `account A, region R`, `region R`, ...
+    pub(crate) fn location(&self) -> String {
+        let (region, account) = self.place();
+        match (account, region) {
+            (Some(a), Some(r)) => format!("account {a}, region {r}"),
+            (Some(a), None) => format!("account {a}"),
+            (None, Some(r)) => format!("region {r}"),
+            (None, None) => "an unknown account and region".to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_engine::model::{Operation, UNKNOWN};
+    use serde_json::json;
+
+    use super::*;
+
+    fn res(ty: &str, kind: ResourceKind, op: Operation, props: Value) -> Resource {
+        Resource {
+            address: format!("{ty}.x"),
+            resource_type: ty.into(),
+            name: "x".into(),
+            provider: String::new(),
+            kind,
+            op,
+            props,
+            before: None,
+            secret: Vec::new(),
+            source: "s.tfstate".into(),
+            partial: false,
+        }
+    }
+
+    #[test]
+    fn keeps_managed_aws_resources_that_will_exist() {
+        let stack = Stack {
+            source: "s.tfstate".into(),
+            format: palisade_engine::input::InputFormat::TfState,
+            resources: vec![
+                res("aws_instance", ResourceKind::Managed, Operation::NoOp, json!({})),
+                res("aws:s3/bucket:Bucket", ResourceKind::Managed, Operation::NoOp, json!({})),
+                res("aws_instance", ResourceKind::Managed, Operation::Delete, json!({})),
+                res("aws_iam_policy_document", ResourceKind::Data, Operation::Read, json!({})),
+                res("pulumi:providers:aws", ResourceKind::Provider, Operation::NoOp, json!({})),
+                res("null_resource", ResourceKind::Managed, Operation::NoOp, json!({})),
+                res("awsx:ec2:Vpc", ResourceKind::Component, Operation::NoOp, json!({})),
+            ],
+        };
+        let (desired, left_out) = collect(std::slice::from_ref(&stack));
+        assert_eq!(
+            desired.iter().map(|d| d.res.resource_type.as_str()).collect::<Vec<_>>(),
+            ["aws_instance", "aws:s3/bucket:Bucket"]
+        );
+        assert_eq!(left_out, LeftOut { not_managed: 4, not_aws: 1 });
+    }
+
+    #[test]
+    fn place_from_the_pulumi_provider_or_the_state_file() {
+        let m = |ty: &str, name: &str, kind, provider: &str, props| Resource {
+            address: format!("urn:pulumi:dev::p::{ty}::{name}"),
+            provider: provider.into(),
+            ..res(ty, kind, Operation::NoOp, props)
+        };
+        let provider = "urn:pulumi:dev::p::pulumi:providers:aws::east::0b5e";
+        let stack = Stack {
+            source: "s.json".into(),
+            format: palisade_engine::input::InputFormat::PulumiExport,
+            resources: vec![
+                m("pulumi:providers:aws", "east", ResourceKind::Provider, "", json!({"region": "us-east-1"})),
+                m(
+                    "aws:ec2/vpc:Vpc",
+                    "v",
+                    ResourceKind::Managed,
+                    "",
+                    json!({"arn": "arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-1"}),
+                ),
+                m(
+                    "aws:iam/role:Role",
+                    "r",
+                    ResourceKind::Managed,
+                    "",
+                    json!({"arn": "arn:aws:iam::123456789012:role/r"}),
+                ),
+                m("aws:ec2/eip:Eip", "a", ResourceKind::Managed, "", json!({"id": "eipalloc-1"})),
+                m("aws:ec2/eip:Eip", "b", ResourceKind::Managed, provider, json!({"id": "eipalloc-2"})),
+            ],
+        };
+        let (desired, _) = collect(std::slice::from_ref(&stack));
+        let places: Vec<_> = desired.iter().map(|d| d.place()).collect();
+        assert_eq!(
+            places,
+            [
+                (Some("eu-west-1"), Some("123456789012")),
+                (None, Some("123456789012")),
+                (Some("eu-west-1"), Some("123456789012")),
+                (Some("us-east-1"), Some("123456789012")),
+            ]
+        );
+        assert_eq!((desired[2].region, desired[3].region), (None, Some("us-east-1")), "only the provider's is sure");
+    }
+
+    #[test]
+    fn identity_from_arn_id_and_region() {
+        let m = |ty, props| res(ty, ResourceKind::Managed, Operation::NoOp, props);
+        let r = m(
+            "aws_instance",
+            json!({"arn": "arn:aws:ec2:eu-west-1:123456789012:instance/i-1", "id": "i-1", "region": "us-east-1"}),
+        );
+        let d = Desired::new(&r);
+        assert_eq!(
+            (d.arn.is_some(), d.id, d.region, d.account),
+            (true, Some("i-1"), Some("eu-west-1"), Some("123456789012"))
+        );
+        assert_eq!(d.tagging_type().as_deref(), Some("ec2:instance"));
+        let r = m("aws_s3_bucket", json!({"arn": "arn:aws:s3:::b", "id": "b", "region": "eu-west-1"}));
+        let d = Desired::new(&r);
+        assert_eq!((d.region, d.account), (None, None), "an ARN without region is global");
+        let r = m("aws:ec2/natGateway:NatGateway", json!({"arn": UNKNOWN, "id": "nat-1", "region": "us-west-2"}));
+        let d = Desired::new(&r);
+        assert_eq!((d.arn, d.id, d.region), (None, Some("nat-1"), Some("us-west-2")));
+        let r = m("aws_iam_role", json!({"arn": "arn:aws:iam::123456789012:role/r", "id": UNKNOWN}));
+        let d = Desired::new(&r);
+        assert_eq!((d.rule, d.id, d.tagging_type().as_deref()), (None, None, Some("iam:role")));
+        let r = m("aws_sqs_queue", json!({"arn": "not an arn"}));
+        assert_eq!(Desired::new(&r).arn, None);
+        let r = m("aws:ec2/instance:Instance", json!({}));
+        let types = Desired::new(&r).all_types();
+        assert_eq!(types, ["aws:ec2/instance:Instance", "aws_instance", "ec2:instance"]);
+    }
+}

@@ -1,0 +1,417 @@
+//! Drift: declared state (Terraform state, Pulumi stack exports) against a
+//! cloud inventory, pure and in memory, like driftctl.
+//!
+//! [`analyze`] merges the desired state of several stacks (managed AWS
+//! resources that will exist), matches each resource to the inventory
+//! (by ARN, else by type and id) and sorts every resource into one of:
+//!
+//! - **missing**: in a state, not in the cloud;
+//! - **unmanaged**: in the cloud, in no state;
+//! - **changed**: matched, with different tags (each key `added`,
+//!   `removed` or `changed`); AWS-reserved `aws:*` keys, provider default
+//!   tags (compared through `tags_all` / `tagsAll`) and values unknown
+//!   until apply are never drift;
+//! - **not checked**, never missing, with a [`NotCheckedReason`]: outside
+//!   the scan's scopes or filters, in an incomplete scope, of a type
+//!   Palisade cannot match (e.g. IAM), untagged (the Tagging API returns
+//!   only tagged resources), ambiguous by id, or without ARN or id;
+//! - **ignored**, by a rule of an [`IgnoreRules`] file (`.palisadeignore`).
+//!
+//! Coverage is managed ÷ (managed + unmanaged) cloud resources, overall
+//! and per service. An incomplete scan makes the report `complete: false`:
+//! it is never a clean result. [`render_text`] and [`render_json`] write
+//! the [`DriftReport`]; the JSON schema is
+//! `scanner/schema/drift-report.schema.json`.
+//!
+//! ```
+//! use palisade_scanner::drift::{IgnoreRules, analyze, render_text};
+//! # let inventory: palisade_engine::inventory::Inventory = serde_json::from_str(r#"{"format": "palisade-inventory",
+//! #   "version": 1, "provider": "aws", "started_at": "", "finished_at": "", "filters": {}, "scopes": [], "resources": []}"#)?;
+//! let state = br#"{"version": 4, "terraform_version": "1.9.5", "serial": 1, "lineage": "l", "outputs": {}, "resources": []}"#;
+//! let stack = palisade_engine::input::read_input("terraform.tfstate", state, None)?;
+//! let rules = IgnoreRules::parse(".palisadeignore", "type:aws_iam_*\n")?;
+//! let report = analyze(&[stack], &inventory, &rules);
+//! let mut text = Vec::new();
+//! render_text(&report, &mut text)?;
+//! assert!(!report.summary.drifted);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::BTreeMap;
+
+use palisade_engine::inventory::Inventory;
+use palisade_engine::model::Stack;
+
+mod desired;
+mod ignore;
+mod index;
+mod json;
+mod report;
+mod tags;
+#[cfg(test)]
+mod testdata;
+#[cfg(test)]
+mod tests;
+mod text;
+
+pub use ignore::{IGNORE_FILE_NAME, IgnoreError, IgnoreErrorKind, IgnoreRule, IgnoreRuleKind, IgnoreRules};
+pub use json::render_json;
+pub use report::{
+    Changed, CloudRef, Coverage, DRIFT_SCHEMA_VERSION, DriftReport, IgnoreRuleReport, Ignored, IncompleteScope,
+    LeftOut, MatchedBy, NotChecked, NotCheckedReason, REDACTED, RuleRef, Side, StateRef, Summary, TagChange,
+    TagChangeKind,
+};
+pub use text::render_text;
+
+use desired::Desired;
+use ignore::Subject;
+use index::{CloudIndex, Found, cloud_ref, cloud_types, scope_coverage};
+use tags::SecretTags;
+
+/// How a cloud resource was claimed by the state side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Claim {
+    /// By nothing (so far): unmanaged unless ignored.
+    Free,
+    /// By an ignored pair or an ambiguous match: counted nowhere.
+    Held,
+    /// By a state resource: managed.
+    Managed,
+}
+
+/// Compares the desired state of `desired` (every stack, merged) with
+/// `inventory`, ignoring what `ignore` matches. Pure: no I/O, no clock.
+pub fn analyze(desired: &[Stack], inventory: &Inventory, ignore: &IgnoreRules) -> DriftReport {
+    let (wanted, left_out) = desired::collect(desired);
+    let mut pass = Pass::new(inventory, ignore);
+    for d in &wanted {
+        pass.state_side(d);
+    }
+    let by_service = pass.cloud_side();
+    pass.acc.finish(desired, inventory, ignore, wanted.len(), left_out, by_service)
+}
+
+/// One comparison in progress: the inventory indexed, what each cloud
+/// resource's ignore rules are and how it was claimed, what was found.
+struct Pass<'i> {
+    inventory: &'i Inventory,
+    ignore: &'i IgnoreRules,
+    index: CloudIndex<'i>,
+    /// Per cloud resource: the ignore rules matching it, ascending.
+    cloud_rules: Vec<Vec<usize>>,
+    /// Per cloud resource: how the state side claimed it.
+    claims: Vec<Claim>,
+    acc: Acc,
+}
+
+impl<'i> Pass<'i> {
+    fn new(inventory: &'i Inventory, ignore: &'i IgnoreRules) -> Pass<'i> {
+        let cloud_rules = inventory
+            .resources
+            .iter()
+            .map(|r| {
+                if ignore.is_empty() {
+                    return Vec::new();
+                }
+                ignore.matching(&Subject { arn: Some(&r.arn), types: &cloud_types(r), tags: &r.tags })
+            })
+            .collect();
+        Pass {
+            inventory,
+            ignore,
+            index: CloudIndex::new(inventory),
+            cloud_rules,
+            claims: vec![Claim::Free; inventory.resources.len()],
+            acc: Acc { hits: vec![0; ignore.rules().len()], ..Acc::default() },
+        }
+    }
+
+    fn claim(&mut self, i: usize, claim: Claim) {
+        if let Some(c) = self.claims.get_mut(i) {
+            *c = (*c).max(claim);
+        }
+    }
+
+    /// Matches one state resource and files it: in sync, changed, ignored,
+    /// not checked or missing.
+    fn state_side(&mut self, d: &Desired<'_>) {
+        let state_rules = state_side_rules(self.ignore, d);
+        match self.index.find(d) {
+            Found::One(i, matched_by) => {
+                let (Some(cloud), Some(cloud_rules)) = (self.inventory.resources.get(i), self.cloud_rules.get(i))
+                else {
+                    return;
+                };
+                if !state_rules.is_empty() || !cloud_rules.is_empty() {
+                    let pair = Some(cloud_ref(cloud, &d.secret));
+                    self.acc.ignore(self.ignore, &state_rules, cloud_rules, Some(d), pair);
+                    self.claim(i, Claim::Held);
+                    return;
+                }
+                let changes = d.tags.diff(&cloud.tags, &d.secret);
+                if changes.is_empty() {
+                    self.acc.in_sync += 1;
+                } else {
+                    let cloud = cloud_ref(cloud, &d.secret);
+                    self.acc.changed.push(Changed { state: d.state_ref(), cloud, matched_by, tags: changes });
+                }
+                self.claim(i, Claim::Managed);
+            }
+            _ if !state_rules.is_empty() => self.acc.ignore(self.ignore, &state_rules, &[], Some(d), None),
+            Found::Several(candidates) => {
+                let mut arns: Vec<String> =
+                    candidates.iter().filter_map(|&i| self.inventory.resources.get(i)).map(|r| r.arn.clone()).collect();
+                arns.sort();
+                for &i in &candidates {
+                    self.claim(i, Claim::Held);
+                }
+                let detail = format!("ambiguous: {} cloud resources have id {}", arns.len(), d.id.unwrap_or_default());
+                let reason = NotCheckedReason::Ambiguous;
+                self.acc.not_checked.push(NotChecked { state: d.state_ref(), reason, detail, candidates: arns });
+            }
+            Found::Nothing => match not_checked_reason(d, self.inventory) {
+                Some((reason, detail)) => {
+                    let entry = NotChecked { state: d.state_ref(), reason, detail, candidates: Vec::new() };
+                    self.acc.not_checked.push(entry);
+                }
+                None => self.acc.missing.push(d.state_ref()),
+            },
+        }
+    }
+
+    /// Files the cloud resources no state resource claimed (unmanaged or
+    /// ignored) and counts coverage: (managed, unmanaged) per service.
+    fn cloud_side(&mut self) -> BTreeMap<&'i str, (usize, usize)> {
+        let mut by_service = BTreeMap::new();
+        // Inventories are sorted by ARN: services come in runs, counted
+        // here and added up when the service changes.
+        let mut run: (&str, usize, usize) = ("", 0, 0);
+        let no_secret = SecretTags::None;
+        let inventory = self.inventory;
+        for ((r, claim), rules_here) in inventory.resources.iter().zip(&self.claims).zip(&self.cloud_rules) {
+            let counted = *claim == Claim::Managed || (*claim == Claim::Free && rules_here.is_empty());
+            if counted && run.0 != r.service {
+                add_run(&mut by_service, run);
+                run = (&r.service, 0, 0);
+            }
+            match claim {
+                Claim::Managed => run.1 += 1,
+                Claim::Held => {}
+                Claim::Free if !rules_here.is_empty() => {
+                    self.acc.ignore(self.ignore, &[], rules_here, None, Some(cloud_ref(r, &no_secret)))
+                }
+                Claim::Free => {
+                    run.2 += 1;
+                    self.acc.unmanaged.push(cloud_ref(r, &no_secret));
+                }
+            }
+        }
+        add_run(&mut by_service, run);
+        by_service
+    }
+}
+
+/// Adds a run of one service's (managed, unmanaged) counts.
+fn add_run<'i>(
+    by_service: &mut BTreeMap<&'i str, (usize, usize)>,
+    (service, managed, unmanaged): (&'i str, usize, usize),
+) {
+    if managed + unmanaged > 0 {
+        let counts = by_service.entry(service).or_default();
+        counts.0 += managed;
+        counts.1 += unmanaged;
+    }
+}
+
+/// The ignore rules matching a state resource, ascending.
+fn state_side_rules(ignore: &IgnoreRules, d: &Desired<'_>) -> Vec<usize> {
+    if ignore.is_empty() {
+        return Vec::new();
+    }
+    let types = d.all_types();
+    let types: Vec<&str> = types.iter().map(|t| t.as_ref()).collect();
+    let empty = BTreeMap::new();
+    let tags = d.tags.known_map().unwrap_or(&empty);
+    ignore.matching(&Subject { arn: d.arn, types: &types, tags })
+}
+
+/// Why an unmatched state resource is not checked; `None`: it is missing.
+fn not_checked_reason(d: &Desired<'_>, inventory: &Inventory) -> Option<(NotCheckedReason, String)> {
+    let ty = &d.res.resource_type;
+    match (d.rule, d.arn, d.id) {
+        (None, None, _) => {
+            let detail = format!("Palisade cannot match {ty} yet, and it has no ARN");
+            return Some((NotCheckedReason::UnsupportedType, detail));
+        }
+        (Some(_), None, None) => {
+            return Some((NotCheckedReason::NoIdentity, "no known ARN or id (not created yet?)".into()));
+        }
+        _ => {}
+    }
+    let incomplete = match scope_coverage(&inventory.scopes, d) {
+        index::Coverage::Outside if inventory.scopes.is_empty() => {
+            return Some((NotCheckedReason::OutsideScan, "outside the scan: the inventory scanned nothing".into()));
+        }
+        index::Coverage::Outside => {
+            let detail = format!("outside the scan: no scanned scope covers {}", d.location());
+            return Some((NotCheckedReason::OutsideScan, detail));
+        }
+        index::Coverage::Incomplete(s) => Some(s),
+        index::Coverage::Complete => None,
+    };
+    let filters = &inventory.filters;
+    if (!filters.resource_types.is_empty() || !filters.tags.is_empty())
+        && let Some(tagging_type) = d.tagging_type()
+    {
+        let tags: BTreeMap<String, String> =
+            d.tags.known_map().into_iter().flatten().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        if !filters.admits(&tagging_type, &tags) {
+            let detail = format!("outside the scan's filters: type {tagging_type} with its tags was not looked for");
+            return Some((NotCheckedReason::OutsideFilters, detail));
+        }
+    }
+    if let Some(s) = incomplete {
+        let scope = if s.account.is_empty() { s.region.clone() } else { format!("{}/{}", s.account, s.region) };
+        let why = s.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+        return Some((NotCheckedReason::ScanIncomplete, format!("the scan of {scope} did not complete{why}")));
+    }
+    if d.rule.is_none() {
+        let detail = format!(
+            "Palisade cannot match {ty} yet, and its ARN was not in the scan (the Tagging API may not return this type)"
+        );
+        return Some((NotCheckedReason::UnsupportedType, detail));
+    }
+    if d.tags.is_untagged() {
+        let detail = "invisible to the Tagging API: it returns only tagged resources, and this one has no tags";
+        return Some((NotCheckedReason::Untagged, detail.into()));
+    }
+    None
+}
+
+/// The lists and counts being gathered.
+#[derive(Default)]
+struct Acc {
+    missing: Vec<StateRef>,
+    unmanaged: Vec<CloudRef>,
+    changed: Vec<Changed>,
+    not_checked: Vec<NotChecked>,
+    ignored: Vec<Ignored>,
+    in_sync: usize,
+    /// Per ignore rule: entries it matched.
+    hits: Vec<usize>,
+}
+
+impl Acc {
+    /// Records an ignored entry matched by `state` and `cloud` rules (ascending indices).
+    fn ignore(
+        &mut self,
+        ignore: &IgnoreRules,
+        state: &[usize],
+        cloud: &[usize],
+        d: Option<&Desired<'_>>,
+        cloud_side: Option<CloudRef>,
+    ) {
+        let mut all: Vec<usize> = state.iter().chain(cloud).copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        for &i in &all {
+            if let Some(h) = self.hits.get_mut(i) {
+                *h += 1;
+            }
+        }
+        let Some(rule) = all.first().and_then(|&i| ignore.rules().get(i)) else {
+            return;
+        };
+        let matched_on = if state.first() == all.first() { Side::State } else { Side::Cloud };
+        self.ignored.push(Ignored {
+            state: d.map(Desired::state_ref),
+            cloud: cloud_side,
+            rule: RuleRef { file: rule.file.clone(), line: rule.line, text: rule.text.clone() },
+            matched_on,
+        });
+    }
+
+    fn finish(
+        mut self,
+        stacks: &[Stack],
+        inventory: &Inventory,
+        ignore: &IgnoreRules,
+        state_resources: usize,
+        left_out: LeftOut,
+        by_service: BTreeMap<&str, (usize, usize)>,
+    ) -> DriftReport {
+        let state_order =
+            |a: &StateRef, b: &StateRef| (&a.address, &a.source, &a.arn).cmp(&(&b.address, &b.source, &b.arn));
+        self.missing.sort_unstable_by(state_order);
+        self.unmanaged.sort_unstable_by(|a, b| a.arn.cmp(&b.arn));
+        self.changed
+            .sort_unstable_by(|a, b| state_order(&a.state, &b.state).then_with(|| a.cloud.arn.cmp(&b.cloud.arn)));
+        self.not_checked.sort_unstable_by(|a, b| state_order(&a.state, &b.state));
+        self.ignored.sort_unstable_by(|a, b| ignored_key(a).cmp(&ignored_key(b)));
+        let mut not_checked_by_reason: BTreeMap<NotCheckedReason, usize> =
+            NotCheckedReason::ALL.iter().map(|r| (*r, 0)).collect();
+        for n in &self.not_checked {
+            *not_checked_by_reason.entry(n.reason).or_default() += 1;
+        }
+        let (managed, unmanaged) = by_service.values().fold((0, 0), |(m, u), (sm, su)| (m + sm, u + su));
+        let coverage_by_service =
+            by_service.into_iter().map(|(s, (m, u))| (s.to_string(), Coverage::new(m, u))).collect();
+        let summary = Summary {
+            drifted: !(self.missing.is_empty() && self.unmanaged.is_empty() && self.changed.is_empty()),
+            state_resources,
+            cloud_resources: inventory.resources.len(),
+            missing: self.missing.len(),
+            unmanaged: self.unmanaged.len(),
+            changed: self.changed.len(),
+            in_sync: self.in_sync,
+            not_checked: self.not_checked.len(),
+            not_checked_by_reason,
+            ignored: self.ignored.len(),
+            managed,
+            left_out,
+            coverage: Coverage::new(managed, unmanaged),
+            coverage_by_service,
+        };
+        let ignore_rules = ignore
+            .rules()
+            .iter()
+            .zip(&self.hits)
+            .map(|(r, &matched)| IgnoreRuleReport {
+                file: r.file.clone(),
+                line: r.line,
+                text: r.text.clone(),
+                kind: r.kind.name(),
+                matched,
+            })
+            .collect();
+        DriftReport {
+            schema_version: DRIFT_SCHEMA_VERSION,
+            complete: inventory.is_complete(),
+            incomplete_scopes: inventory
+                .incomplete_scopes()
+                .map(|s| IncompleteScope {
+                    account: s.account.clone(),
+                    region: s.region.clone(),
+                    error: s.error.clone(),
+                })
+                .collect(),
+            sources: stacks.iter().map(|s| s.source.clone()).collect(),
+            summary,
+            missing: self.missing,
+            unmanaged: self.unmanaged,
+            changed: self.changed,
+            not_checked: self.not_checked,
+            ignored: self.ignored,
+            ignore_rules,
+        }
+    }
+}
+
+/// Sort key of an ignored entry: address (or ARN), state file, cloud ARN.
+fn ignored_key(i: &Ignored) -> (&str, &str, &str) {
+    let cloud_arn = i.cloud.as_ref().map_or("", |c| c.arn.as_str());
+    match &i.state {
+        Some(s) => (&s.address, &s.source, cloud_arn),
+        None => (cloud_arn, "", cloud_arn),
+    }
+}

@@ -1,0 +1,590 @@
+//! Scenarios: corpus states (`scanner/tests/data/`) against inventories
+//! that mirror them, then altered one way at a time.
+
+use palisade_engine::inventory::{Inventory, InventoryResource, ScanScope, ScopeStatus, TagFilter};
+
+use super::testdata::{cloud, inventory, mirror, scope, stack};
+use super::*;
+
+const SUBNETS: &str = "tfstate/snyk__driftctl__aws_subnet.json";
+const TOPIC_POLICY: &str = "tfstate/snyk__driftctl__aws_sns_topic_policy.json";
+const LISTENER: &str = "tfstate/snyk__driftctl__aws_lb_listener.json";
+const FOREACH: &str = "tfstate/opentofu__opentofu__v4-foreach.json";
+const VPC: &str = "pulumi_stack_export/pulumi__pulumi-awsx__stack-export-vpc-subnets-with-tags.json";
+const LB: &str = "pulumi_stack_export/pulumi__pulumi-awsx__stack-export-ts-lb-simple.json";
+const CHECKPOINT: &str = "pulumi_stack_export/pulumi__pulumi__checkpoint-v3.json";
+const HANDMADE: &str = "handmade/default-tags.tfstate.json";
+
+/// The Pulumi test account and region of the pulumi-awsx exports.
+const ACCOUNT: &str = "616138583583";
+const REGION: &str = "us-west-2";
+
+/// A state resource as tests name it: the Terraform address, or the Pulumi
+/// type and name (URN names repeat across types).
+fn label(s: &StateRef) -> String {
+    match s.address.rsplit_once("::") {
+        Some((_, name)) if s.address.starts_with("urn:") => format!("{} {name}", s.resource_type),
+        _ => s.address.clone(),
+    }
+}
+
+/// What a report found, in short.
+#[derive(Debug, Default, PartialEq)]
+struct Outcome {
+    missing: Vec<String>,
+    unmanaged: Vec<String>,
+    changed: Vec<(String, Vec<(String, TagChangeKind)>)>,
+    not_checked: Vec<(String, NotCheckedReason)>,
+}
+
+fn outcome(r: &DriftReport) -> Outcome {
+    Outcome {
+        missing: r.missing.iter().map(label).collect(),
+        unmanaged: r.unmanaged.iter().map(|c| c.arn.clone()).collect(),
+        changed: r
+            .changed
+            .iter()
+            .map(|c| (label(&c.state), c.tags.iter().map(|t| (t.key.clone(), t.kind)).collect()))
+            .collect(),
+        not_checked: r.not_checked.iter().map(|n| (label(&n.state), n.reason)).collect(),
+    }
+}
+
+fn nonzero(r: &DriftReport) -> Vec<(NotCheckedReason, usize)> {
+    r.summary.not_checked_by_reason.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (*k, *n)).collect()
+}
+
+fn text(r: &DriftReport) -> String {
+    let mut out = Vec::new();
+    render_text(r, &mut out).expect("writes to a Vec");
+    String::from_utf8(out).expect("UTF-8")
+}
+
+fn vpc_inventory() -> (Vec<Stack>, Inventory) {
+    let stacks = vec![stack(VPC)];
+    let inv = inventory(vec![scope(ACCOUNT, REGION)], mirror(&stacks, REGION, ACCOUNT, false));
+    (stacks, inv)
+}
+
+fn arn_containing<'i>(inv: &'i mut Inventory, part: &str) -> &'i mut InventoryResource {
+    inv.resources.iter_mut().find(|r| r.arn.contains(part)).unwrap_or_else(|| panic!("no ARN with {part}"))
+}
+
+const UNSUPPORTED: NotCheckedReason = NotCheckedReason::UnsupportedType;
+const UNTAGGED: NotCheckedReason = NotCheckedReason::Untagged;
+
+#[test]
+fn mirrored_corpus_states_have_no_drift() {
+    use NotCheckedReason::*;
+    // (file, region, account, whether the cloud lists untagged resources,
+    //  (state resources, cloud resources, matched pairs), not checked, left out)
+    type Case<'c> =
+        (&'c str, &'c str, &'c str, bool, (usize, usize, usize), &'c [(NotCheckedReason, usize)], (usize, usize));
+    #[rustfmt::skip]
+    let cases: &[Case<'_>] = &[
+        (SUBNETS, "us-east-1", "526954929923", true, (6, 6, 6), &[], (0, 0)),
+        (SUBNETS, "us-east-1", "526954929923", false, (6, 0, 0), &[(UnsupportedType, 3), (Untagged, 3)], (0, 0)),
+        // aws_sns_topic_policy has no rule; its `arn` is the topic's, matched by ARN.
+        (TOPIC_POLICY, "us-east-1", "526954929923", true, (2, 2, 2), &[], (1, 0)),
+        (TOPIC_POLICY, "us-east-1", "526954929923", false, (2, 0, 0), &[(UnsupportedType, 2)], (1, 0)),
+        (LISTENER, "us-east-1", "533948124879", true, (6, 6, 6), &[], (1, 0)),
+        (LISTENER, "us-east-1", "533948124879", false, (6, 0, 0), &[(Untagged, 6)], (1, 0)),
+        (FOREACH, "us-east-1", "533948124879", true, (0, 0, 0), &[], (0, 1)),
+        // NAT gateways and EIPs have no `arn` output: matched by id.
+        (VPC, REGION, ACCOUNT, true, (32, 20, 20), &[(UnsupportedType, 12)], (5, 0)),
+        (VPC, REGION, ACCOUNT, false, (32, 17, 17), &[(UnsupportedType, 12), (Untagged, 3)], (5, 0)),
+        // IAM roles, a task definition and a policy attachment: not checked.
+        (LB, REGION, ACCOUNT, true, (26, 16, 16), &[(UnsupportedType, 10)], (8, 0)),
+        (LB, REGION, ACCOUNT, false, (26, 8, 8), &[(UnsupportedType, 10), (Untagged, 8)], (8, 0)),
+        // Log group ARNs with `:*`; an event target whose `arn` is its function's.
+        (CHECKPOINT, "us-east-2", "153052954103", true, (23, 7, 8), &[(UnsupportedType, 15)], (7, 0)),
+        (CHECKPOINT, "us-east-2", "153052954103", false, (23, 0, 0), &[(UnsupportedType, 16), (Untagged, 7)], (7, 0)),
+        // tags_all carries a provider default tag; the SQS queue has no ARN.
+        (HANDMADE, "eu-west-1", "123456789012", true, (5, 4, 4), &[(UnsupportedType, 1)], (0, 0)),
+    ];
+    for &(file, region, account, untagged, (states, clouds, pairs), not_checked, (not_managed, not_aws)) in cases {
+        let stacks = [stack(file)];
+        let inv = inventory(vec![scope(account, region)], mirror(&stacks, region, account, untagged));
+        let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+        let s = &report.summary;
+        let case = format!("{file} (untagged listed: {untagged})");
+        assert_eq!(outcome(&report).missing, Vec::<String>::new(), "{case}");
+        assert!(report.unmanaged.is_empty() && report.changed.is_empty() && !s.drifted, "{case}");
+        assert!(report.complete && report.incomplete_scopes.is_empty(), "{case}");
+        assert_eq!((s.state_resources, s.cloud_resources, s.in_sync), (states, clouds, pairs), "{case}");
+        assert_eq!(nonzero(&report), not_checked, "{case}");
+        assert_eq!(s.left_out, LeftOut { not_managed, not_aws }, "{case}");
+        assert_eq!(s.managed, clouds, "{case}");
+        let percent = (clouds > 0).then_some(100.0);
+        assert_eq!(s.coverage, Coverage { managed: clouds, unmanaged: 0, percent }, "{case}");
+        assert!(s.coverage_by_service.values().all(|c| c.percent == Some(100.0)), "{case}");
+    }
+}
+
+#[test]
+fn each_kind_of_drift_on_a_pulumi_vpc() {
+    type Mutation = fn(&mut Inventory);
+    let subnet = "aws:ec2/subnet:Subnet awsx-nodejs-subnets-with-tags-public-1";
+    let nat = "aws:ec2/natGateway:NatGateway awsx-nodejs-subnets-with-tags-1";
+    let vpc = "aws:ec2/vpc:Vpc awsx-nodejs-subnets-with-tags";
+    let eips = || {
+        ["awsx-nodejs-subnets-with-tags-1", "awsx-nodejs-subnets-with-tags-2", "awsx-nodejs-subnets-with-tags-3"]
+            .map(|n| (format!("aws:ec2/eip:Eip {n}"), UNTAGGED))
+    };
+    let hand_made = "arn:aws:ec2:us-west-2:616138583583:instance/i-0123456789abcdef0";
+    #[rustfmt::skip]
+    let cases: Vec<(&str, Mutation, Outcome, &str)> = vec![
+        ("in sync", |_| {}, Outcome::default(), "100.0% (17 of 17)"),
+        (
+            "a subnet deleted",
+            |inv| inv.resources.retain(|r| !r.arn.ends_with("subnet-0b8ee6b33b730a471")),
+            Outcome { missing: vec![subnet.into()], ..Outcome::default() },
+            "100.0% (16 of 16)",
+        ),
+        (
+            "a NAT gateway (matched by id) deleted",
+            |inv| inv.resources.retain(|r| !r.arn.ends_with("nat-02996c4673053c0f9")),
+            Outcome { missing: vec![nat.into()], ..Outcome::default() },
+            "100.0% (16 of 16)",
+        ),
+        (
+            "an instance created by hand",
+            |inv| inv.resources.push(cloud("arn:aws:ec2:us-west-2:616138583583:instance/i-0123456789abcdef0", "", "", &[("Name", "debug")])),
+            Outcome { unmanaged: vec![hand_made.into()], ..Outcome::default() },
+            "94.4% (17 of 18)",
+        ),
+        (
+            "tags edited on the VPC",
+            |inv| {
+                let tags = &mut arn_containing(inv, ":vpc/").tags;
+                tags.insert("Name".into(), "renamed".into());
+                tags.remove("isoverridden");
+                tags.insert("Owner".into(), "ops".into());
+            },
+            Outcome {
+                changed: vec![(vpc.into(), vec![
+                    ("Name".into(), TagChangeKind::Changed),
+                    ("Owner".into(), TagChangeKind::Added),
+                    ("isoverridden".into(), TagChangeKind::Removed),
+                ])],
+                ..Outcome::default()
+            },
+            "100.0% (17 of 17)",
+        ),
+        (
+            "CloudFormation's aws: tags everywhere",
+            |inv| {
+                for r in &mut inv.resources {
+                    r.tags.insert("aws:cloudformation:stack-name".into(), "imported".into());
+                    r.tags.insert("AWS:CloudFormation:logical-id".into(), "Res".into());
+                }
+            },
+            Outcome::default(),
+            "100.0% (17 of 17)",
+        ),
+        (
+            "the same NAT gateway id in another region",
+            |inv| {
+                let mut twin = arn_containing(inv, "nat-02996c4673053c0f9").clone();
+                twin.arn = twin.arn.replace("us-west-2", "eu-west-1");
+                twin.region = "eu-west-1".into();
+                inv.resources.push(twin);
+                inv.scopes.push(scope(ACCOUNT, "eu-west-1"));
+            },
+            // The state file's other resources are in us-west-2: that picks
+            // one; the other is another resource.
+            Outcome { unmanaged: vec!["arn:aws:ec2:eu-west-1:616138583583:natgateway/nat-02996c4673053c0f9".into()], ..Outcome::default() },
+            "94.4% (17 of 18)",
+        ),
+    ];
+    for (name, mutate, mut expected, coverage) in cases {
+        let (stacks, mut inv) = vpc_inventory();
+        mutate(&mut inv);
+        let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+        let mut got = outcome(&report);
+        // Routes and route table associations have neither rule nor ARN.
+        got.not_checked.retain(|(_, reason)| *reason != UNSUPPORTED);
+        expected.not_checked.extend(eips());
+        assert_eq!(got, expected, "{name}");
+        let drifted = !(expected.missing.is_empty() && expected.unmanaged.is_empty() && expected.changed.is_empty());
+        assert_eq!(report.summary.drifted, drifted, "{name}");
+        let headline = text(&report).lines().next().unwrap_or_default().to_string();
+        assert!(headline.ends_with(&format!("; coverage {coverage}")), "{name}: {headline}");
+    }
+}
+
+#[test]
+fn several_candidates_for_an_id_are_ambiguous() {
+    // A NAT gateway has no ARN output; without a state file region to go
+    // by, two cloud resources with its id cannot be told apart.
+    let mut vpc = stack(VPC);
+    vpc.resources.retain(|r| r.resource_type == "aws:ec2/natGateway:NatGateway");
+    let stacks = [vpc];
+    let mut inv =
+        inventory(vec![scope(ACCOUNT, REGION), scope(ACCOUNT, "eu-west-1")], mirror(&stacks, REGION, ACCOUNT, false));
+    let mut twin = arn_containing(&mut inv, "nat-02996c4673053c0f9").clone();
+    twin.arn = twin.arn.replace("us-west-2", "eu-west-1");
+    twin.region = "eu-west-1".into();
+    inv.resources.push(twin);
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    let ambiguous: Vec<&NotChecked> = report.not_checked.iter().collect();
+    assert_eq!(ambiguous.len(), 1, "{:#?}", report.not_checked);
+    assert_eq!(ambiguous[0].reason, NotCheckedReason::Ambiguous);
+    assert_eq!(ambiguous[0].detail, "ambiguous: 2 cloud resources have id nat-02996c4673053c0f9");
+    assert_eq!(
+        ambiguous[0].candidates,
+        [
+            "arn:aws:ec2:eu-west-1:616138583583:natgateway/nat-02996c4673053c0f9",
+            "arn:aws:ec2:us-west-2:616138583583:natgateway/nat-02996c4673053c0f9"
+        ]
+    );
+    // The candidates are neither unmanaged nor counted in coverage.
+    assert!(report.unmanaged.is_empty());
+    assert_eq!((report.summary.managed, report.summary.in_sync), (2, 2));
+    assert!(!report.summary.drifted);
+}
+
+#[test]
+fn resources_outside_the_scan_are_not_checked() {
+    let stacks = [stack(VPC)];
+    // Only us-east-1 was scanned; the VPC lives in us-west-2.
+    let inv = inventory(vec![scope(ACCOUNT, "us-east-1")], Vec::new());
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert_eq!(nonzero(&report), [(NotCheckedReason::OutsideScan, 20), (UNSUPPORTED, 12)]);
+    assert!(report.missing.is_empty() && !report.summary.drifted);
+    assert_eq!(report.summary.coverage.percent, None);
+    let nat = report.not_checked.iter().find(|n| n.state.resource_type.contains("natGateway")).expect("a NAT gateway");
+    assert_eq!(nat.detail, "outside the scan: no scanned scope covers account 616138583583, region us-west-2");
+    // Another account, same region: outside too.
+    let inv = inventory(vec![scope("111122223333", REGION)], Vec::new());
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert_eq!(report.summary.not_checked_by_reason[&NotCheckedReason::OutsideScan], 20);
+    // Nothing scanned at all.
+    let report = analyze(&stacks, &inventory(Vec::new(), Vec::new()), &IgnoreRules::empty());
+    assert_eq!(report.summary.not_checked_by_reason[&NotCheckedReason::OutsideScan], 20);
+}
+
+#[test]
+fn resources_outside_the_filters_are_not_checked() {
+    let (stacks, mut inv) = vpc_inventory();
+    inv.filters.resource_types = vec!["ec2:subnet".into()];
+    inv.resources.retain(|r| r.resource_type == "ec2:subnet");
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    // VPC, internet gateway, 6 route tables, 3 NAT gateways, 3 EIPs.
+    assert_eq!(nonzero(&report), [(NotCheckedReason::OutsideFilters, 14), (UNSUPPORTED, 12)]);
+    assert!(!report.summary.drifted);
+    // A tag filter the state's tags do not pass: only public subnets were looked for.
+    let (stacks, mut inv) = vpc_inventory();
+    inv.filters.tags = vec![TagFilter { key: "SubnetType".into(), values: vec!["Public".into()] }];
+    inv.resources.retain(|r| r.tags.get("SubnetType").is_some_and(|v| v == "Public"));
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert_eq!(report.summary.not_checked_by_reason[&NotCheckedReason::OutsideFilters], 14);
+    assert!(report.missing.is_empty());
+}
+
+#[test]
+fn an_incomplete_scan_is_never_clean() {
+    let (stacks, mut inv) = vpc_inventory();
+    inv.scopes[0].status = ScopeStatus::Incomplete;
+    inv.scopes[0].error = Some("ThrottlingException: Rate exceeded".into());
+    inv.resources.retain(|r| !r.arn.ends_with("subnet-0b8ee6b33b730a471") && !r.arn.contains("nat-02996c4673053c0f9"));
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert!(!report.complete);
+    assert_eq!(
+        report.incomplete_scopes,
+        [IncompleteScope {
+            account: ACCOUNT.into(),
+            region: REGION.into(),
+            error: Some("ThrottlingException: Rate exceeded".into())
+        }]
+    );
+    assert!(report.missing.is_empty(), "{:?}", report.missing);
+    // The two absent resources and the untagged EIPs: their scope did not complete.
+    assert_eq!(nonzero(&report), [(NotCheckedReason::ScanIncomplete, 5), (UNSUPPORTED, 12)]);
+    let subnet = report.not_checked.iter().find(|n| n.state.arn.as_deref().is_some_and(|a| a.ends_with("a471")));
+    assert_eq!(
+        subnet.map(|n| n.detail.as_str()),
+        Some("the scan of 616138583583/us-west-2 did not complete: ThrottlingException: Rate exceeded")
+    );
+    let text = text(&report);
+    assert!(text.starts_with("INCOMPLETE SCAN: 1 scope did not finish; this result cannot be trusted as \"no drift\".\n  616138583583 us-west-2: ThrottlingException: Rate exceeded\n"), "{text}");
+    assert!(
+        text.contains(
+            "\nno drift found in what was scanned: 0 missing, 0 unmanaged, 0 changed; coverage 100.0% (15 of 15)\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn global_resources_need_every_scope_of_their_account() {
+    // The IAM role and the S3 bucket have no region: any incomplete scope
+    // of their account may have been the one to list them.
+    let stacks = [stack(HANDMADE)];
+    let mut scopes = vec![scope("123456789012", "eu-west-1"), scope("123456789012", "us-east-1")];
+    scopes[1].status = ScopeStatus::Incomplete;
+    let inv = inventory(scopes, mirror(&stacks, "eu-west-1", "123456789012", false));
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    let got: Vec<(String, NotCheckedReason)> = outcome(&report).not_checked;
+    assert_eq!(
+        got,
+        [
+            ("aws_iam_role.app".to_string(), NotCheckedReason::ScanIncomplete),
+            ("aws_s3_bucket.logs".to_string(), NotCheckedReason::ScanIncomplete)
+        ]
+    );
+    assert_eq!(report.summary.in_sync, 3);
+}
+
+#[test]
+fn default_tags_secrets_and_ids_in_a_handmade_snapshot() {
+    let bytes =
+        std::fs::read(format!("{}/tests/data/inventory/default-tags.inventory.json", env!("CARGO_MANIFEST_DIR")))
+            .expect("snapshot");
+    let inv = palisade_engine::input::read_inventory("default-tags.inventory.json", &bytes).expect("valid snapshot");
+    let stacks = [stack(HANDMADE)];
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert_eq!(
+        outcome(&report),
+        Outcome {
+            unmanaged: vec!["arn:aws:ec2:eu-west-1:123456789012:instance/i-0def".into()],
+            changed: vec![("aws_ssm_parameter.token".into(), vec![("rotation-ref".into(), TagChangeKind::Changed)])],
+            not_checked: vec![("aws_iam_role.app".into(), UNSUPPORTED), ("aws_s3_bucket.logs".into(), UNTAGGED)],
+            ..Outcome::default()
+        }
+    );
+    // The instance's ManagedBy tag is a provider default (tags_all), its
+    // aws:cloudformation tag reserved; the queue matched by its URL id.
+    assert_eq!(report.summary.in_sync, 2);
+    let change = &report.changed[0];
+    assert_eq!((change.tags[0].desired.as_deref(), change.tags[0].actual.as_deref()), (Some(REDACTED), Some(REDACTED)));
+    assert_eq!(change.cloud.tags.get("rotation-ref").map(String::as_str), Some(REDACTED));
+    assert_eq!(change.matched_by, MatchedBy::Arn);
+    let text = text(&report);
+    assert!(text.starts_with("drift: 0 missing, 1 unmanaged, 1 changed; coverage 75.0% (3 of 4)\n"), "{text}");
+    assert!(text.contains("    changed rotation-ref: \"[secret]\" -> \"[secret]\"\n"), "{text}");
+    assert!(!text.contains("9f8e7d6c5b4a") && !text.contains("1a2b3c4d5e6f"), "{text}");
+    assert!(text.contains("Name=hand-made\\u{1b}[2J"), "control characters are escaped: {text}");
+    let mut json = Vec::new();
+    render_json(&report, &mut json).expect("writes");
+    let json = String::from_utf8(json).expect("UTF-8");
+    assert!(!json.contains("9f8e7d6c5b4a") && !json.contains("1a2b3c4d5e6f"));
+}
+
+#[test]
+fn the_queue_without_arn_matches_by_id() {
+    let stacks = [stack(HANDMADE)];
+    let mut inv =
+        inventory(vec![scope("123456789012", "eu-west-1")], mirror(&stacks, "eu-west-1", "123456789012", false));
+    // The Tagging API's id of a queue may use another endpoint host.
+    let queue = arn_containing(&mut inv, ":sqs:");
+    queue.id = Some("https://eu-west-1.queue.amazonaws.com/123456789012/jobs".into());
+    queue.tags.insert("team".into(), "billing".into());
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert_eq!(report.changed.len(), 1);
+    assert_eq!(report.changed[0].matched_by, MatchedBy::Id);
+    assert_eq!(report.changed[0].state.id.as_deref(), Some("https://sqs.eu-west-1.amazonaws.com/123456789012/jobs"));
+    assert_eq!(report.changed[0].tags[0].desired.as_deref(), Some("payments"));
+    assert_eq!(report.changed[0].tags[0].actual.as_deref(), Some("billing"));
+    let text = text(&report);
+    assert!(text.contains("\n    cloud: arn:aws:sqs:eu-west-1:123456789012:jobs (matched by id)\n"), "{text}");
+    assert!(text.contains("\n    changed team: \"payments\" -> \"billing\"\n"), "{text}");
+}
+
+#[test]
+fn resources_not_created_yet_have_no_identity() {
+    use palisade_engine::model::{Operation, ResourceKind, UNKNOWN};
+    // A plan's new resources: ARN and id known only after apply.
+    let planned = |ty: &str, name: &str| palisade_engine::model::Resource {
+        address: format!("{ty}.{name}"),
+        resource_type: ty.into(),
+        name: name.into(),
+        provider: String::new(),
+        kind: ResourceKind::Managed,
+        op: Operation::Create,
+        props: serde_json::json!({"arn": UNKNOWN, "id": UNKNOWN, "tags": {"Name": name}, "tags_all": UNKNOWN}),
+        before: None,
+        secret: Vec::new(),
+        source: "plan.json".into(),
+        partial: false,
+    };
+    let stacks = [Stack {
+        source: "plan.json".into(),
+        format: palisade_engine::input::InputFormat::TfPlan,
+        resources: vec![planned("aws_instance", "new"), planned("aws_iam_role", "new")],
+    }];
+    let report = analyze(&stacks, &inventory(vec![scope(ACCOUNT, REGION)], Vec::new()), &IgnoreRules::empty());
+    assert_eq!(
+        outcome(&report).not_checked,
+        [("aws_iam_role.new".to_string(), UNSUPPORTED), ("aws_instance.new".to_string(), NotCheckedReason::NoIdentity)]
+    );
+}
+
+#[test]
+fn several_state_files_merge() {
+    let stacks = [stack(VPC), stack(LISTENER), stack(FOREACH)];
+    let mut resources = mirror(&stacks[..1], REGION, ACCOUNT, false);
+    resources.extend(mirror(&stacks[1..], "us-east-1", "533948124879", true));
+    let inv = inventory(vec![scope("533948124879", "us-east-1"), scope(ACCOUNT, REGION)], resources);
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert_eq!(report.sources, [VPC, LISTENER, FOREACH]);
+    assert_eq!((report.summary.state_resources, report.summary.managed), (38, 23));
+    assert_eq!(report.summary.left_out, LeftOut { not_managed: 6, not_aws: 1 });
+    assert!(!report.summary.drifted);
+    assert_eq!(
+        report.summary.coverage_by_service.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["ec2", "elasticloadbalancing"]
+    );
+    // Sorted by address across files.
+    let addresses: Vec<&str> = report.not_checked.iter().map(|n| n.state.address.as_str()).collect();
+    let mut sorted = addresses.clone();
+    sorted.sort();
+    assert_eq!(addresses, sorted);
+}
+
+#[test]
+fn ignore_rules_of_each_kind_are_counted() {
+    let (stacks, mut inv) = vpc_inventory();
+    inv.resources.push(cloud("arn:aws:s3:::logs-2026", REGION, ACCOUNT, &[("Name", "logs")]));
+    inv.resources.push(cloud("arn:aws:s3:::scratch", REGION, ACCOUNT, &[("temporary", "yes")]));
+    inv.resources.push(cloud("arn:aws:s3:::data", REGION, ACCOUNT, &[("Name", "data")]));
+    inv.resources.retain(|r| !r.arn.ends_with("subnet-0a082c4466677de7c")); // private-2: missing, but ignored
+    arn_containing(&mut inv, ":vpc/").tags.insert("Name".into(), "renamed".into());
+    let rules = "# buckets of logs are made by the platform team\n\
+                 arn:aws:s3:::logs-*\n\
+                 type:aws_route_table\n\
+                 tag:SubnetType=Priv*\n\
+                 tag:temporary\n\
+                 type:aws_kms_key\n\
+                 type:ec2:vpc\n";
+    let ignore = IgnoreRules::parse(IGNORE_FILE_NAME, rules).expect("valid rules");
+    let report = analyze(&stacks, &inv, &ignore);
+    let counts: Vec<(usize, &str, &str, usize)> =
+        report.ignore_rules.iter().map(|r| (r.line, r.kind, r.text.as_str(), r.matched)).collect();
+    assert_eq!(
+        counts,
+        [
+            (2, "arn", "arn:aws:s3:::logs-*", 1),
+            (3, "type", "type:aws_route_table", 6),
+            (4, "tag", "tag:SubnetType=Priv*", 6),
+            (5, "tag", "tag:temporary", 1),
+            (6, "type", "type:aws_kms_key", 0),
+            (7, "type", "type:ec2:vpc", 1),
+        ]
+    );
+    // Private route tables match lines 3 and 4: counted by both, explained by the first.
+    assert_eq!(report.summary.ignored, 1 + 6 + 3 + 1 + 1);
+    assert_eq!(outcome(&report).unmanaged, ["arn:aws:s3:::data"]);
+    assert!(report.missing.is_empty() && report.changed.is_empty());
+    let first = |part: &str| {
+        report
+            .ignored
+            .iter()
+            .find(|i| {
+                i.state
+                    .as_ref()
+                    .map(|s| s.address.as_str())
+                    .or(i.cloud.as_ref().map(|c| c.arn.as_str()))
+                    .is_some_and(|a| a.contains(part))
+            })
+            .unwrap_or_else(|| panic!("{part} not ignored"))
+    };
+    let missing_subnet = first("Subnet::awsx-nodejs-subnets-with-tags-private-2");
+    assert_eq!(
+        (missing_subnet.rule.line, missing_subnet.matched_on, missing_subnet.cloud.is_none()),
+        (4, Side::State, true)
+    );
+    let logs = first("arn:aws:s3:::logs-2026");
+    assert_eq!(
+        (logs.rule.file.as_str(), logs.rule.line, logs.matched_on, logs.state.is_none()),
+        (IGNORE_FILE_NAME, 2, Side::Cloud, true)
+    );
+    let route_table = first("RouteTable::awsx-nodejs-subnets-with-tags-private-1");
+    assert_eq!((route_table.rule.line, route_table.cloud.is_some()), (3, true));
+    // Ignored pairs are out of coverage: 16 left of the 17 mirrored, less 6
+    // route tables, 2 private subnets and the VPC; plus 1 unmanaged bucket.
+    assert_eq!(report.summary.coverage, Coverage::new(7, 1));
+    let text = text(&report);
+    assert!(text.contains("\nIgnore rules:\n  .palisadeignore:2: arn:aws:s3:::logs-* (1 match)\n"), "{text}");
+    assert!(text.contains("  .palisadeignore:6: type:aws_kms_key (0 matches)\n"), "{text}");
+}
+
+#[test]
+fn cloud_side_ignore_covers_a_matched_pair() {
+    let (stacks, mut inv) = vpc_inventory();
+    let vpc = arn_containing(&mut inv, ":vpc/");
+    vpc.tags.insert("Name".into(), "renamed".into());
+    vpc.tags.insert("drift-ok".into(), "true".into());
+    let ignore = IgnoreRules::parse("ops.ignore", "tag:drift-ok=true").expect("valid");
+    let report = analyze(&stacks, &inv, &ignore);
+    assert!(report.changed.is_empty());
+    assert_eq!(report.ignored.len(), 1);
+    assert_eq!(report.ignored[0].matched_on, Side::Cloud);
+    assert!(report.ignored[0].state.is_some() && report.ignored[0].cloud.is_some());
+    assert_eq!(report.ignore_rules[0].matched, 1);
+}
+
+#[test]
+fn no_cloud_resources_means_no_coverage() {
+    let report = analyze(&[], &inventory(vec![scope(ACCOUNT, REGION)], Vec::new()), &IgnoreRules::empty());
+    assert_eq!(report.summary.coverage, Coverage { managed: 0, unmanaged: 0, percent: None });
+    assert!(
+        text(&report).starts_with("no drift: 0 missing, 0 unmanaged, 0 changed; coverage n/a (no cloud resources)\n")
+    );
+    let mut json = Vec::new();
+    render_json(&report, &mut json).expect("writes");
+    let value: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    assert!(value["summary"]["coverage"]["percent"].is_null());
+    assert_eq!(Coverage::new(2, 1).percent, Some(66.67));
+}
+
+#[test]
+fn output_does_not_depend_on_input_order() {
+    let (stacks, mut inv) = vpc_inventory();
+    inv.resources
+        .retain(|r| !r.arn.contains("subnet-0b8ee6b33b730a471") && !r.arn.contains("subnet-0d616e5b89799f189"));
+    inv.resources.push(cloud("arn:aws:s3:::b", REGION, ACCOUNT, &[("k", "v")]));
+    inv.resources.push(cloud("arn:aws:s3:::a", REGION, ACCOUNT, &[("k", "v")]));
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    let mut reversed_stacks = stacks.clone();
+    reversed_stacks[0].resources.reverse();
+    inv.resources.reverse();
+    let again = analyze(&reversed_stacks, &inv, &IgnoreRules::empty());
+    assert_eq!(report, again);
+    assert_eq!(outcome(&report).unmanaged, ["arn:aws:s3:::a", "arn:aws:s3:::b"]);
+}
+
+/// Validates `report`'s JSON against `scanner/schema/drift-report.schema.json`.
+fn assert_valid(report: &DriftReport, case: &str) {
+    let path = format!("{}/schema/drift-report.schema.json", env!("CARGO_MANIFEST_DIR"));
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("schema file")).expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let mut out = Vec::new();
+    render_json(report, &mut out).expect("writes");
+    assert!(out.ends_with(b"}\n"), "{case}: pretty JSON and a newline");
+    let value: serde_json::Value = serde_json::from_slice(&out).expect("JSON");
+    let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{case}: {errors:#?}");
+    // The schema is strict enough to notice a wrong shape.
+    let mut wrong = value.clone();
+    wrong["summary"]["coverage"]["percent"] = serde_json::json!("75%");
+    wrong["summary"]["extra"] = serde_json::json!(1);
+    assert_eq!(validator.iter_errors(&wrong).count(), 2, "{case}");
+}
+
+#[test]
+fn json_reports_validate_against_the_schema() {
+    let (stacks, mut inv) = vpc_inventory();
+    inv.scopes.push(ScanScope { status: ScopeStatus::Incomplete, error: None, ..scope("", "eu-west-1") });
+    inv.resources.retain(|r| !r.arn.contains("subnet-0b8ee6b33b730a471"));
+    inv.resources.push(cloud("arn:aws:s3:::logs-1", REGION, ACCOUNT, &[("k", "v")]));
+    inv.resources.push(cloud("arn:aws:s3:::data", REGION, ACCOUNT, &[]));
+    arn_containing(&mut inv, ":vpc/").tags.insert("Name".into(), "renamed".into());
+    let ignore = IgnoreRules::parse(IGNORE_FILE_NAME, "arn:aws:s3:::logs-*\ntag:Name=*private-3").expect("valid");
+    assert_valid(&analyze(&stacks, &inv, &ignore), "vpc with every kind");
+    let stacks = [stack(HANDMADE)];
+    let inv = inventory(vec![scope("123456789012", "eu-west-1")], mirror(&stacks, "eu-west-1", "123456789012", true));
+    assert_valid(&analyze(&stacks, &inv, &IgnoreRules::empty()), "handmade");
+    assert_valid(&analyze(&[], &inventory(Vec::new(), Vec::new()), &IgnoreRules::empty()), "empty");
+}

@@ -1,0 +1,207 @@
+//! The text drift report, for people: a warning when the scan is
+//! incomplete, a headline, then one section per kind of finding.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use super::report::{CloudRef, Coverage, DriftReport, NotChecked, NotCheckedReason, StateRef, TagChangeKind};
+
+/// Write `report` as text:
+///
+/// 1. when the scan is incomplete, an `INCOMPLETE SCAN` warning naming the
+///    scopes, saying the result cannot be trusted as "no drift";
+/// 2. the headline, e.g. `drift: 2 missing, 1 unmanaged, 1 changed;
+///    coverage 75.0% (3 of 4)`, and a line of what was compared;
+/// 3. sections `Missing`, `Unmanaged`, `Changed` (each tag change on its
+///    own line), `Not checked` (grouped by reason, with counts), coverage by
+///    service, `Ignored`, and the ignore rules with their counts; empty
+///    sections are left out.
+///
+/// Control characters in names, tags and messages are escaped (`\n`,
+/// `\u{1b}`), so cloud tags cannot forge lines or terminal escapes.
+pub fn render_text(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
+    if !report.complete {
+        let n = report.incomplete_scopes.len();
+        writeln!(
+            out,
+            "INCOMPLETE SCAN: {n} scope{} did not finish; this result cannot be trusted as \"no drift\".",
+            plural(n)
+        )?;
+        for scope in &report.incomplete_scopes {
+            let account = if scope.account.is_empty() { "unknown account" } else { &scope.account };
+            let error = scope.error.as_deref().map(|e| format!(": {}", clean(e))).unwrap_or_default();
+            writeln!(out, "  {} {}{error}", clean(account), clean(&scope.region))?;
+        }
+        writeln!(out, "  Resources there are not checked; some missing or unmanaged resources may not be listed.")?;
+        writeln!(out)?;
+    }
+    let verdict = match (s.drifted, report.complete) {
+        (true, _) => "drift",
+        (false, true) => "no drift",
+        (false, false) => "no drift found in what was scanned",
+    };
+    writeln!(
+        out,
+        "{verdict}: {} missing, {} unmanaged, {} changed; coverage {}",
+        s.missing,
+        s.unmanaged,
+        s.changed,
+        coverage(&s.coverage)
+    )?;
+    writeln!(
+        out,
+        "{} state resource{} from {} file{}, {} cloud resource{}; {} in sync, {} not checked, {} ignored",
+        s.state_resources,
+        plural(s.state_resources),
+        report.sources.len(),
+        plural(report.sources.len()),
+        s.cloud_resources,
+        plural(s.cloud_resources),
+        s.in_sync,
+        s.not_checked,
+        s.ignored
+    )?;
+    if !report.missing.is_empty() {
+        writeln!(out, "\nMissing (in a state, not in the cloud): {}", report.missing.len())?;
+        for m in &report.missing {
+            writeln!(out, "  {}", state(m))?;
+        }
+    }
+    if !report.unmanaged.is_empty() {
+        writeln!(out, "\nUnmanaged (in the cloud, in no state): {}", report.unmanaged.len())?;
+        for u in &report.unmanaged {
+            writeln!(out, "  {}", cloud(u))?;
+        }
+    }
+    if !report.changed.is_empty() {
+        writeln!(out, "\nChanged (tags differ; state -> cloud): {}", report.changed.len())?;
+        for c in &report.changed {
+            writeln!(out, "  {}", state(&c.state))?;
+            if c.state.arn.as_deref() != Some(c.cloud.arn.as_str()) {
+                writeln!(out, "    cloud: {} (matched by {})", clean(&c.cloud.arn), c.matched_by.as_str())?;
+            }
+            for t in &c.tags {
+                let (key, want, got) = (clean(&t.key), quoted(t.desired.as_deref()), quoted(t.actual.as_deref()));
+                match t.kind {
+                    TagChangeKind::Added => writeln!(out, "    added   {key}: {got} (not in the state)")?,
+                    TagChangeKind::Removed => writeln!(out, "    removed {key}: {want} (not in the cloud)")?,
+                    TagChangeKind::Changed => writeln!(out, "    changed {key}: {want} -> {got}")?,
+                }
+            }
+        }
+    }
+    not_checked(&report.not_checked, out)?;
+    if !report.summary.coverage_by_service.is_empty() {
+        writeln!(out, "\nCoverage by service:")?;
+        for (service, c) in &report.summary.coverage_by_service {
+            writeln!(out, "  {}: {}", clean(service), coverage(c))?;
+        }
+    }
+    if !report.ignored.is_empty() {
+        writeln!(out, "\nIgnored: {}", report.ignored.len())?;
+        for i in &report.ignored {
+            let what = match (&i.state, &i.cloud) {
+                (Some(st), Some(c)) if st.arn.as_deref() == Some(c.arn.as_str()) => state(st),
+                (Some(st), Some(c)) => format!("{} = {}", state(st), clean(&c.arn)),
+                (Some(st), None) => state(st),
+                (None, Some(c)) => cloud(c),
+                (None, None) => String::new(),
+            };
+            let rule = &i.rule;
+            writeln!(out, "  {what}\n    by {}:{}: {}", clean(&rule.file), rule.line, clean(&rule.text))?;
+        }
+    }
+    if !report.ignore_rules.is_empty() {
+        writeln!(out, "\nIgnore rules:")?;
+        for r in &report.ignore_rules {
+            let n = r.matched;
+            writeln!(out, "  {}:{}: {} ({n} match{})", clean(&r.file), r.line, clean(&r.text), plural_es(n))?;
+        }
+    }
+    Ok(())
+}
+
+/// The not-checked section: one group per reason, with its count.
+fn not_checked(entries: &[NotChecked], out: &mut dyn Write) -> io::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut groups: BTreeMap<NotCheckedReason, Vec<&NotChecked>> = BTreeMap::new();
+    for n in entries {
+        groups.entry(n.reason).or_default().push(n);
+    }
+    writeln!(out, "\nNot checked (never reported missing): {}", entries.len())?;
+    for (reason, list) in groups {
+        writeln!(out, "  {} ({}): {}", reason.code(), list.len(), reason.description())?;
+        // The detail adds to the header only where it names a scope, a
+        // filter or candidates.
+        let specific = matches!(
+            reason,
+            NotCheckedReason::OutsideScan
+                | NotCheckedReason::OutsideFilters
+                | NotCheckedReason::ScanIncomplete
+                | NotCheckedReason::Ambiguous
+        );
+        for n in list {
+            writeln!(out, "    {}", state(&n.state))?;
+            if specific {
+                writeln!(out, "      {}", clean(&n.detail))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn state(s: &StateRef) -> String {
+    let id = match (&s.arn, &s.id) {
+        (Some(arn), _) => format!(" {}", clean(arn)),
+        (None, Some(id)) => format!(" id {}", clean(id)),
+        (None, None) => String::new(),
+    };
+    format!("{} ({}) in {}{id}", clean(&s.address), clean(&s.resource_type), clean(&s.source))
+}
+
+fn cloud(c: &CloudRef) -> String {
+    let tf = c.terraform_type.as_deref().map(|t| format!(", {}", clean(t))).unwrap_or_default();
+    let tags: Vec<String> = c.tags.iter().map(|(k, v)| format!("{}={}", clean(k), clean(v))).collect();
+    let tags = if tags.is_empty() { String::new() } else { format!(" tags: {}", tags.join(", ")) };
+    let account = if c.account.is_empty() { "" } else { &c.account };
+    format!("{} ({}{tf}) {} {}{tags}", clean(&c.arn), clean(&c.resource_type), clean(account), clean(&c.region))
+}
+
+fn coverage(c: &Coverage) -> String {
+    match c.percent {
+        Some(p) => format!("{p:.1}% ({} of {})", c.managed, c.managed + c.unmanaged),
+        None => "n/a (no cloud resources)".to_string(),
+    }
+}
+
+fn quoted(v: Option<&str>) -> String {
+    v.map(|v| clean(&format!("{v:?}")).into_owned()).unwrap_or_default()
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn plural_es(n: usize) -> &'static str {
+    if n == 1 { "" } else { "es" }
+}
+
+/// Whether `c` can forge or hide text on a terminal: control characters, and
+/// the invisible formatting ones (zero-width, bidirectional overrides and
+/// isolates, byte-order mark).
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// `s` with unsafe characters escaped (`\n`, `\u{202e}`).
+fn clean(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.chars().map(|c| if is_unsafe(c) { c.escape_default().to_string() } else { c.to_string() }).collect())
+}

@@ -1,0 +1,111 @@
+//! `palisade drift`: declared state against inventory, into a drift report.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use palisade_engine::input::{self, InputFormat};
+use palisade_scanner::drift::{self, IgnoreRules};
+
+use crate::check::{read_source, refuse_overwrite, reject_duplicate_inputs};
+use crate::live::{InventoryArgs, incomplete_lines};
+use crate::{Format, output};
+
+/// The ignore file read when `--ignore-file` is not given, if it exists.
+const DEFAULT_IGNORE_FILE: &str = ".palisadeignore";
+
+#[derive(clap::Args)]
+pub(crate) struct DriftArgs {
+    /// Declared state: Terraform state v4, Pulumi stack exports or
+    /// checkpoints; repeatable, merged.
+    #[arg(long = "state", value_name = "FILE", required = true)]
+    states: Vec<String>,
+    #[command(flatten)]
+    inventory: InventoryArgs,
+    /// Ignore rules (ARN globs, types, tags; like .driftignore). Default:
+    /// ./.palisadeignore when it exists.
+    #[arg(long, value_name = "FILE")]
+    ignore_file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the drift report to FILE (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also write the live scan's inventory snapshot to FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "inventory")]
+    save_inventory: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: &DriftArgs) -> Result<u8> {
+    reject_duplicate_inputs(&args.states)?;
+    let mut read: Vec<PathBuf> = args.states.iter().map(PathBuf::from).collect();
+    read.extend(args.inventory.inventory.iter().cloned());
+    read.extend(args.ignore_file.iter().cloned());
+    for out in args.output.iter().chain(&args.save_inventory) {
+        refuse_overwrite(out, &read)?;
+    }
+    let ignore = load_ignore(args.ignore_file.as_deref())?;
+    let mut stacks = Vec::new();
+    let mut errors = Vec::new();
+    for source in &args.states {
+        let stack = read_source(source, 1 << 30).and_then(|bytes| Ok(input::read_input(source, &bytes, None)?));
+        match stack {
+            Ok(stack) if matches!(stack.format, InputFormat::TfState | InputFormat::PulumiExport) => stacks.push(stack),
+            Ok(stack) => errors.push(format!(
+                "{source}: is a {} input; drift needs declared state (Terraform state v4, Pulumi stack export or checkpoint)",
+                stack.format
+            )),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
+    let (inventory, source) = args.inventory.load()?;
+    if let Some(path) = &args.save_inventory {
+        let snapshot = serde_json::to_vec_pretty(&inventory).context("serializing the snapshot")?;
+        output::write_output(path, "the snapshot", |out| {
+            out.write_all(&snapshot)?;
+            out.write_all(b"\n")
+        })?;
+    }
+    let report = drift::analyze(&stacks, &inventory, &ignore);
+    let render = |out: &mut dyn Write| match args.format {
+        Format::Text => drift::render_text(&report, out),
+        Format::Json => drift::render_json(&report, out),
+    };
+    let written = match &args.output {
+        Some(path) => output::write_output(path, "the drift report", render),
+        None => {
+            let mut lock = io::stdout().lock();
+            render(&mut lock).and_then(|()| lock.flush()).context("writing the drift report to standard output")
+        }
+    };
+    match written {
+        Ok(()) => {}
+        Err(e) if crate::is_broken_pipe(&e) => {}
+        Err(e) => return Err(e),
+    }
+    let incomplete = incomplete_lines(&source, &inventory);
+    if !incomplete.is_empty() {
+        eprintln!("palisade: error: the inventory scan is incomplete; drift cannot be ruled out:");
+        for line in &incomplete {
+            eprintln!("  {line}");
+        }
+        return Ok(2);
+    }
+    Ok(if report.summary.drifted { 1 } else { 0 })
+}
+
+/// The ignore rules of `path`, or of `./.palisadeignore` when it exists.
+fn load_ignore(path: Option<&std::path::Path>) -> Result<IgnoreRules> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None if std::path::Path::new(DEFAULT_IGNORE_FILE).is_file() => PathBuf::from(DEFAULT_IGNORE_FILE),
+        None => return Ok(IgnoreRules::empty()),
+    };
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read ignore file {shown}"))?;
+    Ok(IgnoreRules::parse(&shown, &text)?)
+}

@@ -1,0 +1,143 @@
+//! Where inventory comes from, for `scan` and `drift`: a live AWS scan
+//! (the options below) or a snapshot file (`--inventory`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use palisade_engine::input;
+use palisade_engine::inventory::{Inventory, ScanFilters, TagFilter};
+use palisade_scanner::aws::{self, AwsScanOptions};
+
+/// A live scan's options, or a snapshot to read instead.
+#[derive(clap::Args)]
+pub(crate) struct InventoryArgs {
+    /// Read this inventory snapshot (from `palisade scan --output`) instead
+    /// of scanning; no other scan option may be given with it.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// A region to scan; repeatable. Default: every region of the
+    /// partition that is enabled by default (the partition of the
+    /// configured region, else aws).
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Without --region, scan the partition's opt-in regions too.
+    #[arg(long)]
+    pub all_regions: bool,
+    /// Assume this IAM role and scan its account; repeatable (one account
+    /// each). Default: the default credentials' account.
+    #[arg(long = "assume-role", value_name = "ARN")]
+    pub assume_roles: Vec<String>,
+    /// Use this profile of the shared AWS config files.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (a compatible service).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Only resources of this Tagging API type (`ec2:instance`, `s3`, or a
+    /// service such as `ec2`); repeatable.
+    #[arg(long = "resource-type", value_name = "TYPE")]
+    pub resource_types: Vec<String>,
+    /// Only resources with this tag (`KEY=VALUE`, or `KEY` for any value);
+    /// repeatable: every key must match; values of one key are alternatives.
+    #[arg(long = "tag", value_name = "KEY[=VALUE]")]
+    pub tags: Vec<String>,
+    /// Attempts per AWS call, the first included (1 to 20); throttling and
+    /// transient errors are retried with exponential backoff and jitter.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+    /// The first retry's backoff in milliseconds; it doubles per attempt.
+    #[arg(long, value_name = "MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub retry_backoff_ms: u64,
+    /// Requests in flight per region (across accounts), 1 to 64.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub max_in_flight: u64,
+    /// Never show progress (it shows only on a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+impl InventoryArgs {
+    /// Whether any live-scan option was given.
+    fn any_live_option(&self) -> bool {
+        !self.regions.is_empty()
+            || self.all_regions
+            || !self.assume_roles.is_empty()
+            || self.profile.is_some()
+            || self.endpoint_url.is_some()
+            || !self.resource_types.is_empty()
+            || !self.tags.is_empty()
+    }
+
+    /// The inventory: read from `--inventory`, or scanned live. Returns it
+    /// with the name it goes by in reports (the file, or `live:aws`).
+    pub(crate) fn load(&self) -> Result<(Inventory, String)> {
+        if let Some(path) = &self.inventory {
+            if self.any_live_option() {
+                bail!("--inventory reads a snapshot; the live scan options (--region, --tag, ...) cannot go with it");
+            }
+            let shown = path.display().to_string();
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read inventory {shown}"))?;
+            let inventory = input::read_inventory(&shown, &bytes)?;
+            return Ok((inventory, shown));
+        }
+        let options = self.scan_options()?;
+        let inventory = aws::scan_blocking(&options)?;
+        Ok((inventory, "live:aws".to_string()))
+    }
+
+    fn scan_options(&self) -> Result<AwsScanOptions> {
+        Ok(AwsScanOptions {
+            regions: self.regions.clone(),
+            all_regions: self.all_regions,
+            assume_roles: self.assume_roles.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            filters: ScanFilters { resource_types: self.resource_types.clone(), tags: tag_filters(&self.tags)? },
+            max_attempts: self.max_attempts,
+            initial_backoff: Duration::from_millis(self.retry_backoff_ms),
+            in_flight_per_region: usize::try_from(self.max_in_flight).unwrap_or(4),
+            progress: !self.no_progress,
+            ..AwsScanOptions::default()
+        })
+    }
+}
+
+/// `--tag` values to the API's tag filters: `KEY=VALUE` or `KEY`; values
+/// of a repeated key are merged (any of them matches).
+fn tag_filters(tags: &[String]) -> Result<Vec<TagFilter>> {
+    let mut out: Vec<TagFilter> = Vec::new();
+    for tag in tags {
+        let (key, value) = match tag.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (tag.as_str(), None),
+        };
+        if key.is_empty() {
+            bail!("--tag {tag:?}: the key is empty (expected KEY=VALUE or KEY)");
+        }
+        let filter = match out.iter_mut().position(|f| f.key == key) {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(TagFilter { key: key.to_string(), values: Vec::new() });
+                let last = out.len() - 1;
+                &mut out[last]
+            }
+        };
+        match value {
+            Some(v) if !filter.values.iter().any(|w| w == v) => filter.values.push(v.to_string()),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// One line per incomplete scope: `SOURCE: ACCOUNT REGION: error`.
+pub(crate) fn incomplete_lines(source: &str, inventory: &Inventory) -> Vec<String> {
+    inventory
+        .incomplete_scopes()
+        .map(|s| {
+            let account = if s.account.is_empty() { "(unknown account)" } else { s.account.as_str() };
+            format!("{source}: {account} {}: {}", s.region, s.error.as_deref().unwrap_or("incomplete"))
+        })
+        .collect()
+}

@@ -1,0 +1,96 @@
+//! Options shared by the commands that run policy packs (`check`, `scan`):
+//! the packs, their limits and the compiled-pack cache.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use palisade_engine::{Engine, EngineBuilder, Limits, Pack};
+
+/// Policy packs and their limits.
+#[derive(clap::Args)]
+pub(crate) struct PackArgs {
+    /// A policy pack (.wasm), or `builtin:aws-baseline`; repeatable.
+    /// Default for `check`: the built-in aws-baseline pack.
+    #[arg(long = "pack", value_name = "FILE")]
+    pub packs: Vec<PathBuf>,
+    /// Deadline of one policy call, in milliseconds (10 to 600000).
+    #[arg(long, value_name = "MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub policy_timeout_ms: u64,
+    /// Memory cap of one policy instance, in MiB (1 to 4096).
+    #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub policy_memory_mib: u64,
+    /// Cache compiled packs in DIR. Default: $PALISADE_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/palisade, else ~/.cache/palisade.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile every pack from its bytes; read and write no cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Resources judged per guest instance (tuning; results never depend on it).
+    #[arg(long, value_name = "N", default_value_t = 256, hide = true)]
+    pub batch_size: usize,
+}
+
+impl PackArgs {
+    /// The engine, with the module cache unless `--no-cache`. A cache
+    /// directory that cannot be set up is a warning, not an error: packs
+    /// are compiled.
+    pub(crate) fn engine(&self) -> Result<Engine> {
+        let limits = Limits {
+            call_deadline: Duration::from_millis(self.policy_timeout_ms),
+            memory_bytes: usize::try_from(self.policy_memory_mib << 20).context("--policy-memory-mib is too large")?,
+            ..Limits::default()
+        };
+        let builder = EngineBuilder::new().limits(limits).batch_size(self.batch_size);
+        let dir = if self.no_cache { None } else { self.cache_dir.clone().or_else(palisade::default_cache_dir) };
+        match builder.clone().cache_dir(dir).build() {
+            Ok(engine) => Ok(engine),
+            Err(e) if !self.no_cache => {
+                eprintln!("palisade: warning: {e}; compiling packs without a cache");
+                Ok(builder.build()?)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The packs given, or the built-in ones; two packs may not share a
+    /// name (findings name their pack).
+    pub(crate) fn load(&self, engine: &Engine) -> Result<Vec<Pack>> {
+        let packs: Vec<Pack> = if self.packs.is_empty() {
+            palisade::DEFAULT_PACKS.iter().map(|b| engine.load_pack(b.path, b.wasm)).collect::<Result<_, _>>()?
+        } else {
+            let mut packs = Vec::new();
+            for path in &self.packs {
+                let shown = path.to_string_lossy();
+                packs.push(match shown.strip_prefix("builtin:") {
+                    Some(name) => {
+                        let Some(builtin) = palisade::DEFAULT_PACKS.iter().find(|b| b.path == shown) else {
+                            let known: Vec<&str> = palisade::DEFAULT_PACKS.iter().map(|b| b.path).collect();
+                            bail!("there is no built-in pack {name:?}; built-in packs: {}", known.join(", "));
+                        };
+                        engine.load_pack(builtin.path, builtin.wasm)?
+                    }
+                    None => engine.load_pack_file(path)?,
+                });
+            }
+            packs
+        };
+        for (i, pack) in packs.iter().enumerate() {
+            if let Some(other) = packs[..i].iter().find(|o| o.metadata.name == pack.metadata.name) {
+                bail!(
+                    "policy packs {} and {} are both named {:?}; load each pack once",
+                    other.path,
+                    pack.path,
+                    pack.metadata.name
+                );
+            }
+        }
+        for pack in &packs {
+            if pack.cache == (palisade_engine::CacheOutcome::Miss { stored: false }) {
+                eprintln!("palisade: warning: {}: the compiled pack could not be written to the cache", pack.path);
+            }
+        }
+        Ok(packs)
+    }
+}

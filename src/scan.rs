@@ -1,0 +1,131 @@
+//! `palisade scan`: live inventory (or a snapshot) into a snapshot file,
+//! a summary, and with `--pack` a policy report on the live resources.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use palisade_engine::PolicySettings;
+use palisade_engine::input::InputFormat;
+use palisade_engine::inventory::{Inventory, ScopeStatus};
+use palisade_engine::model::Stack;
+use palisade_engine::report::{InputProvenance, Report};
+use sha2::{Digest, Sha256};
+
+use crate::live::{InventoryArgs, incomplete_lines};
+use crate::packs::PackArgs;
+use crate::{Format, check, output};
+
+#[derive(clap::Args)]
+pub(crate) struct ScanArgs {
+    #[command(flatten)]
+    inventory: InventoryArgs,
+    /// Write the inventory snapshot (JSON, format palisade-inventory v1) to
+    /// FILE, atomically. Written even when the scan is incomplete: the
+    /// snapshot records which scopes failed.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    packs: PackArgs,
+    /// What standard output gets: with --pack the policy report, in this
+    /// format; without, a summary (text) or the snapshot itself (json).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
+    if let (Some(out), Some(read)) = (&args.output, &args.inventory.inventory) {
+        check::refuse_overwrite(out, std::slice::from_ref(read))?;
+    }
+    let (inventory, source) = args.inventory.load()?;
+    let snapshot = serde_json::to_vec_pretty(&inventory).context("serializing the snapshot")?;
+    if let Some(path) = &args.output {
+        output::write_output(path, "the snapshot", |out| {
+            out.write_all(&snapshot)?;
+            out.write_all(b"\n")
+        })?;
+    }
+    let incomplete = incomplete_lines(&source, &inventory);
+    if !args.packs.packs.is_empty() {
+        let engine = args.packs.engine()?;
+        let packs = args.packs.load(&engine)?;
+        let stack = Stack {
+            source: source.clone(),
+            format: InputFormat::Inventory,
+            resources: inventory.to_resources(&source),
+        };
+        let findings = engine.check(&packs, &[stack], &PolicySettings::default());
+        let provenance = vec![InputProvenance {
+            path: source.clone(),
+            format: InputFormat::Inventory.to_string(),
+            sha256: hex::encode(Sha256::digest(&snapshot)),
+        }];
+        let report = Report::new(findings, &packs, provenance, env!("CARGO_PKG_VERSION")).with_incomplete(incomplete);
+        return check::emit_report(&report, args.format, None);
+    }
+    let written = {
+        let mut lock = io::stdout().lock();
+        match args.format {
+            Format::Json => lock.write_all(&snapshot).and_then(|()| lock.write_all(b"\n")),
+            Format::Text => render_summary(&inventory, &source, args.output.as_deref(), &mut lock),
+        }
+        .and_then(|()| lock.flush())
+        .context("writing to standard output")
+    };
+    match written {
+        Ok(()) => {}
+        Err(e) if crate::is_broken_pipe(&e) => {}
+        Err(e) => return Err(e),
+    }
+    if incomplete.is_empty() {
+        Ok(0)
+    } else {
+        eprintln!("palisade: error: the scan is incomplete:");
+        for line in &incomplete {
+            eprintln!("  {line}");
+        }
+        Ok(2)
+    }
+}
+
+/// The text summary: one line per scope, then the totals.
+fn render_summary(
+    inventory: &Inventory,
+    source: &str,
+    written: Option<&std::path::Path>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(out, "{:<14} {:<16} {:<11} {:>6} {:>10}", "ACCOUNT", "REGION", "STATUS", "PAGES", "RESOURCES")?;
+    for s in &inventory.scopes {
+        let status = match s.status {
+            ScopeStatus::Complete => "complete",
+            ScopeStatus::Incomplete => "INCOMPLETE",
+        };
+        let account = if s.account.is_empty() { "?" } else { s.account.as_str() };
+        writeln!(out, "{account:<14} {:<16} {status:<11} {:>6} {:>10}", s.region, s.pages, s.resources)?;
+        if let Some(error) = &s.error {
+            writeln!(out, "    {}", error.replace(['\n', '\r'], " "))?;
+        }
+    }
+    let incomplete = inventory.incomplete_scopes().count();
+    let mut per_service: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for r in &inventory.resources {
+        *per_service.entry(if r.service.is_empty() { "?" } else { r.service.as_str() }).or_default() += 1;
+    }
+    let services: Vec<String> = per_service.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}: {} resources in {} scopes ({} incomplete){}{}",
+        if incomplete == 0 { "COMPLETE" } else { "INCOMPLETE" },
+        inventory.resources.len(),
+        inventory.scopes.len(),
+        incomplete,
+        if services.is_empty() { String::new() } else { format!("; {}", services.join(", ")) },
+        match written {
+            Some(path) => format!("; snapshot written to {}", path.display()),
+            None if source != "live:aws" => format!("; read from {source}"),
+            None => String::new(),
+        }
+    )
+}

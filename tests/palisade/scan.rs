@@ -1,0 +1,337 @@
+//! `palisade scan` against moto server (a real HTTP endpoint, the real AWS
+//! SDK): regions, pages, S3 de-duplication, filters, policies on live
+//! resources, retries under throttling and incomplete scans.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::moto::{self, MotoSession};
+use crate::support::{code, root};
+
+/// Runs `palisade ARGS` with the session's AWS environment (moto's
+/// credentials, no shared config files).
+pub fn palisade_aws(session: &MotoSession, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"));
+    cmd.args(args).current_dir(root()).env("PALISADE_CACHE_DIR", root().join("target/test-cache"));
+    session.command_env(&mut cmd);
+    cmd.stdin(std::process::Stdio::null());
+    cmd.output().expect("palisade runs")
+}
+
+/// The snapshot written to `path`.
+pub fn snapshot(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("the snapshot is JSON")
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Buckets in eu-west-1, 120 queues in eu-west-1 (more than one page), SSM
+/// parameters in us-east-1.
+fn seed_two_regions(session: &MotoSession) -> Value {
+    session.seed(&json!({"resources": [
+        {"kind": "s3_bucket", "region": "eu-west-1", "name": "palisade-logs", "tags": {"owner": "ops"}},
+        {"kind": "s3_bucket", "region": "eu-west-1", "name": "palisade-assets", "tags": {"team": "web"}},
+        {"kind": "sqs_queue", "region": "eu-west-1", "name": "jobs", "count": 120, "tags": {"team": "data"}},
+        {"kind": "ssm_parameter", "region": "us-east-1", "name": "/app/setting", "count": 5, "tags": {"team": "web"}},
+    ]}))
+}
+
+fn arns(snapshot: &Value) -> Vec<String> {
+    snapshot["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| r["arn"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn scan_covers_regions_pages_and_counts_s3_once() {
+    let session = moto::session();
+    let seeded = seed_two_regions(&session);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_path = dir.path().join("inventory.json");
+    let endpoint = session.endpoint();
+    let out = palisade_aws(
+        &session,
+        &[
+            "scan",
+            "--endpoint-url",
+            &endpoint,
+            "--region",
+            "eu-west-1",
+            "--region",
+            "us-east-1",
+            "-o",
+            out_path.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let snap = snapshot(&out_path);
+    assert_eq!(snap["format"], "palisade-inventory");
+    assert_eq!(snap["version"], 1);
+    let scopes = snap["scopes"].as_array().expect("scopes");
+    assert_eq!(scopes.len(), 2);
+    for scope in scopes {
+        assert_eq!(scope["status"], "complete", "{scope}");
+        assert_eq!(scope["account"], "123456789012", "{scope}");
+    }
+    let eu = scopes.iter().find(|s| s["region"] == "eu-west-1").expect("eu-west-1 scope");
+    assert!(eu["pages"].as_u64().unwrap_or(0) >= 2, "120 queues take more than one page: {eu}");
+    // 2 buckets + 120 queues + 5 parameters, each once although moto
+    // returns the buckets in both regions.
+    let found = arns(&snap);
+    assert_eq!(found.len(), 127, "{found:?}");
+    let mut expected: Vec<String> = seeded["resources"]
+        .as_array()
+        .expect("seeded")
+        .iter()
+        .map(|r| r["arn"].as_str().unwrap_or("").to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(found, expected);
+    let bucket = snap["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["arn"] == "arn:aws:s3:::palisade-logs")
+        .expect("bucket");
+    assert_eq!(bucket["terraform_type"], "aws_s3_bucket");
+    assert_eq!(bucket["id"], "palisade-logs");
+    assert_eq!(bucket["tags"], json!({"owner": "ops"}));
+    let queue =
+        snap["resources"].as_array().expect("resources").iter().find(|r| r["resource_type"] == "sqs").expect("a queue");
+    assert_eq!(queue["terraform_type"], "aws_sqs_queue");
+    assert_eq!(queue["region"], "eu-west-1");
+    // The text summary of the same snapshot, read back.
+    let out = palisade_aws(&session, &["scan", "--inventory", out_path.to_str().expect("utf-8")]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("COMPLETE: 127 resources in 2 scopes (0 incomplete)"), "{text}");
+}
+
+#[test]
+fn scan_filters_map_to_the_api() {
+    let session = moto::session();
+    seed_two_regions(&session);
+    let endpoint = session.endpoint();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "--endpoint-url",
+            &endpoint,
+            "--region",
+            "eu-west-1",
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let out = palisade_aws(&session, &args);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let snap: Value = serde_json::from_slice(&out.stdout).expect("json snapshot on stdout");
+        arns(&snap)
+    };
+    let web = run(&["--tag", "team=web"]);
+    assert_eq!(web.len(), 6, "one bucket and five parameters: {web:?}");
+    assert!(web.contains(&"arn:aws:s3:::palisade-assets".to_string()));
+    let either = run(&["--tag", "team=web", "--tag", "team=data"]);
+    assert_eq!(either.len(), 126, "values of one key are alternatives: {}", either.len());
+    let buckets = run(&["--resource-type", "s3"]);
+    assert_eq!(buckets, vec!["arn:aws:s3:::palisade-assets".to_string(), "arn:aws:s3:::palisade-logs".to_string()]);
+    let owned_buckets = run(&["--resource-type", "s3", "--tag", "owner"]);
+    assert_eq!(owned_buckets, vec!["arn:aws:s3:::palisade-logs".to_string()]);
+}
+
+#[test]
+fn scan_runs_packs_on_live_resources_without_judging_unknown_properties() {
+    let session = moto::session();
+    seed_two_regions(&session);
+    let endpoint = session.endpoint();
+    let out = palisade_aws(
+        &session,
+        &[
+            "scan",
+            "--endpoint-url",
+            &endpoint,
+            "--region",
+            "eu-west-1",
+            "--pack",
+            "builtin:aws-baseline",
+            "--format",
+            "json",
+        ],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    // A live bucket's ACL, encryption and public access block are unknown:
+    // the baseline's bucket policies are undecided, never mandatory failures.
+    assert_eq!(code(&out), 0, "{report:#}");
+    assert_eq!(report["summary"]["violations"]["mandatory"], 0, "{report:#}");
+    assert_eq!(report["summary"]["complete"], true);
+    let violations = report["violations"].as_array().expect("violations");
+    assert!(!violations.is_empty(), "the bucket policies answer undecided: {report:#}");
+    for v in violations {
+        assert_eq!(v["undecided"], true, "{v}");
+        assert!(v["resource"].as_str().unwrap_or("").starts_with("arn:aws:"), "{v}");
+    }
+    assert_eq!(report["provenance"]["inputs"][0]["format"], "inventory");
+
+    // A tag policy decides on live resources as on planned ones.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pack = dir.path().join("example-rust.wasm");
+    crate::support::run_build_script("examples/policies/rust/build.sh", &pack, "rust");
+    let out = palisade_aws(
+        &session,
+        &[
+            "scan",
+            "--endpoint-url",
+            &endpoint,
+            "--region",
+            "eu-west-1",
+            "--pack",
+            pack.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&out), 0, "required-tags is advisory: {}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("report");
+    let decided: Vec<(String, String)> = report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .filter(|v| v["undecided"] == false)
+        .map(|v| (v["resource"].as_str().unwrap_or("").to_string(), v["policy"].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(decided, vec![("arn:aws:s3:::palisade-assets".to_string(), "required-tags".to_string())], "{report:#}");
+}
+
+#[test]
+fn throttling_is_retried_and_a_region_that_keeps_failing_is_incomplete() {
+    let session = moto::session();
+    seed_two_regions(&session);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clean_path = dir.path().join("clean.json");
+    let endpoint = session.endpoint();
+    let regions = ["--region", "eu-west-1", "--region", "us-east-1"];
+    let fast = ["--retry-backoff-ms", "5"];
+    let mut args = vec!["scan", "--endpoint-url", &endpoint, "-o", clean_path.to_str().expect("utf-8")];
+    args.extend_from_slice(&regions);
+    let out = palisade_aws(&session, &args);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    // Every third call throttled: retries make the scan whole.
+    let proxy = session.throttle_proxy(3, &[]);
+    let proxy_url = proxy.endpoint();
+    let throttled_path = dir.path().join("throttled.json");
+    let mut args = vec!["scan", "--endpoint-url", &proxy_url, "-o", throttled_path.to_str().expect("utf-8")];
+    args.extend_from_slice(&regions);
+    args.extend_from_slice(&fast);
+    let out = palisade_aws(&session, &args);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let stats = proxy.stats();
+    assert!(stats["throttled"].as_u64().unwrap_or(0) >= 1, "the proxy throttled some calls: {stats}");
+    assert_eq!(arns(&snapshot(&throttled_path)), arns(&snapshot(&clean_path)), "retries lose nothing");
+
+    // A region that is always throttled: incomplete, with the error; the
+    // other region's resources are kept; exit 2; never "0 resources, clean".
+    let failing = session.throttle_proxy(0, &["us-east-1"]);
+    let failing_url = failing.endpoint();
+    let partial_path = dir.path().join("partial.json");
+    let mut args = vec!["scan", "--endpoint-url", &failing_url, "-o", partial_path.to_str().expect("utf-8")];
+    args.extend_from_slice(&regions);
+    args.extend_from_slice(&fast);
+    args.extend_from_slice(&["--max-attempts", "3"]);
+    let out = palisade_aws(&session, &args);
+    assert_eq!(code(&out), 2, "an incomplete scan exits 2: {}", stderr(&out));
+    assert!(stderr(&out).contains("incomplete"), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("INCOMPLETE"), "{text}");
+    let snap = snapshot(&partial_path);
+    let us = snap["scopes"].as_array().expect("scopes").iter().find(|s| s["region"] == "us-east-1").expect("us-east-1");
+    assert_eq!(us["status"], "incomplete", "{us}");
+    assert!(us["error"].as_str().unwrap_or("").contains("Throttling"), "{us}");
+    let eu = snap["scopes"].as_array().expect("scopes").iter().find(|s| s["region"] == "eu-west-1").expect("eu-west-1");
+    assert_eq!(eu["status"], "complete", "{eu}");
+
+    // The incomplete snapshot stays incomplete wherever it is read.
+    let partial = partial_path.to_str().expect("utf-8");
+    let out = palisade_aws(&session, &["scan", "--inventory", partial, "--pack", "builtin:aws-baseline"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("INCOMPLETE"));
+    let out = palisade_aws(&session, &["check", partial, "--format", "json"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("report");
+    assert_eq!(report["summary"]["complete"], false);
+    let empty_state = dir.path().join("empty.tfstate");
+    std::fs::write(
+        &empty_state,
+        r#"{"version": 4, "terraform_version": "1.9.0", "serial": 1, "lineage": "x", "outputs": {}, "resources": []}"#,
+    )
+    .expect("write state");
+    let out =
+        palisade_aws(&session, &["drift", "--state", empty_state.to_str().expect("utf-8"), "--inventory", partial]);
+    assert_eq!(code(&out), 2, "drift on an incomplete snapshot exits 2, with drift found too: {}", stderr(&out));
+}
+
+#[test]
+fn bad_scan_options_are_usage_errors() {
+    let session = moto::session();
+    let endpoint = session.endpoint();
+    for (args, wanted) in [
+        (vec!["scan", "--endpoint-url", endpoint.as_str(), "--region", "Mars-1"], "not a region name"),
+        (
+            vec!["scan", "--endpoint-url", endpoint.as_str(), "--assume-role", "arn:aws:s3:::bucket"],
+            "not an IAM role ARN",
+        ),
+        (vec!["scan", "--endpoint-url", endpoint.as_str(), "--tag", "=x"], "key is empty"),
+        (vec!["scan", "--inventory", "x.json", "--region", "eu-west-1"], "cannot go with it"),
+    ] {
+        let out = palisade_aws(&session, &args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(stderr(&out).contains(wanted), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn assumed_roles_scan_their_own_accounts() {
+    let session = moto::session();
+    seed_two_regions(&session);
+    let endpoint = session.endpoint();
+    let out = palisade_aws(
+        &session,
+        &[
+            "scan",
+            "--endpoint-url",
+            &endpoint,
+            "--region",
+            "eu-west-1",
+            "--format",
+            "json",
+            "--assume-role",
+            "arn:aws:iam::111111111111:role/audit",
+            "--assume-role",
+            "arn:aws:iam::222222222222:role/audit",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let snap: Value = serde_json::from_slice(&out.stdout).expect("snapshot");
+    let scopes: Vec<(String, String)> = snap["scopes"]
+        .as_array()
+        .expect("scopes")
+        .iter()
+        .map(|s| (s["account"].as_str().unwrap_or("").to_string(), s["role_arn"].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(
+        scopes,
+        vec![
+            ("111111111111".to_string(), "arn:aws:iam::111111111111:role/audit".to_string()),
+            ("222222222222".to_string(), "arn:aws:iam::222222222222:role/audit".to_string()),
+        ]
+    );
+}
