@@ -268,3 +268,79 @@ fn drift_refuses_inputs_that_are_not_state() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(":2:") && stderr.contains("region:eu-west-1"), "the bad line by file and number: {stderr}");
 }
+
+/// The README's drift example: the findings and exit code it promises.
+#[test]
+fn readme_drift_example_reports_the_promised_findings() {
+    let out = crate::support::palisade(
+        &[
+            "drift",
+            "--state",
+            "examples/drift/terraform.tfstate",
+            "--inventory",
+            "examples/drift/inventory.json",
+            "--ignore-file",
+            "examples/drift/palisadeignore",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    let report = crate::support::json(&out);
+    assert_eq!(names(&report["missing"], "/address"), vec!["aws_sns_topic.alerts"]);
+    assert_eq!(names(&report["unmanaged"], "/tags/Name"), vec!["debug-box"]);
+    assert_eq!(names(&report["changed"], "/state/address"), vec!["aws_s3_bucket.audit"]);
+    assert_eq!(names(&report["not_checked"], "/state/address"), vec!["aws_iam_role.deploy", "aws_sqs_queue.scratch"]);
+    assert_eq!(names(&report["ignored"], "/cloud/arn"), vec!["arn:aws:s3:::acme-tmp-export-2026"]);
+    assert_eq!(report["summary"]["coverage"]["managed"], 6);
+    assert_eq!(report["summary"]["coverage"]["unmanaged"], 1);
+}
+
+/// A snapshot is checked like any input: errors name the file and the JSON
+/// path; versions other than 1 are refused; `check` reads a complete one.
+#[test]
+fn snapshots_are_validated_where_they_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::support::repo("examples/drift/inventory.json")).expect("read"),
+    )
+    .expect("json");
+    let cases = [
+        ("/version", json!(2), "inventory version 2"),
+        ("/resources/1/tags", json!(["a"]), "$.resources[1].tags"),
+        ("/scopes/0/status", json!("partial"), "$.scopes[0].status"),
+    ];
+    for (pointer, value, wanted) in cases {
+        let mut bad = good.clone();
+        *bad.pointer_mut(pointer).expect("the pointer exists") = value;
+        let path = dir.path().join("bad.json");
+        std::fs::write(&path, serde_json::to_vec(&bad).expect("json")).expect("write");
+        let p = path.to_str().expect("utf-8");
+        for args in [
+            vec!["scan", "--inventory", p],
+            vec!["drift", "--state", "examples/drift/terraform.tfstate", "--inventory", p],
+            vec!["check", p],
+        ] {
+            let out = crate::support::palisade(&args, None);
+            assert_eq!(code(&out), 2, "{args:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(p) && stderr.contains(wanted), "{args:?}: {stderr}");
+        }
+    }
+    let mut dup = good.clone();
+    let first = dup["resources"][0].clone();
+    dup["resources"].as_array_mut().expect("resources").push(first);
+    let path = dir.path().join("dup.json");
+    std::fs::write(&path, serde_json::to_vec(&dup).expect("json")).expect("write");
+    let out = crate::support::palisade(&["scan", "--inventory", path.to_str().expect("utf-8")], None);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("$.resources["), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = crate::support::palisade(&["check", "examples/drift/inventory.json", "--format", "json"], None);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let report = crate::support::json(&out);
+    assert_eq!(report["summary"]["complete"], true);
+    assert_eq!(report["summary"]["resources_evaluated"], 8);
+    assert_eq!(report["summary"]["violations"]["mandatory"], 0, "live resources never fail on unknown properties");
+}

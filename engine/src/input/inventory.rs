@@ -20,7 +20,7 @@ pub(crate) fn parse(ctx: Ctx<'_>, doc: &Value) -> Result<Inventory, InputError> 
     if version.and_then(Value::as_u64) != Some(u64::from(INVENTORY_VERSION)) {
         return Err(ctx.error(InputErrorKind::UnsupportedVersion {
             field: "$.version".into(),
-            seen: format!("inventory version {}", version.map_or("absent".into(), describe)),
+            seen: format!("inventory version {}", version.map_or("absent".into(), |v| v.to_string())),
             accepted: format!("inventory version {INVENTORY_VERSION}"),
         }));
     }
