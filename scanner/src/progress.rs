@@ -52,7 +52,7 @@ impl ScopeBar {
     /// Pages read and resources seen so far.
     pub(crate) fn update(&self, pages: u64, resources: u64) {
         if let Some(bar) = &self.bar {
-            bar.set_message(format!("{pages} pages, {resources} resources"));
+            bar.set_message(counts(pages, resources));
         }
     }
 
@@ -60,7 +60,13 @@ impl ScopeBar {
     pub(crate) fn finish(&self, complete: bool, pages: u64, resources: u64) {
         if let Some(bar) = &self.bar {
             let status = if complete { "complete" } else { "INCOMPLETE" };
-            bar.finish_with_message(format!("{status}: {pages} pages, {resources} resources"));
+            bar.finish_with_message(format!("{status}: {}", counts(pages, resources)));
         }
     }
+}
+
+/// `1 page, 2 resources`.
+fn counts(pages: u64, resources: u64) -> String {
+    let plural = |n: u64, word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };
+    format!("{}, {}", plural(pages, "page"), plural(resources, "resource"))
 }

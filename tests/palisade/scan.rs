@@ -335,3 +335,48 @@ fn assumed_roles_scan_their_own_accounts() {
         ]
     );
 }
+
+#[test]
+fn a_named_profile_supplies_credentials_and_region() {
+    let session = moto::session();
+    seed_two_regions(&session);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config");
+    let credentials = dir.path().join("credentials");
+    std::fs::write(&config, "[profile audit]\nregion = us-east-1\n").expect("write config");
+    std::fs::write(&credentials, "[audit]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+        .expect("write credentials");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"));
+    session.command_env(&mut cmd);
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .args([
+            "scan",
+            "--profile",
+            "audit",
+            "--endpoint-url",
+            &session.endpoint(),
+            "--format",
+            "json",
+            "--region",
+            "us-east-1",
+        ]);
+    let out = cmd.output().expect("palisade runs");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let snap: Value = serde_json::from_slice(&out.stdout).expect("snapshot");
+    assert_eq!(arns(&snap).iter().filter(|a| a.contains(":ssm:us-east-1:")).count(), 5);
+    // Without the profile there are no credentials: a setup error, not an empty scan.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"));
+    session.command_env(&mut cmd);
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .args(["scan", "--endpoint-url", &session.endpoint(), "--region", "us-east-1"]);
+    let out = cmd.output().expect("palisade runs");
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("cannot identify the AWS account"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "nothing that could read as a clean scan");
+}
