@@ -107,26 +107,21 @@ fn drift_reports_each_kind_against_a_live_scan_and_its_snapshot() {
         ignore_path.to_str().expect("utf-8"),
         snapshot_path.to_str().expect("utf-8"),
     );
-    let live = palisade_aws(
-        &session,
-        &[
-            "drift",
-            "--state",
-            state_arg,
-            "--state",
-            export_arg,
-            "--ignore-file",
-            ignore_arg,
-            "--endpoint-url",
-            &endpoint,
-            "--region",
-            "eu-west-1",
-            "--format",
-            "json",
-            "--save-inventory",
-            snapshot_arg,
-        ],
-    );
+    let drift = |source: &[&str]| {
+        let mut args = vec!["drift", "--state", state_arg, "--state", export_arg, "--ignore-file", ignore_arg];
+        args.extend_from_slice(source);
+        palisade_aws(&session, &args)
+    };
+    let live = drift(&[
+        "--endpoint-url",
+        &endpoint,
+        "--region",
+        "eu-west-1",
+        "--format",
+        "json",
+        "--save-inventory",
+        snapshot_arg,
+    ]);
     assert_eq!(code(&live), 1, "drift exits 1: {}", String::from_utf8_lossy(&live.stderr));
     let report: Value = serde_json::from_slice(&live.stdout).expect("the drift report is JSON");
     assert_eq!(report["complete"], true);
@@ -187,20 +182,7 @@ fn drift_reports_each_kind_against_a_live_scan_and_its_snapshot() {
     assert_eq!(report["summary"]["coverage_by_service"]["sqs"]["percent"], 50.0, "{report:#}");
 
     // The same comparison from the snapshot the live run saved, as text.
-    let text = palisade_aws(
-        &session,
-        &[
-            "drift",
-            "--state",
-            state_arg,
-            "--state",
-            export_arg,
-            "--ignore-file",
-            ignore_arg,
-            "--inventory",
-            snapshot_arg,
-        ],
-    );
+    let text = drift(&["--inventory", snapshot_arg]);
     assert_eq!(code(&text), 1, "{}", String::from_utf8_lossy(&text.stderr));
     let text = String::from_utf8_lossy(&text.stdout);
     for wanted in

@@ -19,6 +19,17 @@ pub fn palisade_aws(session: &MotoSession, args: &[&str]) -> std::process::Outpu
     cmd.output().expect("palisade runs")
 }
 
+/// `palisade scan --endpoint-url MOTO --region R... EXTRA...`.
+fn scan_live(session: &MotoSession, regions: &[&str], extra: &[&str]) -> std::process::Output {
+    let endpoint = session.endpoint();
+    let mut args = vec!["scan", "--endpoint-url", endpoint.as_str()];
+    for region in regions {
+        args.extend(["--region", region]);
+    }
+    args.extend_from_slice(extra);
+    palisade_aws(session, &args)
+}
+
 /// The snapshot written to `path`.
 pub fn snapshot(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -55,21 +66,7 @@ fn scan_covers_regions_pages_and_counts_s3_once() {
     let seeded = seed_two_regions(&session);
     let dir = tempfile::tempdir().expect("tempdir");
     let out_path = dir.path().join("inventory.json");
-    let endpoint = session.endpoint();
-    let out = palisade_aws(
-        &session,
-        &[
-            "scan",
-            "--endpoint-url",
-            &endpoint,
-            "--region",
-            "eu-west-1",
-            "--region",
-            "us-east-1",
-            "-o",
-            out_path.to_str().expect("utf-8"),
-        ],
-    );
+    let out = scan_live(&session, &["eu-west-1", "us-east-1"], &["-o", out_path.to_str().expect("utf-8")]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let snap = snapshot(&out_path);
     assert_eq!(snap["format"], "palisade-inventory");
@@ -118,21 +115,10 @@ fn scan_covers_regions_pages_and_counts_s3_once() {
 fn scan_filters_map_to_the_api() {
     let session = moto::session();
     seed_two_regions(&session);
-    let endpoint = session.endpoint();
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "scan",
-            "--endpoint-url",
-            &endpoint,
-            "--region",
-            "eu-west-1",
-            "--region",
-            "us-east-1",
-            "--format",
-            "json",
-        ];
+        let mut args = vec!["--format", "json"];
         args.extend_from_slice(extra);
-        let out = palisade_aws(&session, &args);
+        let out = scan_live(&session, &["eu-west-1", "us-east-1"], &args);
         assert_eq!(code(&out), 0, "{}", stderr(&out));
         let snap: Value = serde_json::from_slice(&out.stdout).expect("json snapshot on stdout");
         arns(&snap)
@@ -152,21 +138,7 @@ fn scan_filters_map_to_the_api() {
 fn scan_runs_packs_on_live_resources_without_judging_unknown_properties() {
     let session = moto::session();
     seed_two_regions(&session);
-    let endpoint = session.endpoint();
-    let out = palisade_aws(
-        &session,
-        &[
-            "scan",
-            "--endpoint-url",
-            &endpoint,
-            "--region",
-            "eu-west-1",
-            "--pack",
-            "builtin:aws-baseline",
-            "--format",
-            "json",
-        ],
-    );
+    let out = scan_live(&session, &["eu-west-1"], &["--pack", "builtin:aws-baseline", "--format", "json"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
     // A live bucket's ACL, encryption and public access block are unknown:
     // the baseline's bucket policies are undecided, never mandatory failures.
@@ -185,20 +157,7 @@ fn scan_runs_packs_on_live_resources_without_judging_unknown_properties() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pack = dir.path().join("example-rust.wasm");
     crate::support::run_build_script("examples/policies/rust/build.sh", &pack, "rust");
-    let out = palisade_aws(
-        &session,
-        &[
-            "scan",
-            "--endpoint-url",
-            &endpoint,
-            "--region",
-            "eu-west-1",
-            "--pack",
-            pack.to_str().expect("utf-8"),
-            "--format",
-            "json",
-        ],
-    );
+    let out = scan_live(&session, &["eu-west-1"], &["--pack", pack.to_str().expect("utf-8"), "--format", "json"]);
     assert_eq!(code(&out), 0, "required-tags is advisory: {}", stderr(&out));
     let report: Value = serde_json::from_slice(&out.stdout).expect("report");
     let decided: Vec<(String, String)> = report["violations"]
@@ -302,15 +261,10 @@ fn bad_scan_options_are_usage_errors() {
 fn assumed_roles_scan_their_own_accounts() {
     let session = moto::session();
     seed_two_regions(&session);
-    let endpoint = session.endpoint();
-    let out = palisade_aws(
+    let out = scan_live(
         &session,
+        &["eu-west-1"],
         &[
-            "scan",
-            "--endpoint-url",
-            &endpoint,
-            "--region",
-            "eu-west-1",
             "--format",
             "json",
             "--assume-role",

@@ -11,7 +11,7 @@ mod json;
 mod text;
 
 pub use json::render_json;
-pub use text::render_text;
+pub use text::{clean, render_text};
 
 /// The version of the JSON report's shape (`schema_version`).
 pub const SCHEMA_VERSION: u32 = 1;

@@ -91,8 +91,11 @@ fn is_unsafe(c: char) -> bool {
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
 }
 
-/// `s` with unsafe characters escaped (`\n`, `\u{202e}`).
-fn clean(s: &str) -> Cow<'_, str> {
+/// `s` with the characters that could forge or hide text on a terminal
+/// (control characters; zero-width, bidirectional and byte-order-mark
+/// formatting characters) escaped as `\n`, `\u{202e}`. Every text report
+/// (check, drift) prints names and messages through it.
+pub fn clean(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }

@@ -1,9 +1,10 @@
 //! The text drift report, for people: a warning when the scan is
 //! incomplete, a headline, then one section per kind of finding.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+
+use palisade_engine::report::clean;
 
 use super::report::{CloudRef, Coverage, DriftReport, NotChecked, NotCheckedReason, StateRef, TagChangeKind};
 
@@ -188,20 +189,4 @@ fn plural(n: usize) -> &'static str {
 
 fn plural_es(n: usize) -> &'static str {
     if n == 1 { "" } else { "es" }
-}
-
-/// Whether `c` can forge or hide text on a terminal: control characters, and
-/// the invisible formatting ones (zero-width, bidirectional overrides and
-/// isolates, byte-order mark).
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
-}
-
-/// `s` with unsafe characters escaped (`\n`, `\u{202e}`).
-fn clean(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
-        return Cow::Borrowed(s);
-    }
-    Cow::Owned(s.chars().map(|c| if is_unsafe(c) { c.escape_default().to_string() } else { c.to_string() }).collect())
 }

@@ -14,6 +14,8 @@ import sys
 import moto.backends
 from moto.server import ThreadedMotoServer
 
+from lifeline import announce_and_wait  # tests/support/aws/lifeline.py, beside this script
+
 
 def speed_up_routing() -> None:
     """moto 5.2 lists its own package directory (listdir plus a stat per
@@ -37,14 +39,7 @@ def main() -> int:
     _host, port = server.get_host_and_port()
     # Some moto backends build URLs from MOTO_PORT (as moto_server does).
     os.environ["MOTO_PORT"] = str(port)
-    sys.stdout.write(f"PORT {port}\n")
-    sys.stdout.flush()
-    # Anything printed later goes to stderr: the parent reads one line and may
-    # close the pipe (or never read it again, and a full pipe would block us).
-    os.dup2(2, 1)
-    # Block until stdin reaches EOF: the server lives as long as its parent's pipe.
-    while sys.stdin.buffer.read(65536):
-        pass
+    announce_and_wait(port)
     server.stop()
     return 0
 

@@ -19,12 +19,13 @@ Standard library only.
 import argparse
 import http.client
 import json
-import os
 import re
 import sys
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from lifeline import announce_and_wait  # tests/support/aws/lifeline.py, beside this script
 
 THROTTLE_BODY = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
 # Credential=AKID/DATE/REGION/SERVICE/aws4_request, in the Authorization
@@ -174,14 +175,7 @@ def main() -> int:
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    sys.stdout.write(f"PORT {server.server_address[1]}\n")
-    sys.stdout.flush()
-    # Anything printed later goes to stderr: the parent reads one line and may
-    # close the pipe (or never read it again, and a full pipe would block us).
-    os.dup2(2, 1)
-    # Block until stdin reaches EOF: the proxy lives as long as its parent's pipe.
-    while sys.stdin.buffer.read(65536):
-        pass
+    announce_and_wait(server.server_address[1])
     server.shutdown()
     server.server_close()
     return 0
