@@ -59,7 +59,7 @@ fn desired() -> Stack {
                 provider: "provider[\"registry.terraform.io/hashicorp/aws\"]".into(),
                 kind: ResourceKind::Managed,
                 op: Operation::NoOp,
-                props: json!({"id": c.id, "arn": arn, "tags": tags, "tags_all": tags_all}),
+                props: json!({"id": c.id, "arn": arn, "region": REGIONS[i % 2], "tags": tags, "tags_all": tags_all}),
                 before: None,
                 secret: Vec::new(),
                 source: "bench.tfstate".into(),

@@ -45,7 +45,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<u8> {
     if let Some(out) = &args.output {
         let read: Vec<PathBuf> =
             args.inputs.iter().map(PathBuf::from).chain(args.packs.packs.iter().cloned()).collect();
-        refuse_overwrite(out, &read)?;
+        refuse_overwrite("--output", out, &read)?;
     }
     let mut stacks = Vec::new();
     let mut provenance = Vec::new();
@@ -130,10 +130,11 @@ pub(crate) fn emit_report(report: &Report, format: Format, output: Option<&std::
     }
 }
 
-/// Refuses an output path that names a file this run reads.
-pub(crate) fn refuse_overwrite(out: &std::path::Path, read: &[PathBuf]) -> Result<()> {
-    if let Some(clash) = read.iter().find(|p| same_file(p, out)) {
-        bail!("--output {} would overwrite {}, which this run reads", out.display(), clash.display());
+/// Refuses an output path (given by option `flag`) that names a file this
+/// run reads.
+pub(crate) fn refuse_overwrite(flag: &str, out: &std::path::Path, read: &[PathBuf]) -> Result<()> {
+    if let Some(clash) = read.iter().find(|p| same_file(p, out) || (p == &out && !out.exists())) {
+        bail!("{flag} {} would overwrite {}, which this run reads", out.display(), clash.display());
     }
     Ok(())
 }

@@ -42,8 +42,14 @@ pub(crate) fn run(args: &DriftArgs) -> Result<u8> {
     let mut read: Vec<PathBuf> = args.states.iter().map(PathBuf::from).collect();
     read.extend(args.inventory.inventory.iter().cloned());
     read.extend(args.ignore_file.iter().cloned());
-    for out in args.output.iter().chain(&args.save_inventory) {
-        refuse_overwrite(out, &read)?;
+    if let Some(out) = &args.output {
+        refuse_overwrite("--output", out, &read)?;
+    }
+    if let Some(save) = &args.save_inventory {
+        refuse_overwrite("--save-inventory", save, &read)?;
+        if let Some(out) = &args.output {
+            refuse_overwrite("--save-inventory", save, std::slice::from_ref(out))?;
+        }
     }
     let ignore = load_ignore(args.ignore_file.as_deref())?;
     let mut stacks = Vec::new();
@@ -53,7 +59,7 @@ pub(crate) fn run(args: &DriftArgs) -> Result<u8> {
         match stack {
             Ok(stack) if matches!(stack.format, InputFormat::TfState | InputFormat::PulumiExport) => stacks.push(stack),
             Ok(stack) => errors.push(format!(
-                "{source}: is a {} input; drift needs declared state (Terraform state v4, Pulumi stack export or checkpoint)",
+                "{source}: reads as format `{}`; drift needs declared state (Terraform state v4, Pulumi stack export or checkpoint)",
                 stack.format
             )),
             Err(e) => errors.push(format!("{e:#}")),
@@ -86,6 +92,9 @@ pub(crate) fn run(args: &DriftArgs) -> Result<u8> {
         Ok(()) => {}
         Err(e) if crate::is_broken_pipe(&e) => {}
         Err(e) => return Err(e),
+    }
+    if report.summary.nothing_checked && (args.format == Format::Json || args.output.is_some()) {
+        eprintln!("palisade: warning: nothing was checked: no state resource could be compared with the cloud");
     }
     let incomplete = incomplete_lines(&source, &inventory);
     if !incomplete.is_empty() {

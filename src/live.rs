@@ -22,7 +22,7 @@ pub(crate) struct InventoryArgs {
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
     /// Without --region, scan the partition's opt-in regions too.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "regions")]
     pub all_regions: bool,
     /// Assume this IAM role and scan its account; repeatable (one account
     /// each). Default: the default credentials' account.
@@ -35,13 +35,17 @@ pub(crate) struct InventoryArgs {
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
     /// Only resources of this Tagging API type (`ec2:instance`, `s3`, or a
-    /// service such as `ec2`); repeatable.
+    /// service such as `ec2`), or a Terraform type Palisade knows
+    /// (`aws_instance`); repeatable.
     #[arg(long = "resource-type", value_name = "TYPE")]
     pub resource_types: Vec<String>,
     /// Only resources with this tag (`KEY=VALUE`, or `KEY` for any value);
     /// repeatable: every key must match; values of one key are alternatives.
     #[arg(long = "tag", value_name = "KEY[=VALUE]")]
     pub tags: Vec<String>,
+    /// The longest one attempt of an AWS call may take, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub attempt_timeout_secs: u64,
     /// Attempts per AWS call, the first included (1 to 20); throttling and
     /// transient errors are retried with exponential backoff and jitter.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=20))]
@@ -87,13 +91,26 @@ impl InventoryArgs {
     }
 
     fn scan_options(&self) -> Result<AwsScanOptions> {
+        for region in &self.regions {
+            let known = aws::regions::partition_regions(region, true);
+            if aws::regions::is_region_name(region) && !known.contains(region) {
+                eprintln!(
+                    "palisade: warning: {region} is not a region Palisade knows in partition {}; scanning it anyway",
+                    aws::regions::partition_of(region)
+                );
+            }
+        }
         Ok(AwsScanOptions {
             regions: self.regions.clone(),
             all_regions: self.all_regions,
             assume_roles: self.assume_roles.clone(),
             profile: self.profile.clone(),
             endpoint_url: self.endpoint_url.clone(),
-            filters: ScanFilters { resource_types: self.resource_types.clone(), tags: tag_filters(&self.tags)? },
+            filters: ScanFilters {
+                resource_types: resource_types(&self.resource_types)?,
+                tags: tag_filters(&self.tags)?,
+            },
+            attempt_timeout: Duration::from_secs(self.attempt_timeout_secs),
             max_attempts: self.max_attempts,
             initial_backoff: Duration::from_millis(self.retry_backoff_ms),
             in_flight_per_region: usize::try_from(self.max_in_flight).unwrap_or(4),
@@ -101,6 +118,27 @@ impl InventoryArgs {
             ..AwsScanOptions::default()
         })
     }
+}
+
+/// `--resource-type` values: Tagging API types as given, Terraform types
+/// Palisade knows (`aws_instance`) translated to theirs (`ec2:instance`).
+fn resource_types(given: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for t in given {
+        let t = match palisade_scanner::arn::rule_for_type(t) {
+            Some(rule) => rule.tagging_type(),
+            None if t.starts_with("aws_") || t.starts_with("aws:") => {
+                bail!(
+                    "--resource-type {t:?}: Palisade does not know this type's Tagging API name; give it as service:type (e.g. ec2:instance)"
+                )
+            }
+            None => t.clone(),
+        };
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    Ok(out)
 }
 
 /// `--tag` values to the API's tag filters: `KEY=VALUE` or `KEY`; values
@@ -126,6 +164,12 @@ fn tag_filters(tags: &[String]) -> Result<Vec<TagFilter>> {
         match value {
             Some(v) if !filter.values.iter().any(|w| w == v) => filter.values.push(v.to_string()),
             _ => {}
+        }
+    }
+    // A bare `KEY` accepts any value, whatever values `KEY=VALUE` named.
+    for filter in &mut out {
+        if tags.iter().any(|t| t == &filter.key) {
+            filter.values.clear();
         }
     }
     Ok(out)

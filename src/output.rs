@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 
 /// Write the report `render` produces to `path`.
 ///
-/// A regular file (or a link to one) is replaced atomically: the report goes
+/// `-` is standard output. A regular file (or a link to one) is replaced atomically: the report goes
 /// to a temporary file beside the target, which is then renamed over it,
 /// keeping an existing file's permissions (a new file gets `0666` less the
 /// umask). A device or FIFO (`/dev/stdout`, a named pipe) is written
@@ -20,6 +20,12 @@ pub fn write_report(path: &Path, render: impl Fn(&mut dyn Write) -> io::Result<(
 
 /// [`write_report`] for any output; `what` names it in errors (`the snapshot`).
 pub fn write_output(path: &Path, what: &str, render: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    if path.as_os_str() == "-" {
+        let mut out = io::stdout().lock();
+        return render(&mut out)
+            .and_then(|()| out.flush())
+            .with_context(|| format!("writing {what} to standard output"));
+    }
     let shown = path.display();
     match fs::metadata(path) {
         Ok(meta) if meta.is_dir() => bail!("cannot write {what} to {shown}: it is a directory"),

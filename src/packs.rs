@@ -11,7 +11,8 @@ use palisade_engine::{Engine, EngineBuilder, Limits, Pack};
 #[derive(clap::Args)]
 pub(crate) struct PackArgs {
     /// A policy pack (.wasm), or `builtin:aws-baseline`; repeatable.
-    /// Default for `check`: the built-in aws-baseline pack.
+    /// `check` uses the built-in aws-baseline pack when none is given;
+    /// `scan` runs packs only when given.
     #[arg(long = "pack", value_name = "FILE")]
     pub packs: Vec<PathBuf>,
     /// Deadline of one policy call, in milliseconds (10 to 600000).

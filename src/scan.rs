@@ -35,7 +35,7 @@ pub(crate) struct ScanArgs {
 
 pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
     if let (Some(out), Some(read)) = (&args.output, &args.inventory.inventory) {
-        check::refuse_overwrite(out, std::slice::from_ref(read))?;
+        check::refuse_overwrite("--output", out, std::slice::from_ref(read))?;
     }
     let (inventory, source) = args.inventory.load()?;
     let snapshot = serde_json::to_vec_pretty(&inventory).context("serializing the snapshot")?;
@@ -108,6 +108,7 @@ fn render_summary(
         }
     }
     let incomplete = inventory.incomplete_scopes().count();
+    let plural = |n: usize, word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };
     let mut per_service: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for r in &inventory.resources {
         *per_service.entry(if r.service.is_empty() { "?" } else { r.service.as_str() }).or_default() += 1;
@@ -116,10 +117,10 @@ fn render_summary(
     writeln!(out)?;
     writeln!(
         out,
-        "{}: {} resources in {} scopes ({} incomplete){}{}",
+        "{}: {} in {} ({} incomplete){}{}",
         if incomplete == 0 { "COMPLETE" } else { "INCOMPLETE" },
-        inventory.resources.len(),
-        inventory.scopes.len(),
+        plural(inventory.resources.len(), "resource"),
+        plural(inventory.scopes.len(), "scope"),
         incomplete,
         if services.is_empty() { String::new() } else { format!("; {}", services.join(", ")) },
         match written {

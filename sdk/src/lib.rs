@@ -215,7 +215,9 @@ mod tests {
         assert!(r.is_partial());
         assert_eq!(
             ebs_encrypted(&r, &Config::default()),
-            Err(Finding::Undecided("encrypted is known only after apply".to_owned()))
+            Err(Finding::Undecided(
+                "encrypted is not known for a live resource (the inventory has its ARN and tags only)".to_owned()
+            ))
         );
         assert_eq!(r.get("tags").get("Owner").str(), Ok(Some("ops")));
         assert!(r.get("tags").get("Team").is_absent(), "inside a known value, absent stays absent");

@@ -48,12 +48,20 @@ pub(crate) fn path_to_string(path: &[PathSegment]) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unknown {
     path: String,
+    /// Unknown because the resource is a live one (partial), not a plan's.
+    live: bool,
 }
 
 impl Unknown {
     /// An unknown value at `path` (as printed in messages, e.g. `ingress[0].cidr_blocks`).
     pub fn new(path: impl Into<String>) -> Self {
-        Unknown { path: path.into() }
+        Unknown { path: path.into(), live: false }
+    }
+
+    /// An unknown value at `path` of a live (partial) resource, which the
+    /// inventory does not carry.
+    pub fn live(path: impl Into<String>) -> Self {
+        Unknown { path: path.into(), live: true }
     }
 
     /// The path of the unknown value, e.g. `root_block_device[0].encrypted`.
@@ -64,7 +72,11 @@ impl Unknown {
 
 impl fmt::Display for Unknown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} is known only after apply", self.path)
+        if self.live {
+            write!(f, "{} is not known for a live resource (the inventory has its ARN and tags only)", self.path)
+        } else {
+            write!(f, "{} is known only after apply", self.path)
+        }
     }
 }
 
@@ -113,6 +125,8 @@ pub struct Prop<'a> {
     camel: bool,
     /// Keys absent from this object are unknown (the root of a partial resource).
     open: bool,
+    /// This value is unknown because its partial resource does not carry it.
+    live: bool,
 }
 
 impl<'a> Prop<'a> {
@@ -140,13 +154,13 @@ impl<'a> Prop<'a> {
     }
 
     pub(crate) fn root(value: Option<&'a Value>, secrets: &'a [Vec<PathSegment>]) -> Self {
-        Prop { value: PropValue::classify(value), path: Vec::new(), secrets, camel: false, open: false }
+        Prop { value: PropValue::classify(value), path: Vec::new(), secrets, camel: false, open: false, live: false }
     }
 
     fn child(&self, value: PropValue<'a>, seg: PathSegment) -> Self {
         let mut path = self.path.clone();
         path.push(seg);
-        Prop { value, path, secrets: self.secrets, camel: self.camel, open: false }
+        Prop { value, path, secrets: self.secrets, camel: self.camel, open: false, live: self.live }
     }
 
     /// What this property holds.
@@ -224,7 +238,7 @@ impl<'a> Prop<'a> {
             PropValue::Unknown => self.clone(),
             PropValue::Known(Value::Object(map)) => match lookup(map, key) {
                 Some((found, v)) => self.child(PropValue::classify(Some(v)), PathSegment::Key(found.to_owned())),
-                None if self.open => self.child(PropValue::Unknown, self.absent_key(key)),
+                None if self.open => Prop { live: true, ..self.child(PropValue::Unknown, self.absent_key(key)) },
                 None => self.child(PropValue::Absent, self.absent_key(key)),
             },
             PropValue::Known(Value::Array(items)) if items.len() == 1 => self.at(0).get(key),
@@ -297,7 +311,7 @@ impl<'a> Prop<'a> {
 
     /// The [`Unknown`] error for this property's path.
     pub fn unknown(&self) -> Unknown {
-        Unknown::new(self.path_string())
+        if self.live { Unknown::live(self.path_string()) } else { Unknown::new(self.path_string()) }
     }
 
     fn known(&self) -> Result<Option<&'a Value>, Unknown> {

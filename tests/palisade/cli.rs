@@ -59,8 +59,11 @@ fn json_report_validates_against_the_committed_schema() {
         serde_json::from_slice(&std::fs::read(repo("engine/schema/report.schema.json")).expect("schema file"))
             .expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    for input in [EXAMPLE, "tests/data/corpus/pulumi_stack_export/pulumi__pulumi-awsx__stack-export-ts-lb-simple.json"]
-    {
+    for input in [
+        EXAMPLE,
+        "tests/data/corpus/pulumi_stack_export/pulumi__pulumi-awsx__stack-export-ts-lb-simple.json",
+        "examples/drift/inventory.json",
+    ] {
         let out = palisade(&["check", "--format", "json", input], None);
         let report = json(&out);
         let errors: Vec<String> =

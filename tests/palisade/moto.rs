@@ -225,9 +225,18 @@ impl MotoSession {
     /// (0: none) and every request signed for one of `fail_regions` with a
     /// `ThrottlingException` (`tests/support/aws/throttle_proxy.py`).
     pub fn throttle_proxy(&self, every: u32, fail_regions: &[&str]) -> ThrottleProxy {
+        self.proxy(every, fail_regions, &[])
+    }
+
+    /// A proxy as [`MotoSession::throttle_proxy`] that also answers the
+    /// operations `blank_targets` (e.g. `GetResources`) with `200 {}`.
+    pub fn proxy(&self, every: u32, fail_regions: &[&str], blank_targets: &[&str]) -> ThrottleProxy {
         let mut args = vec!["--upstream".to_string(), self.endpoint(), "--every".to_string(), every.to_string()];
         for region in fail_regions {
             args.extend(["--fail-region".to_string(), region.to_string()]);
+        }
+        for target in blank_targets {
+            args.extend(["--blank-target".to_string(), target.to_string()]);
         }
         let log = log_file("throttle-proxy.log");
         let (child, stdin, port) = spawn_helper("throttle_proxy.py", &args, &log);

@@ -69,6 +69,13 @@ fn scan_covers_regions_pages_and_counts_s3_once() {
     let out = scan_live(&session, &["eu-west-1", "us-east-1"], &["-o", out_path.to_str().expect("utf-8")]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let snap = snapshot(&out_path);
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(crate::support::repo("engine/schema/inventory.schema.json")).expect("schema"),
+    )
+    .expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&snap).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(snap["format"], "palisade-inventory");
     assert_eq!(snap["version"], 1);
     let scopes = snap["scopes"].as_array().expect("scopes");
@@ -333,4 +340,84 @@ fn a_named_profile_supplies_credentials_and_region() {
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("cannot identify the AWS account"), "{}", stderr(&out));
     assert!(out.stdout.is_empty(), "nothing that could read as a clean scan");
+}
+
+/// Regressions from a new user's trial of `scan`.
+#[test]
+fn trial_regressions_of_scan() {
+    let session = moto::session();
+    seed_two_regions(&session);
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // A 200 answer without the resource list is a broken endpoint, never an empty region.
+    let blank = session.proxy(0, &[], &["GetResources"]);
+    let out = palisade_aws(&session, &["scan", "--endpoint-url", &blank.endpoint(), "--region", "eu-west-1"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("no ResourceTagMappingList"), "{}", stderr(&out));
+
+    // --profile wins over credentials in the environment: an unknown profile is an error.
+    let out = scan_live(&session, &["eu-west-1"], &["--profile", "no-such-profile"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot identify the AWS account"), "{}", stderr(&out));
+
+    // A bare KEY accepts any value, whatever KEY=VALUE also named.
+    let out =
+        scan_live(&session, &["eu-west-1", "us-east-1"], &["--format", "json", "--tag", "team", "--tag", "team=web"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let snap: Value = serde_json::from_slice(&out.stdout).expect("snapshot");
+    assert_eq!(arns(&snap).len(), 126, "every team-tagged resource");
+
+    // Terraform type names are translated; shapes that are no type are refused.
+    let out = scan_live(&session, &["eu-west-1"], &["--format", "json", "--resource-type", "aws_sqs_queue"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let snap: Value = serde_json::from_slice(&out.stdout).expect("snapshot");
+    assert_eq!(snap["filters"]["resource_types"], json!(["sqs"]));
+    assert_eq!(arns(&snap).len(), 120);
+    for bad in ["", "EC2", "aws_unheard_of"] {
+        let out = scan_live(&session, &["eu-west-1"], &["--resource-type", bad]);
+        assert_eq!(code(&out), 2, "{bad:?}: {}", stderr(&out));
+    }
+    // Partitions do not mix; --all-regions goes without --region.
+    let out = scan_live(&session, &["eu-west-1", "cn-north-1"], &[]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("different partitions"), "{}", stderr(&out));
+    let out = scan_live(&session, &["eu-west-1"], &["--all-regions"]);
+    assert_eq!(code(&out), 2);
+
+    // `-o -` is standard output; a snapshot with no scopes is refused.
+    let out = scan_live(&session, &["eu-west-1"], &["-o", "-", "--format", "text"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("{\n  \"format\": \"palisade-inventory\""));
+    let mut empty: Value =
+        serde_json::from_slice(&std::fs::read(root().join("examples/drift/inventory.json")).expect("read"))
+            .expect("json");
+    empty["scopes"] = json!([]);
+    empty["resources"] = json!([]);
+    let empty_path = dir.path().join("empty.json");
+    std::fs::write(&empty_path, empty.to_string()).expect("write");
+    let out = palisade_aws(&session, &["scan", "--inventory", empty_path.to_str().expect("utf-8")]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("$.scopes"), "{}", stderr(&out));
+
+    // drift: the report and the saved snapshot may not be one file.
+    let same = dir.path().join("same.json");
+    let same = same.to_str().expect("utf-8");
+    let out = palisade_aws(
+        &session,
+        &[
+            "drift",
+            "--state",
+            "examples/drift/terraform.tfstate",
+            "--endpoint-url",
+            &session.endpoint(),
+            "--region",
+            "eu-west-1",
+            "-o",
+            same,
+            "--save-inventory",
+            same,
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--save-inventory"), "{}", stderr(&out));
 }

@@ -141,8 +141,9 @@ impl fmt::Display for InputError {
                 f,
                 "{file}: could not tell the input format ({seen}); expected a Terraform plan \
                  (`terraform show -json`), a Terraform state (version 4), a Pulumi stack export, \
-                 a Pulumi preview (`pulumi preview --json`) or a Pulumi event log. Name the \
-                 format with `--input-format` (one of {}).",
+                 a Pulumi preview (`pulumi preview --json`), a Pulumi event log or a Palisade \
+                 inventory snapshot. `palisade check` takes the format with `--input-format` \
+                 (one of {}).",
                 accepted_formats()
             ),
             InputErrorKind::Unsupported { what } => {
@@ -156,7 +157,7 @@ impl fmt::Display for InputError {
             InputErrorKind::DuplicateAddress { address } => write!(
                 f,
                 "{file}: two resources have the address {address:?}{}; expected every address \
-                 (or URN) to be unique, as Terraform and Pulumi write them.",
+                 (or URN) to be unique, as Terraform, Pulumi and Palisade write them.",
                 self.as_format()
             ),
             InputErrorKind::IncompletePlan => write!(
@@ -170,10 +171,13 @@ impl fmt::Display for InputError {
                 "{file}: the preview failed ({errors} error diagnostic(s), the first: {first_error:?}), so \
                  it is incomplete and cannot be checked. Fix the errors and run pulumi preview again."
             ),
+            InputErrorKind::Empty if self.format == Some(InputFormat::Inventory) => {
+                write!(f, "{file}: the file is empty; expected an inventory snapshot (`palisade scan --output`).")
+            }
             InputErrorKind::Empty => write!(
                 f,
                 "{file}: the file is empty; expected a JSON document (a Terraform plan or \
-                 state, or a Pulumi export, preview or event log)."
+                 state, a Pulumi export, preview or event log, or an inventory snapshot)."
             ),
         }
     }

@@ -6,6 +6,9 @@ use std::io::{self, Write};
 
 use super::Report;
 
+/// A policy error concerning more resources than this is printed once.
+const WIDE_ERROR: usize = 3;
+
 /// Write `report` as text: one block per resource (address, type, file) with
 /// its violations and policy errors, then one summary line. Control
 /// characters in names and messages are escaped (`\n`, `\u{1b}`), so that
@@ -34,7 +37,10 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             clean(&v.message)
         ));
     }
-    for e in &report.policy_errors {
+    // An error that concerns many resources (a stack policy's) is printed
+    // once, after the resources, not under each of them.
+    let (wide, narrow): (Vec<_>, Vec<_>) = report.policy_errors.iter().partition(|e| e.resources.len() > WIDE_ERROR);
+    for e in narrow {
         for r in &e.resources {
             by_resource.entry((r.as_str(), e.file.as_str())).or_default().push(format!(
                 "  [{} policy error: {}] {} (pack {})\n      {}",
@@ -57,6 +63,21 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "{line}")?;
         }
         writeln!(out)?;
+    }
+    for e in wide {
+        let first: Vec<String> = e.resources.iter().take(WIDE_ERROR).map(|r| clean(r).into_owned()).collect();
+        writeln!(
+            out,
+            "{} resources in {} (first: {}, ...)\n  [{} policy error: {}] {} (pack {})\n      {}\n",
+            e.resources.len(),
+            clean(&e.file),
+            first.join(", "),
+            e.enforcement_level,
+            e.kind,
+            clean(&e.policy),
+            clean(&e.pack),
+            clean(&e.message)
+        )?;
     }
     let s = &report.summary;
     writeln!(

@@ -85,7 +85,7 @@ impl Default for AwsScanOptions {
             max_attempts: 8,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(20),
-            attempt_timeout: Duration::from_secs(60),
+            attempt_timeout: Duration::from_secs(20),
             in_flight_per_region: 4,
             progress: false,
         }
@@ -274,6 +274,38 @@ fn validate(options: &AwsScanOptions) -> Result<(), ScanError> {
             return Err(ScanError::BadRole(role.clone()));
         }
     }
+    if let Some(first) = options.regions.first() {
+        let partition = regions::partition_of(first);
+        if let Some(other) = options.regions.iter().find(|r| regions::partition_of(r) != partition) {
+            return Err(ScanError::BadOption(format!(
+                "regions {first} and {other} are in different partitions ({partition}, {}); scan each partition separately",
+                regions::partition_of(other)
+            )));
+        }
+    }
+    if options.filters.tags.len() > 50 {
+        return Err(ScanError::BadOption(format!(
+            "{} tag keys given; the Tagging API takes at most 50",
+            options.filters.tags.len()
+        )));
+    }
+    if let Some(f) = options.filters.tags.iter().find(|f| f.values.len() > 20) {
+        return Err(ScanError::BadOption(format!(
+            "tag {:?} has {} values; the Tagging API takes at most 20 per key",
+            f.key,
+            f.values.len()
+        )));
+    }
+    if let Some(bad) = options.filters.resource_types.iter().find(|t| !is_tagging_type(t)) {
+        return Err(ScanError::BadOption(format!(
+            "{bad:?} is not a Tagging API resource type (expected a service such as `ec2` or `service:type` such as `ec2:instance`)"
+        )));
+    }
+    if let Some(url) = &options.endpoint_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(ScanError::BadOption(format!("--endpoint-url {url:?} is not an http:// or https:// URL")));
+    }
     if !(1..=20).contains(&options.max_attempts) {
         return Err(ScanError::BadOption(format!("max attempts must be 1 to 20, not {}", options.max_attempts)));
     }
@@ -281,6 +313,14 @@ fn validate(options: &AwsScanOptions) -> Result<(), ScanError> {
         return Err(ScanError::BadOption("requests in flight per region must be at least 1".into()));
     }
     Ok(())
+}
+
+/// Whether `t` has the shape of a Tagging API type filter: a lowercase
+/// service (`ec2`, `elasticloadbalancing`), optionally `:type` (`ec2:instance`).
+fn is_tagging_type(t: &str) -> bool {
+    let (service, ty) = t.split_once(':').unwrap_or((t, "x"));
+    let word = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    word(service) && word(ty)
 }
 
 /// The shared configuration: the standard credential chain (environment,
@@ -297,7 +337,11 @@ async fn load_base_config(options: &AwsScanOptions) -> SdkConfig {
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry).timeout_config(timeouts);
     if let Some(profile) = &options.profile {
-        loader = loader.profile_name(profile);
+        // A named profile's credentials win over the environment's, as with
+        // the AWS CLI's `--profile` (the default chain would try the
+        // environment first and never read the profile).
+        let credentials = aws_config::profile::ProfileFileCredentialsProvider::builder().profile_name(profile).build();
+        loader = loader.profile_name(profile).credentials_provider(credentials);
     }
     if let Some(url) = &options.endpoint_url {
         loader = loader.endpoint_url(url);
@@ -319,6 +363,10 @@ async fn caller_account(config: &SdkConfig, role: Option<&str>) -> Result<String
         }
     }
 }
+
+/// The most pages read from one scope (10 million resources): an endpoint
+/// that hands out new pagination tokens forever ends incomplete.
+pub const MAX_PAGES: u64 = 100_000;
 
 /// What the scan of one scope gave.
 struct ScopeOutcome {
@@ -363,7 +411,20 @@ async fn scan_scope(
                 return outcome;
             }
         };
+        // An answer without the list (`{}`, an empty body) is not a page of
+        // an empty region: AWS always sends `ResourceTagMappingList`.
+        if page.resource_tag_mapping_list.is_none() {
+            outcome.error = Some(format!(
+                "GetResources page {} has no ResourceTagMappingList: not a Tagging API answer",
+                outcome.pages + 1
+            ));
+            return outcome;
+        }
         outcome.pages += 1;
+        if outcome.pages > MAX_PAGES {
+            outcome.error = Some(format!("GetResources gave more than {MAX_PAGES} pages; stopped"));
+            return outcome;
+        }
         let seen_at = now();
         for mapping in page.resource_tag_mapping_list() {
             let Some(arn_text) = mapping.resource_arn() else { continue };

@@ -7,12 +7,16 @@
 //! the [`TypeRule`] of its type, where it lives and its declared tags.
 //!
 //! Where a resource lives comes from its ARN (an ARN without region, like
-//! an S3 bucket's or an IAM role's, is global: any region), else from its
-//! `region` prop (AWS provider v6, S3 buckets) or its Pulumi provider's
-//! `region`. A resource with none of these is guessed to live where the
-//! other resources of its state file live, when their ARNs all name one
-//! region (and one account): a guess that decides only whether the scan
-//! covered it, and which of several same-id candidates it is.
+//! an IAM role's, is global: any region), else from its `region` prop (AWS
+//! provider v6) or its Pulumi provider's `region`. An S3 bucket's ARN
+//! (`arn:aws:s3:::NAME`) names no region, yet a bucket lives in one: its
+//! `region` prop, else its `bucket_regional_domain_name`
+//! (`NAME.s3.REGION.amazonaws.com`; Pulumi `bucketRegionalDomainName`),
+//! else its Pulumi provider's `region`; when none tells, its region is
+//! unknown (not global). A resource with none of these is guessed to live
+//! where the other resources of its state file live, when their ARNs all
+//! name one region (and one account): a guess that decides only whether
+//! the scan covered it, and which of several same-id candidates it is.
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -36,9 +40,14 @@ pub(crate) struct Desired<'a> {
     /// Its id, when known and not empty.
     pub id: Option<&'a str>,
     /// Its region; `None` when unknown or global (an ARN without region).
+    /// An S3 bucket's comes from its props, not its ARN.
     pub region: Option<&'a str>,
     /// Its account; `None` when unknown (no ARN, or an S3 bucket's).
     pub account: Option<&'a str>,
+    /// Whether it is an S3 bucket (an `s3` ARN without region, account or
+    /// `/`): regional, though its ARN names no region; with `region` `None`,
+    /// its region is unknown.
+    pub bucket: bool,
     /// Without an ARN: the one region of its state file's ARNs, if one.
     pub guess_region: Option<&'a str>,
     /// Without an ARN: the one account of its state file's ARNs, if one.
@@ -72,7 +81,7 @@ pub(crate) fn collect(stacks: &[Stack]) -> (Vec<Desired<'_>>, LeftOut) {
             } else {
                 let rule = *rules.entry(&res.resource_type).or_insert_with(|| rule_for_type(&res.resource_type));
                 let mut d = Desired::with_rule(res, rule);
-                if d.arn.is_none() && d.region.is_none() {
+                if (d.arn.is_none() || d.bucket) && d.region.is_none() {
                     // A Pulumi provider reference is `URN::ID`.
                     let urn = res.provider.rsplit_once("::").map_or(res.provider.as_str(), |(urn, _)| urn);
                     d.region = regions.get(urn).copied();
@@ -92,7 +101,8 @@ pub(crate) fn collect(stacks: &[Stack]) -> (Vec<Desired<'_>>, LeftOut) {
 /// The one region and the one account the ARNs of a state file name, if one.
 fn home<'a>(desired: &[Desired<'a>]) -> (Option<&'a str>, Option<&'a str>) {
     let (mut regions, mut accounts) = (BTreeSet::new(), BTreeSet::new());
-    for d in desired.iter().filter(|d| d.arn.is_some()) {
+    // A bucket's region is its props', not its ARN's.
+    for d in desired.iter().filter(|d| d.arn.is_some() && !d.bucket) {
         regions.extend(d.region);
         accounts.extend(d.account);
     }
@@ -110,6 +120,35 @@ fn known_str<'a>(props: &'a Value, key: &str) -> Option<&'a str> {
     props.get(key).filter(|v| !is_unknown(v)).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
+/// Whether `arn` is an S3 bucket's: `arn:PARTITION:s3:::NAME`, `NAME`
+/// without `/` (an object) or `:`.
+fn is_bucket(arn: &Arn<'_>) -> bool {
+    arn.service == "s3" && arn.region.is_empty() && arn.account.is_empty() && !arn.resource.contains(['/', ':'])
+}
+
+/// The region of bucket `name`: its `region` prop, else the region of its
+/// `bucket_regional_domain_name` (`bucketRegionalDomainName`).
+fn bucket_region<'a>(props: &'a Value, name: &str) -> Option<&'a str> {
+    known_str(props, "region").or_else(|| {
+        ["bucket_regional_domain_name", "bucketRegionalDomainName"]
+            .into_iter()
+            .find_map(|key| region_of_domain(known_str(props, key)?, name))
+    })
+}
+
+/// The region of a bucket's regional domain name: `NAME.s3.REGION.amazonaws.com`
+/// (`.com.cn` in China), or the older `NAME.s3-REGION.amazonaws.com`. `None`
+/// for anything else, like the region-less `NAME.s3.amazonaws.com`.
+fn region_of_domain<'a>(domain: &'a str, name: &str) -> Option<&'a str> {
+    let rest = domain.strip_prefix(name)?.strip_prefix('.')?;
+    let rest = rest.strip_prefix("s3.").or_else(|| rest.strip_prefix("s3-"))?;
+    let (region, host) = rest.split_once('.')?;
+    let looks_like_region = region.contains('-')
+        && region.ends_with(|c: char| c.is_ascii_digit())
+        && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    (looks_like_region && host.starts_with("amazonaws.com")).then_some(region)
+}
+
 impl<'a> Desired<'a> {
     /// What matching needs of `res`.
     #[cfg(test)]
@@ -121,12 +160,15 @@ impl<'a> Desired<'a> {
     fn with_rule(res: &'a Resource, rule: Option<&'static TypeRule>) -> Desired<'a> {
         let props = &res.props;
         let arn_parts = known_str(props, "arn").and_then(|a| Arn::parse(a).map(|p| (a, p)));
-        let (arn, region, account) = match arn_parts {
+        let (arn, region, account, bucket) = match arn_parts {
+            Some((text, parsed)) if is_bucket(&parsed) => {
+                (Some(text), bucket_region(props, parsed.resource), None, true)
+            }
             Some((text, parsed)) => {
                 let nonempty = |s: &'a str| (!s.is_empty()).then_some(s);
-                (Some(text), nonempty(parsed.region), nonempty(parsed.account))
+                (Some(text), nonempty(parsed.region), nonempty(parsed.account), false)
             }
-            None => (None, known_str(props, "region"), None),
+            None => (None, known_str(props, "region"), None, false),
         };
         Desired {
             res,
@@ -135,6 +177,7 @@ impl<'a> Desired<'a> {
             id: known_str(props, "id"),
             region,
             account,
+            bucket,
             guess_region: None,
             guess_account: None,
             tags: DeclaredTags::of(props),
@@ -303,7 +346,7 @@ mod tests {
         assert_eq!(d.tagging_type().as_deref(), Some("ec2:instance"));
         let r = m("aws_s3_bucket", json!({"arn": "arn:aws:s3:::b", "id": "b", "region": "eu-west-1"}));
         let d = Desired::new(&r);
-        assert_eq!((d.region, d.account), (None, None), "an ARN without region is global");
+        assert_eq!((d.region, d.account, d.bucket), (Some("eu-west-1"), None, true), "a bucket has a region");
         let r = m("aws:ec2/natGateway:NatGateway", json!({"arn": UNKNOWN, "id": "nat-1", "region": "us-west-2"}));
         let d = Desired::new(&r);
         assert_eq!((d.arn, d.id, d.region), (None, Some("nat-1"), Some("us-west-2")));
@@ -315,5 +358,92 @@ mod tests {
         let r = m("aws:ec2/instance:Instance", json!({}));
         let types = Desired::new(&r).all_types();
         assert_eq!(types, ["aws:ec2/instance:Instance", "aws_instance", "ec2:instance"]);
+    }
+
+    #[test]
+    fn a_bucket_region_from_its_props_or_domain_name() {
+        let bucket = |props| res("aws_s3_bucket", ResourceKind::Managed, Operation::NoOp, props);
+        let cases = [
+            (json!({"arn": "arn:aws:s3:::b", "region": "eu-west-1"}), Some("eu-west-1")),
+            (
+                json!({"arn": "arn:aws:s3:::my.logs", "bucket_regional_domain_name": "my.logs.s3.ap-south-1.amazonaws.com"}),
+                Some("ap-south-1"),
+            ),
+            (
+                json!({"arn": "arn:aws:s3:::b", "bucketRegionalDomainName": "b.s3.us-west-2.amazonaws.com"}),
+                Some("us-west-2"),
+            ),
+            (
+                json!({"arn": "arn:aws-cn:s3:::b", "bucket_regional_domain_name": "b.s3.cn-north-1.amazonaws.com.cn"}),
+                Some("cn-north-1"),
+            ),
+            (
+                json!({"arn": "arn:aws:s3:::b", "bucket_regional_domain_name": "b.s3-eu-west-3.amazonaws.com"}),
+                Some("eu-west-3"),
+            ),
+            (
+                json!({"arn": "arn:aws:s3:::b", "region": UNKNOWN, "bucket_regional_domain_name": "b.s3.eu-north-1.amazonaws.com"}),
+                Some("eu-north-1"),
+            ),
+            // The global endpoint, another bucket's name, nothing at all: unknown.
+            (json!({"arn": "arn:aws:s3:::b", "bucket_regional_domain_name": "b.s3.amazonaws.com"}), None),
+            (json!({"arn": "arn:aws:s3:::b", "bucket_regional_domain_name": "c.s3.eu-west-1.amazonaws.com"}), None),
+            (json!({"arn": "arn:aws:s3:::b", "bucket_domain_name": "b.s3.amazonaws.com"}), None),
+        ];
+        for (props, region) in cases {
+            let r = bucket(props.clone());
+            let d = Desired::new(&r);
+            assert_eq!((d.bucket, d.region, d.account, d.place()), (true, region, None, (region, None)), "{props}");
+        }
+        // Objects and access points are not buckets.
+        let r = bucket(json!({"arn": "arn:aws:s3:::b/key", "region": "eu-west-1"}));
+        assert_eq!((Desired::new(&r).bucket, Desired::new(&r).region), (false, None));
+        let r = bucket(json!({"arn": "arn:aws:s3:eu-west-1:123456789012:accesspoint/ap"}));
+        assert_eq!((Desired::new(&r).bucket, Desired::new(&r).region), (false, Some("eu-west-1")));
+    }
+
+    #[test]
+    fn a_pulumi_bucket_without_region_takes_its_providers() {
+        let provider = "urn:pulumi:dev::p::pulumi:providers:aws::east";
+        let m = |ty: &str, name: &str, kind, provider: &str, props| Resource {
+            address: format!("urn:pulumi:dev::p::{ty}::{name}"),
+            provider: provider.into(),
+            ..res(ty, kind, Operation::NoOp, props)
+        };
+        let stack = Stack {
+            source: "s.json".into(),
+            format: palisade_engine::input::InputFormat::PulumiExport,
+            resources: vec![
+                m("pulumi:providers:aws", "east", ResourceKind::Provider, "", json!({"region": "us-east-1"})),
+                m(
+                    "aws:s3/bucketV2:BucketV2",
+                    "b",
+                    ResourceKind::Managed,
+                    &format!("{provider}::0b5e"),
+                    json!({"arn": "arn:aws:s3:::b"}),
+                ),
+                m("aws:s3/bucketV2:BucketV2", "c", ResourceKind::Managed, "", json!({"arn": "arn:aws:s3:::c"})),
+                m(
+                    "aws:ec2/vpc:Vpc",
+                    "v",
+                    ResourceKind::Managed,
+                    "",
+                    json!({"arn": "arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-1"}),
+                ),
+                m("aws:ec2/eip:Eip", "a", ResourceKind::Managed, "", json!({"id": "eipalloc-1"})),
+            ],
+        };
+        let (desired, _) = collect(std::slice::from_ref(&stack));
+        let places: Vec<_> = desired.iter().map(|d| d.place()).collect();
+        // The buckets' regions do not count as the state file's home.
+        assert_eq!(
+            places,
+            [
+                (Some("us-east-1"), None),
+                (None, None),
+                (Some("eu-west-1"), Some("123456789012")),
+                (Some("eu-west-1"), Some("123456789012")),
+            ]
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! Ignore rules: the `.palisadeignore` file, Palisade's `.driftignore`.
 //!
 //! One rule per line; blank lines and lines starting with `#` are skipped,
-//! and each line is trimmed. Three kinds of rule:
+//! and each line is trimmed. A UTF-8 byte order mark at the start of the
+//! file (some Windows editors write one) is skipped. Three kinds of rule:
 //!
 //! | rule | matches a resource when |
 //! | --- | --- |
@@ -144,17 +145,19 @@ impl IgnoreRules {
     }
 
     /// Parses the text of one ignore file; `file` names it in errors and in
-    /// the report. Errors: the first line that is not a rule, as
-    /// `file:line: what: "line"`.
+    /// the report. A leading byte order mark is skipped. Errors: the first
+    /// line that is not a rule, as `file:line: what: "line"`.
     pub fn parse(file: &str, text: &str) -> Result<IgnoreRules, IgnoreError> {
         let mut rules = IgnoreRules::empty();
         rules.add(file, text)?;
         Ok(rules)
     }
 
-    /// Adds the rules of another file after the ones already here. On error
-    /// the rules are left as they were.
+    /// Adds the rules of another file after the ones already here (a
+    /// leading byte order mark skipped). On error the rules are left as
+    /// they were.
     pub fn add(&mut self, file: &str, text: &str) -> Result<(), IgnoreError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut all = self.rules.clone();
         for (n, raw) in text.lines().enumerate() {
             let line = raw.trim();
@@ -335,6 +338,23 @@ mod tests {
         assert_eq!(e.line, 2);
         assert!(matches!(e.kind, IgnoreErrorKind::Glob(_)));
         assert!(e.to_string().contains("arn:aws:s3:::[logs"), "{e}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        for text in ["\u{feff}arn:aws:s3:::logs-*\ntag:x", "\u{feff}# comment\narn:aws:s3:::logs-*\ntag:x"] {
+            let rules = IgnoreRules::parse(".palisadeignore", text).expect("a BOM is not part of the first line");
+            let got: Vec<(&str, &IgnoreRuleKind)> = rules.rules().iter().map(|r| (r.text.as_str(), &r.kind)).collect();
+            assert_eq!(got[0], ("arn:aws:s3:::logs-*", &IgnoreRuleKind::Arn("arn:aws:s3:::logs-*".into())), "{text:?}");
+            assert_eq!(got.len(), 2, "{text:?}");
+            assert_eq!(hits(&rules, Some("arn:aws:s3:::logs-1"), &[], &[]), [0]);
+        }
+        let mut rules = IgnoreRules::empty();
+        rules.add("b", "\u{feff}type:s3").expect("add skips it too");
+        assert_eq!(rules.rules()[0].kind, IgnoreRuleKind::Type("s3".into()));
+        // Only at the start of the file.
+        let e = IgnoreRules::parse("f", "tag:x\n\u{feff}tag:y").expect_err("a BOM inside is not skipped");
+        assert_eq!((e.line, e.kind), (2, IgnoreErrorKind::UnknownKind));
     }
 
     #[test]

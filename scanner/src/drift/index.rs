@@ -109,6 +109,12 @@ fn rule_and_id(r: &InventoryResource) -> Option<(&'static TypeRule, String)> {
     }
 }
 
+/// The rule of a cloud resource's type: as the inventory records it, else
+/// as Palisade derives it from the ARN.
+pub(crate) fn cloud_rule(r: &InventoryResource) -> Option<&'static TypeRule> {
+    r.terraform_type.as_deref().and_then(rule_for_type).or_else(|| classify(&r.arn, &r.region, &r.account)?.rule)
+}
+
 /// Every type a cloud resource goes by, for `type:` ignore rules: its
 /// Tagging API type, its Terraform type and the Pulumi types of its rule.
 pub(crate) fn cloud_types(r: &InventoryResource) -> Vec<&str> {

@@ -14,8 +14,17 @@
 //! - **not checked**, never missing, with a [`NotCheckedReason`]: outside
 //!   the scan's scopes or filters, in an incomplete scope, of a type
 //!   Palisade cannot match (e.g. IAM), untagged (the Tagging API returns
-//!   only tagged resources), ambiguous by id, or without ARN or id;
+//!   only tagged resources), ambiguous by id, or without ARN or id. An S3
+//!   bucket is in its own region (its ARN names none); one whose region the
+//!   state does not tell is outside the scan when not found. After a
+//!   tag-filtered scan no resource is missing: its tags may have changed;
 //! - **ignored**, by a rule of an [`IgnoreRules`] file (`.palisadeignore`).
+//!
+//! A cloud resource that several state resources of its own type claim
+//! (one state file given twice, a queue matched by ARN from one file and by
+//! id from another) is listed in [`DriftReport::duplicate_claims`]: a
+//! warning, not drift. A run that compared no state resource with the cloud
+//! (or scanned no scope) sets [`Summary::nothing_checked`].
 //!
 //! Coverage is managed ÷ (managed + unmanaged) cloud resources, overall
 //! and per service. An incomplete scan makes the report `complete: false`:
@@ -39,7 +48,7 @@
 
 use std::collections::BTreeMap;
 
-use palisade_engine::inventory::Inventory;
+use palisade_engine::inventory::{Inventory, ScanFilters, TagFilter};
 use palisade_engine::model::Stack;
 
 mod desired;
@@ -57,15 +66,15 @@ mod text;
 pub use ignore::{IGNORE_FILE_NAME, IgnoreError, IgnoreErrorKind, IgnoreRule, IgnoreRuleKind, IgnoreRules};
 pub use json::render_json;
 pub use report::{
-    Changed, CloudRef, Coverage, DRIFT_SCHEMA_VERSION, DriftReport, IgnoreRuleReport, Ignored, IncompleteScope,
-    LeftOut, MatchedBy, NotChecked, NotCheckedReason, REDACTED, RuleRef, Side, StateRef, Summary, TagChange,
-    TagChangeKind,
+    Changed, CloudRef, Coverage, DRIFT_SCHEMA_VERSION, DriftReport, DuplicateClaim, IgnoreRuleReport, Ignored,
+    IncompleteScope, LeftOut, MatchedBy, NotChecked, NotCheckedReason, REDACTED, RuleRef, Side, StateRef, Summary,
+    TagChange, TagChangeKind,
 };
 pub use text::render_text;
 
 use desired::Desired;
 use ignore::Subject;
-use index::{CloudIndex, Found, cloud_ref, cloud_types, scope_coverage};
+use index::{CloudIndex, Found, cloud_ref, cloud_rule, cloud_types, scope_coverage};
 use tags::SecretTags;
 
 /// How a cloud resource was claimed by the state side.
@@ -84,10 +93,11 @@ enum Claim {
 pub fn analyze(desired: &[Stack], inventory: &Inventory, ignore: &IgnoreRules) -> DriftReport {
     let (wanted, left_out) = desired::collect(desired);
     let mut pass = Pass::new(inventory, ignore);
-    for d in &wanted {
-        pass.state_side(d);
+    for (j, d) in wanted.iter().enumerate() {
+        pass.state_side(j, d);
     }
     let by_service = pass.cloud_side();
+    pass.acc.duplicate_claims = pass.duplicate_claims(&wanted);
     pass.acc.finish(desired, inventory, ignore, wanted.len(), left_out, by_service)
 }
 
@@ -101,6 +111,11 @@ struct Pass<'i> {
     cloud_rules: Vec<Vec<usize>>,
     /// Per cloud resource: how the state side claimed it.
     claims: Vec<Claim>,
+    /// (cloud resource, desired resource) of each managed claim by a state
+    /// resource of the cloud resource's own type.
+    claimants: Vec<(usize, usize)>,
+    /// The inventory's filters without their tag filters.
+    type_filter: ScanFilters,
     acc: Acc,
 }
 
@@ -122,6 +137,8 @@ impl<'i> Pass<'i> {
             index: CloudIndex::new(inventory),
             cloud_rules,
             claims: vec![Claim::Free; inventory.resources.len()],
+            claimants: Vec::new(),
+            type_filter: ScanFilters { resource_types: inventory.filters.resource_types.clone(), tags: Vec::new() },
             acc: Acc { hits: vec![0; ignore.rules().len()], ..Acc::default() },
         }
     }
@@ -132,9 +149,9 @@ impl<'i> Pass<'i> {
         }
     }
 
-    /// Matches one state resource and files it: in sync, changed, ignored,
-    /// not checked or missing.
-    fn state_side(&mut self, d: &Desired<'_>) {
+    /// Matches one state resource (`j`, its index among the desired) and
+    /// files it: in sync, changed, ignored, not checked or missing.
+    fn state_side(&mut self, j: usize, d: &Desired<'_>) {
         let state_rules = state_side_rules(self.ignore, d);
         match self.index.find(d) {
             Found::One(i, matched_by) => {
@@ -155,6 +172,13 @@ impl<'i> Pass<'i> {
                     let cloud = cloud_ref(cloud, &d.secret);
                     self.acc.changed.push(Changed { state: d.state_ref(), cloud, matched_by, tags: changes });
                 }
+                // A resource of another type whose `arn` is this one's (an
+                // event target's, a topic policy's) refers to it, not claims it.
+                let own_type = matched_by == MatchedBy::Id
+                    || d.rule.is_some_and(|rule| cloud_rule(cloud).is_some_and(|c| c.terraform == rule.terraform));
+                if own_type {
+                    self.claimants.push((i, j));
+                }
                 self.claim(i, Claim::Managed);
             }
             _ if !state_rules.is_empty() => self.acc.ignore(self.ignore, &state_rules, &[], Some(d), None),
@@ -169,7 +193,7 @@ impl<'i> Pass<'i> {
                 let reason = NotCheckedReason::Ambiguous;
                 self.acc.not_checked.push(NotChecked { state: d.state_ref(), reason, detail, candidates: arns });
             }
-            Found::Nothing => match not_checked_reason(d, self.inventory) {
+            Found::Nothing => match not_checked_reason(d, self.inventory, &self.type_filter) {
                 Some((reason, detail)) => {
                     let entry = NotChecked { state: d.state_ref(), reason, detail, candidates: Vec::new() };
                     self.acc.not_checked.push(entry);
@@ -177,6 +201,27 @@ impl<'i> Pass<'i> {
                 None => self.acc.missing.push(d.state_ref()),
             },
         }
+    }
+
+    /// The cloud resources claimed by several state resources of their own
+    /// type, sorted by ARN, each with its claimants sorted by address, then
+    /// state file.
+    fn duplicate_claims(&mut self, wanted: &[Desired<'_>]) -> Vec<DuplicateClaim> {
+        self.claimants.sort_unstable();
+        let mut duplicates: Vec<DuplicateClaim> = self
+            .claimants
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+            .filter_map(|run| {
+                let cloud = self.inventory.resources.get(run.first()?.0)?;
+                let mut states: Vec<StateRef> =
+                    run.iter().filter_map(|&(_, j)| wanted.get(j)).map(Desired::state_ref).collect();
+                states.sort_unstable_by(state_order);
+                Some(DuplicateClaim { arn: cloud.arn.clone(), states })
+            })
+            .collect();
+        duplicates.sort_unstable_by(|a, b| a.arn.cmp(&b.arn));
+        duplicates
     }
 
     /// Files the cloud resources no state resource claimed (unmanaged or
@@ -236,7 +281,12 @@ fn state_side_rules(ignore: &IgnoreRules, d: &Desired<'_>) -> Vec<usize> {
 }
 
 /// Why an unmatched state resource is not checked; `None`: it is missing.
-fn not_checked_reason(d: &Desired<'_>, inventory: &Inventory) -> Option<(NotCheckedReason, String)> {
+/// `type_filter`: the inventory's resource type filters alone.
+fn not_checked_reason(
+    d: &Desired<'_>,
+    inventory: &Inventory,
+    type_filter: &ScanFilters,
+) -> Option<(NotCheckedReason, String)> {
     let ty = &d.res.resource_type;
     match (d.rule, d.arn, d.id) {
         (None, None, _) => {
@@ -259,16 +309,26 @@ fn not_checked_reason(d: &Desired<'_>, inventory: &Inventory) -> Option<(NotChec
         index::Coverage::Incomplete(s) => Some(s),
         index::Coverage::Complete => None,
     };
-    let filters = &inventory.filters;
-    if (!filters.resource_types.is_empty() || !filters.tags.is_empty())
+    if d.bucket && d.region.is_none() {
+        let detail = "outside the scan: its region is unknown (the state has no region or \
+                      bucket_regional_domain_name) and the scan is not known to cover every region";
+        return Some((NotCheckedReason::OutsideScan, detail.into()));
+    }
+    if !type_filter.resource_types.is_empty()
         && let Some(tagging_type) = d.tagging_type()
+        && !type_filter.admits(&tagging_type, &BTreeMap::new())
     {
-        let tags: BTreeMap<String, String> =
-            d.tags.known_map().into_iter().flatten().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        if !filters.admits(&tagging_type, &tags) {
-            let detail = format!("outside the scan's filters: type {tagging_type} with its tags was not looked for");
-            return Some((NotCheckedReason::OutsideFilters, detail));
-        }
+        let detail = format!("outside the scan's filters: type {tagging_type} was not looked for");
+        return Some((NotCheckedReason::OutsideFilters, detail));
+    }
+    let tag_filters = &inventory.filters.tags;
+    if !tag_filters.is_empty() {
+        let detail = format!(
+            "outside the scan's filters: the scan looked only for tags {}, and a tag-filtered scan cannot prove a \
+             resource absent (its tags may have changed)",
+            tag_filter_text(tag_filters)
+        );
+        return Some((NotCheckedReason::OutsideFilters, detail));
     }
     if let Some(s) = incomplete {
         let scope = if s.account.is_empty() { s.region.clone() } else { format!("{}/{}", s.account, s.region) };
@@ -288,6 +348,19 @@ fn not_checked_reason(d: &Desired<'_>, inventory: &Inventory) -> Option<(NotChec
     None
 }
 
+/// Tag filters in words: `env=prod`, `team=a|b`, `owner` (any value), joined by `, `.
+fn tag_filter_text(filters: &[TagFilter]) -> String {
+    let one = |f: &TagFilter| {
+        if f.values.is_empty() { f.key.clone() } else { format!("{}={}", f.key, f.values.join("|")) }
+    };
+    filters.iter().map(one).collect::<Vec<_>>().join(", ")
+}
+
+/// The report's order of state entries: address, state file, ARN.
+fn state_order(a: &StateRef, b: &StateRef) -> std::cmp::Ordering {
+    (&a.address, &a.source, &a.arn).cmp(&(&b.address, &b.source, &b.arn))
+}
+
 /// The lists and counts being gathered.
 #[derive(Default)]
 struct Acc {
@@ -296,6 +369,7 @@ struct Acc {
     changed: Vec<Changed>,
     not_checked: Vec<NotChecked>,
     ignored: Vec<Ignored>,
+    duplicate_claims: Vec<DuplicateClaim>,
     in_sync: usize,
     /// Per ignore rule: entries it matched.
     hits: Vec<usize>,
@@ -340,8 +414,6 @@ impl Acc {
         left_out: LeftOut,
         by_service: BTreeMap<&str, (usize, usize)>,
     ) -> DriftReport {
-        let state_order =
-            |a: &StateRef, b: &StateRef| (&a.address, &a.source, &a.arn).cmp(&(&b.address, &b.source, &b.arn));
         self.missing.sort_unstable_by(state_order);
         self.unmanaged.sort_unstable_by(|a, b| a.arn.cmp(&b.arn));
         self.changed
@@ -356,8 +428,10 @@ impl Acc {
         let (managed, unmanaged) = by_service.values().fold((0, 0), |(m, u), (sm, su)| (m + sm, u + su));
         let coverage_by_service =
             by_service.into_iter().map(|(s, (m, u))| (s.to_string(), Coverage::new(m, u))).collect();
+        let compared = self.in_sync + self.changed.len() + self.missing.len();
         let summary = Summary {
             drifted: !(self.missing.is_empty() && self.unmanaged.is_empty() && self.changed.is_empty()),
+            nothing_checked: inventory.scopes.is_empty() || (state_resources > 0 && compared == 0),
             state_resources,
             cloud_resources: inventory.resources.len(),
             missing: self.missing.len(),
@@ -371,6 +445,7 @@ impl Acc {
             left_out,
             coverage: Coverage::new(managed, unmanaged),
             coverage_by_service,
+            duplicate_claims: self.duplicate_claims.len(),
         };
         let ignore_rules = ignore
             .rules()
@@ -402,6 +477,7 @@ impl Acc {
             changed: self.changed,
             not_checked: self.not_checked,
             ignored: self.ignored,
+            duplicate_claims: self.duplicate_claims,
             ignore_rules,
         }
     }

@@ -46,6 +46,12 @@ pub struct DriftReport {
     /// Resources (state, cloud, or a matched pair) an ignore rule matched,
     /// sorted by address (or ARN for cloud-only entries).
     pub ignored: Vec<Ignored>,
+    /// Cloud resources that several state resources of their own type
+    /// matched (one state file given twice, two stacks managing one
+    /// resource), sorted by ARN: a warning, not drift. Each such state
+    /// resource is counted in [`Summary::in_sync`] or listed in
+    /// [`DriftReport::changed`] on its own. Ignored matches are left out.
+    pub duplicate_claims: Vec<DuplicateClaim>,
     /// Every ignore rule, in file order, with how many entries it matched.
     pub ignore_rules: Vec<IgnoreRuleReport>,
 }
@@ -66,6 +72,10 @@ pub struct IncompleteScope {
 pub struct Summary {
     /// Whether anything is missing, unmanaged or changed.
     pub drifted: bool,
+    /// Whether the run compared nothing: the inventory has no scopes, or
+    /// there are state resources but none was compared with the cloud
+    /// (each one not checked or ignored). "No drift" then proves nothing.
+    pub nothing_checked: bool,
     /// State resources compared: managed AWS resources that will exist, from
     /// every state file.
     pub state_resources: usize,
@@ -86,6 +96,8 @@ pub struct Summary {
     pub not_checked_by_reason: BTreeMap<NotCheckedReason, usize>,
     /// Entries of [`DriftReport::ignored`].
     pub ignored: usize,
+    /// Entries of [`DriftReport::duplicate_claims`].
+    pub duplicate_claims: usize,
     /// Cloud resources matched to at least one (not ignored) state resource.
     pub managed: usize,
     /// State resources left out of the comparison.
@@ -161,6 +173,16 @@ pub struct CloudRef {
     pub account: String,
     /// The tags the cloud has.
     pub tags: BTreeMap<String, String>,
+}
+
+/// A cloud resource that several state resources claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DuplicateClaim {
+    /// The cloud resource's ARN.
+    pub arn: String,
+    /// The state resources matched to it (two or more), sorted by address,
+    /// then state file.
+    pub states: Vec<StateRef>,
 }
 
 /// How a state resource was matched to a cloud resource.
@@ -249,9 +271,12 @@ pub struct NotChecked {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotCheckedReason {
-    /// No scanned scope covers its account and region.
+    /// No scanned scope covers its account and region; or it is an S3
+    /// bucket whose region the state does not tell.
     OutsideScan,
-    /// The scan's filters (resource types, tags) exclude it.
+    /// The scan's resource type filters exclude it; or the scan was
+    /// filtered by tag, and a tag-filtered scan cannot prove a resource
+    /// absent (its tags may have changed).
     OutsideFilters,
     /// The scan of its scope (or, without a region to tell, of some scope)
     /// did not complete.
@@ -298,8 +323,12 @@ impl NotCheckedReason {
     /// A one-line explanation of the reason in general.
     pub fn description(self) -> &'static str {
         match self {
-            NotCheckedReason::OutsideScan => "outside the scan: no scanned account and region covers them",
-            NotCheckedReason::OutsideFilters => "outside the scan's filters (resource types, tags)",
+            NotCheckedReason::OutsideScan => {
+                "outside the scan: no scanned account and region covers them (or, for S3 buckets, their region is unknown)"
+            }
+            NotCheckedReason::OutsideFilters => {
+                "outside the scan's filters (resource types; after a tag-filtered scan, every resource not found)"
+            }
             NotCheckedReason::ScanIncomplete => "their scope's scan did not complete",
             NotCheckedReason::UnsupportedType => {
                 "types Palisade cannot match yet, not seen by ARN (the Tagging API may not return them)"

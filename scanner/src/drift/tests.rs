@@ -115,6 +115,8 @@ fn mirrored_corpus_states_have_no_drift() {
         assert_eq!(nonzero(&report), not_checked, "{case}");
         assert_eq!(s.left_out, LeftOut { not_managed, not_aws }, "{case}");
         assert_eq!(s.managed, clouds, "{case}");
+        // An event target whose `arn` is its function's refers to it, not claims it.
+        assert!(report.duplicate_claims.is_empty(), "{case}: {:#?}", report.duplicate_claims);
         let percent = (clouds > 0).then_some(100.0);
         assert_eq!(s.coverage, Coverage { managed: clouds, unmanaged: 0, percent }, "{case}");
         assert!(s.coverage_by_service.values().all(|c| c.percent == Some(100.0)), "{case}");
@@ -318,22 +320,298 @@ fn an_incomplete_scan_is_never_clean() {
 
 #[test]
 fn global_resources_need_every_scope_of_their_account() {
-    // The IAM role and the S3 bucket have no region: any incomplete scope
-    // of their account may have been the one to list them.
+    // The IAM role has no region: any incomplete scope of its account may
+    // have been the one to list it. The S3 bucket lives in eu-west-1, whose
+    // scan completed: only its region's scope counts.
     let stacks = [stack(HANDMADE)];
     let mut scopes = vec![scope("123456789012", "eu-west-1"), scope("123456789012", "us-east-1")];
     scopes[1].status = ScopeStatus::Incomplete;
-    let inv = inventory(scopes, mirror(&stacks, "eu-west-1", "123456789012", false));
+    let inv = inventory(scopes.clone(), mirror(&stacks, "eu-west-1", "123456789012", false));
     let report = analyze(&stacks, &inv, &IgnoreRules::empty());
     let got: Vec<(String, NotCheckedReason)> = outcome(&report).not_checked;
     assert_eq!(
         got,
         [
             ("aws_iam_role.app".to_string(), NotCheckedReason::ScanIncomplete),
-            ("aws_s3_bucket.logs".to_string(), NotCheckedReason::ScanIncomplete)
+            ("aws_s3_bucket.logs".to_string(), UNTAGGED)
         ]
     );
     assert_eq!(report.summary.in_sync, 3);
+    // The bucket's own region did not complete.
+    scopes[0].status = ScopeStatus::Incomplete;
+    scopes[1].status = ScopeStatus::Complete;
+    let inv = inventory(scopes, mirror(&stacks, "eu-west-1", "123456789012", false));
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    let bucket = report.not_checked.iter().find(|n| n.state.address == "aws_s3_bucket.logs").expect("not checked");
+    assert_eq!(bucket.reason, NotCheckedReason::ScanIncomplete);
+}
+
+/// A Terraform state named `source` of `resources`: (type, name, attributes).
+fn tf_stack(source: &str, resources: &[(&str, &str, serde_json::Value)]) -> Stack {
+    let resources: Vec<serde_json::Value> = resources
+        .iter()
+        .map(|(ty, name, attributes)| {
+            serde_json::json!({
+                "mode": "managed", "type": ty, "name": name,
+                "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+                "instances": [{"schema_version": 0, "attributes": attributes, "sensitive_attributes": []}]
+            })
+        })
+        .collect();
+    let state = serde_json::json!({
+        "version": 4, "terraform_version": "1.9.5", "serial": 1, "lineage": "l", "outputs": {}, "resources": resources
+    });
+    let bytes = serde_json::to_vec(&state).expect("JSON");
+    palisade_engine::input::read_input(source, &bytes, None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn buckets_outside_the_scanned_regions_are_not_checked() {
+    let bucket = |name: &str, extra: serde_json::Value| {
+        let mut attributes = serde_json::json!({
+            "id": name, "arn": format!("arn:aws:s3:::{name}"), "bucket": name,
+            "tags": {"env": "prod"}, "tags_all": {"env": "prod"}
+        });
+        if let (Some(a), Some(e)) = (attributes.as_object_mut(), extra.as_object()) {
+            a.extend(e.clone());
+        }
+        ("aws_s3_bucket", name.to_string(), attributes)
+    };
+    let buckets = [
+        bucket("in-eu", serde_json::json!({"region": "eu-west-1"})),
+        bucket(
+            "in-eu-by-domain",
+            serde_json::json!({"bucket_regional_domain_name": "in-eu-by-domain.s3.eu-west-1.amazonaws.com"}),
+        ),
+        bucket("somewhere", serde_json::json!({})),
+        bucket("in-us", serde_json::json!({"region": "us-east-1"})),
+        bucket("in-eu-but-listed", serde_json::json!({"region": "eu-west-1"})),
+    ];
+    let resources: Vec<(&str, &str, serde_json::Value)> =
+        buckets.iter().map(|(ty, name, a)| (*ty, name.as_str(), a.clone())).collect();
+    let stacks = [tf_stack("buckets.tfstate", &resources)];
+    // Only us-east-1 was scanned; it listed one eu-west-1 bucket (as some endpoints do).
+    let listed = cloud("arn:aws:s3:::in-eu-but-listed", "us-east-1", ACCOUNT, &[("env", "prod")]);
+    let inv = inventory(vec![scope(ACCOUNT, "us-east-1")], vec![listed]);
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert_eq!(
+        outcome(&report),
+        Outcome {
+            missing: vec!["aws_s3_bucket.in-us".into()],
+            not_checked: vec![
+                ("aws_s3_bucket.in-eu".into(), NotCheckedReason::OutsideScan),
+                ("aws_s3_bucket.in-eu-by-domain".into(), NotCheckedReason::OutsideScan),
+                ("aws_s3_bucket.somewhere".into(), NotCheckedReason::OutsideScan),
+            ],
+            ..Outcome::default()
+        }
+    );
+    let details: Vec<&str> = report.not_checked.iter().map(|n| n.detail.as_str()).collect();
+    assert_eq!(
+        details,
+        [
+            "outside the scan: no scanned scope covers region eu-west-1",
+            "outside the scan: no scanned scope covers region eu-west-1",
+            "outside the scan: its region is unknown (the state has no region or bucket_regional_domain_name) and \
+             the scan is not known to cover every region",
+        ]
+    );
+    assert_eq!(report.summary.in_sync, 1);
+    // Scanning eu-west-1 too, in two accounts: a bucket's account is
+    // unknown, and any scanned account covers it.
+    let scopes = vec![scope(ACCOUNT, "us-east-1"), scope("111122223333", "eu-west-1")];
+    let report = analyze(&stacks, &inventory(scopes, Vec::new()), &IgnoreRules::empty());
+    assert_eq!(
+        outcome(&report).missing,
+        [
+            "aws_s3_bucket.in-eu",
+            "aws_s3_bucket.in-eu-but-listed",
+            "aws_s3_bucket.in-eu-by-domain",
+            "aws_s3_bucket.in-us"
+        ]
+    );
+    assert_eq!(outcome(&report).not_checked, [("aws_s3_bucket.somewhere".to_string(), NotCheckedReason::OutsideScan)]);
+}
+
+#[test]
+fn a_tag_filtered_scan_never_reports_missing() {
+    // The state says env=prod; the cloud now says env=staging, so a scan
+    // filtered on env=prod did not list it, though it exists.
+    let instance = serde_json::json!({
+        "id": "i-1", "arn": format!("arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-1"),
+        "tags": {"env": "prod"}, "tags_all": {"env": "prod"}
+    });
+    let queue = serde_json::json!({
+        "id": format!("https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/jobs"), "tags": {"env": "dev"}, "tags_all": {"env": "dev"}
+    });
+    let stacks = [tf_stack("app.tfstate", &[("aws_instance", "web", instance), ("aws_sqs_queue", "jobs", queue)])];
+    let mut inv = inventory(vec![scope(ACCOUNT, REGION)], Vec::new());
+    inv.filters.tags = vec![
+        TagFilter { key: "env".into(), values: vec!["prod".into()] },
+        TagFilter { key: "team".into(), values: vec![] },
+    ];
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert!(report.missing.is_empty() && !report.summary.drifted, "{:?}", report.missing);
+    assert_eq!(nonzero(&report), [(NotCheckedReason::OutsideFilters, 2)]);
+    let detail = "outside the scan's filters: the scan looked only for tags env=prod, team, and a tag-filtered scan \
+                  cannot prove a resource absent (its tags may have changed)";
+    assert!(report.not_checked.iter().all(|n| n.detail == detail), "{:#?}", report.not_checked);
+    // A resource type filter: types do not change, so absent is missing.
+    let mut inv = inventory(vec![scope(ACCOUNT, REGION)], Vec::new());
+    inv.filters.resource_types = vec!["ec2".into()];
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert_eq!(outcome(&report).missing, ["aws_instance.web"]);
+    assert_eq!(
+        report.not_checked.iter().map(|n| (n.reason, n.detail.as_str())).collect::<Vec<_>>(),
+        [(NotCheckedReason::OutsideFilters, "outside the scan's filters: type sqs was not looked for")]
+    );
+}
+
+#[test]
+fn resources_claimed_by_several_states_are_listed() {
+    // The same state file given twice under two names.
+    let mut copy = stack(HANDMADE);
+    copy.source = "copy.tfstate".into();
+    copy.resources.iter_mut().for_each(|r| r.source = "copy.tfstate".into());
+    let twice = [stack(HANDMADE), copy];
+    let inv =
+        inventory(vec![scope("123456789012", "eu-west-1")], mirror(&twice[..1], "eu-west-1", "123456789012", true));
+    let report = analyze(&twice, &inv, &IgnoreRules::empty());
+    let claims: Vec<(&str, Vec<(&str, &str)>)> = report
+        .duplicate_claims
+        .iter()
+        .map(|d| (d.arn.as_str(), d.states.iter().map(|s| (s.address.as_str(), s.source.as_str())).collect()))
+        .collect();
+    assert_eq!(
+        claims,
+        [
+            (
+                "arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc",
+                vec![("aws_instance.web", "copy.tfstate"), ("aws_instance.web", HANDMADE)]
+            ),
+            ("arn:aws:s3:::acme-logs", vec![("aws_s3_bucket.logs", "copy.tfstate"), ("aws_s3_bucket.logs", HANDMADE)]),
+            (
+                "arn:aws:sqs:eu-west-1:123456789012:jobs",
+                vec![("aws_sqs_queue.jobs", "copy.tfstate"), ("aws_sqs_queue.jobs", HANDMADE)]
+            ),
+            (
+                "arn:aws:ssm:eu-west-1:123456789012:parameter/app/token",
+                vec![("aws_ssm_parameter.token", "copy.tfstate"), ("aws_ssm_parameter.token", HANDMADE)]
+            ),
+        ]
+    );
+    assert_eq!(report.summary.duplicate_claims, 4);
+    assert_eq!((report.summary.in_sync, report.summary.managed), (8, 4), "matching stays as is");
+    let shown = text(&report);
+    assert!(
+        shown.contains(
+            "\nClaimed by several states (each claim counted on its own; managed twice?): 4\n  \
+             arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc\n    aws_instance.web (aws_instance) in copy.tfstate \
+             arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc\n    aws_instance.web (aws_instance) in \
+             handmade/default-tags.tfstate.json arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc\n"
+        ),
+        "{shown}"
+    );
+    assert_valid(&report, "duplicate claims");
+    // One queue, by ARN from one state and by id from another; an ignored
+    // claim does not count.
+    let by_arn = serde_json::json!({"arn": "arn:aws:sqs:eu-west-1:123456789012:jobs", "id": "x", "tags": {}});
+    let other = [tf_stack("arn.tfstate", &[("aws_sqs_queue", "by_arn", by_arn.clone())]), stack(HANDMADE)];
+    let report = analyze(&other, &inv, &IgnoreRules::empty());
+    let claims: Vec<(&str, Vec<String>)> = report
+        .duplicate_claims
+        .iter()
+        .map(|d| (d.arn.as_str(), d.states.iter().map(|s| s.address.clone()).collect()))
+        .collect();
+    assert_eq!(
+        claims,
+        [(
+            "arn:aws:sqs:eu-west-1:123456789012:jobs",
+            vec!["aws_sqs_queue.by_arn".to_string(), "aws_sqs_queue.jobs".to_string()]
+        )]
+    );
+    let other = [tf_stack("arn.tfstate", &[("aws_sqs_queue", "by_arn", by_arn)]), stack(HANDMADE)];
+    let ignore = IgnoreRules::parse(IGNORE_FILE_NAME, "tag:team=payments").expect("valid");
+    assert!(analyze(&other, &inv, &ignore).duplicate_claims.is_empty());
+    // A resource of another type whose `arn` is the queue's refers to it.
+    let policy = serde_json::json!({"arn": "arn:aws:sqs:eu-west-1:123456789012:jobs", "id": "p"});
+    let other = [tf_stack("policy.tfstate", &[("aws_sqs_queue_policy", "p", policy)]), stack(HANDMADE)];
+    let report = analyze(&other, &inv, &IgnoreRules::empty());
+    assert!(report.duplicate_claims.is_empty(), "{:#?}", report.duplicate_claims);
+    assert!(!text(&report).contains("Claimed by several states"));
+}
+
+#[test]
+fn coverage_says_when_every_cloud_resource_was_ignored() {
+    let resources = vec![
+        cloud("arn:aws:s3:::logs-1", REGION, ACCOUNT, &[("k", "v")]),
+        cloud("arn:aws:s3:::logs-2", REGION, ACCOUNT, &[("k", "v")]),
+    ];
+    let inv = inventory(vec![scope(ACCOUNT, REGION)], resources);
+    let ignore = IgnoreRules::parse(IGNORE_FILE_NAME, "arn:aws:s3:::logs-*").expect("valid");
+    let report = analyze(&[], &inv, &ignore);
+    assert_eq!(report.summary.coverage.percent, None);
+    let shown = text(&report);
+    assert!(
+        shown.starts_with(
+            "no drift: 0 missing, 0 unmanaged, 0 changed; coverage n/a (no cloud resources counted: 2 ignored)\n"
+        ),
+        "{shown}"
+    );
+    // One ignored, two held by an ambiguous match (a NAT gateway's id in two regions).
+    let mut vpc = stack(VPC);
+    vpc.resources.retain(|r| r.resource_type == "aws:ec2/natGateway:NatGateway");
+    let stacks = [vpc];
+    let mut resources = mirror(&stacks, REGION, ACCOUNT, false);
+    resources.retain(|r| r.arn.contains("nat-02996c4673053c0f9"));
+    let mut twin = resources[0].clone();
+    twin.arn = twin.arn.replace(REGION, "eu-west-1");
+    twin.region = "eu-west-1".into();
+    resources.extend([twin, cloud("arn:aws:s3:::logs-1", REGION, ACCOUNT, &[("k", "v")])]);
+    let inv = inventory(vec![scope(ACCOUNT, REGION), scope(ACCOUNT, "eu-west-1")], resources);
+    let report = analyze(&stacks, &inv, &ignore);
+    let headline = text(&report).lines().next().unwrap_or_default().to_string();
+    assert!(
+        headline.ends_with("coverage n/a (no cloud resources counted: 1 ignored, 2 candidates of ambiguous matches)"),
+        "{headline}"
+    );
+}
+
+#[test]
+fn a_run_that_checked_nothing_says_so() {
+    // Every state resource outside the scan.
+    let stacks = [stack(VPC)];
+    let report = analyze(&stacks, &inventory(vec![scope(ACCOUNT, "us-east-1")], Vec::new()), &IgnoreRules::empty());
+    assert!(report.summary.nothing_checked && !report.summary.drifted);
+    let text_of = text(&report);
+    assert!(
+        text_of.starts_with(
+            "no drift found, but nothing was checked: 0 missing, 0 unmanaged, 0 changed; coverage n/a (no cloud \
+             resources)\nNOTHING CHECKED: none of the 32 state resources was compared with the cloud (see Not checked \
+             and Ignored).\n"
+        ),
+        "{text_of}"
+    );
+    assert_valid(&report, "nothing checked");
+    // No scope at all, and no state.
+    let report = analyze(&[], &inventory(Vec::new(), Vec::new()), &IgnoreRules::empty());
+    assert!(report.summary.nothing_checked);
+    assert!(text(&report).contains("\nNOTHING CHECKED: the inventory scanned no account or region.\n"));
+    let mut json = Vec::new();
+    render_json(&report, &mut json).expect("writes");
+    let value: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    assert_eq!(value["summary"]["nothing_checked"], serde_json::json!(true));
+    // Something compared: a missing subnet is a check.
+    let (stacks, mut inv) = vpc_inventory();
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert!(!report.summary.nothing_checked);
+    assert!(!text(&report).contains("nothing was checked"));
+    inv.resources.clear();
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert!(!report.summary.nothing_checked && report.summary.drifted);
+    // No state, a scanned scope: the cloud side was checked.
+    let report = analyze(&[], &inventory(vec![scope(ACCOUNT, REGION)], Vec::new()), &IgnoreRules::empty());
+    assert!(!report.summary.nothing_checked);
 }
 
 #[test]

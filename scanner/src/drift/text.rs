@@ -1,7 +1,7 @@
 //! The text drift report, for people: a warning when the scan is
 //! incomplete, a headline, then one section per kind of finding.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
 use palisade_engine::report::clean;
@@ -13,11 +13,15 @@ use super::report::{CloudRef, Coverage, DriftReport, NotChecked, NotCheckedReaso
 /// 1. when the scan is incomplete, an `INCOMPLETE SCAN` warning naming the
 ///    scopes, saying the result cannot be trusted as "no drift";
 /// 2. the headline, e.g. `drift: 2 missing, 1 unmanaged, 1 changed;
-///    coverage 75.0% (3 of 4)`, and a line of what was compared;
+///    coverage 75.0% (3 of 4)`, and a line of what was compared; when
+///    nothing was compared ([`Summary::nothing_checked`](super::Summary)),
+///    the headline says `no drift found, but nothing was checked` and a
+///    line says why; coverage without cloud resources to count is `n/a`,
+///    with how many were ignored;
 /// 3. sections `Missing`, `Unmanaged`, `Changed` (each tag change on its
-///    own line), `Not checked` (grouped by reason, with counts), coverage by
-///    service, `Ignored`, and the ignore rules with their counts; empty
-///    sections are left out.
+///    own line), the warning `Claimed by several states`, `Not checked`
+///    (grouped by reason, with counts), coverage by service, `Ignored`, and
+///    the ignore rules with their counts; empty sections are left out.
 ///
 /// Control characters in names, tags and messages are escaped (`\n`,
 /// `\u{1b}`), so cloud tags cannot forge lines or terminal escapes.
@@ -38,10 +42,11 @@ pub fn render_text(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> 
         writeln!(out, "  Resources there are not checked; some missing or unmanaged resources may not be listed.")?;
         writeln!(out)?;
     }
-    let verdict = match (s.drifted, report.complete) {
-        (true, _) => "drift",
-        (false, true) => "no drift",
-        (false, false) => "no drift found in what was scanned",
+    let verdict = match (s.drifted, s.nothing_checked, report.complete) {
+        (true, _, _) => "drift",
+        (false, true, _) => "no drift found, but nothing was checked",
+        (false, false, true) => "no drift",
+        (false, false, false) => "no drift found in what was scanned",
     };
     writeln!(
         out,
@@ -49,8 +54,20 @@ pub fn render_text(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> 
         s.missing,
         s.unmanaged,
         s.changed,
-        coverage(&s.coverage)
+        overall_coverage(report)
     )?;
+    if s.nothing_checked {
+        // With no state resource, nothing is checked only when no scope was scanned.
+        let why = if s.state_resources == 0 {
+            "the inventory scanned no account or region".to_string()
+        } else if s.state_resources == 1 {
+            "the state resource was not compared with the cloud (see Not checked and Ignored)".to_string()
+        } else {
+            let n = s.state_resources;
+            format!("none of the {n} state resources was compared with the cloud (see Not checked and Ignored)")
+        };
+        writeln!(out, "NOTHING CHECKED: {why}.")?;
+    }
     writeln!(
         out,
         "{} state resource{} from {} file{}, {} cloud resource{}; {} in sync, {} not checked, {} ignored",
@@ -90,6 +107,16 @@ pub fn render_text(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> 
                     TagChangeKind::Removed => writeln!(out, "    removed {key}: {want} (not in the cloud)")?,
                     TagChangeKind::Changed => writeln!(out, "    changed {key}: {want} -> {got}")?,
                 }
+            }
+        }
+    }
+    if !report.duplicate_claims.is_empty() {
+        let n = report.duplicate_claims.len();
+        writeln!(out, "\nClaimed by several states (each claim counted on its own; managed twice?): {n}")?;
+        for d in &report.duplicate_claims {
+            writeln!(out, "  {}", clean(&d.arn))?;
+            for st in &d.states {
+                writeln!(out, "    {}", state(st))?;
             }
         }
     }
@@ -170,6 +197,29 @@ fn cloud(c: &CloudRef) -> String {
     let tags = if tags.is_empty() { String::new() } else { format!(" tags: {}", tags.join(", ")) };
     let account = if c.account.is_empty() { "" } else { &c.account };
     format!("{} ({}{tf}) {} {}{tags}", clean(&c.arn), clean(&c.resource_type), clean(account), clean(&c.region))
+}
+
+/// The overall coverage; when no cloud resource is counted, why.
+fn overall_coverage(report: &DriftReport) -> String {
+    let s = &report.summary;
+    if s.coverage.percent.is_some() || s.cloud_resources == 0 {
+        return coverage(&s.coverage);
+    }
+    // Every cloud resource was ignored, or held by an ambiguous match.
+    let ignored: BTreeSet<&str> =
+        report.ignored.iter().filter_map(|i| i.cloud.as_ref()).map(|c| c.arn.as_str()).collect();
+    let ambiguous = s.cloud_resources.saturating_sub(ignored.len());
+    let mut why = Vec::new();
+    if !ignored.is_empty() {
+        why.push(format!("{} ignored", ignored.len()));
+    }
+    if ambiguous > 0 {
+        why.push(format!("{ambiguous} candidate{} of ambiguous matches", plural(ambiguous)));
+    }
+    if why.is_empty() {
+        return coverage(&s.coverage);
+    }
+    format!("n/a (no cloud resources counted: {})", why.join(", "))
 }
 
 fn coverage(c: &Coverage) -> String {

@@ -72,7 +72,9 @@ def signed_region(headers, path: str) -> str | None:
     return None
 
 
-def make_handler(upstream: urllib.parse.SplitResult, every: int, fail_regions: set[str], stats: Stats):
+def make_handler(
+    upstream: urllib.parse.SplitResult, every: int, fail_regions: set[str], blank_targets: set[str], stats: Stats
+):
     class Handler(BaseHTTPRequestHandler):
         # HTTP/1.1 keeps SDK connections alive; every answer carries Content-Length.
         protocol_version = "HTTP/1.1"
@@ -115,6 +117,11 @@ def make_handler(upstream: urllib.parse.SplitResult, every: int, fail_regions: s
                 )
                 if throttle:
                     stats.throttled += 1
+            target = self.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
+            if target in blank_targets:
+                # A 200 answer with no data: a broken endpoint, never an empty region.
+                self.reply(200, [("Content-Type", "application/x-amz-json-1.1")], b"{}")
+                return
             if throttle:
                 headers = [
                     ("Content-Type", "application/x-amz-json-1.1"),
@@ -163,6 +170,9 @@ def main() -> int:
     parser.add_argument("--upstream", required=True, help="http://127.0.0.1:PORT")
     parser.add_argument("--every", type=int, default=0, help="throttle every Nth request (0: never)")
     parser.add_argument("--fail-region", action="append", default=[], help="throttle every request for this region")
+    parser.add_argument(
+        "--blank-target", action="append", default=[], help="answer this operation (e.g. GetResources) with 200 {}"
+    )
     args = parser.parse_args()
     if args.every < 0:
         parser.error("--every must be >= 0")
@@ -171,7 +181,7 @@ def main() -> int:
         parser.error("--upstream must be http://HOST:PORT")
 
     stats = Stats()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(upstream, args.every, set(args.fail_region), stats))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(upstream, args.every, set(args.fail_region), set(args.blank_target), stats))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
