@@ -103,6 +103,9 @@ fn render_summary(
         };
         let account = if s.account.is_empty() { "?" } else { s.account.as_str() };
         writeln!(out, "{account:<14} {:<16} {status:<11} {:>6} {:>10}", s.region, s.pages, s.resources)?;
+        if let Some(role) = &s.role_arn {
+            writeln!(out, "    role: {role}")?;
+        }
         if let Some(error) = &s.error {
             writeln!(out, "    {}", error.replace(['\n', '\r'], " "))?;
         }

@@ -479,13 +479,25 @@ pub fn inventory_resource(
 fn describe_sdk_error<E, R>(error: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
 where
     E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + HttpStatus,
 {
     use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+    let status = error.raw_response().map(|r| format!(" (HTTP {})", r.status().as_u16())).unwrap_or_default();
     match (error.code(), error.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_string(),
-        _ => error_chain(error),
+        (Some(code), Some(message)) => format!("{code}: {message}{status}"),
+        (Some(code), None) => format!("{code}{status}"),
+        _ => format!("{}{status}", error_chain(error)),
+    }
+}
+
+/// The HTTP status of a raw response.
+trait HttpStatus {
+    fn status(&self) -> aws_smithy_runtime_api::http::StatusCode;
+}
+
+impl HttpStatus for aws_smithy_runtime_api::http::Response {
+    fn status(&self) -> aws_smithy_runtime_api::http::StatusCode {
+        aws_smithy_runtime_api::http::Response::status(self)
     }
 }
 
