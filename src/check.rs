@@ -89,9 +89,8 @@ fn read_stack(
     format: Option<InputFormat>,
     incomplete: &mut Vec<String>,
 ) -> Result<Stack, input::InputError> {
-    let stack = input::read_input(source, bytes, format)?;
-    if stack.format == InputFormat::Inventory {
-        let inventory = input::read_inventory(source, bytes)?;
+    let (stack, inventory) = input::read_input_with_inventory(source, bytes, format)?;
+    if let Some(inventory) = inventory {
         incomplete.extend(crate::live::incomplete_lines(source, &inventory));
     }
     Ok(stack)

@@ -109,14 +109,35 @@ impl FromStr for InputFormat {
 /// may be UTF-8 (with or without a byte-order mark) or UTF-16 with a
 /// byte-order mark. Errors: see [`InputErrorKind`].
 pub fn read_input(source: &str, bytes: &[u8], format: Option<InputFormat>) -> Result<Stack, InputError> {
+    read_input_with_inventory(source, bytes, format).map(|(stack, _)| stack)
+}
+
+/// [`read_input`], also giving the snapshot itself when the input is an
+/// inventory snapshot (for its scopes' completeness), parsed once.
+pub fn read_input_with_inventory(
+    source: &str,
+    bytes: &[u8],
+    format: Option<InputFormat>,
+) -> Result<(Stack, Option<crate::inventory::Inventory>), InputError> {
     let text = encoding::decode(source, bytes)?;
     let (format, parsed) = match format {
         Some(f) => (f, None),
         None => detect::sniff(source, &text)?,
     };
     let ctx = json::Ctx { source, format };
+    let mut snapshot = None;
     let resources = match (format, parsed) {
         (InputFormat::PulumiEvents, parsed) => pulumi_events::parse(ctx, &text, parsed)?,
+        (InputFormat::Inventory, parsed) => {
+            let doc = match parsed {
+                Some(doc) => doc,
+                None => json::parse_text(ctx, &text)?,
+            };
+            let inventory = inventory::parse(ctx, &doc)?;
+            let resources = inventory.to_resources(source);
+            snapshot = Some(inventory);
+            resources
+        }
         (_, Some(doc)) => parse_document(ctx, &doc)?,
         (_, None) => parse_document(ctx, &json::parse_text(ctx, &text)?)?,
     };
@@ -125,7 +146,7 @@ pub fn read_input(source: &str, bytes: &[u8], format: Option<InputFormat>) -> Re
         let kind = InputErrorKind::DuplicateAddress { address: dup.address.clone() };
         return Err(InputError::new(source, Some(format), kind));
     }
-    Ok(Stack { source: source.to_string(), format, resources })
+    Ok((Stack { source: source.to_string(), format, resources }, snapshot))
 }
 
 /// Normalizes a document of a one-value format (all but event logs).
