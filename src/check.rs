@@ -119,7 +119,7 @@ pub(crate) fn emit_report(report: &Report, format: Format, output: Option<&std::
         }
     };
     if !report.incomplete.is_empty() {
-        eprintln!("palisade: error: the inventory scan is incomplete; this report cannot be taken as clean");
+        crate::say!("palisade: error: the inventory scan is incomplete; this report cannot be taken as clean");
     }
     match written {
         Ok(()) => Ok(code),
@@ -132,8 +132,18 @@ pub(crate) fn emit_report(report: &Report, format: Format, output: Option<&std::
 /// Refuses an output path (given by option `flag`) that names a file this
 /// run reads.
 pub(crate) fn refuse_overwrite(flag: &str, out: &std::path::Path, read: &[PathBuf]) -> Result<()> {
-    if let Some(clash) = read.iter().find(|p| same_file(p, out) || (p == &out && !out.exists())) {
+    if let Some(clash) = read.iter().find(|p| same_file(p, out)) {
         bail!("{flag} {} would overwrite {}, which this run reads", out.display(), clash.display());
+    }
+    Ok(())
+}
+
+/// Refuses two outputs that name one file (existing or not), or both
+/// standard output.
+pub(crate) fn refuse_same_output(a: (&str, &std::path::Path), b: (&str, &std::path::Path)) -> Result<()> {
+    let stdout = |p: &std::path::Path| p.as_os_str() == "-";
+    if (stdout(a.1) && stdout(b.1)) || (!stdout(a.1) && same_file(a.1, b.1)) {
+        bail!("{} and {} both name {}; give each output its own file", a.0, b.0, a.1.display());
     }
     Ok(())
 }
@@ -152,9 +162,20 @@ pub(crate) fn reject_duplicate_inputs(inputs: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Whether two paths name the same existing file.
+/// Whether two paths name the same file: the same existing file, or, for
+/// a file not there yet, the same name in the same (resolved) folder.
 fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+    fn resolved(p: &std::path::Path) -> Option<PathBuf> {
+        if let Ok(full) = std::fs::canonicalize(p) {
+            return Some(full);
+        }
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => std::path::Path::new("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
+    }
+    matches!((resolved(a), resolved(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Read a file or standard input, refusing more than `limit` bytes.

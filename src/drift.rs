@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use palisade_engine::input::{self, InputFormat};
 use palisade_scanner::drift::{self, IgnoreRules};
 
-use crate::check::{read_source, refuse_overwrite, reject_duplicate_inputs};
+use crate::check::{read_source, refuse_overwrite, refuse_same_output, reject_duplicate_inputs};
 use crate::live::{InventoryArgs, incomplete_lines};
 use crate::{Format, output};
 
@@ -47,9 +47,8 @@ pub(crate) fn run(args: &DriftArgs) -> Result<u8> {
     }
     if let Some(save) = &args.save_inventory {
         refuse_overwrite("--save-inventory", save, &read)?;
-        if let Some(out) = &args.output {
-            refuse_overwrite("--save-inventory", save, std::slice::from_ref(out))?;
-        }
+        let report = args.output.as_deref().unwrap_or(std::path::Path::new("-"));
+        refuse_same_output(("--save-inventory", save), ("the report (--output)", report))?;
     }
     let ignore = load_ignore(args.ignore_file.as_deref())?;
     let mut stacks = Vec::new();
@@ -94,13 +93,13 @@ pub(crate) fn run(args: &DriftArgs) -> Result<u8> {
         Err(e) => return Err(e),
     }
     if report.summary.nothing_checked && (args.format == Format::Json || args.output.is_some()) {
-        eprintln!("palisade: warning: nothing was checked: no state resource could be compared with the cloud");
+        crate::say!("palisade: warning: nothing was checked: no state resource could be compared with the cloud");
     }
     let incomplete = incomplete_lines(&source, &inventory);
     if !incomplete.is_empty() {
-        eprintln!("palisade: error: the inventory scan is incomplete; drift cannot be ruled out:");
+        crate::say!("palisade: error: the inventory scan is incomplete; drift cannot be ruled out:");
         for line in &incomplete {
-            eprintln!("  {line}");
+            crate::say!("  {line}");
         }
         return Ok(2);
     }

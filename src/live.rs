@@ -94,7 +94,7 @@ impl InventoryArgs {
         for region in &self.regions {
             let known = aws::regions::partition_regions(region, true);
             if aws::regions::is_region_name(region) && !known.contains(region) {
-                eprintln!(
+                crate::say!(
                     "palisade: warning: {region} is not a region Palisade knows in partition {}; scanning it anyway",
                     aws::regions::partition_of(region)
                 );

@@ -15,6 +15,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// `eprintln!` that ignores a closed standard error (`2>&1 | head`): a
+/// message that cannot be shown must not turn the exit code into a panic's.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
 mod check;
 mod drift;
 mod live;
@@ -83,7 +93,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("palisade: error: {e:#}");
+            say!("palisade: error: {e:#}");
             ExitCode::from(2)
         }
     }

@@ -48,7 +48,7 @@ impl PackArgs {
         match builder.clone().cache_dir(dir).build() {
             Ok(engine) => Ok(engine),
             Err(e) if !self.no_cache => {
-                eprintln!("palisade: warning: {e}; compiling packs without a cache");
+                crate::say!("palisade: warning: {e}; compiling packs without a cache");
                 Ok(builder.build()?)
             }
             Err(e) => Err(e.into()),
@@ -89,7 +89,7 @@ impl PackArgs {
         }
         for pack in &packs {
             if pack.cache == (palisade_engine::CacheOutcome::Miss { stored: false }) {
-                eprintln!("palisade: warning: {}: the compiled pack could not be written to the cache", pack.path);
+                crate::say!("palisade: warning: {}: the compiled pack could not be written to the cache", pack.path);
             }
         }
         Ok(packs)

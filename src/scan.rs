@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use palisade_engine::PolicySettings;
 use palisade_engine::input::InputFormat;
 use palisade_engine::inventory::{Inventory, ScopeStatus};
@@ -37,13 +37,22 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
     if let (Some(out), Some(read)) = (&args.output, &args.inventory.inventory) {
         check::refuse_overwrite("--output", out, std::slice::from_ref(read))?;
     }
+    let snapshot_to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    if snapshot_to_stdout && !args.packs.packs.is_empty() {
+        bail!("-o - and --pack both write to standard output; write the snapshot to a file");
+    }
     let (inventory, source) = args.inventory.load()?;
     let snapshot = serde_json::to_vec_pretty(&inventory).context("serializing the snapshot")?;
     if let Some(path) = &args.output {
-        output::write_output(path, "the snapshot", |out| {
+        let written = output::write_output(path, "the snapshot", |out| {
             out.write_all(&snapshot)?;
             out.write_all(b"\n")
-        })?;
+        });
+        match written {
+            // A reader of `-o -` that stopped early does not change the verdict.
+            Err(e) if !crate::is_broken_pipe(&e) => return Err(e),
+            _ => {}
+        }
     }
     let incomplete = incomplete_lines(&source, &inventory);
     if !args.packs.packs.is_empty() {
@@ -63,7 +72,13 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
         let report = Report::new(findings, &packs, provenance, env!("CARGO_PKG_VERSION")).with_incomplete(incomplete);
         return check::emit_report(&report, args.format, None);
     }
-    let written = {
+    let written = if snapshot_to_stdout {
+        // Standard output has the snapshot; the summary goes to standard error.
+        if args.format == Format::Text {
+            let _ = render_summary(&inventory, &source, None, &mut io::stderr().lock());
+        }
+        Ok(())
+    } else {
         let mut lock = io::stdout().lock();
         match args.format {
             Format::Json => lock.write_all(&snapshot).and_then(|()| lock.write_all(b"\n")),
@@ -80,9 +95,9 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
     if incomplete.is_empty() {
         Ok(0)
     } else {
-        eprintln!("palisade: error: the scan is incomplete:");
+        crate::say!("palisade: error: the scan is incomplete:");
         for line in &incomplete {
-            eprintln!("  {line}");
+            crate::say!("  {line}");
         }
         Ok(2)
     }

@@ -344,3 +344,19 @@ fn oversized_yaml_and_deeply_nested_inputs_get_clear_errors() {
     assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("nested deeper than 128 levels"));
 }
+
+/// A closed standard error (`2>&1 | head` after the reader left) changes
+/// no exit code: errors are still exit 2, never a panic's 101.
+#[test]
+fn a_closed_standard_error_keeps_the_exit_code() {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["check", "no-such-input.json"])
+        .current_dir(repo("."))
+        .stdout(std::process::Stdio::null())
+        .stderr(writer)
+        .status()
+        .expect("palisade runs");
+    assert_eq!(status.code(), Some(2));
+}

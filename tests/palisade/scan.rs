@@ -384,10 +384,15 @@ fn trial_regressions_of_scan() {
     let out = scan_live(&session, &["eu-west-1"], &["--all-regions"]);
     assert_eq!(code(&out), 2);
 
-    // `-o -` is standard output; a snapshot with no scopes is refused.
+    // `-o -` puts the snapshot alone on standard output (the summary goes to
+    // standard error); with --pack it is refused. A snapshot with no scopes is refused.
     let out = scan_live(&session, &["eu-west-1"], &["-o", "-", "--format", "text"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("{\n  \"format\": \"palisade-inventory\""));
+    let piped: Value = serde_json::from_slice(&out.stdout).expect("standard output is the snapshot alone");
+    assert_eq!(piped["format"], "palisade-inventory");
+    assert!(stderr(&out).contains("COMPLETE"), "{}", stderr(&out));
+    let out = scan_live(&session, &["eu-west-1"], &["-o", "-", "--pack", "builtin:aws-baseline"]);
+    assert_eq!(code(&out), 2);
     let mut empty: Value =
         serde_json::from_slice(&std::fs::read(root().join("examples/drift/inventory.json")).expect("read"))
             .expect("json");
@@ -398,6 +403,11 @@ fn trial_regressions_of_scan() {
     let out = palisade_aws(&session, &["scan", "--inventory", empty_path.to_str().expect("utf-8")]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("$.scopes"), "{}", stderr(&out));
+    empty.as_object_mut().expect("object").remove("scopes");
+    std::fs::write(&empty_path, empty.to_string()).expect("write");
+    let out = palisade_aws(&session, &["scan", "--inventory", empty_path.to_str().expect("utf-8")]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains(" at $ ") && stderr(&out).contains("scopes"), "{}", stderr(&out));
 
     // drift: the report and the saved snapshot may not be one file.
     let same = dir.path().join("same.json");

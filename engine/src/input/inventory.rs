@@ -28,7 +28,10 @@ pub(crate) fn parse(ctx: Ctx<'_>, doc: &Value) -> Result<Inventory, InputError> 
         }));
     }
     let inventory: Inventory = serde_path_to_error::deserialize(doc).map_err(|e| {
-        let json_path = format!("$.{}", e.path()).replace(".[", "[");
+        let json_path = match e.path().to_string().as_str() {
+            "." | "" => "$".to_string(),
+            path => format!("$.{path}").replace(".[", "["),
+        };
         ctx.error(InputErrorKind::Shape {
             line: None,
             json_path,

@@ -171,7 +171,12 @@ pub async fn scan(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
         accounts.push(Account { config, role_arn: Some(role.clone()), id: Err(String::new()) });
     }
     for account in &mut accounts {
-        account.id = caller_account(&account.config, account.role_arn.as_deref()).await;
+        let who = match (&account.role_arn, &options.profile) {
+            (Some(role), _) => format!("role {role}"),
+            (None, Some(profile)) => format!("profile {profile}"),
+            (None, None) => "the default credentials".to_string(),
+        };
+        account.id = caller_account(&account.config, &who).await;
     }
     // With no account identified there is nothing to scan: a setup error
     // (no credentials, a wrong endpoint), not a scan of empty regions.
@@ -353,14 +358,12 @@ async fn load_base_config(options: &AwsScanOptions) -> SdkConfig {
 }
 
 /// The account id of `config`'s credentials (STS `GetCallerIdentity`).
-async fn caller_account(config: &SdkConfig, role: Option<&str>) -> Result<String, String> {
+/// `who` names the credentials in errors (`role ARN`, `profile NAME`).
+async fn caller_account(config: &SdkConfig, who: &str) -> Result<String, String> {
     let sts = aws_sdk_sts::Client::new(config);
     match sts.get_caller_identity().send().await {
         Ok(out) => out.account().map(str::to_string).ok_or_else(|| "GetCallerIdentity named no account".into()),
-        Err(e) => {
-            let who = role.map_or_else(|| "the default credentials".to_string(), |r| format!("role {r}"));
-            Err(format!("{who}: {}", describe_sdk_error(&e)))
-        }
+        Err(e) => Err(format!("{who}: {}", describe_sdk_error(&e))),
     }
 }
 
