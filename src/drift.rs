@@ -70,10 +70,7 @@ pub(crate) fn run(args: &DriftArgs) -> Result<u8> {
     let (inventory, source) = args.inventory.load()?;
     if let Some(path) = &args.save_inventory {
         let snapshot = serde_json::to_vec_pretty(&inventory).context("serializing the snapshot")?;
-        output::write_output(path, "the snapshot", |out| {
-            out.write_all(&snapshot)?;
-            out.write_all(b"\n")
-        })?;
+        output::write_snapshot(path, &snapshot)?;
     }
     let report = drift::analyze(&stacks, &inventory, &ignore);
     let render = |out: &mut dyn Write| match args.format {

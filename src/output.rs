@@ -18,6 +18,15 @@ pub fn write_report(path: &Path, render: impl Fn(&mut dyn Write) -> io::Result<(
     write_output(path, "the report", render)
 }
 
+/// Write an inventory snapshot (its JSON bytes, then a newline) to `path`,
+/// as [`write_output`] does.
+pub fn write_snapshot(path: &Path, snapshot: &[u8]) -> Result<()> {
+    write_output(path, "the snapshot", |out| {
+        out.write_all(snapshot)?;
+        out.write_all(b"\n")
+    })
+}
+
 /// [`write_report`] for any output; `what` names it in errors (`the snapshot`).
 pub fn write_output(path: &Path, what: &str, render: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
     if path.as_os_str() == "-" {

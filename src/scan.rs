@@ -44,11 +44,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
     let (inventory, source) = args.inventory.load()?;
     let snapshot = serde_json::to_vec_pretty(&inventory).context("serializing the snapshot")?;
     if let Some(path) = &args.output {
-        let written = output::write_output(path, "the snapshot", |out| {
-            out.write_all(&snapshot)?;
-            out.write_all(b"\n")
-        });
-        match written {
+        match output::write_snapshot(path, &snapshot) {
             // A reader of `-o -` that stopped early does not change the verdict.
             Err(e) if !crate::is_broken_pipe(&e) => return Err(e),
             _ => {}

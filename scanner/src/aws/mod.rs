@@ -157,9 +157,10 @@ pub async fn scan(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
         r
     };
 
-    let mut accounts = Vec::new();
+    // The accounts: the default credentials', or one per role assumed.
+    let mut configs: Vec<(SdkConfig, Option<String>)> = Vec::new();
     if options.assume_roles.is_empty() {
-        accounts.push(Account { config: base.clone(), role_arn: None, id: Err(String::new()) });
+        configs.push((base.clone(), None));
     }
     for role in &options.assume_roles {
         let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
@@ -168,15 +169,17 @@ pub async fn scan(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
             .build()
             .await;
         let config = base.clone().into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
-        accounts.push(Account { config, role_arn: Some(role.clone()), id: Err(String::new()) });
+        configs.push((config, Some(role.clone())));
     }
-    for account in &mut accounts {
-        let who = match (&account.role_arn, &options.profile) {
+    let mut accounts = Vec::new();
+    for (config, role_arn) in configs {
+        let who = match (&role_arn, &options.profile) {
             (Some(role), _) => format!("role {role}"),
             (None, Some(profile)) => format!("profile {profile}"),
             (None, None) => "the default credentials".to_string(),
         };
-        account.id = caller_account(&account.config, &who).await;
+        let id = caller_account(&config, &who).await;
+        accounts.push(Account { config, role_arn, id });
     }
     // With no account identified there is nothing to scan: a setup error
     // (no credentials, a wrong endpoint), not a scan of empty regions.
