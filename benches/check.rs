@@ -1,5 +1,7 @@
 //! `check` of the built-in pack over generated Terraform plans of 1k and 10k
-//! resources, beside a bare `serde_json` parse of the same bytes (baseline).
+//! resources, beside a bare `serde_json` parse of the same bytes (baseline);
+//! then, on the 10k plan's report (2,500 violations), each report format
+//! beside the JSON one (baseline), 100 exemptions and a baseline applied.
 //!
 //! Run: `cargo bench --bench check`. Results: `benches/README.md`.
 //!
@@ -10,7 +12,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use palisade_engine::baseline::Baseline;
+use palisade_engine::exemption::Exemptions;
 use palisade_engine::input::read_input;
+use palisade_engine::report::{Format, RenderOptions, Report};
 use palisade_engine::{EngineBuilder, PolicySettings};
 use serde_json::{Value, json};
 
@@ -63,6 +68,57 @@ fn bench(c: &mut Criterion) {
         });
         group.finish();
     }
+    reports(c, &engine, &packs);
+}
+
+/// Rendering each format, and exemptions and a baseline, on the report of
+/// the 10k plan (2,500 violations; 12,500 policy x resource evaluations).
+fn reports(c: &mut Criterion, engine: &palisade_engine::Engine, packs: &[palisade_engine::Pack]) {
+    let stack = read_input("bench.json", &plan(10_000), None).expect("valid plan");
+    let settings = PolicySettings::default();
+    let report = Report::new(engine.check(packs, &[stack], &settings), packs, &settings, Vec::new(), "bench");
+    let mut group = c.benchmark_group("report_10k");
+    group.sample_size(20);
+    for format in Format::ALL {
+        group.bench_function(format!("render_{format}"), |b| {
+            b.iter(|| {
+                let mut out = Vec::with_capacity(1 << 22);
+                palisade_engine::report::render(black_box(&report), format, &RenderOptions::default(), &mut out)
+                    .expect("renders");
+                black_box(out)
+            })
+        });
+    }
+    // 100 exemptions, each a glob over one module's volumes: 50 match, 50 do not.
+    let mut text = String::from("exemptions:\n");
+    for i in 0..100 {
+        text.push_str(&format!(
+            "  - {{policy: aws-ebs-volume-disallow-unencrypted-volume, resource: 'module.svc[\"svc-{i}\"].aws_ebs_volume.*', reason: r}}\n"
+        ));
+    }
+    let exemptions = Exemptions::parse("bench.yaml", &text).expect("valid exemptions");
+    let today = jiff::civil::date(2026, 1, 1);
+    group.bench_function("apply_100_exemptions", |b| {
+        b.iter(|| {
+            let mut r = report.clone();
+            r.apply_exemptions(black_box(&exemptions), today);
+            assert_eq!(r.exempted.len(), 1250);
+            black_box(r)
+        })
+    });
+    let mut json = Vec::new();
+    palisade_engine::report::render_json(&report, &mut json).expect("renders");
+    let baseline = Baseline::parse("bench.json", &json).expect("valid baseline");
+    group.bench_function("apply_baseline", |b| {
+        b.iter(|| {
+            let mut r = report.clone();
+            r.apply_baseline(black_box(&baseline));
+            assert_eq!(r.baselined.len(), 2500);
+            black_box(r)
+        })
+    });
+    group.bench_function("clone_report_baseline", |b| b.iter(|| black_box(report.clone())));
+    group.finish();
 }
 
 criterion_group!(benches, bench);

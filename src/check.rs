@@ -4,14 +4,15 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use palisade_engine::PolicySettings;
+use palisade_engine::baseline::Baseline;
 use palisade_engine::input::{self, InputFormat};
 use palisade_engine::model::Stack;
-use palisade_engine::report::{self, InputProvenance, Report};
+use palisade_engine::report::{self, Format, InputProvenance, Report};
+use palisade_engine::source_map::SourceMap;
 use sha2::{Digest, Sha256};
 
+use crate::output;
 use crate::packs::PackArgs;
-use crate::{Format, output};
 
 #[derive(clap::Args)]
 pub(crate) struct CheckArgs {
@@ -22,12 +23,38 @@ pub(crate) struct CheckArgs {
     inputs: Vec<String>,
     #[command(flatten)]
     packs: PackArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    /// Output format: text, json (engine/schema/report.schema.json), sarif
+    /// (SARIF 2.1.0), junit (JUnit XML), markdown (a pull-request comment)
+    /// or github (GitHub Actions annotations).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = parse_report_format)]
     format: Format,
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also write the report in FORMAT to FILE (atomically), from the same
+    /// run; repeatable (`--report sarif=palisade.sarif --report junit=junit.xml`).
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_extra_report)]
+    reports: Vec<(Format, PathBuf)>,
+    /// Report only violations that are not in this baseline (an earlier
+    /// JSON report, as --write-baseline writes), matched by policy and
+    /// resource; known ones are listed as baselined and do not fail the run.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Markdown: link each located finding to BASE + its `.tf` path + `#LLINE`;
+    /// in GitHub Actions:
+    /// "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/blob/$GITHUB_SHA/".
+    #[arg(long, value_name = "URL")]
+    link_base: Option<String>,
+    /// Point each finding at the `.tf` file and line that declares its
+    /// Terraform address, parsing the HCL under DIR and the modules it calls
+    /// (local paths, and installed ones through .terraform/modules). Used by
+    /// the text, sarif, github and markdown formats.
+    #[arg(long, value_name = "DIR")]
+    source_dir: Option<PathBuf>,
+    /// Record this run's violations (after exemptions, before --baseline)
+    /// as a baseline: the JSON report, written atomically.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     /// Read every input as this format instead of detecting it.
     #[arg(long, value_name = "F", value_parser = parse_format)]
     input_format: Option<InputFormat>,
@@ -40,12 +67,74 @@ fn parse_format(s: &str) -> Result<InputFormat, String> {
     s.parse()
 }
 
+fn parse_report_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn parse_extra_report(s: &str) -> Result<(Format, PathBuf), String> {
+    let (format, file) =
+        s.split_once('=').ok_or_else(|| format!("{s:?}: expected FORMAT=FILE, e.g. sarif=palisade.sarif"))?;
+    if file.is_empty() {
+        return Err(format!("{s:?}: the file name is empty"));
+    }
+    Ok((format.parse()?, PathBuf::from(file)))
+}
+
+/// One report to write: its format and file (`None`: standard output).
+pub(crate) struct Output<'a> {
+    /// Option that asked for it, for errors.
+    pub flag: &'static str,
+    /// Format.
+    pub format: Format,
+    /// File, or standard output.
+    pub path: Option<&'a std::path::Path>,
+}
+
+impl CheckArgs {
+    /// The main report and every --report, each refused if it names a file
+    /// this run reads or another output.
+    fn outputs(&self) -> Result<Vec<Output<'_>>> {
+        let mut outputs = vec![Output { flag: "--output", format: self.format, path: self.output.as_deref() }];
+        outputs.extend(self.reports.iter().map(|(format, path)| Output {
+            flag: "--report",
+            format: *format,
+            path: Some(path),
+        }));
+        let mut read: Vec<PathBuf> = self.inputs.iter().map(PathBuf::from).chain(self.packs.files_read()).collect();
+        read.extend(self.baseline.iter().cloned());
+        let mut written: Vec<(&str, &std::path::Path)> = Vec::new();
+        let stdout = std::path::Path::new("-");
+        for (flag, path) in outputs
+            .iter()
+            .map(|o| (o.flag, o.path.unwrap_or(stdout)))
+            .chain(self.write_baseline.as_deref().map(|p| ("--write-baseline", p)))
+        {
+            if path != stdout {
+                // Refreshing a baseline in place is allowed: it is read first.
+                let reads: Vec<PathBuf> = if flag == "--write-baseline" {
+                    read.iter().filter(|r| Some(r.as_path()) != self.baseline.as_deref()).cloned().collect()
+                } else {
+                    read.clone()
+                };
+                refuse_overwrite(flag, path, &reads)?;
+            }
+            for earlier in &written {
+                refuse_same_output(*earlier, (flag, path))?;
+            }
+            written.push((flag, path));
+        }
+        Ok(outputs)
+    }
+}
+
 pub(crate) fn run(args: &CheckArgs) -> Result<u8> {
     reject_duplicate_inputs(&args.inputs)?;
-    if let Some(out) = &args.output {
-        let read: Vec<PathBuf> =
-            args.inputs.iter().map(PathBuf::from).chain(args.packs.packs.iter().cloned()).collect();
-        refuse_overwrite("--output", out, &read)?;
+    let outputs = args.outputs()?;
+    let files = args.packs.policy_files()?;
+    let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
+    let source_map = args.source_dir.as_deref().map(SourceMap::from_dir).transpose()?;
+    for warning in source_map.iter().flat_map(SourceMap::warnings) {
+        crate::say!("palisade: warning: --source-dir: {warning}");
     }
     let mut stacks = Vec::new();
     let mut provenance = Vec::new();
@@ -76,9 +165,21 @@ pub(crate) fn run(args: &CheckArgs) -> Result<u8> {
     }
     let engine = args.packs.engine()?;
     let packs = args.packs.load(&engine)?;
-    let findings = engine.check(&packs, &stacks, &PolicySettings::default());
-    let report = Report::new(findings, &packs, provenance, env!("CARGO_PKG_VERSION")).with_incomplete(incomplete);
-    emit_report(&report, args.format, args.output.as_deref())
+    let settings = files.settings(&args.packs, &packs)?;
+    let findings = engine.check(&packs, &stacks, &settings);
+    let mut report =
+        Report::new(findings, &packs, &settings, provenance, env!("CARGO_PKG_VERSION")).with_incomplete(incomplete);
+    files.exempt(&mut report);
+    if let Some(map) = &source_map {
+        report.locate(|resource, _| map.locate(resource).cloned());
+    }
+    if let Some(path) = &args.write_baseline {
+        output::write_output(path, "the baseline", |out| report::render_json(&report, out))?;
+    }
+    if let Some(baseline) = &baseline {
+        report.apply_baseline(baseline);
+    }
+    emit_report(&report, &outputs, &report::RenderOptions { link_base: args.link_base.clone() })
 }
 
 /// One input as a stack. An inventory snapshot's incomplete scopes are
@@ -96,10 +197,10 @@ fn read_stack(
     Ok(stack)
 }
 
-/// Writes a check report to `output` (atomically) or standard output and
-/// gives the exit code: 2 for an incomplete input, else 1 when the report
-/// fails, else 0.
-pub(crate) fn emit_report(report: &Report, format: Format, output: Option<&std::path::Path>) -> Result<u8> {
+/// Writes a check report to each output (files atomically, in order; the
+/// first failure stops) and gives the exit code: 2 for an incomplete input,
+/// else 1 when the report fails, else 0.
+pub(crate) fn emit_report(report: &Report, outputs: &[Output<'_>], options: &report::RenderOptions) -> Result<u8> {
     let code = if !report.summary.complete {
         2
     } else if report.summary.failed {
@@ -107,26 +208,13 @@ pub(crate) fn emit_report(report: &Report, format: Format, output: Option<&std::
     } else {
         0
     };
-    let render = |out: &mut dyn Write| match format {
-        Format::Text => report::render_text(report, out),
-        Format::Json => report::render_json(report, out),
-    };
-    let written = match output {
-        Some(path) => output::write_report(path, render),
-        None => {
-            let mut lock = io::stdout().lock();
-            render(&mut lock).and_then(|()| lock.flush()).context("writing the report to standard output")
-        }
-    };
+    for o in outputs {
+        output::emit(o.path, "the report", |out: &mut dyn Write| report::render(report, o.format, options, out))?;
+    }
     if !report.incomplete.is_empty() {
         crate::say!("palisade: error: the inventory scan is incomplete; this report cannot be taken as clean");
     }
-    match written {
-        Ok(()) => Ok(code),
-        // A reader that stopped early (`| head`) does not change the verdict.
-        Err(e) if crate::is_broken_pipe(&e) => Ok(code),
-        Err(e) => Err(e),
-    }
+    Ok(code)
 }
 
 /// Refuses an output path (given by option `flag`) that names a file this

@@ -1,6 +1,6 @@
 //! `palisade drift`: declared state against inventory, into a drift report.
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -77,18 +77,7 @@ pub(crate) fn run(args: &DriftArgs) -> Result<u8> {
         Format::Text => drift::render_text(&report, out),
         Format::Json => drift::render_json(&report, out),
     };
-    let written = match &args.output {
-        Some(path) => output::write_output(path, "the drift report", render),
-        None => {
-            let mut lock = io::stdout().lock();
-            render(&mut lock).and_then(|()| lock.flush()).context("writing the drift report to standard output")
-        }
-    };
-    match written {
-        Ok(()) => {}
-        Err(e) if crate::is_broken_pipe(&e) => {}
-        Err(e) => return Err(e),
-    }
+    output::emit(args.output.as_deref(), "the drift report", render)?;
     if report.summary.nothing_checked && (args.format == Format::Json || args.output.is_some()) {
         crate::say!("palisade: warning: nothing was checked: no state resource could be compared with the cloud");
     }

@@ -3,9 +3,10 @@
 //!
 //! Thin by design: parse arguments, call `palisade_engine` and
 //! `palisade_scanner`, map the outcome to an exit code. One file per
-//! subcommand (`check.rs`, `scan.rs`, `drift.rs`); options shared between
-//! them live in `packs.rs` (policy packs and limits) and `live.rs` (live scan
-//! or snapshot).
+//! subcommand (`check.rs`, `scan.rs`, `drift.rs`, and the authoring tools
+//! `new.rs`, `test_pack.rs`, `inspect.rs`); options shared between them live
+//! in `packs.rs` (policy packs, limits, config, enforcement overrides and
+//! exemptions) and `live.rs` (live scan or snapshot).
 //!
 //! Exit codes: 0 clean; 1 mandatory violations or drift; 2 usage, input,
 //! pack and scan errors, and incomplete scans.
@@ -27,10 +28,13 @@ pub(crate) use say;
 
 mod check;
 mod drift;
+mod inspect;
 mod live;
+mod new;
 mod output;
 mod packs;
 mod scan;
+mod test_pack;
 
 #[derive(Parser)]
 #[command(
@@ -65,6 +69,22 @@ enum Command {
     /// Exit codes: 0 no drift; 1 drift; 2 errors or an incomplete scan or
     /// snapshot, even when drift was found too.
     Drift(drift::DriftArgs),
+    /// Scaffold a policy pack in one of seven languages, from the example
+    /// pack: sources, helper layer, build.sh, test cases and a README.
+    ///
+    /// Exit codes: 0 created; 2 errors (invalid name, existing folder).
+    New(new::NewArgs),
+    /// Run a pack's test cases (data files: an input and the expected
+    /// findings) and show each case's diff of expected vs actual.
+    ///
+    /// Exit codes: 0 every case passed; 1 a case failed; 2 errors (the pack
+    /// does not load, a case file is unreadable, no case found).
+    Test(test_pack::TestArgs),
+    /// Show a pack's metadata, policies (kind, level, severity, resource
+    /// types, config schema), ABI or WIT version, imports, size and SHA-256.
+    ///
+    /// Exit codes: 0 shown; 2 the pack does not load.
+    Inspect(inspect::InspectArgs),
 }
 
 /// Output format of reports.
@@ -88,6 +108,9 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Drift(args) => drift::run(&args),
+        Command::New(args) => new::run(&args),
+        Command::Test(args) => test_pack::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

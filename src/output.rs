@@ -7,17 +7,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-/// Write the report `render` produces to `path`.
-///
-/// `-` is standard output. A regular file (or a link to one) is replaced atomically: the report goes
-/// to a temporary file beside the target, which is then renamed over it,
-/// keeping an existing file's permissions (a new file gets `0666` less the
-/// umask). A device or FIFO (`/dev/stdout`, a named pipe) is written
-/// through. A directory is refused.
-pub fn write_report(path: &Path, render: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
-    write_output(path, "the report", render)
-}
-
 /// Write an inventory snapshot (its JSON bytes, then a newline) to `path`,
 /// as [`write_output`] does.
 pub fn write_snapshot(path: &Path, snapshot: &[u8]) -> Result<()> {
@@ -27,7 +16,24 @@ pub fn write_snapshot(path: &Path, snapshot: &[u8]) -> Result<()> {
     })
 }
 
-/// [`write_report`] for any output; `what` names it in errors (`the snapshot`).
+/// Write an output to `path`, or to standard output when `None`, as
+/// [`write_output`] does; a reader of standard output that stopped early
+/// (`| head`) is not an error (the verdict does not change).
+pub fn emit(path: Option<&Path>, what: &str, render: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    match write_output(path.unwrap_or(Path::new("-")), what, render) {
+        Err(e) if crate::is_broken_pipe(&e) => Ok(()),
+        other => other,
+    }
+}
+
+/// Write the output `render` produces to `path`; `what` names it in errors
+/// (`the snapshot`).
+///
+/// `-` is standard output. A regular file (or a link to one) is replaced
+/// atomically: the output goes to a temporary file beside the target, which
+/// is then renamed over it, keeping an existing file's permissions (a new
+/// file gets `0666` less the umask). A device or FIFO (`/dev/stdout`, a
+/// named pipe) is written through. A directory is refused.
 pub fn write_output(path: &Path, what: &str, render: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
     if path.as_os_str() == "-" {
         let mut out = io::stdout().lock();

@@ -1,11 +1,15 @@
 //! Options shared by the commands that run policy packs (`check`, `scan`):
-//! the packs, their limits and the compiled-pack cache.
+//! the packs, their limits, the compiled-pack cache, the pack config,
+//! enforcement overrides and exemptions.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use palisade_engine::{Engine, EngineBuilder, Limits, Pack};
+use palisade_engine::config::{self, LevelOverride, PackConfig};
+use palisade_engine::exemption::Exemptions;
+use palisade_engine::report::Report;
+use palisade_engine::{Engine, EngineBuilder, Limits, Pack, PolicySettings};
 
 /// Policy packs and their limits.
 #[derive(clap::Args)]
@@ -31,9 +35,71 @@ pub(crate) struct PackArgs {
     /// Resources judged per guest instance (tuning; results never depend on it).
     #[arg(long, value_name = "N", default_value_t = 256, hide = true)]
     pub batch_size: usize,
+    /// Pack configuration, in the format of CrossGuard's
+    /// --policy-pack-config (JSON or YAML): policy name (or `all`) to an
+    /// enforcement level, or to {enforcementLevel, ...config}. Validated
+    /// against each policy's config schema before anything runs.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Set a policy's enforcement level (advisory, mandatory, remediate,
+    /// disabled); `all=LEVEL` sets every policy's. Overrides --config.
+    /// Repeatable.
+    #[arg(long = "enforcement", value_name = "POLICY=LEVEL")]
+    pub enforcement: Vec<LevelOverride>,
+    /// Exemptions file (YAML or JSON): entries of policy, resource glob
+    /// (address, URN or ARN), reason and optional expires date. Exempted
+    /// violations are reported and do not fail the run.
+    #[arg(long, value_name = "FILE")]
+    pub exemptions: Option<PathBuf>,
+}
+
+/// What `--config`, `--enforcement` and `--exemptions` give, read before
+/// any pack runs.
+pub(crate) struct PolicyFiles {
+    config: Option<PackConfig>,
+    exemptions: Option<Exemptions>,
+}
+
+impl PolicyFiles {
+    /// Each policy's effective level and validated config for `packs`.
+    pub(crate) fn settings(&self, args: &PackArgs, packs: &[Pack]) -> Result<PolicySettings> {
+        Ok(config::resolve(self.config.as_ref(), &args.enforcement, packs)?)
+    }
+
+    /// Applies the exemptions (if any) to `report`, as of today (UTC), and
+    /// warns about expired ones on standard error.
+    pub(crate) fn exempt(&self, report: &mut Report) {
+        let Some(exemptions) = &self.exemptions else { return };
+        report.apply_exemptions(exemptions, palisade_engine::exemption::today_utc());
+        if let Some(outcome) = &report.exemptions {
+            for e in &outcome.expired {
+                crate::say!(
+                    "palisade: warning: {} exemption {} ({} on {}) expired on {}; it no longer exempts anything",
+                    e.exemption.file,
+                    e.exemption.number,
+                    e.exemption.policy,
+                    e.exemption.resource,
+                    e.exemption.expires.as_deref().unwrap_or("?")
+                );
+            }
+        }
+    }
 }
 
 impl PackArgs {
+    /// Reads `--config` and `--exemptions` (errors name the file).
+    pub(crate) fn policy_files(&self) -> Result<PolicyFiles> {
+        Ok(PolicyFiles {
+            config: self.config.as_deref().map(PackConfig::read).transpose()?,
+            exemptions: self.exemptions.as_deref().map(Exemptions::read).transpose()?,
+        })
+    }
+
+    /// The files this run reads besides its inputs: packs, config, exemptions.
+    pub(crate) fn files_read(&self) -> Vec<PathBuf> {
+        self.packs.iter().chain(&self.config).chain(&self.exemptions).cloned().collect()
+    }
+
     /// The engine, with the module cache unless `--no-cache`. A cache
     /// directory that cannot be set up is a warning, not an error: packs
     /// are compiled.

@@ -5,11 +5,10 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use palisade_engine::PolicySettings;
 use palisade_engine::input::InputFormat;
 use palisade_engine::inventory::{Inventory, ScopeStatus};
 use palisade_engine::model::Stack;
-use palisade_engine::report::{InputProvenance, Report};
+use palisade_engine::report::{self, InputProvenance, Report};
 use sha2::{Digest, Sha256};
 
 use crate::live::{InventoryArgs, incomplete_lines};
@@ -41,6 +40,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
     if snapshot_to_stdout && !args.packs.packs.is_empty() {
         bail!("-o - and --pack both write to standard output; write the snapshot to a file");
     }
+    let files = args.packs.policy_files()?;
     let (inventory, source) = args.inventory.load()?;
     let snapshot = serde_json::to_vec_pretty(&inventory).context("serializing the snapshot")?;
     if let Some(path) = &args.output {
@@ -59,14 +59,22 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
             format: InputFormat::Inventory,
             resources: inventory.to_resources(&source),
         };
-        let findings = engine.check(&packs, &[stack], &PolicySettings::default());
+        let settings = files.settings(&args.packs, &packs)?;
+        let findings = engine.check(&packs, &[stack], &settings);
         let provenance = vec![InputProvenance {
             path: source.clone(),
             format: InputFormat::Inventory.to_string(),
             sha256: hex::encode(Sha256::digest(&snapshot)),
         }];
-        let report = Report::new(findings, &packs, provenance, env!("CARGO_PKG_VERSION")).with_incomplete(incomplete);
-        return check::emit_report(&report, args.format, None);
+        let mut report =
+            Report::new(findings, &packs, &settings, provenance, env!("CARGO_PKG_VERSION")).with_incomplete(incomplete);
+        files.exempt(&mut report);
+        let format = match args.format {
+            Format::Text => report::Format::Text,
+            Format::Json => report::Format::Json,
+        };
+        let output = check::Output { flag: "--format", format, path: None };
+        return check::emit_report(&report, &[output], &report::RenderOptions::default());
     }
     let written = if snapshot_to_stdout {
         // Standard output has the snapshot; the summary goes to standard error.

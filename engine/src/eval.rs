@@ -171,9 +171,44 @@ impl Engine {
                 a
             });
         findings.resources_evaluated = stacks.iter().map(Stack::policy_target_count).sum();
+        findings.evaluations = evaluations(packs, stacks, settings);
         findings.normalize();
         findings
     }
+}
+
+/// What each enabled policy judges in each input ([`crate::Evaluation`]).
+fn evaluations(packs: &[Pack], stacks: &[Stack], settings: &PolicySettings) -> Vec<crate::Evaluation> {
+    let mut out = Vec::new();
+    for pack in packs {
+        for stack in stacks {
+            for policy in &pack.metadata.policies {
+                if settings.level(policy) == EnforcementLevel::Disabled {
+                    continue;
+                }
+                let resources: Vec<String> = match policy.kind {
+                    PolicyKind::Stack => Vec::new(),
+                    PolicyKind::Resource => stack
+                        .resources
+                        .iter()
+                        .filter(|r| r.is_targeted_by(&policy.resource_types))
+                        .map(|r| r.address.clone())
+                        .collect(),
+                };
+                if policy.kind == PolicyKind::Resource && resources.is_empty() {
+                    continue;
+                }
+                out.push(crate::Evaluation {
+                    pack: pack.metadata.name.clone(),
+                    policy: policy.name.clone(),
+                    kind: policy.kind,
+                    file: stack.source.clone(),
+                    resources,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// A stack with each resource serialized once, an address index and its secrets.
@@ -376,6 +411,7 @@ fn evaluate(
             message: cap(job.stack.secrets.redact_scope(&v.message, scope)),
             file: r.source.clone(),
             undecided: v.undecided,
+            location: None,
         });
     }
     Ok(found)

@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use crate::fault::FaultKind;
-use crate::pack::{EnforcementLevel, Severity};
+use crate::pack::{EnforcementLevel, PolicyKind, Severity};
+use crate::source_map::SourceLocation;
 
 /// A policy's verdict against one resource (report `violations[]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,6 +28,26 @@ pub struct Violation {
     /// True when the policy could not decide because a value it needs is
     /// unknown until apply; then the violation is only advisory.
     pub undecided: bool,
+    /// Where the resource is declared in the source (`--source-dir`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
+}
+
+/// One policy run on the resources of one input: what a JUnit report turns
+/// into one test case per resource (or one per stack, for a stack policy).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evaluation {
+    /// The pack (describe name).
+    pub pack: String,
+    /// The policy.
+    pub policy: String,
+    /// Resource or stack policy.
+    pub kind: PolicyKind,
+    /// The input file.
+    pub file: String,
+    /// The resources a resource policy judged, in input order; empty for a
+    /// stack policy, which judges the input as a whole.
+    pub resources: Vec<String>,
 }
 
 /// A policy that failed to run on some resources (report `policy_errors[]`).
@@ -73,6 +94,10 @@ pub struct Findings {
     pub policy_errors: Vec<PolicyError>,
     /// Resources given to resource policies (policy targets of all inputs).
     pub resources_evaluated: usize,
+    /// Every enabled policy with the resources it judged, by pack, input
+    /// and policy order (a resource policy that targets nothing in an input
+    /// is absent for it).
+    pub evaluations: Vec<Evaluation>,
 }
 
 impl Findings {

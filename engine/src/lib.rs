@@ -24,8 +24,11 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod baseline;
 mod cache;
+pub mod config;
 mod eval;
+pub mod exemption;
 mod fault;
 mod finding;
 pub mod input;
@@ -36,6 +39,7 @@ mod pack;
 pub mod report;
 mod runtime;
 mod secrets;
+pub mod source_map;
 pub mod testcase;
 mod wasi;
 
@@ -43,7 +47,7 @@ pub use cache::{CacheError, CacheOutcome, DEFAULT_MAX_BYTES, ModuleCache};
 pub use eval::MAX_MESSAGE_BYTES;
 pub use eval::{Engine, EngineBuilder, EngineError, PolicySettings};
 pub use fault::{FaultKind, GuestFault};
-pub use finding::{Findings, PolicyError, Violation};
+pub use finding::{Evaluation, Findings, PolicyError, Violation};
 pub use limits::{EPOCH_TICK, Limits};
 pub use pack::{
     EnforcementLevel, Pack, PackError, PackErrorKind, PackKind, PackMetadata, PolicyInfo, PolicyKind, Severity,

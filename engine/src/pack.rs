@@ -147,12 +147,16 @@ pub struct Pack {
     pub path: String,
     /// Hex SHA-256 of the module bytes.
     pub sha256: String,
+    /// Size of the module bytes (see [`Pack::size`]).
+    size: u64,
     /// Core module or component.
     pub kind: PackKind,
     /// The pack's describe document.
     pub metadata: PackMetadata,
     /// Whether the compiled code came from the module cache.
     pub cache: CacheOutcome,
+    /// What the code imports, in its order (see [`Pack::imports`]).
+    imports: Vec<String>,
     pub(crate) runtime: Runtime,
     pub(crate) code: Code,
 }
@@ -178,22 +182,25 @@ impl Pack {
     pub(crate) fn load(runtime: &Runtime, path: &str, bytes: &[u8], data: Option<PathBuf>) -> Result<Pack, PackError> {
         let err = |kind| PackError { path: path.to_string(), kind };
         let kind = detect(bytes).map_err(|m| err(PackErrorKind::Compile(m)))?;
-        let (code, cache) = match kind {
+        let (code, cache, imports) = match kind {
             PackKind::Module => {
                 let (module, cache) =
                     compile_module(runtime, bytes).map_err(|e| err(PackErrorKind::Compile(one_line(&e))))?;
-                (Code::Module(link_module(runtime, &module).map_err(err)?), cache)
+                let imports = module.imports().map(|i| format!("{}::{}", i.module(), i.name())).collect();
+                (Code::Module(link_module(runtime, &module).map_err(err)?), cache, imports)
             }
             PackKind::Component => {
                 let (component, cache) =
                     compile_component(runtime, bytes).map_err(|e| err(PackErrorKind::Compile(one_line(&e))))?;
+                let imports =
+                    component.component_type().imports(&runtime.engine).map(|(name, _)| name.to_string()).collect();
                 let code = component::prepare(runtime, &component, data).map_err(|e| {
                     err(match e {
                         PrepareError::Import(name) => PackErrorKind::ComponentImport(name),
                         PrepareError::Link(message) => PackErrorKind::Link(message),
                     })
                 })?;
-                (Code::Component(code), cache)
+                (Code::Component(code), cache, imports)
             }
         };
         let mut guest = Guest::new(runtime, &code).map_err(|f| err(PackErrorKind::Guest(f)))?;
@@ -205,9 +212,11 @@ impl Pack {
         Ok(Pack {
             path: path.to_string(),
             sha256: hex::encode(Sha256::digest(bytes)),
+            size: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
             kind,
             metadata,
             cache,
+            imports,
             runtime: runtime.clone(),
             code,
         })
@@ -216,6 +225,46 @@ impl Pack {
     /// The policy named `name`, if the pack has it.
     pub fn policy(&self, name: &str) -> Option<&PolicyInfo> {
         self.metadata.policies.iter().find(|p| p.name == name)
+    }
+
+    /// What the pack's code imports, in the order the binary declares them:
+    /// `module::name` for a core module (e.g.
+    /// `wasi_snapshot_preview1::fd_write`; a name imported twice is listed
+    /// twice), the interface names for a component (e.g.
+    /// `palisade:policy/types@1.0.0`, `wasi:io/streams@0.2.6`). Every one of
+    /// them was checked and linked at load time.
+    pub fn imports(&self) -> &[String] {
+        &self.imports
+    }
+
+    /// The guest ABI version a core module speaks: what its
+    /// `palisade_abi_version` export returned at load time, which loading
+    /// requires to be [`crate::ABI_VERSION`]. `None` for a component.
+    pub fn abi_version(&self) -> Option<i32> {
+        (self.kind == PackKind::Module).then_some(palisade_abi::ABI_VERSION)
+    }
+
+    /// The WIT package and version a component implements, as
+    /// `(package, version)`, e.g. `("palisade:policy", "1.0.0")`: read from
+    /// the component's own `palisade:policy/...@VERSION` imports, else the
+    /// world it was linked against ([`crate::WIT_PACKAGE`]). `None` for a
+    /// core module.
+    pub fn wit_package(&self) -> Option<(String, String)> {
+        if self.kind != PackKind::Component {
+            return None;
+        }
+        let split = |s: &str| s.split_once('@').map(|(p, v)| (p.to_string(), v.to_string()));
+        let from_imports = self.imports.iter().find_map(|name| {
+            let (path, version) = name.split_once('@')?;
+            let (package, _interface) = path.split_once('/')?;
+            (package == "palisade:policy").then(|| (package.to_string(), version.to_string()))
+        });
+        from_imports.or_else(|| split(component::WIT_PACKAGE))
+    }
+
+    /// The size of the pack's WebAssembly binary, in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
     }
 }
 

@@ -20,6 +20,10 @@
 //!       resources_evaluated: 1                                  # optional
 //!       failed: true                                            # optional: would `check` exit 1
 //! ```
+//!
+//! A case that names a policy the pack does not have (in `policies`,
+//! `expect`, `config` or `levels`) fails, naming it: a typo never passes
+//! silently.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -156,24 +160,63 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// The outcome of one case: `None` when it passed, else a diff for people.
+/// The outcome of one case: `failure` is `None` when it passed, else a diff
+/// for people, one finding per line: `-` expected and not found, `+` found
+/// and not expected, `~` found with a different message.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
     /// The case file.
     pub file: PathBuf,
     /// The case name.
     pub name: String,
-    /// Why it failed: expected vs actual, line by line.
+    /// Why it failed: expected vs actual, line by line (each line indented
+    /// by two spaces).
     pub failure: Option<String>,
 }
 
 /// Run one case of `file` against `packs`.
+///
+/// A case that names a policy none of `packs` has (in `policies`, the
+/// expected findings, `config` or `levels`) fails without running, naming
+/// the policy and the policies the packs do have.
 pub fn run_case(engine: &Engine, packs: &[Pack], file: &CaseFile, case: &Case) -> CaseResult {
-    let failure = match findings_of(engine, packs, file, case) {
-        Ok(findings) => compare(case, &findings),
-        Err(message) => Some(message),
+    let failure = match unknown_policies(packs, case) {
+        Some(message) => Some(message),
+        None => match findings_of(engine, packs, file, case) {
+            Ok(findings) => compare(case, &findings),
+            Err(message) => Some(message),
+        },
     };
     CaseResult { file: file.path.clone(), name: case.name.clone(), failure }
+}
+
+/// The policy names `case` refers to that no pack of `packs` has, as a
+/// failure message; `None` when every name is known.
+fn unknown_policies(packs: &[Pack], case: &Case) -> Option<String> {
+    let named = case
+        .policies
+        .iter()
+        .flatten()
+        .chain(case.expect.violations.iter().map(|v| &v.policy))
+        .chain(case.expect.policy_errors.iter().map(|e| &e.policy))
+        .chain(case.config.keys())
+        .chain(case.levels.keys());
+    let mut unknown: Vec<&str> = Vec::new();
+    for name in named {
+        if !packs.iter().any(|p| p.policy(name).is_some()) && !unknown.contains(&name.as_str()) {
+            unknown.push(name);
+        }
+    }
+    if unknown.is_empty() {
+        return None;
+    }
+    let known: Vec<&str> = packs.iter().flat_map(|p| p.metadata.policies.iter().map(|i| i.name.as_str())).collect();
+    let lines: Vec<String> = unknown
+        .iter()
+        .map(|name| format!("  the case names policy `{name}`, which the pack does not have"))
+        .chain(std::iter::once(format!("  the pack's policies: {}", known.join(", "))))
+        .collect();
+    Some(lines.join("\n"))
 }
 
 fn findings_of(engine: &Engine, packs: &[Pack], file: &CaseFile, case: &Case) -> Result<Findings, String> {
@@ -201,6 +244,9 @@ fn inline_bytes(doc: &Value) -> Result<Vec<u8>, String> {
     serde_json::to_vec(doc).map_err(|e| e.to_string())
 }
 
+/// Expected vs actual findings of `case` as a diff for people: `-` lines
+/// were expected and not found, `+` lines found and not expected, `~` lines
+/// matched but differ in their message. `None` when they agree.
 fn compare(case: &Case, findings: &Findings) -> Option<String> {
     let wanted = |policy: &str| case.policies.as_ref().is_none_or(|ps| ps.iter().any(|p| p == policy));
     let mut problems = Vec::new();
@@ -213,17 +259,21 @@ fn compare(case: &Case, findings: &Findings) -> Option<String> {
                 let v = actual.remove(i);
                 if let Some(sub) = e.message_contains.as_ref().filter(|s| !v.message.contains(s.as_str())) {
                     problems.push(format!(
-                        "  message of {} on {}: {:?} does not contain {sub:?}",
+                        "  ~ violation {} on {}: message {:?} does not contain {sub:?}",
                         e.policy, e.resource, v.message
                     ));
                 }
             }
-            None => problems.push(format!("  missing:    {} on {} (undecided: {})", e.policy, e.resource, e.undecided)),
+            None => {
+                let undecided = if e.undecided { " (undecided)" } else { "" };
+                let message = e.message_contains.as_ref().map(|m| format!(": ...{m}...")).unwrap_or_default();
+                problems.push(format!("  - violation {} on {}{undecided}{message}", e.policy, e.resource));
+            }
         }
     }
     for v in actual {
-        problems
-            .push(format!("  unexpected: {} on {} (undecided: {}): {}", v.policy, v.resource, v.undecided, v.message));
+        let undecided = if v.undecided { " (undecided)" } else { "" };
+        problems.push(format!("  + violation {} on {}{undecided}: {}", v.policy, v.resource, v.message));
     }
     let mut errors: Vec<_> = findings.policy_errors.iter().filter(|e| wanted(&e.policy)).collect();
     for e in &case.expect.policy_errors {
@@ -234,21 +284,21 @@ fn compare(case: &Case, findings: &Findings) -> Option<String> {
             Some(i) => {
                 errors.remove(i);
             }
-            None => problems.push(format!(
-                "  missing policy error: {} ({})",
-                e.policy,
-                e.kind.as_deref().unwrap_or("any kind")
-            )),
+            None => {
+                problems.push(format!("  - policy error {} ({})", e.policy, e.kind.as_deref().unwrap_or("any kind")))
+            }
         }
     }
     for a in errors {
-        problems.push(format!("  unexpected policy error: {} ({}): {}", a.policy, a.kind, a.message));
+        problems.push(format!("  + policy error {} ({}): {}", a.policy, a.kind, a.message));
     }
     if let Some(n) = case.expect.resources_evaluated.filter(|n| *n != findings.resources_evaluated) {
-        problems.push(format!("  resources_evaluated: expected {n}, got {}", findings.resources_evaluated));
+        problems.push(format!("  - resources_evaluated: {n}"));
+        problems.push(format!("  + resources_evaluated: {}", findings.resources_evaluated));
     }
     if let Some(f) = case.expect.failed.filter(|f| *f != findings.blocks()) {
-        problems.push(format!("  failed: expected {f}, got {}", findings.blocks()));
+        problems.push(format!("  - failed: {f}"));
+        problems.push(format!("  + failed: {}", findings.blocks()));
     }
     (!problems.is_empty()).then(|| problems.join("\n"))
 }

@@ -1,4 +1,4 @@
-# Sourced by scripts/install-toolchains.sh and by every examples/policies/*/build.sh:
+# Sourced by scripts/install-toolchains.sh and by the guests' build scripts in tests/:
 # where the guest toolchains live, and PATH set to find them first.
 #   PALISADE_TOOLCHAINS  default: <repo>/target/toolchains
 #   $PALISADE_TOOLCHAINS/venv       Python virtualenv: zig, go, componentize-py, wasm-tools
@@ -11,40 +11,12 @@ PALISADE_TOOLCHAINS=${PALISADE_TOOLCHAINS:-$PALISADE_ROOT/target/toolchains}
 export PALISADE_ROOT PALISADE_TOOLCHAINS
 PALISADE_MOTO_PYTHON=${PALISADE_MOTO_PYTHON:-$PALISADE_TOOLCHAINS/moto-venv/bin/python}
 export PALISADE_MOTO_PYTHON
-export PATH="$PALISADE_TOOLCHAINS/venv/bin:$PALISADE_TOOLCHAINS/node/node_modules/.bin:$PATH"
 
-# need TOOL LANGUAGE: fail with a clear message when TOOL is not installed.
-need() {
-  if ! command -v "$1" >/dev/null 2>&1; then
-    echo "error: the $2 toolchain is not installed ($1 not found); run: scripts/install-toolchains.sh $2" >&2
-    exit 1
-  fi
-}
-
-# out_path "$@": a build script's one argument, OUT.wasm, as an absolute path
-# (so the script may cd), its folder created; with any other arguments, an
-# OUT starting with '-', or an OUT that exists but is not a regular file (a
-# directory, a device), the usage or an error and exit 2.
-out_path() {
-  if [ $# -ne 1 ] || [ -z "$1" ]; then
-    echo "usage: $0 OUT.wasm" >&2
-    exit 2
-  fi
-  case "$1" in -*)
-    echo "usage: $0 OUT.wasm (an output path may not start with '-'; write ./$1)" >&2
-    exit 2
-    ;;
-  esac
-  if [ -d "$1" ]; then
-    echo "error: $1 is a directory; give the path of the .wasm file to write" >&2
-    exit 2
-  fi
-  if [ -e "$1" ] && [ ! -f "$1" ]; then
-    echo "error: $1 exists and is not a regular file (a device, a FIFO?); refusing to replace it" >&2
-    exit 2
-  fi
-  local out
-  out=$(realpath -m -- "$1")
-  mkdir -p -- "$(dirname -- "$out")" || exit 2
-  printf '%s\n' "$out"
-}
+# PATH, and the helpers of the packs' build scripts (need, missing, out_path,
+# scratch, publish) for the other build scripts of this clone: OUT.wasm is
+# required, intermediates go to target/build-scripts.
+# shellcheck source=pack-toolchain.sh
+source "$PALISADE_ROOT/scripts/toolchains/pack-toolchain.sh"
+PACK_CLONE=$PALISADE_ROOT
+PACK_WORK="$PALISADE_ROOT/target/build-scripts"
+PACK_OUT=""

@@ -3,12 +3,15 @@
 //! They drive the public interfaces: the `palisade` binary (exit codes,
 //! reports) and the engine library with the built-in pack built from source.
 
+mod authoring;
 mod cache;
 mod cases;
 mod cli;
 mod components;
 mod corpus;
 mod drift;
+mod formats;
+mod gating;
 mod hostile;
 mod languages;
 mod moto;

@@ -23,9 +23,13 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     let mut by_resource: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     let mut types: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    let mut declared: BTreeMap<(&str, &str), String> = BTreeMap::new();
     for v in &report.violations {
         let key = (v.resource.as_str(), v.file.as_str());
         types.insert(key, &v.resource_type);
+        if let Some(at) = &v.location {
+            declared.insert(key, format!(", declared at {}:{}", clean(&at.file), at.line));
+        }
         let undecided = if v.undecided { " (undecided: needs values known only after apply)" } else { "" };
         by_resource.entry(key).or_default().push(format!(
             "  [{}] {} ({}, pack {}){}\n      {}",
@@ -54,10 +58,11 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     for ((resource, file), lines) in &by_resource {
         let ty = types.get(&(*resource, *file));
+        let at = declared.get(&(*resource, *file)).map_or("", String::as_str);
         let (resource, file) = (clean(resource), clean(file));
         match ty {
-            Some(t) => writeln!(out, "{resource} ({}) in {file}", clean(t))?,
-            None => writeln!(out, "{resource} in {file}")?,
+            Some(t) => writeln!(out, "{resource} ({}) in {file}{at}", clean(t))?,
+            None => writeln!(out, "{resource} in {file}{at}")?,
         }
         for line in lines {
             writeln!(out, "{line}")?;
@@ -79,10 +84,28 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             clean(&e.message)
         )?;
     }
+    render_exemptions(report, out)?;
+    if let Some(b) = &report.baseline {
+        writeln!(
+            out,
+            "Baseline {}: {} known violations not shown ({} in the baseline); {} of its findings are no longer found.\n",
+            clean(&b.file),
+            b.suppressed,
+            b.known,
+            b.resolved
+        )?;
+    }
     let s = &report.summary;
+    let mut extra = String::new();
+    if report.exemptions.is_some() {
+        extra.push_str(&format!(" {} exempted.", s.exempted));
+    }
+    if report.baseline.is_some() {
+        extra.push_str(&format!(" {} baselined.", s.baselined));
+    }
     writeln!(
         out,
-        "{}: {} evaluated; {} mandatory, {} remediate, {} advisory violations ({} undecided); {} policy errors ({} blocking).",
+        "{}: {} evaluated; {} mandatory, {} remediate, {} advisory violations ({} undecided); {} policy errors ({} blocking).{extra}",
         if !s.complete {
             "INCOMPLETE"
         } else if s.failed {
@@ -102,6 +125,69 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         s.policy_errors,
         s.blocking_policy_errors
     )
+}
+
+/// The exempted violations, then the expired and unused exemptions.
+fn render_exemptions(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let Some(outcome) = &report.exemptions else { return Ok(()) };
+    if !report.exempted.is_empty() {
+        writeln!(out, "Exempted ({}), by {}:", report.exempted.len(), clean(&outcome.file))?;
+        for e in &report.exempted {
+            let v = &e.violation;
+            let expires = e.exemption.expires.as_ref().map(|d| format!(", until {d}")).unwrap_or_default();
+            writeln!(
+                out,
+                "  {} [{}] {} (exemption {}{expires}: {})",
+                clean(&v.resource),
+                v.enforcement_level,
+                clean(&v.policy),
+                e.exemption.number,
+                clean(&e.exemption.reason)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if !outcome.expired.is_empty() {
+        writeln!(out, "Expired exemptions ({}): they no longer exempt anything:", outcome.expired.len())?;
+        for e in &outcome.expired {
+            let x = &e.exemption;
+            let now = if e.no_longer_exempts.is_empty() {
+                "it would exempt nothing now".to_string()
+            } else {
+                let list: Vec<String> = e.no_longer_exempts.iter().map(|r| clean(r).into_owned()).collect();
+                format!("no longer exempts {}", list.join(", "))
+            };
+            writeln!(
+                out,
+                "  {} exemption {}: {} on {}, expired on {}; {now}",
+                clean(&x.file),
+                x.number,
+                clean(&x.policy),
+                clean(&x.resource),
+                x.expires.as_deref().unwrap_or("?")
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if !outcome.unused.is_empty() {
+        writeln!(
+            out,
+            "Unused exemptions ({}): they matched no violation; remove them if stale:",
+            outcome.unused.len()
+        )?;
+        for x in &outcome.unused {
+            writeln!(
+                out,
+                "  {} exemption {}: {} on {}",
+                clean(&x.file),
+                x.number,
+                clean(&x.policy),
+                clean(&x.resource)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 /// Whether `c` can forge or hide text on a terminal: control characters, and

@@ -1,18 +1,15 @@
 #!/usr/bin/env bash
-# Builds the Rust example pack: ./build.sh OUT.wasm
+# Builds the pack in Rust: ./build.sh [OUT.wasm]
 #
 # A core module (guest ABI v1) for wasm32-unknown-unknown, built with one of
-# the two toolchains the host's build.rs uses for the built-in packs:
-#   rustup  the rustup cargo and rustc, with `rustup target add wasm32-unknown-unknown`
+# the two toolchains Palisade's build.rs uses for its built-in packs:
+#   rustup  cargo and rustc, after `rustup target add wasm32-unknown-unknown`
 #   debian  Debian's rustc-web, cargo-web, rust-web-src and lld-22, building the
-#           standard library from source (-Zbuild-std) and linking with wasm-ld-22
+#           standard library from source (-Zbuild-std), linking with wasm-ld-22
 # PALISADE_GUEST_TOOLCHAIN=rustup|debian forces one; otherwise rustup when the
 # target's standard library is installed, else debian.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../../scripts/toolchains/env.sh
-source "$here/../../../scripts/toolchains/env.sh"
-
+source "$(dirname "$0")/toolchain.sh"
 out=$(out_path "$@")
 
 target=wasm32-unknown-unknown
@@ -26,18 +23,22 @@ have_rustup_std() {
   libdir=$(rustc --print target-libdir --target "$target" 2>/dev/null) || return 1
   compgen -G "$libdir/libstd-*" >/dev/null
 }
+have_debian() {
+  [ -x "$debian_cargo" ] && [ -x "$debian_rustc" ] && [ -d "$debian_std_src" ]
+}
 
 toolchain=${PALISADE_GUEST_TOOLCHAIN:-}
 case $toolchain in
-  rustup | debian) ;;
+  rustup) command -v rustc >/dev/null 2>&1 && have_rustup_std ||
+    missing rust "no standard library for $target (rustup target add $target)" ;;
+  debian) have_debian || missing rust "no Debian rustc-web ($debian_cargo, $debian_rustc, $debian_std_src)" ;;
   "")
     if command -v rustc >/dev/null 2>&1 && have_rustup_std; then
       toolchain=rustup
-    elif [ -x "$debian_cargo" ] && [ -x "$debian_rustc" ] && [ -d "$debian_std_src" ]; then
+    elif have_debian; then
       toolchain=debian
     else
-      echo "error: the rust toolchain is not installed (no standard library for $target, no Debian rustc-web); run: scripts/install-toolchains.sh rust" >&2
-      exit 1
+      missing rust "no standard library for $target (rustup target add $target), no Debian rustc-web"
     fi
     ;;
   *)
@@ -46,7 +47,7 @@ case $toolchain in
     ;;
 esac
 
-# The settings of an outer cargo (e.g. the test suite's) must not leak in.
+# The settings of an outer cargo (a build script, a test) must not leak in.
 while read -r name; do
   case $name in
     CARGO_FEATURE_* | CARGO_CFG_* | CARGO_PKG_* | CARGO_MANIFEST_* | CARGO_PROFILE_* | \
@@ -58,22 +59,17 @@ while read -r name; do
   esac
 done < <(compgen -e)
 
-target_dir="$PALISADE_ROOT/target/examples/rust"
-args=(build --release --locked --quiet --target "$target" --manifest-path "$here/Cargo.toml" --target-dir "$target_dir")
+# The library's file: the package name of Cargo.toml, `-` made `_`.
+crate=$(sed -n 's/^name *= *"\([^"]*\)".*/\1/p' "$PACK_DIR/Cargo.toml" | head -n 1)
+crate=${crate//-/_}
+args=(build --release --locked --quiet --target "$target" --manifest-path "$PACK_DIR/Cargo.toml" --target-dir "$PACK_WORK")
 if [ "$toolchain" = rustup ]; then
   need cargo rust
-  need rustc rust
   cargo "${args[@]}"
 else
-  need "$debian_cargo" rust
-  need "$debian_rustc" rust
   need "$debian_linker" rust
-  [ -d "$debian_std_src" ] || {
-    echo "error: the rust toolchain is not installed ($debian_std_src not found); run: scripts/install-toolchains.sh rust" >&2
-    exit 1
-  }
   unset RUSTUP_TOOLCHAIN RUSTC_WRAPPER
   RUSTC="$debian_rustc" RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$debian_linker" \
     "$debian_cargo" "${args[@]}" -Zbuild-std=std,panic_abort
 fi
-cp "$target_dir/$target/release/example_rust.wasm" "$out"
+publish "$PACK_WORK/$target/release/$crate.wasm" "$out"

@@ -1,0 +1,117 @@
+//! Baselines: the findings an estate already had, so that a team can adopt
+//! Palisade and block only new problems.
+//!
+//! A baseline is an earlier JSON report (schema version 1,
+//! `engine/schema/report.schema.json`), as `palisade check --write-baseline
+//! FILE` records it. Its `violations[]` and `baselined[]` entries are the
+//! known findings, matched by policy name and resource (address, URN or
+//! ARN); message, level and file do not matter, so a reworded message or a
+//! moved plan file does not make a known finding new.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// The known findings of a baseline.
+#[derive(Debug, Clone, Default)]
+pub struct Baseline {
+    /// Where it was read from (as given).
+    pub path: String,
+    /// `(policy, resource)` pairs.
+    pub known: BTreeSet<(String, String)>,
+}
+
+#[derive(Deserialize)]
+struct Doc {
+    schema_version: u32,
+    violations: Vec<Entry>,
+    #[serde(default)]
+    baselined: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    policy: String,
+    resource: String,
+}
+
+/// A baseline that cannot be read: names the file and the JSON path.
+#[derive(Debug, thiserror::Error)]
+#[error("baseline {path}: {message}")]
+pub struct BaselineError {
+    /// The file.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Baseline {
+    /// Read a baseline (a JSON report of schema version 1).
+    ///
+    /// Errors: unreadable file; not JSON; not a Palisade JSON report (the
+    /// error names the JSON path, e.g. `violations[3].policy`); another
+    /// schema version.
+    pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path)
+            .map_err(|e| BaselineError { path: shown.clone(), message: format!("cannot read the file: {e}") })?;
+        Baseline::parse(&shown, &bytes)
+    }
+
+    /// Parse a baseline document; `path` names it in errors.
+    pub fn parse(path: &str, bytes: &[u8]) -> Result<Baseline, BaselineError> {
+        let err = |message: String| BaselineError { path: path.to_string(), message };
+        let de = &mut serde_json::Deserializer::from_slice(bytes);
+        let doc: Doc = serde_path_to_error::deserialize(de).map_err(|e| {
+            let at = e.path().to_string();
+            err(format!(
+                "not a Palisade JSON report (as `palisade check --format json` or --write-baseline writes): at {}: {}",
+                if at == "." { "$".to_string() } else { format!("$.{at}") },
+                e.inner()
+            ))
+        })?;
+        if doc.schema_version != crate::report::SCHEMA_VERSION {
+            return Err(err(format!(
+                "report schema version {} is not supported (this Palisade reads version {})",
+                doc.schema_version,
+                crate::report::SCHEMA_VERSION
+            )));
+        }
+        let known = doc.violations.into_iter().chain(doc.baselined).map(|e| (e.policy, e.resource)).collect();
+        Ok(Baseline { path: path.to_string(), known })
+    }
+
+    /// Whether `policy` on `resource` is a known finding.
+    pub fn contains(&self, policy: &str, resource: &str) -> bool {
+        self.known.contains(&(policy.to_string(), resource.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_violations_and_baselined() {
+        let b = Baseline::parse(
+            "b.json",
+            br#"{"schema_version": 1, "violations": [{"policy": "p", "resource": "a", "message": "m"}],
+                 "baselined": [{"policy": "q", "resource": "b"}], "summary": {}}"#,
+        )
+        .expect("valid");
+        assert!(b.contains("p", "a") && b.contains("q", "b") && !b.contains("p", "b"));
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        let e = Baseline::parse("b.json", br#"{"schema_version": 1, "violations": [{"policy": 3}]}"#)
+            .expect_err("bad")
+            .to_string();
+        assert!(e.contains("b.json") && e.contains("$.violations[0].policy"), "{e}");
+        let e = Baseline::parse("b.json", br#"{"schema_version": 9, "violations": []}"#).expect_err("v9").to_string();
+        assert!(e.contains("version 9"), "{e}");
+        let e = Baseline::parse("b.json", b"[]").expect_err("not a report").to_string();
+        assert!(e.contains("not a Palisade JSON report"), "{e}");
+    }
+}

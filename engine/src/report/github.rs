@@ -1,0 +1,185 @@
+//! GitHub Actions annotations: workflow commands
+//! (<https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands>),
+//! one line each, which the runner turns into annotations on the pull
+//! request's files.
+
+use std::io::{self, Write};
+
+use super::Report;
+use crate::finding::Violation;
+
+/// One workflow command: kind, properties, message.
+struct Command {
+    kind: &'static str,
+    properties: Vec<(&'static str, String)>,
+    message: String,
+}
+
+impl Command {
+    /// The command line, escaped, without its newline.
+    fn line(&self) -> String {
+        let props: Vec<String> = self.properties.iter().map(|(k, v)| format!("{k}={}", escape_property(v))).collect();
+        let sep = if props.is_empty() { "" } else { " " };
+        format!("::{}{sep}{}::{}", self.kind, props.join(","), escape_data(&self.message))
+    }
+}
+
+/// Write `report` as GitHub Actions workflow commands, one per line.
+///
+/// | report | command |
+/// | --- | --- |
+/// | blocking violation (decided, mandatory or remediate) | `::error` |
+/// | advisory or undecided violation | `::warning` |
+/// | exempted violation | `::notice` (with the reason) |
+/// | baselined violation | `::notice` (known to the baseline) |
+/// | policy error of a mandatory or remediate policy | `::error` |
+/// | policy error of an advisory policy | `::warning` |
+/// | expired exemption | `::warning`; unused exemption: `::notice` |
+/// | incomplete input | `::error` |
+/// | summary | last line: `::error` when the run fails or is incomplete, else `::notice` |
+///
+/// A violation's `file`, `line` and `col` come from its `--source-dir`
+/// location; without one, `file` is the input file as given (no `file` for
+/// standard input) and there is no line. `title` is the policy. Lines are
+/// grouped errors, then warnings, then notices, so that GitHub's per-step
+/// limits on annotations (10 of each kind are shown) keep the blocking ones.
+///
+/// Escaping is the Actions toolkit's (`@actions/core` `command.ts`): in the
+/// message `%` → `%25`, `\r` → `%0D`, `\n` → `%0A`; in property values also
+/// `:` → `%3A` and `,` → `%2C`. A name or message therefore cannot end its
+/// command or start another.
+pub fn render_github(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut commands = Vec::new();
+    for line in &report.incomplete {
+        commands.push(Command {
+            kind: "error",
+            properties: vec![("title", "Palisade: incomplete input".to_string())],
+            message: format!("The inventory scan did not complete; resources may be missing: {line}"),
+        });
+    }
+    for v in &report.violations {
+        let kind = if v.blocks() { "error" } else { "warning" };
+        let undecided = if v.undecided { ", undecided: needs values known only after apply" } else { "" };
+        let message = format!("{}: {} [{}, {}{undecided}]", v.resource, v.message, v.enforcement_level, v.severity);
+        commands.push(annotation(kind, v, message));
+    }
+    for e in &report.policy_errors {
+        let mut properties = Vec::new();
+        if e.file != "-" {
+            properties.push(("file", e.file.clone()));
+        }
+        properties.push(("title", format!("{} (policy error)", e.policy)));
+        let resources = match e.resources.as_slice() {
+            [] => String::new(),
+            [one] => format!(" on {one}"),
+            [first, rest @ ..] => format!(" on {first} and {} more", rest.len()),
+        };
+        commands.push(Command {
+            kind: if e.blocks() { "error" } else { "warning" },
+            properties,
+            message: format!(
+                "policy {} of pack {} ({}) failed ({}){resources}: {}",
+                e.policy, e.pack, e.enforcement_level, e.kind, e.message
+            ),
+        });
+    }
+    for x in &report.exempted {
+        let v = &x.violation;
+        let e = &x.exemption;
+        let message = format!("{}: {} [exempted by {} #{}: {}]", v.resource, v.message, e.file, e.number, e.reason);
+        commands.push(annotation("notice", v, message));
+    }
+    for v in &report.baselined {
+        let message = format!("{}: {} [{}, known to the baseline]", v.resource, v.message, v.enforcement_level);
+        commands.push(annotation("notice", v, message));
+    }
+    if let Some(x) = &report.exemptions {
+        for e in &x.expired {
+            commands.push(Command {
+                kind: "warning",
+                properties: vec![("file", x.file.clone()), ("title", "Palisade: expired exemption".to_string())],
+                message: format!(
+                    "exemption #{} (policy {}, resource {}) expired on {}; it no longer exempts: {}",
+                    e.exemption.number,
+                    e.exemption.policy,
+                    e.exemption.resource,
+                    e.exemption.expires.as_deref().unwrap_or("?"),
+                    e.no_longer_exempts.join(", ")
+                ),
+            });
+        }
+        for e in &x.unused {
+            commands.push(Command {
+                kind: "notice",
+                properties: vec![("file", x.file.clone()), ("title", "Palisade: unused exemption".to_string())],
+                message: format!(
+                    "exemption #{} (policy {}, resource {}) matched no violation",
+                    e.number, e.policy, e.resource
+                ),
+            });
+        }
+    }
+    commands.sort_by_key(|c| match c.kind {
+        "error" => 0,
+        "warning" => 1,
+        _ => 2,
+    });
+    commands.push(summary(report));
+    for c in &commands {
+        writeln!(out, "{}", c.line())?;
+    }
+    Ok(())
+}
+
+/// An annotation at a violation's place.
+fn annotation(kind: &'static str, v: &Violation, message: String) -> Command {
+    let mut properties = Vec::new();
+    match &v.location {
+        Some(l) => {
+            properties.push(("file", l.file.clone()));
+            properties.push(("line", l.line.to_string()));
+            properties.push(("col", l.column.to_string()));
+        }
+        None if v.file != "-" => properties.push(("file", v.file.clone())),
+        None => {}
+    }
+    properties.push(("title", v.policy.clone()));
+    Command { kind, properties, message }
+}
+
+/// The last line: the verdict and the counts.
+fn summary(report: &Report) -> Command {
+    let s = &report.summary;
+    let (kind, verdict) = if !s.complete {
+        ("error", "INCOMPLETE")
+    } else if s.failed {
+        ("error", "FAILED")
+    } else {
+        ("notice", "PASSED")
+    };
+    let message = format!(
+        "{verdict}: {} resources evaluated; {} mandatory, {} remediate, {} advisory violations ({} undecided); \
+         {} exempted, {} baselined; {} policy errors ({} blocking).",
+        s.resources_evaluated,
+        s.violations.mandatory,
+        s.violations.remediate,
+        s.violations.advisory,
+        s.undecided,
+        s.exempted,
+        s.baselined,
+        s.policy_errors,
+        s.blocking_policy_errors
+    );
+    Command { kind, properties: vec![("title", format!("Palisade: {verdict}"))], message }
+}
+
+/// A message escaped as the Actions toolkit's `escapeData`: `%`, `\r`, `\n`.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// A property value escaped as the Actions toolkit's `escapeProperty`:
+/// `%`, `\r`, `\n`, `:`, `,`.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}

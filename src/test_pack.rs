@@ -1,0 +1,182 @@
+//! `palisade test`: run a pack's data-driven test cases
+//! (`palisade_engine::testcase`) and report each case with a diff of
+//! expected vs actual findings.
+//!
+//! Exit codes: 0 every case passed; 1 a case failed; 2 errors (the pack
+//! does not load, a case file cannot be read, no case was found).
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser as _;
+use palisade_engine::testcase::{discover, load_case_file, run_case};
+use palisade_engine::{Engine, Pack};
+
+use crate::packs::PackArgs;
+
+/// Run test cases written as data files against one pack.
+#[derive(clap::Args)]
+pub(crate) struct TestArgs {
+    /// The pack: a .wasm file, or `builtin:aws-baseline`.
+    #[arg(value_name = "PACK")]
+    pack: PathBuf,
+    /// The folder of case files (`*.yaml`, `*.yml`, `*.json`, searched
+    /// recursively; JSON files without `cases` are inputs, not case files).
+    /// Default: `tests/` beside PACK.
+    #[arg(value_name = "CASES_DIR")]
+    cases: Option<PathBuf>,
+    /// Limits and cache.
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+/// How `test` and `inspect` load their one pack: limits and cache.
+#[derive(clap::Args)]
+pub(crate) struct LoadArgs {
+    /// Deadline of one policy call, in milliseconds (10 to 600000).
+    #[arg(long, value_name = "MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    policy_timeout_ms: u64,
+    /// Memory cap of one policy instance, in MiB (1 to 4096).
+    #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    policy_memory_mib: u64,
+    /// Cache compiled packs in DIR (default as for `check`).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+    /// Compile the pack from its bytes; read and write no cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+/// [`PackArgs`] parsed from flags, so that every option `test` and
+/// `inspect` do not take keeps its default.
+#[derive(clap::Parser)]
+#[command(no_binary_name = true)]
+struct OnePack {
+    #[command(flatten)]
+    args: PackArgs,
+}
+
+impl LoadArgs {
+    /// The engine and the one pack `pack` (a file or `builtin:NAME`), loaded
+    /// as `check --pack` loads it.
+    pub(crate) fn load(&self, pack: &Path) -> Result<(Engine, Pack)> {
+        let mut argv: Vec<OsString> = vec!["--pack".into(), pack.as_os_str().to_owned()];
+        argv.extend(["--policy-timeout-ms".into(), self.policy_timeout_ms.to_string().into()]);
+        argv.extend(["--policy-memory-mib".into(), self.policy_memory_mib.to_string().into()]);
+        if let Some(dir) = &self.cache_dir {
+            argv.extend(["--cache-dir".into(), dir.as_os_str().to_owned()]);
+        }
+        if self.no_cache {
+            argv.push("--no-cache".into());
+        }
+        let args = OnePack::try_parse_from(argv).context("the pack options")?.args;
+        let engine = args.engine()?;
+        let pack = args.load(&engine)?.into_iter().next().context("no pack was loaded")?;
+        Ok((engine, pack))
+    }
+}
+
+/// Run every case; the exit code.
+pub(crate) fn run(args: &TestArgs) -> Result<u8> {
+    let dir = cases_dir(args)?;
+    let files = discover(&dir).map_err(|e| anyhow::anyhow!("cannot list the case folder {}: {e}", dir.display()))?;
+    if files.is_empty() {
+        bail!("no case files (*.yaml, *.yml, *.json) in {}", dir.display());
+    }
+    let (engine, pack) = args.load.load(&args.pack)?;
+    let shown_pack = pack.path.clone();
+    let packs = [pack];
+    let mut out = io::stdout().lock();
+    let (mut passed, mut failed, mut errors) = (0usize, 0usize, 0usize);
+    let mut case_files = 0usize;
+    for path in &files {
+        if is_input_document(path) {
+            continue;
+        }
+        case_files += 1;
+        let file = match load_case_file(path) {
+            Ok(file) => file,
+            Err(e) => {
+                errors += 1;
+                writeln!(out, "ERROR {e}")?;
+                continue;
+            }
+        };
+        for case in &file.cases {
+            let result = run_case(&engine, &packs, &file, case);
+            match &result.failure {
+                None => {
+                    passed += 1;
+                    writeln!(out, "PASS  {} :: {}", path.display(), result.name)?;
+                }
+                Some(diff) => {
+                    failed += 1;
+                    writeln!(out, "FAIL  {} :: {}", path.display(), result.name)?;
+                    writeln!(out, "  expected vs actual (- expected, not found; + found, not expected):")?;
+                    writeln!(out, "{diff}")?;
+                }
+            }
+        }
+    }
+    let total = passed + failed;
+    let unreadable = if errors > 0 { format!("; {errors} case files unreadable") } else { String::new() };
+    let verdict = if errors > 0 || total == 0 {
+        "ERROR"
+    } else if failed > 0 {
+        "FAILED"
+    } else {
+        "PASSED"
+    };
+    writeln!(
+        out,
+        "\n{verdict}: {total} cases in {} files: {passed} passed, {failed} failed{unreadable} ({})",
+        case_files, shown_pack,
+    )?;
+    out.flush()?;
+    if total == 0 && errors == 0 {
+        crate::say!("palisade: error: the case files of {} hold no case", dir.display());
+    }
+    Ok(if errors > 0 || total == 0 {
+        2
+    } else if failed > 0 {
+        1
+    } else {
+        0
+    })
+}
+
+/// CASES_DIR, or `tests/` beside the pack file; an error saying what was
+/// looked for when it is not a folder.
+fn cases_dir(args: &TestArgs) -> Result<PathBuf> {
+    if let Some(dir) = &args.cases {
+        if !dir.is_dir() {
+            bail!("the case folder {} does not exist or is not a folder", dir.display());
+        }
+        return Ok(dir.clone());
+    }
+    if args.pack.to_string_lossy().starts_with("builtin:") {
+        bail!("a built-in pack has no tests/ beside it: give CASES_DIR (e.g. policies/aws-baseline/tests/cases)");
+    }
+    let parent = args.pack.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = parent.join("tests");
+    if !dir.is_dir() {
+        bail!(
+            "no case folder: looked for {} (tests/ beside the pack {}); give CASES_DIR",
+            dir.display(),
+            args.pack.display()
+        );
+    }
+    Ok(dir)
+}
+
+/// Whether `path` is a JSON input a case reads (`input_file:`), not a case
+/// file: JSON whose top level has no `cases`.
+fn is_input_document(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "json")
+        && std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .is_some_and(|doc| doc.get("cases").is_none())
+}

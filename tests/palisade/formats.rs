@@ -1,0 +1,682 @@
+//! The report formats: golden files of every format on one corpus plan
+//! (through the CLI, `--format`, `-o` and `--report`), SARIF against the
+//! SARIF 2.1.0 schema and GitHub's requirements, JUnit parsed as XML with
+//! its counts, the Markdown cap and escaping, and GitHub annotations'
+//! escaping. Synthetic reports (built through the library, no pack run)
+//! cover what the corpus plan does not: source locations, standard input,
+//! policy errors, baselines, shared policy names, hostile text.
+//!
+//! `PALISADE_UPDATE_GOLDEN=1 cargo test --test palisade formats` rewrites
+//! `tests/data/golden/`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use palisade_engine::baseline::Baseline;
+use palisade_engine::exemption::{Exemptions, today_utc};
+use palisade_engine::report::{
+    Format, InputProvenance, MarkdownOptions, PolicyDoc, RenderOptions, Report, render, render_markdown_capped,
+    render_markdown_with,
+};
+use palisade_engine::source_map::SourceLocation;
+use palisade_engine::{
+    EnforcementLevel, Evaluation, FaultKind, Findings, PolicyError, PolicyKind, PolicySettings, Severity, Violation,
+};
+use serde_json::Value;
+
+use crate::support::{code, palisade, repo, root};
+
+/// The corpus plan of the golden files: one mandatory and four undecided
+/// violations on nested modules, and a stack policy.
+const PLAN: &str = "tests/data/corpus/tfplan/bridgecrewio__checkov__nested-child-modules-connections.json";
+/// Its exemptions: one in force, one expired, one unused.
+const EXEMPTIONS: &str = "tests/data/golden/nested-child-modules.exemptions.yaml";
+/// The golden files' stem.
+const GOLDEN: &str = "tests/data/golden/nested-child-modules";
+
+// ---------------------------------------------------------------- golden
+
+/// The golden file's extension of each format.
+fn extension(format: Format) -> &'static str {
+    match format {
+        Format::Text => "txt",
+        Format::Json => "json",
+        Format::Sarif => "sarif",
+        Format::Junit => "xml",
+        Format::Markdown => "md",
+        Format::Github => "github.txt",
+    }
+}
+
+/// `text` with what depends on the machine or the build replaced:
+/// the repository root (`$ROOT`), `tmp` (`$TMP`), Palisade's version
+/// (`$VERSION`) and the built-in pack's digest (`$PACK_SHA256`, since it
+/// depends on the guest toolchain).
+fn normalize(format: Format, text: &str, tmp: &Path) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let text = text.replace(&root().display().to_string(), "$ROOT").replace(&tmp.display().to_string(), "$TMP");
+    match format {
+        Format::Json | Format::Sarif => {
+            let mut v: Value = serde_json::from_str(&text).expect("the report is JSON");
+            let (provenance, driver) = if format == Format::Json {
+                (&mut v["provenance"], None)
+            } else {
+                let run = &mut v["runs"][0];
+                let driver = run["tool"]["driver"].clone();
+                (&mut run["properties"]["provenance"], Some(driver))
+            };
+            provenance["palisade_version"] = Value::from("$VERSION");
+            for pack in provenance["packs"].as_array_mut().into_iter().flatten() {
+                pack["sha256"] = Value::from("$PACK_SHA256");
+            }
+            if let Some(mut d) = driver {
+                assert_eq!(d["version"], version);
+                d["version"] = Value::from("$VERSION");
+                d["semanticVersion"] = Value::from("$VERSION");
+                v["runs"][0]["tool"]["driver"] = d;
+            }
+            serde_json::to_string_pretty(&v).expect("serializes") + "\n"
+        }
+        Format::Markdown => text.replace(&format!("palisade {version} ·"), "palisade $VERSION ·"),
+        _ => text,
+    }
+}
+
+/// Compare `actual` with the golden file `path` (rewrite it when
+/// `PALISADE_UPDATE_GOLDEN` is set); a mismatch shows the differing lines.
+fn assert_golden(path: &str, actual: &str) {
+    let file = repo(path);
+    if std::env::var_os("PALISADE_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&file, actual).expect("write golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("{path}: {e}; create it with PALISADE_UPDATE_GOLDEN=1"));
+    if expected != actual {
+        panic!("{path} differs (PALISADE_UPDATE_GOLDEN=1 rewrites it):\n{}", diff(&expected, actual));
+    }
+}
+
+/// The lines between the common head and tail: `-` expected, `+` actual.
+fn diff(expected: &str, actual: &str) -> String {
+    let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
+    let head = e.iter().zip(&a).take_while(|(x, y)| x == y).count();
+    let tail = e[head..].iter().rev().zip(a[head..].iter().rev()).take_while(|(x, y)| x == y).count();
+    let mut out = format!("@@ line {} @@\n", head + 1);
+    for l in e[head..e.len() - tail].iter().take(40) {
+        out.push_str(&format!("-{l}\n"));
+    }
+    for l in a[head..a.len() - tail].iter().take(40) {
+        out.push_str(&format!("+{l}\n"));
+    }
+    out
+}
+
+/// Every format of one run: the main `--format json -o`, the others by
+/// `--report`; each equals its golden file, and `--format X` on standard
+/// output gives the same bytes as `--report X=FILE`.
+#[test]
+fn golden_reports_of_a_corpus_plan() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |f: Format| dir.path().join(format!("report.{}", extension(f)));
+    let main = path(Format::Json).display().to_string();
+    let mut args =
+        vec!["check".to_string(), "--exemptions".into(), EXEMPTIONS.into(), "--format".into(), "json".into()];
+    args.extend(["-o".to_string(), main]);
+    for f in Format::ALL.into_iter().filter(|f| *f != Format::Json) {
+        args.extend(["--report".to_string(), format!("{f}={}", path(f).display())]);
+    }
+    args.push(PLAN.to_string());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = palisade(&args, None);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "the report goes to -o");
+    for f in Format::ALL {
+        let text = std::fs::read_to_string(path(f)).unwrap_or_else(|e| panic!("{f} report: {e}"));
+        assert_golden(&format!("{GOLDEN}.{}", extension(f)), &normalize(f, &text, dir.path()));
+        if f != Format::Json {
+            let stdout = palisade(&["check", "--exemptions", EXEMPTIONS, "--format", f.as_str(), PLAN], None);
+            assert_eq!(String::from_utf8_lossy(&stdout.stdout), text, "--format {f} on stdout = --report {f}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- synthetic reports
+
+fn violation(policy: &str, level: EnforcementLevel, severity: Severity, resource: &str, file: &str) -> Violation {
+    Violation {
+        policy: policy.to_string(),
+        pack: "pack-a".to_string(),
+        enforcement_level: level,
+        severity,
+        resource: resource.to_string(),
+        resource_type: resource.split('.').next().unwrap_or("?").to_string(),
+        message: format!("{policy} dislikes {resource}"),
+        file: file.to_string(),
+        undecided: false,
+        location: None,
+    }
+}
+
+fn doc(pack: &str, name: &str, severity: Severity, level: EnforcementLevel, help: Option<&str>) -> PolicyDoc {
+    PolicyDoc {
+        pack: pack.to_string(),
+        name: name.to_string(),
+        description: format!("Checks {name}."),
+        severity,
+        enforcement_level: level,
+        kind: if name == "stack-policy" { PolicyKind::Stack } else { PolicyKind::Resource },
+        help: help.map(str::to_string),
+    }
+}
+
+/// A report on `file` without running a pack: a mandatory, an advisory, an
+/// undecided and a stack violation, a mandatory policy error, and two packs
+/// sharing the policy name `shared`.
+fn synthetic(file: &str) -> Report {
+    use EnforcementLevel::{Advisory, Mandatory};
+    let mut undecided = violation("bucket-private", Advisory, Severity::Critical, "aws_s3_bucket.later", file);
+    undecided.undecided = true;
+    let mut other_pack = violation("shared", Mandatory, Severity::Medium, "aws_s3_bucket.public", file);
+    other_pack.pack = "pack-b".to_string();
+    let mut violations = vec![
+        violation("bucket-private", Mandatory, Severity::Critical, "aws_s3_bucket.public", file),
+        violation("instance-tags", Advisory, Severity::Low, "aws_instance.web", file),
+        undecided,
+        violation("shared", Advisory, Severity::High, "aws_instance.web", file),
+        other_pack,
+        violation("stack-policy", Mandatory, Severity::High, "aws_s3_bucket.public", file),
+    ];
+    violations.sort_by(|a, b| (&a.resource, &a.pack, &a.policy).cmp(&(&b.resource, &b.pack, &b.policy)));
+    let resources = ["aws_s3_bucket.public", "aws_s3_bucket.later", "aws_instance.web", "aws_instance.db"];
+    let eval = |pack: &str, policy: &str, kind, rs: &[&str]| Evaluation {
+        pack: pack.to_string(),
+        policy: policy.to_string(),
+        kind,
+        file: file.to_string(),
+        resources: rs.iter().map(|r| r.to_string()).collect(),
+    };
+    let evaluations = vec![
+        eval("pack-a", "bucket-private", PolicyKind::Resource, &resources[..2]),
+        eval("pack-a", "instance-tags", PolicyKind::Resource, &resources[2..]),
+        eval("pack-a", "shared", PolicyKind::Resource, &resources),
+        eval("pack-a", "stack-policy", PolicyKind::Stack, &[]),
+        eval("pack-b", "shared", PolicyKind::Resource, &resources),
+    ];
+    let policy_errors = vec![PolicyError {
+        pack: "pack-a".to_string(),
+        policy: "instance-tags".to_string(),
+        enforcement_level: Mandatory,
+        kind: FaultKind::Timeout,
+        resources: vec!["aws_instance.db".to_string()],
+        message: "the policy ran past its deadline of 2000 ms".to_string(),
+        file: file.to_string(),
+    }];
+    let findings = Findings { violations, policy_errors, resources_evaluated: 4, evaluations };
+    let inputs = vec![InputProvenance { path: file.to_string(), format: "tfplan".to_string(), sha256: "0".repeat(64) }];
+    let mut report = Report::new(findings, &[], &PolicySettings::default(), inputs, "9.9.9");
+    report.policies = vec![
+        doc(
+            "pack-a",
+            "bucket-private",
+            Severity::Critical,
+            Mandatory,
+            Some("https://example.com/policies/bucket-private"),
+        ),
+        doc("pack-a", "instance-tags", Severity::Low, Mandatory, Some("Tag the instance with an owner.")),
+        doc("pack-a", "shared", Severity::High, Advisory, None),
+        doc("pack-a", "stack-policy", Severity::High, Mandatory, None),
+        doc("pack-b", "shared", Severity::Medium, Mandatory, None),
+    ];
+    report
+}
+
+fn rendered(report: &Report, format: Format) -> String {
+    let mut out = Vec::new();
+    render(report, format, &RenderOptions::default(), &mut out).expect("renders");
+    String::from_utf8(out).expect("UTF-8")
+}
+
+fn exemptions(text: &str) -> Exemptions {
+    Exemptions::parse("exemptions.yaml", text).expect("valid exemptions")
+}
+
+// ---------------------------------------------------------------- SARIF
+
+/// The schema's `language` pattern, whose stray `]` the `regex` format
+/// check of `jsonschema` rejects (ECMA-262 reads it as a literal), and the
+/// same pattern with the bracket escaped.
+const LANGUAGE_PATTERN: (&str, &str) =
+    ("^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$", "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$");
+
+/// Schema errors and broken GitHub requirements of a SARIF log.
+fn sarif_problems(sarif: &Value) -> Vec<String> {
+    let text = std::fs::read_to_string(repo("tests/data/sarif/sarif-schema-2.1.0.json")).expect("schema file");
+    let (stray, escaped) = LANGUAGE_PATTERN;
+    let text = text
+        .replace(&serde_json::to_string(stray).expect("a string"), &serde_json::to_string(escaped).expect("a string"));
+    let schema: Value = serde_json::from_str(&text).expect("schema JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let mut problems: Vec<String> =
+        validator.iter_errors(sarif).map(|e| format!("schema: {e} at {}", e.instance_path())).collect();
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().cloned().unwrap_or_default();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap_or("")).collect();
+    if ids.iter().collect::<HashSet<_>>().len() != ids.len() {
+        problems.push(format!("rule ids are not unique: {ids:?}"));
+    }
+    for (i, result) in run["results"].as_array().into_iter().flatten().enumerate() {
+        let id = result["ruleId"].as_str().unwrap_or("");
+        let index = result["ruleIndex"].as_u64().and_then(|i| usize::try_from(i).ok());
+        if index.and_then(|n| ids.get(n)) != Some(&id) {
+            problems.push(format!("result {i}: ruleIndex {index:?} is not rule {id:?}"));
+        }
+        let physical = &result["locations"][0]["physicalLocation"];
+        if physical["artifactLocation"]["uri"].as_str().is_none_or(str::is_empty) {
+            problems.push(format!("result {i}: no artifactLocation.uri"));
+        }
+        if physical["region"]["startLine"].as_u64().is_none_or(|l| l < 1) {
+            problems.push(format!("result {i}: no region.startLine"));
+        }
+        if result["partialFingerprints"]["palisade/v1"].as_str().is_none_or(|f| f.len() != 64) {
+            problems.push(format!("result {i}: no partialFingerprints"));
+        }
+        if result["locations"][0]["logicalLocations"][0]["kind"] != "resource" {
+            problems.push(format!("result {i}: the resource is not a logical location"));
+        }
+    }
+    problems
+}
+
+fn sarif_of(report: &Report) -> Value {
+    let v: Value = serde_json::from_str(&rendered(report, Format::Sarif)).expect("SARIF is JSON");
+    let problems = sarif_problems(&v);
+    assert!(problems.is_empty(), "{problems:#?}");
+    v
+}
+
+/// The golden run's SARIF (with exemptions) and the same plan from
+/// standard input validate; standard input has the documented placeholder.
+#[test]
+fn sarif_of_the_cli_validates_with_exemptions_and_stdin() {
+    let out = palisade(&["check", "--exemptions", EXEMPTIONS, "--format", "sarif", PLAN], None);
+    let sarif: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    assert_eq!(sarif_problems(&sarif), Vec::<String>::new());
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let suppressed: Vec<&Value> = results.iter().filter(|r| r["suppressions"].is_array()).collect();
+    assert_eq!(suppressed.len(), 2, "the module's two buckets are exempted");
+    for r in suppressed {
+        assert_eq!(r["suppressions"][0]["kind"], "external");
+        assert_eq!(
+            r["suppressions"][0]["justification"],
+            "The module's buckets are private behind CloudFront (SEC-42)."
+        );
+    }
+    let notes = &sarif["runs"][0]["invocations"][0]["toolConfigurationNotifications"];
+    assert_eq!(notes.as_array().map(Vec::len), Some(2), "expired and unused exemptions: {notes}");
+
+    let bytes = std::fs::read(repo(PLAN)).expect("plan");
+    let out = palisade(&["check", "--format", "sarif", "-"], Some(&bytes));
+    let sarif: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    assert_eq!(sarif_problems(&sarif), Vec::<String>::new());
+    for r in sarif["runs"][0]["results"].as_array().expect("results") {
+        assert_eq!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "stdin");
+    }
+}
+
+/// Levels, rules, help, locations, policy errors and baselines.
+#[test]
+fn sarif_maps_levels_rules_locations_errors_and_baselines() {
+    let mut report = synthetic("plans/my plan.json");
+    report.locate(|resource, _| {
+        (resource == "aws_s3_bucket.public").then(|| SourceLocation {
+            file: "infra/s3.tf".to_string(),
+            line: 12,
+            column: 3,
+        })
+    });
+    let sarif = sarif_of(&report);
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    let ids: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids, ["bucket-private", "instance-tags", "pack-a/shared", "stack-policy", "pack-b/shared"]);
+    assert_eq!(rules[0]["helpUri"], "https://example.com/policies/bucket-private");
+    assert_eq!(rules[1]["help"]["text"], "Tag the instance with an owner.");
+    assert_eq!(rules[0]["defaultConfiguration"]["level"], "error");
+    assert_eq!(rules[1]["defaultConfiguration"]["level"], "note");
+    assert_eq!(rules[4]["defaultConfiguration"]["level"], "warning");
+    assert_eq!(rules[0]["properties"]["pack"], "pack-a");
+    assert_eq!(rules[0]["properties"]["enforcementLevel"], "mandatory");
+    assert_eq!(rules[0]["shortDescription"]["text"], "Checks bucket-private.");
+    let level = |rule: &str, resource: &str| {
+        let r = run["results"].as_array().into_iter().flatten().find(|r| {
+            r["ruleId"] == rule && r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == resource
+        });
+        r.unwrap_or_else(|| panic!("no result {rule} {resource}")).clone()
+    };
+    let mandatory = level("bucket-private", "aws_s3_bucket.public");
+    assert_eq!(mandatory["level"], "error");
+    let physical = &mandatory["locations"][0]["physicalLocation"];
+    assert_eq!(physical["artifactLocation"]["uri"], "infra/s3.tf");
+    assert_eq!(
+        (physical["region"]["startLine"].as_u64(), physical["region"]["startColumn"].as_u64()),
+        (Some(12), Some(3))
+    );
+    assert_eq!(
+        level("bucket-private", "aws_s3_bucket.later")["level"],
+        "warning",
+        "undecided critical: at most warning"
+    );
+    assert_eq!(level("instance-tags", "aws_instance.web")["level"], "note", "advisory low");
+    let unlocated = level("pack-a/shared", "aws_instance.web");
+    assert_eq!(unlocated["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "plans/my%20plan.json");
+    assert_eq!(level("pack-b/shared", "aws_s3_bucket.public")["level"], "error");
+    let invocation = &run["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false, "a mandatory policy failed");
+    let note = &invocation["toolExecutionNotifications"][0];
+    assert_eq!(note["level"], "error");
+    assert_eq!(note["associatedRule"]["id"], "instance-tags");
+    assert!(note["message"]["text"].as_str().is_some_and(|t| t.contains("deadline")), "{note}");
+    assert!(run["results"].as_array().into_iter().flatten().all(|r| r.get("baselineState").is_none()));
+
+    let known = [("bucket-private".to_string(), "aws_s3_bucket.public".to_string())];
+    let baseline = Baseline { path: "baseline.json".to_string(), known: known.into_iter().collect() };
+    report.apply_baseline(&baseline);
+    let sarif = sarif_of(&report);
+    let states: BTreeMap<String, usize> =
+        sarif["runs"][0]["results"].as_array().into_iter().flatten().fold(BTreeMap::new(), |mut m, r| {
+            *m.entry(r["baselineState"].as_str().unwrap_or("none").to_string()).or_default() += 1;
+            m
+        });
+    assert_eq!(states, BTreeMap::from([("new".to_string(), 5), ("unchanged".to_string(), 1)]));
+}
+
+/// Standard input and exemptions on a synthetic report; the same report
+/// always gives the same bytes.
+#[test]
+fn sarif_of_stdin_and_exemptions_validates_and_is_deterministic() {
+    let mut report = synthetic("-");
+    report.apply_exemptions(
+        &exemptions("exemptions:\n  - {policy: instance-tags, resource: 'aws_*', reason: Tags come from the ASG.}\n"),
+        today_utc(),
+    );
+    let sarif = sarif_of(&report);
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert!(results.iter().all(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "stdin"));
+    assert!(results.iter().any(|r| r["suppressions"][0]["justification"] == "Tags come from the ASG."));
+    assert_eq!(rendered(&report, Format::Sarif), rendered(&report, Format::Sarif));
+}
+
+// ---------------------------------------------------------------- JUnit
+
+/// The JUnit document parsed by quick-junit's deserializer (quick-xml
+/// underneath: malformed XML, a root other than `<testsuites>` or missing
+/// required attributes are errors).
+fn parse_junit(xml: &str) -> quick_junit::Report {
+    quick_junit::Report::deserialize_from_str(xml).unwrap_or_else(|e| panic!("not JUnit XML: {e}\n{xml}"))
+}
+
+/// `[tests, failures, errors, skipped]` of one case.
+fn case_counts(case: &quick_junit::TestCase) -> [usize; 4] {
+    use quick_junit::{NonSuccessKind, TestCaseStatus};
+    match &case.status {
+        TestCaseStatus::Success { .. } => [1, 0, 0, 0],
+        TestCaseStatus::NonSuccess { kind: NonSuccessKind::Failure, .. } => [1, 1, 0, 0],
+        TestCaseStatus::NonSuccess { kind: NonSuccessKind::Error, .. } => [1, 0, 1, 0],
+        TestCaseStatus::Skipped { .. } => [1, 0, 0, 1],
+    }
+}
+
+/// The declared counts of the report and of each suite equal their cases.
+fn junit_counts(report: &quick_junit::Report) -> [usize; 4] {
+    let mut total = [0; 4];
+    for suite in &report.test_suites {
+        let mut counts = [0; 4];
+        for case in &suite.test_cases {
+            for (c, n) in counts.iter_mut().zip(case_counts(case)) {
+                *c += n;
+            }
+        }
+        assert_eq!([suite.tests, suite.failures, suite.errors, suite.skipped], counts, "suite {}", suite.name.as_str());
+        for (t, n) in total.iter_mut().zip(counts) {
+            *t += n;
+        }
+    }
+    assert_eq!([report.tests, report.failures, report.errors, report.skipped], total);
+    total
+}
+
+fn status_type(case: &quick_junit::TestCase) -> Option<&str> {
+    match &case.status {
+        quick_junit::TestCaseStatus::NonSuccess { ty, .. } | quick_junit::TestCaseStatus::Skipped { ty, .. } => {
+            ty.as_ref().map(|t| t.as_str())
+        }
+        quick_junit::TestCaseStatus::Success { .. } => None,
+    }
+}
+
+/// The golden run's JUnit: one suite, a case per resource judged and the
+/// stack case; the mandatory violation fails, the exempted are skipped,
+/// the undecided pass with their message in `system-out`.
+#[test]
+fn junit_of_the_cli_parses_with_the_reports_counts() {
+    let out = palisade(&["check", "--exemptions", EXEMPTIONS, "--format", "junit", PLAN], None);
+    let xml = String::from_utf8(out.stdout).expect("UTF-8");
+    let root = parse_junit(&xml);
+    let [tests, failures, errors, skipped] = junit_counts(&root);
+    assert_eq!((tests, failures, errors, skipped), (6, 1, 0, 2));
+    let suite = root.test_suites.first().expect("a suite");
+    assert_eq!(suite.name.as_str(), format!("aws-baseline: {PLAN}"));
+    let names: Vec<&str> = suite.test_cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "aws_s3_bucket.root_bucket",
+            "module.s3_bucket.aws_s3_bucket.this[0]",
+            "module.s3_bucket.aws_s3_bucket_acl.this[0]",
+            "module.s3_module.aws_s3_bucket.module_bucket",
+            "module.s3_module.module.s3_submodule.aws_s3_bucket.submodule_bucket",
+            &format!("stack: {PLAN}"),
+        ]
+    );
+    let failed = suite.test_cases.iter().find(|c| case_counts(c)[1] == 1).expect("a failure");
+    assert_eq!(failed.name.as_str(), "module.s3_bucket.aws_s3_bucket_acl.this[0]");
+    assert_eq!(status_type(failed), Some("mandatory"));
+    let undecided = suite.test_cases.first().expect("first case");
+    assert!(undecided.system_out.as_ref().is_some_and(|o| o.as_str().contains("acl is known only after apply")));
+}
+
+/// Failures, errors and skips of a synthetic report equal its findings;
+/// hostile text stays inside its element.
+#[test]
+fn junit_counts_failures_errors_and_skips() {
+    let mut report = synthetic("plan.json");
+    report.violations[0].message = "</failure></testcase><testcase name=\"x\"> & \u{1b}[31m".to_string();
+    report.apply_exemptions(
+        &exemptions("exemptions:\n  - {policy: shared, resource: aws_instance.web, reason: ok}\n"),
+        today_utc(),
+    );
+    let xml = rendered(&report, Format::Junit);
+    let root = parse_junit(&xml);
+    let [tests, failures, errors, skipped] = junit_counts(&root);
+    // bucket-private: 2 resources; instance-tags: 2; shared: 4 per pack (2
+    // packs); the stack case.
+    assert_eq!(tests, 2 + 2 + 4 + 4 + 1);
+    let blocking: HashSet<(&str, &str, &str)> = report
+        .violations
+        .iter()
+        .filter(|v| v.blocks())
+        .map(|v| (v.pack.as_str(), v.policy.as_str(), v.resource.as_str()))
+        .collect();
+    assert_eq!(failures, blocking.len(), "pack-a bucket-private, pack-b shared, the stack policy");
+    assert_eq!(errors, 1, "the timeout on aws_instance.db");
+    assert_eq!(skipped, report.exempted.len());
+    let cases: Vec<&quick_junit::TestCase> = root.test_suites.iter().flat_map(|s| &s.test_cases).collect();
+    let errored = cases.iter().find(|c| case_counts(c)[2] == 1).expect("errored case");
+    let classname = errored.classname.as_ref().map(|c| c.as_str());
+    assert_eq!((classname, errored.name.as_str()), (Some("instance-tags"), "aws_instance.db"));
+    assert_eq!(status_type(errored), Some("timeout"));
+    assert_eq!(cases.iter().filter(|c| c.name.as_str() == "x").count(), 0, "no injected case");
+}
+
+// ---------------------------------------------------------------- Markdown
+
+/// Many violations with a small cap: the output stays under it and the
+/// last line counts what was cut.
+#[test]
+fn markdown_is_capped_with_a_note() {
+    let mut report = synthetic("plan.json");
+    let many: Vec<Violation> = (0..300)
+        .map(|i| {
+            violation(
+                "instance-tags",
+                EnforcementLevel::Advisory,
+                Severity::Low,
+                &format!("aws_instance.n{i:03}"),
+                "plan.json",
+            )
+        })
+        .collect();
+    report.violations.extend(many);
+    let total_rows = report.violations.len() + report.policy_errors.len();
+    for cap in [3_000, 10_000] {
+        let mut out = Vec::new();
+        render_markdown_capped(&report, cap, &mut out).expect("renders");
+        let md = String::from_utf8(out).expect("UTF-8");
+        assert!(md.chars().count() <= cap, "{} > {cap}", md.chars().count());
+        let rows = md
+            .lines()
+            .filter(|l| {
+                l.starts_with("| ")
+                    && !l.starts_with("| Level")
+                    && !l.starts_with("| Result")
+                    && !l.starts_with("| ---")
+            })
+            .count()
+            - 9;
+        let note = md.lines().last().expect("a last line");
+        let cut: usize = note.trim_start_matches("**").split(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        assert!(note.contains("cut"), "{note}");
+        assert_eq!(rows + cut, total_rows, "shown + cut = all rows ({note})");
+        assert_eq!(md.matches("<details>").count(), md.matches("</details>").count());
+    }
+    let full = rendered(&report, Format::Markdown);
+    assert!(!full.contains(" cut**"), "the default cap holds 300 short rows");
+}
+
+/// A hostile message and address cannot close `<details>`, inject HTML,
+/// break a table row or mention anyone.
+#[test]
+fn markdown_escapes_hostile_text() {
+    let mut report = synthetic("plan.json");
+    let hostile = "</details><script>alert(1)</script> | `code` **bold** [x](https://evil) @org/team\nnext line";
+    let target = report.violations.iter_mut().find(|v| v.blocks()).expect("a mandatory violation");
+    target.message = hostile.to_string();
+    target.resource = "aws_s3_bucket.x[\"a|b`</details>\"]".to_string();
+    report.policy_errors[0].message = hostile.to_string();
+    let md = rendered(&report, Format::Markdown);
+    assert_eq!(md.matches("<details>").count(), md.matches("</details>").count(), "{md}");
+    assert_eq!(md.matches("<details>").count(), 2, "violations and policy errors: {md}");
+    let tags: HashSet<&str> = md.split('<').skip(1).map(|t| t.split(['>', ' ']).next().unwrap_or("")).collect();
+    let ours = HashSet::from(["details", "/details", "summary", "/summary", "code", "/code", "sub", "/sub"]);
+    assert!(tags.is_subset(&ours), "HTML from the report's text: {tags:?}");
+    assert!(!md.contains("@org"), "a mention: {md}");
+    let mut header = "";
+    for line in md.lines().filter(|l| l.starts_with("| ")) {
+        if line.starts_with("| Level") || line.starts_with("| Result") {
+            header = line;
+        }
+        assert_eq!(line.replace("\\|", "").matches('|').count(), header.matches('|').count(), "{line}");
+    }
+    let row = md.lines().find(|l| l.contains("alert(1)") && l.contains("bucket-private")).expect("the hostile row");
+    assert!(row.contains("&lt;/details&gt;&lt;script&gt;"), "{row}");
+    assert!(row.contains("\\`code\\`") && row.contains("\\*\\*bold\\*\\*") && row.contains("\\[x\\]"), "{row}");
+    assert!(row.contains("\\\\nnext line"), "the newline is shown, not kept: {row}");
+    assert!(
+        row.contains("<code>aws\\_s3\\_bucket.x\\[&quot;") || row.contains("<code>aws\\_s3\\_bucket.x\\[\""),
+        "{row}"
+    );
+}
+
+/// A located finding links to its declaration under `link_base`, its path
+/// percent-encoded; without a base it is `FILE:LINE`.
+#[test]
+fn markdown_links_locations() {
+    let mut report = synthetic("plan.json");
+    report.locate(|resource, _| {
+        (resource == "aws_s3_bucket.public").then(|| SourceLocation {
+            file: "infra/my (s3).tf".to_string(),
+            line: 12,
+            column: 3,
+        })
+    });
+    let md = rendered(&report, Format::Markdown);
+    assert!(md.contains("| <code>infra/my (s3).tf:12</code> |"), "{md}");
+    let options =
+        MarkdownOptions { link_base: Some("https://github.com/o/r/blob/abc/".to_string()), ..Default::default() };
+    let mut out = Vec::new();
+    render_markdown_with(&report, &options, &mut out).expect("renders");
+    let md = String::from_utf8(out).expect("UTF-8");
+    assert!(
+        md.contains(
+            "| [<code>infra/my (s3).tf:12</code>](https://github.com/o/r/blob/abc/infra/my%20%28s3%29.tf#L12) |"
+        ),
+        "{md}"
+    );
+}
+
+/// An incomplete report says so first, in every format.
+#[test]
+fn incomplete_reports_say_so() {
+    let report =
+        synthetic("inventory.json").with_incomplete(vec!["inventory.json: 123 eu-west-1: <throttled>".to_string()]);
+    let md = rendered(&report, Format::Markdown);
+    assert!(md.starts_with("## Palisade: INCOMPLETE\n\n> [!WARNING]\n> **INCOMPLETE**"), "{md}");
+    assert!(md.contains("eu-west-1: &lt;throttled&gt;"), "{md}");
+    let github = rendered(&report, Format::Github);
+    assert!(github.starts_with("::error title=Palisade%3A incomplete input::"), "{github}");
+    assert!(github.lines().last().is_some_and(|l| l.starts_with("::error title=Palisade%3A INCOMPLETE::")), "{github}");
+    let sarif = sarif_of(&report);
+    assert_eq!(sarif["runs"][0]["invocations"][0]["executionSuccessful"], false);
+}
+
+// ---------------------------------------------------------------- GitHub
+
+/// Properties and messages are escaped as the Actions toolkit does; each
+/// finding is one line; the last line is the verdict.
+#[test]
+fn github_annotations_escape_properties_and_messages() {
+    let mut report = synthetic("plans/a,b:c.json");
+    report.violations.retain(|v| v.policy == "bucket-private");
+    for v in &mut report.violations {
+        if v.resource == "aws_s3_bucket.public" {
+            v.resource = "aws_s3_bucket.x[\"50%,a:b\"]".to_string();
+            v.message = "100% public,\r\nreally: yes".to_string();
+            v.policy = "bucket,private:v2".to_string();
+        } else {
+            v.location = Some(SourceLocation { file: "infra/s3.tf".to_string(), line: 7, column: 1 });
+        }
+    }
+    let text = rendered(&report, Format::Github);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.iter().all(|l| l.starts_with("::error ") || l.starts_with("::warning ") || l.starts_with("::notice ")),
+        "{text}"
+    );
+    let escaped = lines.iter().find(|l| l.contains("100%25")).expect("the hostile violation");
+    assert_eq!(
+        *escaped,
+        "::error file=plans/a%2Cb%3Ac.json,title=bucket%2Cprivate%3Av2::aws_s3_bucket.x[\"50%25,a:b\"]: \
+         100%25 public,%0D%0Areally: yes [mandatory, critical]"
+    );
+    assert!(lines.contains(&"::warning file=infra/s3.tf,line=7,col=1,title=bucket-private::aws_s3_bucket.later: bucket-private dislikes aws_s3_bucket.later [advisory, critical, undecided: needs values known only after apply]"), "{text}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("::error file=plans/a%2Cb%3Ac.json,title=instance-tags (policy error)::")),
+        "{text}"
+    );
+    assert!(lines.last().is_some_and(|l| l.starts_with("::error title=Palisade%3A FAILED::FAILED: ")), "{text}");
+
+    let stdin = synthetic("-");
+    let text = rendered(&stdin, Format::Github);
+    assert!(!text.contains("file="), "no file for standard input: {text}");
+}

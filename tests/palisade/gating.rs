@@ -1,0 +1,540 @@
+//! Gating pull requests with `palisade check`: the pack config file
+//! (CrossGuard's format) and `--enforcement`, exemptions, baselines, source
+//! locations (`--source-dir`) and several reports from one run.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::support::{code, json, palisade, repo, run_build_script};
+
+/// The example plan of the language examples: 3 decided public-read
+/// violations (mandatory) and 5 required-tags ones (advisory), 2 undecided.
+const PLAN: &str = "examples/policies/testdata/buckets.tfplan.json";
+
+/// The C example pack (policies `aws-s3-bucket-disallow-public-read`,
+/// mandatory, and `required-tags`, advisory, config `{tags: [string]}`
+/// defaulting to `["owner"]`), built once from source.
+fn pack() -> &'static str {
+    static PACK: OnceLock<PathBuf> = OnceLock::new();
+    PACK.get_or_init(|| {
+        let dir = repo("target/tmp/gating");
+        std::fs::create_dir_all(&dir).expect("create target/tmp/gating");
+        let out = dir.join("example-c.wasm");
+        run_build_script("examples/policies/c/build.sh", &out, "c");
+        out
+    })
+    .to_str()
+    .expect("UTF-8 path")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write test file");
+    path.to_str().expect("UTF-8 path").to_string()
+}
+
+fn check(extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["check", "--pack", pack(), "--format", "json", PLAN];
+    args.extend_from_slice(extra);
+    palisade(&args, None)
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Violations of one policy: (resource, level).
+fn of(report: &Value, policy: &str) -> Vec<(String, String)> {
+    report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .filter(|v| v["policy"] == policy)
+        .map(|v| {
+            (
+                v["resource"].as_str().unwrap_or_default().into(),
+                v["enforcement_level"].as_str().unwrap_or_default().into(),
+            )
+        })
+        .collect()
+}
+
+fn level_of(report: &Value, policy: &str) -> String {
+    report["policies"]
+        .as_array()
+        .expect("policies")
+        .iter()
+        .find(|p| p["name"] == policy)
+        .and_then(|p| p["enforcement_level"].as_str())
+        .unwrap_or("absent")
+        .to_string()
+}
+
+fn decided_levels(report: &Value, policy: &str) -> Vec<String> {
+    let mut levels: Vec<String> = report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .filter(|v| v["policy"] == policy && v["undecided"] == false)
+        .map(|v| v["enforcement_level"].as_str().unwrap_or_default().to_string())
+        .collect();
+    levels.dedup();
+    levels
+}
+
+#[test]
+fn enforcement_level_precedence() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // The policies' own defaults.
+    let r = json(&check(&[]));
+    assert_eq!(
+        (level_of(&r, "required-tags"), level_of(&r, "aws-s3-bucket-disallow-public-read")),
+        ("advisory".into(), "mandatory".into())
+    );
+    // `all` beats the default.
+    let all = write(d, "all.json", r#"{"all": "mandatory"}"#);
+    let r = json(&check(&["--config", &all]));
+    assert_eq!(decided_levels(&r, "required-tags"), ["mandatory"]);
+    // The policy's entry beats `all` (string and object forms; YAML too).
+    for (name, text) in [
+        ("entry.json", r#"{"all": "mandatory", "required-tags": "advisory"}"#),
+        ("entry.yaml", "all: mandatory\nrequired-tags:\n  enforcementLevel: advisory\n"),
+    ] {
+        let file = write(d, name, text);
+        let r = json(&check(&["--config", &file]));
+        assert_eq!(decided_levels(&r, "required-tags"), ["advisory"], "{name}");
+        assert_eq!(decided_levels(&r, "aws-s3-bucket-disallow-public-read"), ["mandatory"], "{name}");
+    }
+    // --enforcement all=... beats the file's entry; POLICY=... beats all=...
+    let entry =
+        write(d, "m.json", r#"{"required-tags": "mandatory", "aws-s3-bucket-disallow-public-read": "mandatory"}"#);
+    let r = json(&check(&["--config", &entry, "--enforcement", "all=advisory"]));
+    assert_eq!(decided_levels(&r, "required-tags"), ["advisory"]);
+    assert_eq!(decided_levels(&r, "aws-s3-bucket-disallow-public-read"), ["advisory"]);
+    let out = check(&["--config", &entry, "--enforcement", "all=advisory", "--enforcement", "required-tags=disabled"]);
+    assert_eq!(code(&out), 0, "all advisory: the run passes; {}", stderr(&out));
+    let r = json(&out);
+    assert!(of(&r, "required-tags").is_empty(), "a disabled policy does not run");
+    assert_eq!(level_of(&r, "required-tags"), "disabled");
+    // Disabling the mandatory policy by config turns the verdict.
+    let off = write(d, "off.json", r#"{"aws-s3-bucket-disallow-public-read": {"enforcementLevel": "disabled"}}"#);
+    assert_eq!(code(&check(&["--config", &off])), 0);
+    assert_eq!(code(&check(&[])), 1);
+}
+
+#[test]
+fn config_reaches_the_policy_with_schema_defaults() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let messages = |r: &Value| -> Vec<String> {
+        r["violations"]
+            .as_array()
+            .expect("violations")
+            .iter()
+            .filter(|v| v["policy"] == "required-tags" && v["undecided"] == false)
+            .map(|v| v["message"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    // No config: the schema's default ["owner"].
+    let r = json(&check(&[]));
+    assert!(messages(&r).iter().all(|m| m == "Missing required tags: owner."), "{:?}", messages(&r));
+    let team = write(dir.path(), "team.yaml", "required-tags:\n  tags: [owner, team]\n");
+    let r = json(&check(&["--config", &team]));
+    assert!(messages(&r).iter().any(|m| m.contains("team")), "{:?}", messages(&r));
+}
+
+#[test]
+fn invalid_configs_are_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let out_file = d.join("report.json");
+    let cases = [
+        (
+            r#"{"required-tags": {"tags": "owner"}}"#,
+            vec!["policy `required-tags`", "key `/tags`", "schema rule `type`", "not of type \"array\""],
+        ),
+        (r#"{"required-tags": {"tags": ["owner", 7]}}"#, vec!["key `/tags/1`", "schema rule `type`"]),
+        (
+            r#"{"requierd-tags": "mandatory"}"#,
+            vec!["policy `requierd-tags` is not in any loaded pack", "did you mean `required-tags`?"],
+        ),
+        (r#"{"required-tags": "strict"}"#, vec!["key `required-tags`", "advisory, mandatory, remediate or disabled"]),
+        (r#"{"required-tags": {"enforcementLevel": true}}"#, vec!["key `required-tags.enforcementLevel`", "a boolean"]),
+        (r#"{"all": {"tags": []}}"#, vec!["`all` takes only `enforcementLevel`"]),
+        ("{\"all\": \"mandatory\",\n  \"x\": }", vec!["not valid JSON", "line 2"]),
+    ];
+    for (i, (text, wanted)) in cases.iter().enumerate() {
+        let file = write(d, &format!("c{i}.json"), text);
+        let out = check(&["--config", &file, "-o", out_file.to_str().expect("UTF-8")]);
+        assert_eq!(code(&out), 2, "{text}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(&format!("pack config {file}")) || err.contains(&file), "{text}: names the file: {err}");
+        for w in wanted {
+            assert!(err.contains(w), "{text}: wanted {w:?} in: {err}");
+        }
+        assert!(!out_file.exists(), "{text}: nothing is written");
+    }
+    let out = check(&["--enforcement", "required-tag=mandatory"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--enforcement: policy `required-tag`"), "{}", stderr(&out));
+    let out = check(&["--enforcement", "required-tags"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("POLICY=LEVEL"), "{}", stderr(&out));
+}
+
+#[test]
+fn exemptions_exempt_expire_and_report_unused_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(
+        dir.path(),
+        "exemptions.yaml",
+        r#"exemptions:
+  - policy: aws-s3-bucket-disallow-public-read
+    resource: aws_s3_bucket.public_site
+    reason: The public website (SEC-1).
+    expires: 2099-12-31
+  - policy: aws-s3-bucket-disallow-public-read
+    resource: aws_s3_bucket_acl.*
+    reason: ACL resources are reviewed by hand (SEC-2).
+  - policy: aws-s3-bucket-disallow-public-read
+    resource: aws_s3_bucket.upload_drop
+    reason: Temporary, until the uploader moves (SEC-3).
+    expires: 2020-01-31
+  - policy: required-tags
+    resource: aws_s3_bucket.gone
+    reason: A bucket deleted long ago.
+"#,
+    );
+    let out = check(&["--exemptions", &file]);
+    // The expired exemption no longer covers upload_drop: still mandatory, still failing.
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "exemption 3 (aws-s3-bucket-disallow-public-read on aws_s3_bucket.upload_drop) expired on 2020-01-31"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let r = json(&out);
+    assert_eq!(of(&r, "aws-s3-bucket-disallow-public-read").iter().filter(|(_, l)| l == "mandatory").count(), 1);
+    let exempted: Vec<(String, u64, String)> = r["exempted"]
+        .as_array()
+        .expect("exempted")
+        .iter()
+        .map(|e| {
+            (
+                e["resource"].as_str().unwrap_or_default().into(),
+                e["exemption"]["number"].as_u64().unwrap_or_default(),
+                e["exemption"]["reason"].as_str().unwrap_or_default().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        exempted,
+        [
+            ("aws_s3_bucket.public_site".into(), 1, "The public website (SEC-1).".into()),
+            ("aws_s3_bucket_acl.site".into(), 2, "ACL resources are reviewed by hand (SEC-2).".into())
+        ]
+    );
+    assert_eq!(r["summary"]["exempted"], 2);
+    assert_eq!(r["summary"]["violations"]["mandatory"], 1);
+    let expired = &r["exemptions"]["expired"];
+    assert_eq!(expired.as_array().map(Vec::len), Some(1));
+    assert_eq!(expired[0]["number"], 3);
+    assert_eq!(expired[0]["no_longer_exempts"], serde_json::json!(["aws_s3_bucket.upload_drop"]));
+    let unused = &r["exemptions"]["unused"];
+    assert_eq!(unused.as_array().map(Vec::len), Some(1));
+    assert_eq!(unused[0]["resource"], "aws_s3_bucket.gone");
+    // Exempting the last mandatory violation passes the run.
+    let all = write(
+        dir.path(),
+        "all.yaml",
+        "exemptions:\n  - {policy: aws-s3-bucket-disallow-public-read, resource: '*', reason: accepted}\n",
+    );
+    assert_eq!(code(&check(&["--exemptions", &all])), 0);
+    // The text report shows each section.
+    let text = palisade(&["check", "--pack", pack(), PLAN, "--exemptions", &file], None);
+    let text = String::from_utf8_lossy(&text.stdout);
+    for wanted in [
+        "Exempted (2), by",
+        "Expired exemptions (1)",
+        "no longer exempts aws_s3_bucket.upload_drop",
+        "Unused exemptions (1)",
+        " 2 exempted.",
+    ] {
+        assert!(text.contains(wanted), "{wanted:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn bad_exemption_files_name_the_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (text, wanted) in [
+        (
+            "exemptions:\n  - {policy: p, resource: r, reason: x, expires: 31/12/2026}\n",
+            "exemption 1 (policy \"p\"): `expires` \"31/12/2026\" is not a date (YYYY-MM-DD)",
+        ),
+        (
+            "exemptions:\n  - {policy: p, resource: r, reason: x}\n  - {policy: q, resource: r}\n",
+            "missing field `reason`",
+        ),
+        ("exemptions:\n  - {policy: p, resource: ' ', reason: x}\n", "exemption 1 (policy \"p\"): `resource` is empty"),
+        ("[]\n", "invalid type"),
+    ] {
+        let file = write(dir.path(), "e.yaml", text);
+        let out = check(&["--exemptions", &file]);
+        assert_eq!(code(&out), 2, "{text}");
+        let err = stderr(&out);
+        assert!(err.contains(&format!("exemptions {file}")) && err.contains(wanted), "{wanted:?} in {err}");
+    }
+}
+
+#[test]
+fn a_baseline_blocks_only_new_findings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let baseline = d.join("baseline.json");
+    let b = baseline.to_str().expect("UTF-8");
+    // Record the estate as it is.
+    let out = check(&["--write-baseline", b]);
+    assert_eq!(code(&out), 1, "the run itself still fails: {}", stderr(&out));
+    let recorded = json(&out);
+    let written: Value = serde_json::from_slice(&std::fs::read(&baseline).expect("baseline written")).expect("JSON");
+    assert_eq!(written["violations"], recorded["violations"]);
+    // The same plan against it: nothing new, the run passes.
+    let out = check(&["--baseline", b]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let r = json(&out);
+    let total = recorded["violations"].as_array().map_or(0, Vec::len);
+    assert_eq!(r["violations"], serde_json::json!([]));
+    assert_eq!(r["summary"]["baselined"], total);
+    assert_eq!(r["baseline"]["suppressed"], total);
+    assert_eq!(r["baseline"]["resolved"], 0);
+    // A plan with one new public bucket and one public bucket fixed.
+    let mut plan: Value = serde_json::from_slice(&std::fs::read(repo(PLAN)).expect("plan")).expect("JSON");
+    let changes = plan["resource_changes"].as_array_mut().expect("resource_changes");
+    let mut added = None;
+    for c in changes.iter_mut() {
+        if c["address"] == "aws_s3_bucket.upload_drop" {
+            let mut copy = c.clone();
+            copy["address"] = "aws_s3_bucket.new_public".into();
+            copy["name"] = "new_public".into();
+            added = Some(copy);
+            c["change"]["after"]["acl"] = "private".into();
+        }
+    }
+    changes.push(added.expect("upload_drop is in the plan"));
+    let next = write(d, "next.tfplan.json", &plan.to_string());
+    let out = palisade(&["check", "--pack", pack(), "--format", "json", &next, "--baseline", b], None);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let r = json(&out);
+    assert_eq!(
+        of(&r, "aws-s3-bucket-disallow-public-read"),
+        [("aws_s3_bucket.new_public".to_string(), "mandatory".to_string())]
+    );
+    assert_eq!(r["baseline"]["resolved"], 1, "upload_drop was fixed");
+    let text = palisade(&["check", "--pack", pack(), &next, "--baseline", b], None);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("1 of its findings are no longer found"));
+    // Refreshing a baseline in place is allowed.
+    assert_eq!(code(&check(&["--baseline", b, "--write-baseline", b])), 0);
+    // A file that is not a report.
+    let bad = write(d, "bad.json", r#"{"schema_version": 1, "violations": [{"policy": "p"}]}"#);
+    let out = check(&["--baseline", &bad]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains(&format!("baseline {bad}")) && stderr(&out).contains("$.violations[0]"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn source_dir_points_findings_at_their_declarations() {
+    let plan = "tests/data/source-map/plan.json";
+    let out = palisade(&["check", "--format", "json", plan, "--source-dir", "tests/data/source-map"], None);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("module \"vpc\" not followed"), "the uninstalled module is named: {}", stderr(&out));
+    let r = json(&out);
+    let at = |resource: &str| -> (String, u64) {
+        let v = r["violations"].as_array().expect("violations").iter().find(|v| v["resource"] == resource);
+        let loc = &v.unwrap_or_else(|| panic!("no violation on {resource}"))["location"];
+        (loc["file"].as_str().unwrap_or_default().to_string(), loc["line"].as_u64().unwrap_or_default())
+    };
+    let main = "tests/data/source-map/main.tf";
+    assert_eq!(at("aws_ebs_volume.data[0]").0, main);
+    assert_eq!(at("aws_ebs_volume.data[0]"), at("aws_ebs_volume.data[1]"));
+    assert_eq!(at("module.network.aws_security_group.ssh").0, "tests/data/source-map/modules/network/security.tf");
+    assert_eq!(at("module.apps[\"web\"].aws_db_instance.main").0, "tests/data/source-map/modules/app/main.tf");
+    assert_eq!(at("module.apps[\"web\"].aws_db_instance.main"), at("module.apps[\"api\"].aws_db_instance.main"));
+    // Each location is the line of the block's `resource` keyword.
+    for v in r["violations"].as_array().expect("violations") {
+        let loc = &v["location"];
+        let file =
+            std::fs::read_to_string(repo(loc["file"].as_str().expect("every finding is located"))).expect("tf file");
+        let line = file.lines().nth(loc["line"].as_u64().expect("line") as usize - 1).unwrap_or_default();
+        let ty = v["resource_type"].as_str().unwrap_or_default();
+        assert!(line.starts_with(&format!("resource \"{ty}\"")), "{}: {line}", v["resource"]);
+    }
+    let text = palisade(&["check", plan, "--source-dir", "tests/data/source-map"], None);
+    assert!(String::from_utf8_lossy(&text.stdout).contains(", declared at tests/data/source-map/main.tf:"));
+    // A folder that is not there, and HCL that does not parse.
+    let out = palisade(&["check", plan, "--source-dir", "tests/data/no-such-dir"], None);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("tests/data/no-such-dir"), "{}", stderr(&out));
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "main.tf", "resource \"aws_s3_bucket\" \"a\" {\n  bucket = \n}\n");
+    let out = palisade(&["check", plan, "--source-dir", dir.path().to_str().expect("UTF-8")], None);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("main.tf:2:12"), "file, line and column: {}", stderr(&out));
+}
+
+#[test]
+fn several_reports_come_from_one_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str| dir.path().join(name).to_str().expect("UTF-8").to_string();
+    let (main, extra_json, extra_text) = (path("main.json"), path("extra.json"), path("extra.txt"));
+    let out =
+        check(&["-o", &main, "--report", &format!("json={extra_json}"), "--report", &format!("text={extra_text}")]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    let a = std::fs::read(&main).expect("main report");
+    assert_eq!(a, std::fs::read(&extra_json).expect("extra json"));
+    let text = std::fs::read_to_string(&extra_text).expect("extra text");
+    assert!(text.lines().last().unwrap_or_default().starts_with("FAILED: 11 resources evaluated"), "{text}");
+    // Clashing outputs and overwriting an input are refused, before any work.
+    for (args, wanted) in [
+        (vec!["-o", main.as_str(), "--report", &format!("text={main}")], "both name"),
+        (vec!["--report", "json=-"], "both name"),
+        (vec!["--report", &format!("sarif={PLAN}")], "which this run reads"),
+        (vec!["--write-baseline", PLAN], "which this run reads"),
+        (vec!["--report", "pdf=x.pdf"], "unknown report format \"pdf\""),
+        (vec!["--report", "json"], "expected FORMAT=FILE"),
+    ] {
+        let out = check(&args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(stderr(&out).contains(wanted), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn reports_with_every_section_validate_against_the_schema() {
+    let schema: Value =
+        serde_json::from_slice(&std::fs::read(repo("engine/schema/report.schema.json")).expect("schema file"))
+            .expect("JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exemptions = write(
+        dir.path(),
+        "e.yaml",
+        "exemptions:\n  - {policy: '*', resource: aws_s3_bucket.public_site, reason: r, expires: 2099-01-01}\n  - {policy: p, resource: x, reason: r, expires: 2000-01-01}\n  - {policy: q, resource: y, reason: r}\n",
+    );
+    let baseline = dir.path().join("b.json");
+    let b = baseline.to_str().expect("UTF-8");
+    std::fs::write(
+        &baseline,
+        r#"{"schema_version": 1, "violations": [{"policy": "required-tags", "resource": "aws_instance.batch"}]}"#,
+    )
+    .expect("write baseline");
+    let out = check(&["--exemptions", &exemptions, "--baseline", b]);
+    let r = json(&out);
+    assert!(r["exempted"].is_array() && r["baselined"].is_array() && r["exemptions"]["expired"].is_array());
+    let located = json(&palisade(
+        &["check", "--format", "json", "tests/data/source-map/plan.json", "--source-dir", "tests/data/source-map"],
+        None,
+    ));
+    for report in [r, located] {
+        let errors: Vec<String> =
+            validator.iter_errors(&report).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+}
+
+/// Copies `from` into `to`, recursively.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("read folder") {
+        let entry = entry.expect("folder entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// The `palisade check` step of each workflow in `examples/ci/`, run as
+/// written in a checkout laid out as the workflows expect: the Terraform
+/// tree of `tests/data/source-map/` in `infra/`, its plan as `plan.json`
+/// (what `terraform show -json` writes), `examples/ci/policy/` as `policy/`.
+#[test]
+fn ci_examples_run() {
+    let workflow = |path: &str| -> serde_yaml_ng::Value {
+        serde_yaml_ng::from_str(&std::fs::read_to_string(repo(path)).expect("workflow")).expect("workflow is YAML")
+    };
+    let github = workflow("examples/ci/github/palisade.yml");
+    let steps = github["jobs"]["policy"]["steps"].as_sequence().expect("steps");
+    let step = steps.iter().find(|s| s["id"].as_str() == Some("palisade")).expect("the palisade step");
+    let github_script = step["run"].as_str().expect("run").to_string();
+    let uploads: Vec<&str> = steps.iter().filter_map(|s| s["uses"].as_str()).collect();
+    assert!(uploads.iter().any(|u| u.starts_with("github/codeql-action/upload-sarif")), "{uploads:?}");
+    let gitlab = workflow("examples/ci/gitlab/palisade.gitlab-ci.yml");
+    let gitlab_script = gitlab["palisade"]["script"][0].as_str().expect("script").to_string();
+    assert_eq!(gitlab["palisade"]["artifacts"]["reports"]["junit"].as_str(), Some("palisade-junit.xml"));
+    let bin = Path::new(env!("CARGO_BIN_EXE_palisade")).parent().expect("bin dir").to_path_buf();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    for (name, script) in [("github", github_script), ("gitlab", gitlab_script)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ws = dir.path();
+        copy_tree(&repo("tests/data/source-map"), &ws.join("infra"));
+        std::fs::rename(ws.join("infra/plan.json"), ws.join("plan.json")).expect("plan");
+        copy_tree(&repo("examples/ci/policy"), &ws.join("policy"));
+        let out = std::process::Command::new("bash")
+            .args(["-e", "-c", &script])
+            .current_dir(ws)
+            .env("PATH", &path)
+            .env("PALISADE_CACHE_DIR", repo("target/test-cache"))
+            .env("GITHUB_SERVER_URL", "https://github.com")
+            .env("GITHUB_REPOSITORY", "acme/infra")
+            .env("GITHUB_SHA", "0123abc")
+            .output()
+            .expect("bash runs");
+        let (stdout, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        // Mandatory violations remain (the S3 ACL, the EBS volumes): the job fails.
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        if name == "github" {
+            assert!(
+                stdout.contains("::error file=infra/main.tf,line="),
+                "{name}: annotations point at the code:\n{stdout}"
+            );
+        } else {
+            assert!(stdout.lines().last().unwrap_or_default().starts_with("FAILED:"), "{name}:\n{stdout}");
+        }
+        let sarif: Value =
+            serde_json::from_slice(&std::fs::read(ws.join("palisade.sarif")).expect("SARIF written")).expect("JSON");
+        let uris: Vec<&str> = sarif["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter_map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str())
+            .collect();
+        assert!(!uris.is_empty() && uris.iter().all(|u| u.starts_with("infra/")), "{name}: {uris:?}");
+        let md = std::fs::read_to_string(ws.join("palisade.md")).expect("Markdown written");
+        assert!(md.contains("infra/main.tf"), "{name}: the comment names the code");
+        if name == "github" {
+            assert!(md.contains("](https://github.com/acme/infra/blob/0123abc/infra/main.tf#L"), "links:\n{md}");
+        }
+        let junit = std::fs::read_to_string(ws.join("palisade-junit.xml")).expect("JUnit written");
+        assert!(junit.contains("<testsuites"), "{name}");
+        // The exemptions of policy/exemptions.yaml applied: the SSH group and both databases' public access.
+        let exempted = sarif["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter(|r| r["suppressions"].as_array().is_some_and(|s| !s.is_empty()))
+            .count();
+        assert_eq!(exempted, 3, "{name}");
+    }
+}
