@@ -94,7 +94,8 @@ impl CheckArgs {
     /// The main report and every --report, each refused if it names a file
     /// this run reads or another output.
     fn outputs(&self) -> Result<Vec<Output<'_>>> {
-        let mut outputs = vec![Output { flag: "--output", format: self.format, path: self.output.as_deref() }];
+        let main = if self.output.is_some() { "--output" } else { "the main report (standard output)" };
+        let mut outputs = vec![Output { flag: main, format: self.format, path: self.output.as_deref() }];
         outputs.extend(self.reports.iter().map(|(format, path)| Output {
             flag: "--report",
             format: *format,
@@ -117,6 +118,7 @@ impl CheckArgs {
                     read.clone()
                 };
                 refuse_overwrite(flag, path, &reads)?;
+                output::check_destination(flag, path)?;
             }
             for earlier in &written {
                 refuse_same_output(*earlier, (flag, path))?;
@@ -229,8 +231,11 @@ pub(crate) fn refuse_overwrite(flag: &str, out: &std::path::Path, read: &[PathBu
 /// Refuses two outputs that name one file (existing or not), or both
 /// standard output.
 pub(crate) fn refuse_same_output(a: (&str, &std::path::Path), b: (&str, &std::path::Path)) -> Result<()> {
-    let stdout = |p: &std::path::Path| p.as_os_str() == "-";
-    if (stdout(a.1) && stdout(b.1)) || (!stdout(a.1) && same_file(a.1, b.1)) {
+    let stdout = |p: &std::path::Path| p.as_os_str() == "-" || output::names_stdout(p);
+    if stdout(a.1) && stdout(b.1) {
+        bail!("{} and {} {} both write to standard output; give one of them a file", a.0, b.0, b.1.display());
+    }
+    if !stdout(a.1) && same_file(a.1, b.1) {
         bail!("{} and {} both name {}; give each output its own file", a.0, b.0, a.1.display());
     }
     Ok(())

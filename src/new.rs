@@ -86,6 +86,15 @@ impl Lang {
 pub(crate) fn run(args: &NewArgs) -> Result<u8> {
     check_name(&args.name)?;
     let parent = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    // `--dir PARENT` must already be a folder: a typo must not create a tree.
+    match std::fs::metadata(&parent) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => bail!("--dir {}: not a folder", parent.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            bail!("--dir {}: no such folder (create it first)", parent.display())
+        }
+        Err(e) => return Err(e).with_context(|| format!("--dir {}: cannot read it", parent.display())),
+    }
     let dest = parent.join(&args.name);
     if dest.exists() {
         let empty = std::fs::read_dir(&dest).map(|mut d| d.next().is_none()).unwrap_or(false);
@@ -94,7 +103,6 @@ pub(crate) fn run(args: &NewArgs) -> Result<u8> {
         }
     }
     let files = scaffold(args.lang, &args.name)?;
-    std::fs::create_dir_all(&parent).with_context(|| format!("cannot create {}", parent.display()))?;
     // Written beside the destination, then renamed: complete or absent.
     let staging = tempfile::Builder::new()
         .prefix(".palisade-new-")

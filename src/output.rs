@@ -16,6 +16,37 @@ pub fn write_snapshot(path: &Path, snapshot: &[u8]) -> Result<()> {
     })
 }
 
+/// Refuses, before any work, an output file that cannot be written: a
+/// directory, or a file in a folder that does not exist. `flag` names the
+/// option in the error.
+pub fn check_destination(flag: &str, path: &Path) -> Result<()> {
+    if path.as_os_str() == "-" {
+        return Ok(());
+    }
+    if path.is_dir() {
+        bail!("{flag} {}: it is a directory; give the path of the file to write", path.display());
+    }
+    let folder = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        bail!("{flag} {}: the folder {} does not exist", path.display(), folder.display());
+    }
+    Ok(())
+}
+
+/// Whether `path` is this process's standard output under another name
+/// (`/dev/stdout`, `/proc/self/fd/1`, or the file standard output is
+/// redirected to): the same device and inode.
+pub fn names_stdout(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::metadata(path), fs::metadata("/dev/stdout")) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
 /// Write an output to `path`, or to standard output when `None`, as
 /// [`write_output`] does; a reader of standard output that stopped early
 /// (`| head`) is not an error (the verdict does not change).

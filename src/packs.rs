@@ -70,6 +70,16 @@ impl PolicyFiles {
     /// warns about expired ones on standard error.
     pub(crate) fn exempt(&self, report: &mut Report) {
         let Some(exemptions) = &self.exemptions else { return };
+        let known: Vec<&str> = report.policies.iter().map(|p| p.name.as_str()).collect();
+        for e in exemptions.entries.iter().filter(|e| e.policy != "*" && !known.contains(&e.policy.as_str())) {
+            crate::say!(
+                "palisade: warning: {} exemption {} names policy `{}`, which no loaded pack has ({})",
+                exemptions.path,
+                e.number,
+                e.policy,
+                config::suggest(&e.policy, &known)
+            );
+        }
         report.apply_exemptions(exemptions, palisade_engine::exemption::today_utc());
         if let Some(outcome) = &report.exemptions {
             for e in &outcome.expired {

@@ -20,6 +20,11 @@ pub struct Baseline {
     pub path: String,
     /// `(policy, resource)` pairs.
     pub known: BTreeSet<(String, String)>,
+    /// `(input file, policy, resource)` triples (the file as recorded; empty
+    /// when the entry has none).
+    pub known_in: BTreeSet<(String, String, String)>,
+    /// The input files it was recorded from.
+    pub inputs: BTreeSet<String>,
 }
 
 #[derive(Deserialize)]
@@ -34,6 +39,8 @@ struct Doc {
 struct Entry {
     policy: String,
     resource: String,
+    #[serde(default)]
+    file: String,
 }
 
 /// A baseline that cannot be read: names the file and the JSON path.
@@ -78,13 +85,26 @@ impl Baseline {
                 crate::report::SCHEMA_VERSION
             )));
         }
-        let known = doc.violations.into_iter().chain(doc.baselined).map(|e| (e.policy, e.resource)).collect();
-        Ok(Baseline { path: path.to_string(), known })
+        let mut baseline = Baseline { path: path.to_string(), ..Baseline::default() };
+        for e in doc.violations.into_iter().chain(doc.baselined) {
+            if !e.file.is_empty() {
+                baseline.inputs.insert(e.file.clone());
+            }
+            baseline.known.insert((e.policy.clone(), e.resource.clone()));
+            baseline.known_in.insert((e.file, e.policy, e.resource));
+        }
+        Ok(baseline)
     }
 
-    /// Whether `policy` on `resource` is a known finding.
-    pub fn contains(&self, policy: &str, resource: &str) -> bool {
-        self.known.contains(&(policy.to_string(), resource.to_string()))
+    /// Whether `policy` on `resource` is a known finding; with `by_input`,
+    /// known in input `file` (or in an entry that names no file).
+    pub fn contains(&self, file: &str, policy: &str, resource: &str, by_input: bool) -> bool {
+        let (p, r) = (policy.to_string(), resource.to_string());
+        if !by_input {
+            return self.known.contains(&(p, r));
+        }
+        self.known_in.contains(&(file.to_string(), p.clone(), r.clone()))
+            || self.known_in.contains(&(String::new(), p, r))
     }
 }
 
@@ -100,7 +120,22 @@ mod tests {
                  "baselined": [{"policy": "q", "resource": "b"}], "summary": {}}"#,
         )
         .expect("valid");
-        assert!(b.contains("p", "a") && b.contains("q", "b") && !b.contains("p", "b"));
+        assert!(
+            b.contains("x", "p", "a", false) && b.contains("x", "q", "b", false) && !b.contains("x", "p", "b", false)
+        );
+        // Entries without a file match any input.
+        assert!(b.contains("x", "p", "a", true));
+    }
+
+    #[test]
+    fn several_inputs_match_by_input() {
+        let b = Baseline::parse(
+            "b.json",
+            br#"{"schema_version": 1, "violations": [{"policy": "p", "resource": "a", "file": "staging.json"}]}"#,
+        )
+        .expect("valid");
+        assert!(b.contains("prod.json", "p", "a", false));
+        assert!(b.contains("staging.json", "p", "a", true) && !b.contains("prod.json", "p", "a", true));
     }
 
     #[test]

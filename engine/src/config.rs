@@ -117,12 +117,12 @@ impl fmt::Display for SchemaViolation {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file cannot be read.
-    #[error("pack config {path}: cannot read the file: {source}")]
+    #[error("pack config {path}: cannot read the file: {error}")]
     Read {
         /// The file.
         path: String,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Not JSON or YAML; the message has line and column.
     #[error("pack config {path}: {message}")]
@@ -183,26 +183,26 @@ impl PackConfig {
     /// column), [`ConfigError::Shape`].
     pub fn read(path: &Path) -> Result<PackConfig, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: shown.clone(), error })?;
         PackConfig::parse(&shown, &text)
     }
 
     /// Parse a config document; `path` names it in errors.
     pub fn parse(path: &str, text: &str) -> Result<PackConfig, ConfigError> {
         let syntax = |message: String| ConfigError::Syntax { path: path.to_string(), message };
-        let doc: Value = if text.trim_start().starts_with('{') {
+        if text.trim().is_empty() {
+            return Err(syntax(
+                "the file is empty; expected an object of policy names (or `all`) to levels or configs".into(),
+            ));
+        }
+        let doc: Entries = if text.trim_start().starts_with('{') {
             serde_json::from_str(text).map_err(|e| syntax(format!("not valid JSON: {e}")))?
         } else {
             serde_yaml_ng::from_str(text).map_err(|e| syntax(format!("not valid YAML: {e}")))?
         };
         let shape =
             |key: &str, message: String| ConfigError::Shape { path: path.to_string(), key: key.into(), message };
-        let Value::Object(map) = doc else {
-            return Err(shape(
-                "",
-                "the document must be an object of policy names (or `all`) to levels or configs".into(),
-            ));
-        };
+        let map = doc.0;
         let mut config = PackConfig { path: path.to_string(), ..PackConfig::default() };
         for (key, value) in map {
             let entry = match value {
@@ -244,6 +244,34 @@ impl PackConfig {
             }
         }
         Ok(config)
+    }
+}
+
+/// The document's top-level entries in file order; a key given twice is an
+/// error (a later line must not silently override an earlier one, e.g.
+/// disable a mandatory policy after a bad merge).
+struct Entries(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Entries;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of policy names (or `all`) to levels or configs")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
+                let mut entries: Vec<(String, Value)> = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                    if entries.iter().any(|(k, _)| *k == key) {
+                        return Err(serde::de::Error::custom(format!("key `{key}` is given twice")));
+                    }
+                    entries.push((key, value));
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
     }
 }
 
@@ -335,9 +363,10 @@ pub fn resolve(
     Ok(settings)
 }
 
-/// The known names closest to `name` (edit distance at most a third of its
-/// length), else all of them when few, else a count.
-fn suggest(name: &str, known: &[&str]) -> String {
+/// A hint for an unknown policy `name`: `did you mean `X`?` for the known
+/// name closest to it (edit distance at most a third of its length), else
+/// the known names when there are at most 20, else their count.
+pub fn suggest(name: &str, known: &[&str]) -> String {
     let mut close: Vec<(usize, &str)> =
         known.iter().map(|k| (distance(name, k), *k)).filter(|(d, k)| *d <= k.len().max(name.len()) / 3).collect();
     close.sort();
@@ -403,7 +432,14 @@ mod tests {
         let e = PackConfig::parse("c.json", "{\"p\": \n").expect_err("syntax").to_string();
         assert!(e.contains("line 2"), "{e}");
         let e = PackConfig::parse("c.yaml", "- a\n- b\n").expect_err("not an object").to_string();
-        assert!(e.contains("must be an object"), "{e}");
+        assert!(e.contains("expected an object of policy names"), "{e}");
+        let e = PackConfig::parse("c.yaml", "p: mandatory\np: disabled\n").expect_err("twice").to_string();
+        assert!(e.contains("key `p` is given twice"), "{e}");
+        let e =
+            PackConfig::parse("c.json", r#"{"all": "mandatory", "all": "advisory"}"#).expect_err("twice").to_string();
+        assert!(e.contains("key `all` is given twice") && e.contains("line 1"), "{e}");
+        let e = PackConfig::parse("c.yaml", "  \n").expect_err("empty").to_string();
+        assert!(e.contains("the file is empty"), "{e}");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //!     resource: "module.website.aws_s3_bucket.*"   # address, URN or ARN; glob
 //!     reason: The public website bucket serves static files (SEC-123).
 //!     expires: 2027-03-31                          # optional; last day it applies (UTC)
+//!     input: plans/prod*.json                      # optional; only violations of these inputs
 //! ```
 //!
 //! `resource` is matched against a violation's resource (Terraform address,
@@ -20,7 +21,9 @@
 //! through its `expires` day, in UTC; after that it exempts nothing and the
 //! report says that it expired and what it would have exempted. An
 //! exemption that matched no violation is reported
-//! as unused, so stale entries can be removed.
+//! as unused. `input`, when given, is matched the same way against the
+//! violation's input file as given on the command line, so one file can
+//! hold exemptions for several stacks checked together, so stale entries can be removed.
 
 use std::path::Path;
 
@@ -50,6 +53,9 @@ pub struct Exemption {
     pub reason: String,
     /// The last day it applies (UTC), if any.
     pub expires: Option<Date>,
+    /// The input files it applies to, as written (a pattern); `None`: all.
+    pub input: Option<String>,
+    input_matcher: Option<GlobMatcher>,
     /// The pattern as a glob (only `*` and `?` special).
     matcher: GlobMatcher,
 }
@@ -68,6 +74,8 @@ struct EntryDoc {
     reason: String,
     #[serde(default)]
     expires: Option<String>,
+    #[serde(default)]
+    input: Option<String>,
 }
 
 /// An exemptions file that cannot be used; names the file and the entry.
@@ -97,6 +105,9 @@ pub struct ExemptionRef {
     /// Last day it applies, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+    /// The input files it applies to (a pattern), if limited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
 }
 
 impl Exemptions {
@@ -127,9 +138,14 @@ impl Exemptions {
             }
             let expires = match &e.expires {
                 None => None,
-                Some(s) => Some(
-                    s.parse::<Date>().map_err(|x| at(format!("`expires` {s:?} is not a date (YYYY-MM-DD): {x}")))?,
-                ),
+                Some(s) => Some(s.parse::<Date>().map_err(|_| {
+                    at(format!("`expires` {s:?} is not a date (YYYY-MM-DD): write the last day it applies, in UTC"))
+                })?),
+            };
+            let input_matcher = match &e.input {
+                None => None,
+                Some(i) if i.trim().is_empty() => return Err(at("`input` is empty".into())),
+                Some(i) => Some(glob(i).map_err(|x| at(format!("`input` cannot be matched: {x}")))?),
             };
             entries.push(Exemption {
                 number,
@@ -138,6 +154,8 @@ impl Exemptions {
                 resource: e.resource,
                 reason: e.reason,
                 expires,
+                input: e.input,
+                input_matcher,
             });
         }
         Ok(Exemptions { path: path.to_string(), entries })
@@ -145,9 +163,11 @@ impl Exemptions {
 }
 
 impl Exemption {
-    /// Whether it covers `policy` on `resource` (expiry aside).
-    pub fn covers(&self, policy: &str, resource: &str) -> bool {
-        (self.policy == "*" || self.policy == policy) && self.matcher.is_match(resource)
+    /// Whether it covers `policy` on `resource` in input `file` (expiry aside).
+    pub fn covers(&self, policy: &str, resource: &str, file: &str) -> bool {
+        (self.policy == "*" || self.policy == policy)
+            && self.matcher.is_match(resource)
+            && self.input_matcher.as_ref().is_none_or(|m| m.is_match(file))
     }
 
     /// Whether it has expired on `today` (UTC): `expires` is before today.
@@ -164,6 +184,7 @@ impl Exemption {
             resource: self.resource.clone(),
             reason: self.reason.clone(),
             expires: self.expires.map(|d| d.to_string()),
+            input: self.input.clone(),
         }
     }
 }
@@ -196,21 +217,41 @@ mod tests {
 
     #[test]
     fn exact_then_glob() {
-        assert!(one("p", "aws_instance.web[0]").covers("p", "aws_instance.web[0]"));
-        assert!(!one("p", "aws_instance.web[0]").covers("p", "aws_instance.web[1]"));
-        assert!(one("p", "module.a.*").covers("p", "module.a.aws_s3_bucket.b[\"x/y\"]"));
-        assert!(one("*", "arn:aws:s3:::logs-*").covers("q", "arn:aws:s3:::logs-2024"));
-        assert!(!one("p", "module.a.*").covers("q", "module.a.x"));
-        assert!(
-            one("p", "module.apps[\"*\"].aws_db_instance.main")
-                .covers("p", "module.apps[\"web\"].aws_db_instance.main")
-        );
-        assert!(!one("p", "module.apps[\"*\"].aws_db_instance.main").covers("p", "module.apps.aws_db_instance.main"));
-        assert!(one("p", "aws_iam_role.r[\"a{b}\\\\c\"]").covers("p", "aws_iam_role.r[\"a{b}\\\\c\"]"));
-        assert!(
-            one("p", "urn:pulumi:dev::proj::*::bucket")
-                .covers("p", "urn:pulumi:dev::proj::aws:s3/bucket:Bucket::bucket")
-        );
+        assert!(one("p", "aws_instance.web[0]").covers("p", "aws_instance.web[0]", "plan.json"));
+        assert!(!one("p", "aws_instance.web[0]").covers("p", "aws_instance.web[1]", "plan.json"));
+        assert!(one("p", "module.a.*").covers("p", "module.a.aws_s3_bucket.b[\"x/y\"]", "plan.json"));
+        assert!(one("*", "arn:aws:s3:::logs-*").covers("q", "arn:aws:s3:::logs-2024", "plan.json"));
+        assert!(!one("p", "module.a.*").covers("q", "module.a.x", "plan.json"));
+        assert!(one("p", "module.apps[\"*\"].aws_db_instance.main").covers(
+            "p",
+            "module.apps[\"web\"].aws_db_instance.main",
+            "plan.json"
+        ));
+        assert!(!one("p", "module.apps[\"*\"].aws_db_instance.main").covers(
+            "p",
+            "module.apps.aws_db_instance.main",
+            "plan.json"
+        ));
+        assert!(one("p", "aws_iam_role.r[\"a{b}\\\\c\"]").covers("p", "aws_iam_role.r[\"a{b}\\\\c\"]", "plan.json"));
+        assert!(one("p", "urn:pulumi:dev::proj::*::bucket").covers(
+            "p",
+            "urn:pulumi:dev::proj::aws:s3/bucket:Bucket::bucket",
+            "plan.json"
+        ));
+    }
+
+    #[test]
+    fn input_limits_an_exemption() {
+        let e = Exemptions::parse(
+            "e.yaml",
+            "exemptions:\n  - {policy: p, resource: r, reason: x, input: 'plans/staging*'}\n",
+        )
+        .expect("valid")
+        .entries
+        .remove(0);
+        assert!(e.covers("p", "r", "plans/staging.tfplan.json"));
+        assert!(!e.covers("p", "r", "plans/prod.tfplan.json"));
+        assert_eq!(e.reference("e.yaml").input.as_deref(), Some("plans/staging*"));
     }
 
     #[test]

@@ -17,6 +17,16 @@
 //!   key, the module's resources are located at its `module` block in the
 //!   caller and a [warning](SourceMap::warnings) says why.
 //!
+//! `.terraform` is not committed, so no location points into it: every
+//! resource of a module followed through the manifest (a non-local source),
+//! including those of the modules it calls in turn, local or not, is located
+//! at the outermost such `module` block, the one in the repository's tree,
+//! exactly as when that module is not installed. The installed copy is still
+//! read, only to know which resources the module declares (an address it
+//! does not declare is not located). A local source that leads into a
+//! `.terraform` folder is treated the same way (only a `DIR` that is itself
+//! in one yields locations there).
+//!
 //! Addresses follow Terraform's resource address syntax
 //! (<https://developer.hashicorp.com/terraform/cli/state/resource-addressing>):
 //! `[module.NAME[KEY].]...[data.]TYPE.NAME[KEY]`. Instance keys (`[0]`,
@@ -75,13 +85,13 @@ pub struct SourceLocation {
 pub enum SourceMapError {
     /// A folder could not be listed or a `.tf` file could not be read (the
     /// root folder missing, a permission denied, ...).
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Read {
         /// The folder or file, as it would appear in [`SourceLocation::file`].
         path: String,
-        /// The operating system's error.
-        #[source]
-        source: io::Error,
+        /// The operating system's error (shown in the message, so not also
+        /// a `source`, which would print it twice).
+        error: io::Error,
     },
     /// A `.tf` file is not valid HCL.
     #[error("{file}:{line}:{column}: HCL syntax error: {message}")]
@@ -117,7 +127,9 @@ impl SourceMap {
     /// is not a literal string, a cycle of module sources, more than 64
     /// levels deep) is a warning, and its resources are located at the call.
     /// A module called from several places is walked once per call path
-    /// (each file is parsed once).
+    /// (each file is parsed once). The resources of a module reached through
+    /// the manifest, or inside a `.terraform` folder, are located at the
+    /// outermost call that leads there (never in `.terraform`).
     ///
     /// # Errors
     ///
@@ -136,7 +148,7 @@ impl SourceMap {
         };
         walker.read_manifest();
         let mut stack = vec![identity(&root)];
-        walker.walk(&root, "", "", &mut stack)?;
+        walker.walk(&root, "", "", None, &mut stack)?;
         Ok(walker.map)
     }
 
@@ -269,11 +281,22 @@ impl Walker {
 
     /// Record the declarations of the module in `dir`, reached through the
     /// address prefix `prefix` (`""` or `module.a.module.b.`) and module key
-    /// `key` (`""` or `a.b`), then walk its module calls. `stack` holds the
-    /// identities of the folders on the call path, `dir`'s included.
-    fn walk(&mut self, dir: &Path, prefix: &str, key: &str, stack: &mut Vec<PathBuf>) -> Result<(), SourceMapError> {
+    /// `key` (`""` or `a.b`), then walk its module calls. `anchor` is the
+    /// outermost call on the path that went through the manifest or into a
+    /// `.terraform` folder: when set, everything below is located there.
+    /// `stack` holds the identities of the folders on the call path, `dir`'s
+    /// included.
+    fn walk(
+        &mut self,
+        dir: &Path,
+        prefix: &str,
+        key: &str,
+        anchor: Option<&SourceLocation>,
+        stack: &mut Vec<PathBuf>,
+    ) -> Result<(), SourceMapError> {
         let decls = self.parse_dir(dir)?;
         for (address, location) in &decls.blocks {
+            let location = anchor.unwrap_or(location);
             self.map.blocks.entry(format!("{prefix}{address}")).or_insert_with(|| location.clone());
         }
         for call in &decls.calls {
@@ -282,7 +305,7 @@ impl Walker {
             let child = match self.resolve(dir, call, &child_key) {
                 Ok(child) => child,
                 Err(reason) => {
-                    self.unfollowed_call(call, &module_path, &reason);
+                    self.unfollowed_call(call, anchor, &module_path, &reason);
                     continue;
                 }
             };
@@ -290,35 +313,45 @@ impl Walker {
             if stack.contains(&id) {
                 let reason =
                     format!("its source {} is a module already on the call path (a cycle)", display_dir(&child));
-                self.unfollowed_call(call, &module_path, &reason);
+                self.unfollowed_call(call, anchor, &module_path, &reason);
                 continue;
             }
             if stack.len() > MAX_MODULE_DEPTH {
                 let reason = format!("module calls nest more than {MAX_MODULE_DEPTH} deep");
-                self.unfollowed_call(call, &module_path, &reason);
+                self.unfollowed_call(call, anchor, &module_path, &reason);
                 continue;
             }
             if self.calls_walked >= MAX_MODULE_CALLS {
                 let reason = format!("more than {MAX_MODULE_CALLS} module calls were followed");
-                self.unfollowed_call(call, &module_path, &reason);
+                self.unfollowed_call(call, anchor, &module_path, &reason);
                 continue;
             }
             self.calls_walked += 1;
+            // Installed (non-local) or inside `.terraform`: not in the
+            // repository, so located at this call, unless already anchored.
+            let local = call.source.as_deref().is_some_and(is_local_source);
+            let child_anchor = anchor.or_else(|| (!local || in_dot_terraform(&child)).then_some(&call.at));
             stack.push(id);
-            let walked = self.walk(&child, &format!("{module_path}."), &child_key, stack);
+            let walked = self.walk(&child, &format!("{module_path}."), &child_key, child_anchor, stack);
             stack.pop();
             walked?;
         }
         Ok(())
     }
 
-    fn unfollowed_call(&mut self, call: &ModuleCall, module_path: &str, reason: &str) {
+    /// Record a call that is not followed: its resources are located at the
+    /// call, or at `anchor` when the call itself is in an installed module.
+    fn unfollowed_call(&mut self, call: &ModuleCall, anchor: Option<&SourceLocation>, module_path: &str, reason: &str) {
         let at = &call.at;
+        let (target, shown) = match anchor {
+            Some(anchor) => (anchor, format!("the module call at {}:{}", anchor.file, anchor.line)),
+            None => (at, "this module call".to_owned()),
+        };
         self.map.warnings.push(format!(
-            "{}:{}: module \"{}\" not followed: {reason}; resources of {module_path} are located at this module call",
+            "{}:{}: module \"{}\" not followed: {reason}; resources of {module_path} are located at {shown}",
             at.file, at.line, call.name
         ));
-        self.map.unfollowed.entry(module_path.to_owned()).or_insert_with(|| at.clone());
+        self.map.unfollowed.entry(module_path.to_owned()).or_insert_with(|| target.clone());
     }
 
     /// The folder a module call's source names, or why there is none.
@@ -364,7 +397,7 @@ impl Walker {
         if let Some(decls) = self.parsed.get(dir) {
             return Ok(Rc::clone(decls));
         }
-        let read_error = |source| SourceMapError::Read { path: display_dir(dir), source };
+        let read_error = |error| SourceMapError::Read { path: display_dir(dir), error };
         let mut files = Vec::new();
         let mut overrides = Vec::new();
         for entry in fs::read_dir(fs_path(dir)).map_err(read_error)? {
@@ -392,7 +425,7 @@ impl Walker {
             match fs::metadata(fs_path(&path)) {
                 Ok(meta) if meta.is_file() => {}
                 Ok(_) => continue,
-                Err(source) => return Err(SourceMapError::Read { path: display(&path), source }),
+                Err(error) => return Err(SourceMapError::Read { path: display(&path), error }),
             }
             if stem == "override" || stem.ends_with("_override") {
                 overrides.push(path);
@@ -421,7 +454,7 @@ impl Walker {
         seen_calls: &mut HashSet<String>,
     ) -> Result<(), SourceMapError> {
         let file = display(path);
-        let bytes = fs::read(fs_path(path)).map_err(|source| SourceMapError::Read { path: file.clone(), source })?;
+        let bytes = fs::read(fs_path(path)).map_err(|error| SourceMapError::Read { path: file.clone(), error })?;
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
@@ -485,6 +518,11 @@ fn module_source(block: &Block) -> Option<String> {
 /// (`./` or `../`, either separator).
 fn is_local_source(source: &str) -> bool {
     ["./", "../", ".\\", "..\\"].iter().any(|p| source.starts_with(p)) || source == "." || source == ".."
+}
+
+/// Whether `dir` is in a `.terraform` folder (one of its components).
+fn in_dot_terraform(dir: &Path) -> bool {
+    dir.components().any(|c| c.as_os_str() == ".terraform")
 }
 
 /// Byte offset -> line and column.
@@ -799,11 +837,16 @@ mod tests {
         copy_tree(Path::new(TREE), &root);
         write(
             &root.join(".terraform/modules/vpc/main.tf"),
-            "resource \"aws_vpc\" \"this\" {\n  count = 1\n}\n\nmodule \"endpoints\" {\n  source = \"terraform-aws-modules/vpc/aws//modules/vpc-endpoints\"\n}\n",
+            "resource \"aws_vpc\" \"this\" {\n  count = 1\n}\n\nmodule \"endpoints\" {\n  source = \"terraform-aws-modules/vpc/aws//modules/vpc-endpoints\"\n}\n\nmodule \"flow_logs\" {\n  source = \"./modules/flow-logs\"\n}\n\nmodule \"gone\" {\n  source = \"./modules/gone\"\n}\n",
         );
         write(
             &root.join(".terraform/modules/vpc/modules/vpc-endpoints/main.tf"),
             "\n\n  resource \"aws_vpc_endpoint\" \"this\" {\n    for_each = {}\n  }\n",
+        );
+        // A local module of the installed one: installed too.
+        write(
+            &root.join(".terraform/modules/vpc/modules/flow-logs/main.tf"),
+            "resource \"aws_flow_log\" \"this\" {}\n",
         );
         write(
             &root.join(MANIFEST),
@@ -811,18 +854,35 @@ mod tests {
                 {"Key":"","Source":"","Dir":"."},
                 {"Key":"network","Source":"./modules/network","Dir":"modules/network"},
                 {"Key":"vpc","Source":"registry.terraform.io/terraform-aws-modules/vpc/aws","Version":"5.8.1","Dir":".terraform/modules/vpc"},
-                {"Key":"vpc.endpoints","Source":"registry.terraform.io/terraform-aws-modules/vpc/aws//modules/vpc-endpoints","Version":"5.8.1","Dir":".terraform/modules/vpc/modules/vpc-endpoints"}
+                {"Key":"vpc.endpoints","Source":"registry.terraform.io/terraform-aws-modules/vpc/aws//modules/vpc-endpoints","Version":"5.8.1","Dir":".terraform/modules/vpc/modules/vpc-endpoints"},
+                {"Key":"vpc.flow_logs","Source":"./modules/flow-logs","Dir":".terraform/modules/vpc/modules/flow-logs"}
             ]}"#,
         );
         let map = SourceMap::from_dir(&root).expect("maps");
-        assert_eq!(map.warnings(), &[] as &[String]);
         let base = display(&root);
-        assert_eq!(file_of(&map, "module.vpc.aws_vpc.this[0]"), format!("{base}/.terraform/modules/vpc/main.tf:1"));
+        // `.terraform` is not in the repository: everything the installed
+        // module declares, nested modules (remote or local) included, is
+        // located at the `module "vpc"` block the user wrote.
+        let call = format!("{base}/main.tf:84");
+        assert_eq!(file_of(&map, "module.vpc.aws_vpc.this[0]"), call);
         let endpoint = map.locate(r#"module.vpc.module.endpoints.aws_vpc_endpoint.this["s3"]"#).expect("located");
-        assert_eq!(endpoint.file, format!("{base}/.terraform/modules/vpc/modules/vpc-endpoints/main.tf"));
-        assert_eq!((endpoint.line, endpoint.column), (3, 3));
+        assert_eq!((endpoint.file.clone(), endpoint.line, endpoint.column), (format!("{base}/main.tf"), 84, 1));
+        assert_eq!(file_of(&map, "module.vpc.module.flow_logs.aws_flow_log.this"), call);
+        // The installed module is read: what it does not declare is not located.
+        assert_eq!(map.locate("module.vpc.aws_subnet.nope"), None);
+        assert_eq!(map.locate("module.vpc.module.flow_logs.aws_subnet.nope"), None);
+        // A call in the installed module that cannot be followed: at the outer call too.
+        assert_eq!(file_of(&map, "module.vpc.module.gone.aws_subnet.x"), call);
+        assert_eq!(map.warnings().len(), 1, "{:?}", map.warnings());
+        assert!(map.warnings()[0].contains(&format!("located at the module call at {call}")), "{:?}", map.warnings());
+        // Local modules in the repository keep their own files.
+        assert_eq!(
+            file_of(&map, "module.network.aws_security_group.ssh"),
+            format!("{base}/modules/network/security.tf:2")
+        );
         assert_eq!(file_of(&map, "aws_s3_bucket.logs"), format!("{base}/main.tf:30"));
-        assert_eq!(map.len(), 12);
+        assert_eq!(map.len(), 13);
+        assert_no_dot_terraform(&map);
 
         // A manifest without the key: back to the call, with a warning.
         write(&root.join(MANIFEST), r#"{"Modules":[{"Key":"","Source":"","Dir":"."}]}"#);
@@ -836,6 +896,32 @@ mod tests {
         assert_eq!(file_of(&map, "module.vpc.aws_vpc.this[0]"), format!("{base}/main.tf:84"));
         assert!(map.warnings()[0].contains("invalid module manifest"), "{:?}", map.warnings());
         assert_eq!(map.warnings().len(), 2, "{:?}", map.warnings());
+    }
+
+    /// No location of `map` points into a `.terraform` folder.
+    fn assert_no_dot_terraform(map: &SourceMap) {
+        for (address, location) in map.blocks.iter().chain(&map.unfollowed) {
+            assert!(!location.file.contains(".terraform"), "{address} at {}", location.file);
+        }
+    }
+
+    #[test]
+    fn local_sources_into_dot_terraform_are_located_at_the_call() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path();
+        write(&root.join("main.tf"), "module \"copy\" {\n  source = \"./.terraform/modules/copy\"\n}\n");
+        write(
+            &root.join(".terraform/modules/copy/main.tf"),
+            "resource \"aws_s3_bucket\" \"b\" {}\nmodule \"inner\" {\n  source = \"./inner\"\n}\n",
+        );
+        write(&root.join(".terraform/modules/copy/inner/main.tf"), "resource \"aws_s3_bucket\" \"i\" {}\n");
+        let map = SourceMap::from_dir(root).expect("maps");
+        let base = display(root);
+        assert_eq!(file_of(&map, "module.copy.aws_s3_bucket.b"), format!("{base}/main.tf:1"));
+        assert_eq!(file_of(&map, "module.copy.module.inner.aws_s3_bucket.i"), format!("{base}/main.tf:1"));
+        assert_eq!(map.len(), 2);
+        assert!(map.warnings().is_empty(), "{:?}", map.warnings());
+        assert_no_dot_terraform(&map);
     }
 
     #[test]

@@ -219,6 +219,23 @@ fn unknown_policies(packs: &[Pack], case: &Case) -> Option<String> {
     Some(lines.join("\n"))
 }
 
+/// The case's `config` and `levels` as a pack config, resolved as `check
+/// --config` resolves one: each config validated against its policy's
+/// schema, defaults filled in. A config `check` would refuse fails the case.
+fn case_settings(packs: &[Pack], case: &Case) -> Result<PolicySettings, String> {
+    let mut config = crate::config::PackConfig { path: format!("case {:?}", case.name), ..Default::default() };
+    for (policy, value) in &case.config {
+        let Value::Object(map) = value else {
+            return Err(format!("config of `{policy}` must be an object"));
+        };
+        config.policies.entry(policy.clone()).or_default().config = map.clone();
+    }
+    for (policy, level) in &case.levels {
+        config.policies.entry(policy.clone()).or_default().level = Some(*level);
+    }
+    crate::config::resolve(Some(&config), &[], packs).map_err(|e| e.to_string())
+}
+
 fn findings_of(engine: &Engine, packs: &[Pack], file: &CaseFile, case: &Case) -> Result<Findings, String> {
     let format = match &case.format {
         Some(f) => Some(f.parse::<InputFormat>()?),
@@ -234,7 +251,7 @@ fn findings_of(engine: &Engine, packs: &[Pack], file: &CaseFile, case: &Case) ->
         _ => return Err("a case needs exactly one of `input` and `input_file`".into()),
     };
     let stack = input::read_input(&source, &bytes, format).map_err(|e| e.to_string())?;
-    let settings = PolicySettings { levels: case.levels.clone(), configs: case.config.clone() };
+    let settings = case_settings(packs, case)?;
     Ok(engine.check(packs, &[stack], &settings))
 }
 

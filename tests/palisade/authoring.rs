@@ -155,6 +155,23 @@ fn new_refuses_bad_names_and_non_empty_folders() {
 }
 
 #[test]
+fn new_refuses_a_missing_or_non_folder_parent() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let missing = tmp.path().join("nonexistent/p");
+    let out = palisade(&["new", "--lang", "c", "--dir", path_str(&missing), "my-pack"], None);
+    assert_eq!(code(&out), 2, "{}", shown(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(path_str(&missing)) && stderr.contains("no such folder"), "{}", shown(&out));
+    assert!(!tmp.path().join("nonexistent").exists(), "no parent folder is created");
+    let file = tmp.path().join("file");
+    std::fs::write(&file, "x").expect("write");
+    let out = palisade(&["new", "--lang", "c", "--dir", path_str(&file), "my-pack"], None);
+    assert_eq!(code(&out), 2, "{}", shown(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(path_str(&file)) && stderr.contains("not a folder"), "{}", shown(&out));
+}
+
+#[test]
 fn test_runs_the_builtin_packs_cases() {
     let out = palisade(&["test", "builtin:aws-baseline", "policies/aws-baseline/tests/cases"], None);
     assert_eq!(code(&out), 0, "{}", shown(&out));

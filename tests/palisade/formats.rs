@@ -380,7 +380,8 @@ fn sarif_maps_levels_rules_locations_errors_and_baselines() {
     assert!(run["results"].as_array().into_iter().flatten().all(|r| r.get("baselineState").is_none()));
 
     let known = [("bucket-private".to_string(), "aws_s3_bucket.public".to_string())];
-    let baseline = Baseline { path: "baseline.json".to_string(), known: known.into_iter().collect() };
+    let baseline =
+        Baseline { path: "baseline.json".to_string(), known: known.into_iter().collect(), ..Baseline::default() };
     report.apply_baseline(&baseline);
     let sarif = sarif_of(&report);
     let states: BTreeMap<String, usize> =
@@ -650,8 +651,8 @@ fn github_annotations_escape_properties_and_messages() {
     report.violations.retain(|v| v.policy == "bucket-private");
     for v in &mut report.violations {
         if v.resource == "aws_s3_bucket.public" {
-            v.resource = "aws_s3_bucket.x[\"50%,a:b\"]".to_string();
-            v.message = "100% public,\r\nreally: yes".to_string();
+            v.resource = "aws_s3_bucket.x[\"50%,a:b\0\u{1b}[2J\u{202e}\"]".to_string();
+            v.message = "100% public,\r\nreally: yes\0\u{1b}]8;;x\u{7}\u{202e}gnp.exe".to_string();
             v.policy = "bucket,private:v2".to_string();
         } else {
             v.location = Some(SourceLocation { file: "infra/s3.tf".to_string(), line: 7, column: 1 });
@@ -666,9 +667,12 @@ fn github_annotations_escape_properties_and_messages() {
     let escaped = lines.iter().find(|l| l.contains("100%25")).expect("the hostile violation");
     assert_eq!(
         *escaped,
-        "::error file=plans/a%2Cb%3Ac.json,title=bucket%2Cprivate%3Av2::aws_s3_bucket.x[\"50%25,a:b\"]: \
-         100%25 public,%0D%0Areally: yes [mandatory, critical]"
+        "::error file=plans/a%2Cb%3Ac.json,title=bucket%2Cprivate%3Av2::\
+         aws_s3_bucket.x[\"50%25,a:b\\u{0}\\u{1b}[2J\\u{202e}\"]: \
+         100%25 public,%0D%0Areally: yes\\u{0}\\u{1b}]8;;x\\u{7}\\u{202e}gnp.exe [mandatory, critical]"
     );
+    // No NUL, ESC, BEL or bidi override reaches the log raw.
+    assert!(!text.contains(['\0', '\u{1b}', '\u{7}', '\u{202e}']), "{text:?}");
     assert!(lines.contains(&"::warning file=infra/s3.tf,line=7,col=1,title=bucket-private::aws_s3_bucket.later: bucket-private dislikes aws_s3_bucket.later [advisory, critical, undecided: needs values known only after apply]"), "{text}");
     assert!(
         lines.iter().any(|l| l.starts_with("::error file=plans/a%2Cb%3Ac.json,title=instance-tags (policy error)::")),

@@ -205,6 +205,9 @@ fn exemptions_exempt_expire_and_report_unused_ones() {
   - policy: required-tags
     resource: aws_s3_bucket.gone
     reason: A bucket deleted long ago.
+  - policy: requird-tags
+    resource: aws_instance.batch
+    reason: A typo in the policy name.
 "#,
     );
     let out = check(&["--exemptions", &file]);
@@ -245,8 +248,15 @@ fn exemptions_exempt_expire_and_report_unused_ones() {
     assert_eq!(expired[0]["number"], 3);
     assert_eq!(expired[0]["no_longer_exempts"], serde_json::json!(["aws_s3_bucket.upload_drop"]));
     let unused = &r["exemptions"]["unused"];
-    assert_eq!(unused.as_array().map(Vec::len), Some(1));
+    assert_eq!(unused.as_array().map(Vec::len), Some(2));
     assert_eq!(unused[0]["resource"], "aws_s3_bucket.gone");
+    assert!(
+        stderr(&out).contains(
+            "exemption 5 names policy `requird-tags`, which no loaded pack has (did you mean `required-tags`?)"
+        ),
+        "{}",
+        stderr(&out)
+    );
     // Exempting the last mandatory violation passes the run.
     let all = write(
         dir.path(),
@@ -261,7 +271,7 @@ fn exemptions_exempt_expire_and_report_unused_ones() {
         "Exempted (2), by",
         "Expired exemptions (1)",
         "no longer exempts aws_s3_bucket.upload_drop",
-        "Unused exemptions (1)",
+        "Unused exemptions (2)",
         " 2 exempted.",
     ] {
         assert!(text.contains(wanted), "{wanted:?} in:\n{text}");
@@ -406,7 +416,10 @@ fn several_reports_come_from_one_run() {
     // Clashing outputs and overwriting an input are refused, before any work.
     for (args, wanted) in [
         (vec!["-o", main.as_str(), "--report", &format!("text={main}")], "both name"),
-        (vec!["--report", "json=-"], "both name"),
+        (vec!["--report", "json=-"], "the main report (standard output) and --report - both write to standard output"),
+        (vec!["--report", "sarif=/dev/stdout"], "both write to standard output"),
+        (vec!["--report", "sarif=/nonexistent-folder/x.sarif"], "the folder /nonexistent-folder does not exist"),
+        (vec!["--report", "junit=/tmp"], "--report /tmp: it is a directory"),
         (vec!["--report", &format!("sarif={PLAN}")], "which this run reads"),
         (vec!["--write-baseline", PLAN], "which this run reads"),
         (vec!["--report", "pdf=x.pdf"], "unknown report format \"pdf\""),
@@ -416,6 +429,11 @@ fn several_reports_come_from_one_run() {
         assert_eq!(code(&out), 2, "{args:?}");
         assert!(stderr(&out).contains(wanted), "{args:?}: {}", stderr(&out));
     }
+    // A bad destination is found before anything is written.
+    let ok = path("ok.sarif");
+    let out = check(&["--report", &format!("sarif={ok}"), "--report", "junit=/tmp"]);
+    assert_eq!(code(&out), 2);
+    assert!(out.stdout.is_empty() && !Path::new(&ok).exists(), "no report is written");
 }
 
 #[test]
@@ -480,9 +498,26 @@ fn ci_examples_run() {
     let github_script = step["run"].as_str().expect("run").to_string();
     let uploads: Vec<&str> = steps.iter().filter_map(|s| s["uses"].as_str()).collect();
     assert!(uploads.iter().any(|u| u.starts_with("github/codeql-action/upload-sarif")), "{uploads:?}");
+    // Installing Palisade builds its built-in pack for wasm32: the target must be there first.
+    let position = |pred: &dyn Fn(&serde_yaml_ng::Value) -> bool| steps.iter().position(pred);
+    let toolchain = position(&|s| {
+        s["uses"].as_str().is_some_and(|u| u.starts_with("dtolnay/rust-toolchain"))
+            && s["with"]["targets"].as_str() == Some("wasm32-unknown-unknown")
+    });
+    let install = position(&|s| s["run"].as_str().is_some_and(|r| r.contains("cargo install")));
+    assert!(matches!((toolchain, install), (Some(t), Some(i)) if t < i), "{toolchain:?} {install:?}");
     let gitlab = workflow("examples/ci/gitlab/palisade.gitlab-ci.yml");
     let gitlab_script = gitlab["palisade"]["script"][0].as_str().expect("script").to_string();
     assert_eq!(gitlab["palisade"]["artifacts"]["reports"]["junit"].as_str(), Some("palisade-junit.xml"));
+    let before: Vec<&str> = gitlab["palisade"]["before_script"]
+        .as_sequence()
+        .expect("before_script")
+        .iter()
+        .filter_map(|l| l.as_str())
+        .collect();
+    let target = before.iter().position(|l| *l == "rustup target add wasm32-unknown-unknown");
+    let install = before.iter().position(|l| l.starts_with("cargo install"));
+    assert!(matches!((target, install), (Some(t), Some(i)) if t < i), "{before:?}");
     let bin = Path::new(env!("CARGO_BIN_EXE_palisade")).parent().expect("bin dir").to_path_buf();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     for (name, script) in [("github", github_script), ("gitlab", gitlab_script)] {
@@ -537,4 +572,80 @@ fn ci_examples_run() {
             .count();
         assert_eq!(exempted, 3, "{name}");
     }
+}
+
+/// `palisade test` validates a case's `config` against the policy's schema,
+/// as `check --config` does: a config `check` refuses fails its case.
+#[test]
+fn test_cases_configs_are_validated_as_check_validates_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "cases.yaml",
+        r#"cases:
+  - name: a config of the wrong type
+    config: {required-tags: {tags: owner}}
+    input: {format_version: "1.2", resource_changes: []}
+    expect: {violations: []}
+  - name: a valid config
+    config: {required-tags: {tags: [owner, team]}}
+    levels: {required-tags: mandatory}
+    input: {format_version: "1.2", resource_changes: []}
+    expect: {violations: []}
+"#,
+    );
+    let out = palisade(&["test", pack(), dir.path().to_str().expect("UTF-8")], None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 1, "{stdout}{}", stderr(&out));
+    assert!(stdout.contains("FAIL") && stdout.contains("a config of the wrong type"), "{stdout}");
+    assert!(stdout.contains("key `/tags`: schema rule `type`"), "{stdout}");
+    assert!(stdout.contains("PASS") && stdout.contains("a valid config"), "{stdout}");
+}
+
+/// With several inputs, a baseline's findings and an exemption with
+/// `input` hold only for their own input: a staging plan's baseline does
+/// not hide the same findings in the production plan checked beside it.
+#[test]
+fn baselines_and_exemptions_keep_to_their_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let plan = std::fs::read_to_string(repo(PLAN)).expect("plan");
+    let staging = write(d, "staging.tfplan.json", &plan);
+    let prod = write(d, "prod.tfplan.json", &format!("{plan} "));
+    let baseline = d.join("baseline.json");
+    let b = baseline.to_str().expect("UTF-8");
+    let run = |inputs: &[&str], extra: &[&str]| {
+        let mut args = vec!["check", "--pack", pack(), "--format", "json"];
+        args.extend_from_slice(inputs);
+        args.extend_from_slice(extra);
+        palisade(&args, None)
+    };
+    assert_eq!(code(&run(&[&staging], &["--write-baseline", b])), 1);
+    let total = json(&run(&[&staging], &[]))["violations"].as_array().map_or(0, Vec::len);
+    // Both plans: only staging's findings are known; prod's all remain.
+    let out = run(&[&staging, &prod], &["--baseline", b]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let r = json(&out);
+    assert_eq!(r["baseline"]["by_input"], true);
+    assert_eq!(r["summary"]["baselined"], total);
+    let files: std::collections::BTreeSet<&str> =
+        r["violations"].as_array().expect("violations").iter().filter_map(|v| v["file"].as_str()).collect();
+    assert_eq!(files, [prod.as_str()].into_iter().collect());
+    // One input on each side: the same estate under another path is known.
+    let r = json(&run(&[&prod], &["--baseline", b]));
+    assert_eq!(
+        (r["baseline"]["by_input"].clone(), r["summary"]["baselined"].clone()),
+        (Value::Bool(false), total.into())
+    );
+    // An exemption limited to the staging input.
+    let exemptions = write(
+        d,
+        "e.yaml",
+        "exemptions:\n  - {policy: '*', resource: '*', reason: staging is a sandbox, input: '*staging.tfplan.json'}\n",
+    );
+    let r = json(&run(&[&staging, &prod], &["--exemptions", &exemptions]));
+    assert_eq!(r["summary"]["exempted"], total);
+    assert!(r["exempted"].as_array().expect("exempted").iter().all(|e| e["file"] == staging.as_str()));
+    assert_eq!(r["exempted"][0]["exemption"]["input"], "*staging.tfplan.json");
+    assert_eq!(r["violations"].as_array().map_or(0, Vec::len), total);
 }

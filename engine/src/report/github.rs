@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use super::Report;
+use super::{Report, clean};
 use crate::finding::Violation;
 
 /// One workflow command: kind, properties, message.
@@ -44,10 +44,13 @@ impl Command {
 /// grouped errors, then warnings, then notices, so that GitHub's per-step
 /// limits on annotations (10 of each kind are shown) keep the blocking ones.
 ///
-/// Escaping is the Actions toolkit's (`@actions/core` `command.ts`): in the
-/// message `%` → `%25`, `\r` → `%0D`, `\n` → `%0A`; in property values also
-/// `:` → `%3A` and `,` → `%2C`. A name or message therefore cannot end its
-/// command or start another.
+/// Control and invisible characters other than `\r` and `\n` (NUL, ESC,
+/// zero-width and bidirectional formatting characters) are first escaped as
+/// in the text report ([`clean`]: `\u{0}`, `\u{1b}`, `\u{202e}`), so none
+/// reaches the log raw. Then escaping is the Actions toolkit's
+/// (`@actions/core` `command.ts`): in the message `%` → `%25`, `\r` → `%0D`,
+/// `\n` → `%0A`; in property values also `:` → `%3A` and `,` → `%2C`. A
+/// name or message therefore cannot end its command or start another.
 pub fn render_github(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut commands = Vec::new();
     for line in &report.incomplete {
@@ -173,9 +176,25 @@ fn summary(report: &Report) -> Command {
     Command { kind, properties: vec![("title", format!("Palisade: {verdict}"))], message }
 }
 
-/// A message escaped as the Actions toolkit's `escapeData`: `%`, `\r`, `\n`.
+/// A message escaped as the Actions toolkit's `escapeData` (`%`, `\r`,
+/// `\n`), after [`clean_keeping_line_breaks`].
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    clean_keeping_line_breaks(s).replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// `s` with the characters the text report escapes ([`clean`]: control
+/// characters, zero-width, bidirectional and byte-order-mark formatting
+/// characters) written as `\u{0}`, `\u{1b}`, `\u{202e}`, except `\r` and
+/// `\n`, which the toolkit escaping then turns into `%0D` and `%0A` (a line
+/// break the annotation shows).
+fn clean_keeping_line_breaks(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for piece in s.split_inclusive(['\r', '\n']) {
+        let text = piece.strip_suffix(['\r', '\n']).unwrap_or(piece);
+        out.push_str(&clean(text));
+        out.push_str(&piece[text.len()..]);
+    }
+    out
 }
 
 /// A property value escaped as the Actions toolkit's `escapeProperty`:

@@ -232,6 +232,9 @@ pub struct BaselineOutcome {
     pub suppressed: usize,
     /// Findings it holds that this run did not find (fixed, or gone).
     pub resolved: usize,
+    /// Whether findings were matched within their input file (the baseline
+    /// or the run has several inputs).
+    pub by_input: bool,
 }
 
 /// A policy as reports describe it (SARIF rules, JUnit suites).
@@ -393,7 +396,7 @@ impl Report {
         for v in std::mem::take(&mut self.violations) {
             let mut covering = None;
             for (i, e) in exemptions.entries.iter().enumerate() {
-                if !e.covers(&v.policy, &v.resource) {
+                if !e.covers(&v.policy, &v.resource, &v.file) {
                     continue;
                 }
                 if e.expired(today) {
@@ -434,27 +437,43 @@ impl Report {
         self.recount();
     }
 
-    /// Moves every violation the baseline knows (same policy and resource)
-    /// to [`Report::baselined`], and records in [`Report::baseline`] how many
-    /// it knew and how many of its findings this run no longer has.
+    /// Moves every violation the baseline knows (same policy and resource;
+    /// and same input file when the baseline or this run has several
+    /// inputs, see [`crate::baseline`]) to [`Report::baselined`], and records
+    /// in [`Report::baseline`] how many it knew and how many of its findings
+    /// this run no longer has.
     pub fn apply_baseline(&mut self, baseline: &Baseline) {
-        let (known, new): (Vec<Violation>, Vec<Violation>) =
-            std::mem::take(&mut self.violations).into_iter().partition(|v| baseline.contains(&v.policy, &v.resource));
+        let by_input = baseline.inputs.len() > 1 || self.provenance.inputs.len() > 1;
+        let (known, new): (Vec<Violation>, Vec<Violation>) = std::mem::take(&mut self.violations)
+            .into_iter()
+            .partition(|v| baseline.contains(&v.file, &v.policy, &v.resource, by_input));
         self.violations = new;
         self.baselined.extend(known);
-        let found: std::collections::BTreeSet<(&str, &str)> = self
-            .violations
-            .iter()
-            .chain(&self.baselined)
-            .chain(self.exempted.iter().map(|e| &e.violation))
-            .map(|v| (v.policy.as_str(), v.resource.as_str()))
-            .collect();
-        let resolved = baseline.known.iter().filter(|(p, r)| !found.contains(&(p.as_str(), r.as_str()))).count();
+        let found: Vec<&Violation> =
+            self.violations.iter().chain(&self.baselined).chain(self.exempted.iter().map(|e| &e.violation)).collect();
+        let resolved = if by_input {
+            let found: std::collections::BTreeSet<(&str, &str, &str)> =
+                found.iter().map(|v| (v.file.as_str(), v.policy.as_str(), v.resource.as_str())).collect();
+            baseline
+                .known_in
+                .iter()
+                .filter(|(f, p, r)| {
+                    // An entry without a file is found in any input.
+                    let anywhere = f.is_empty() && found.iter().any(|(_, fp, fr)| fp == p && fr == r);
+                    !anywhere && !found.contains(&(f.as_str(), p.as_str(), r.as_str()))
+                })
+                .count()
+        } else {
+            let found: std::collections::BTreeSet<(&str, &str)> =
+                found.iter().map(|v| (v.policy.as_str(), v.resource.as_str())).collect();
+            baseline.known.iter().filter(|(p, r)| !found.contains(&(p.as_str(), r.as_str()))).count()
+        };
         self.baseline = Some(BaselineOutcome {
             file: baseline.path.clone(),
-            known: baseline.known.len(),
+            known: if by_input { baseline.known_in.len() } else { baseline.known.len() },
             suppressed: self.baselined.len(),
             resolved,
+            by_input,
         });
         self.recount();
     }
