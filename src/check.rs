@@ -42,7 +42,8 @@ pub(crate) struct CheckArgs {
     baseline: Option<PathBuf>,
     /// Markdown: link each located finding to BASE + its `.tf` path + `#LLINE`;
     /// in GitHub Actions:
-    /// "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/blob/$GITHUB_SHA/".
+    /// "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/blob/SHA/" with the pull
+    /// request head's SHA.
     #[arg(long, value_name = "URL")]
     link_base: Option<String>,
     /// Point each finding at the `.tf` file and line that declares its

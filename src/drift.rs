@@ -100,6 +100,8 @@ fn load_ignore(path: Option<&std::path::Path>) -> Result<IgnoreRules> {
         None => return Ok(IgnoreRules::empty()),
     };
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read ignore file {shown}"))?;
+    let bytes = palisade_engine::read_capped(&path, palisade_engine::MAX_SETTINGS_BYTES)
+        .with_context(|| format!("cannot read ignore file {shown}"))?;
+    let text = String::from_utf8(bytes).with_context(|| format!("cannot read ignore file {shown}: it is not UTF-8"))?;
     Ok(IgnoreRules::parse(&shown, &text)?)
 }

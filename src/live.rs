@@ -81,7 +81,9 @@ impl InventoryArgs {
                 bail!("--inventory reads a snapshot; the live scan options (--region, --tag, ...) cannot go with it");
             }
             let shown = path.display().to_string();
-            let bytes = std::fs::read(path).with_context(|| format!("cannot read inventory {shown}"))?;
+            // The same cap as `check --max-input-mib`'s default (1 GiB).
+            let bytes = palisade_engine::read_capped(path, 1 << 30)
+                .with_context(|| format!("cannot read inventory {shown}"))?;
             let inventory = input::read_inventory(&shown, &bytes)?;
             return Ok((inventory, shown));
         }

@@ -78,12 +78,15 @@ enum Command {
     /// findings) and show each case's diff of expected vs actual.
     ///
     /// Exit codes: 0 every case passed; 1 a case failed; 2 errors (the pack
-    /// does not load, a case file is unreadable, no case found).
+    /// does not load, a case file is unreadable or names a case twice, a
+    /// case's input is missing or malformed, no case found).
     Test(test_pack::TestArgs),
     /// Show a pack's metadata, policies (kind, level, severity, resource
     /// types, config schema), ABI or WIT version, imports, size and SHA-256.
     ///
-    /// Exit codes: 0 shown; 2 the pack does not load.
+    /// Exit codes: 0 shown; 1 shown, with problems (a config schema that is
+    /// not valid JSON Schema, or defaults that break it: `check` would refuse
+    /// the pack); 2 the pack does not load.
     Inspect(inspect::InspectArgs),
 }
 

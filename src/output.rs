@@ -67,7 +67,7 @@ pub fn emit(path: Option<&Path>, what: &str, render: impl Fn(&mut dyn Write) -> 
 /// named pipe) is written through. A directory is refused.
 pub fn write_output(path: &Path, what: &str, render: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
     if path.as_os_str() == "-" {
-        let mut out = io::stdout().lock();
+        let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
         return render(&mut out)
             .and_then(|()| out.flush())
             .with_context(|| format!("writing {what} to standard output"));
@@ -76,7 +76,8 @@ pub fn write_output(path: &Path, what: &str, render: impl Fn(&mut dyn Write) -> 
     match fs::metadata(path) {
         Ok(meta) if meta.is_dir() => bail!("cannot write {what} to {shown}: it is a directory"),
         Ok(meta) if !meta.is_file() => {
-            let mut out = OpenOptions::new().write(true).open(path).with_context(|| format!("cannot open {shown}"))?;
+            let file = OpenOptions::new().write(true).open(path).with_context(|| format!("cannot open {shown}"))?;
+            let mut out = io::BufWriter::with_capacity(1 << 16, file);
             render(&mut out).and_then(|()| out.flush()).with_context(|| format!("writing {what} to {shown}"))
         }
         Ok(meta) => {
@@ -111,8 +112,11 @@ fn replace(
         .permissions(mode.clone())
         .tempfile_in(dir)
         .with_context(|| format!("cannot write {what} to {shown}: cannot create a file in {}", dir.display()))?;
-    let file = tmp.as_file_mut();
-    render(file).and_then(|()| file.sync_all()).with_context(|| format!("writing {what} to {shown}"))?;
+    // Renderers write in small pieces (serde_json writes each token): buffer them.
+    let mut out = io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+    render(&mut out).and_then(|()| out.flush()).with_context(|| format!("writing {what} to {shown}"))?;
+    drop(out);
+    tmp.as_file().sync_all().with_context(|| format!("writing {what} to {shown}"))?;
     if exact {
         fs::set_permissions(tmp.path(), mode).with_context(|| format!("writing {what} to {shown}"))?;
     }

@@ -40,6 +40,13 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
     if snapshot_to_stdout && !args.packs.packs.is_empty() {
         bail!("-o - and --pack both write to standard output; write the snapshot to a file");
     }
+    if args.packs.packs.is_empty()
+        && (args.packs.config.is_some() || !args.packs.enforcement.is_empty() || args.packs.exemptions.is_some())
+    {
+        bail!(
+            "--config, --enforcement and --exemptions apply to policy packs, and scan runs packs only when given: add --pack (e.g. --pack builtin:aws-baseline)"
+        );
+    }
     let files = args.packs.policy_files()?;
     let (inventory, source) = args.inventory.load()?;
     let snapshot = serde_json::to_vec_pretty(&inventory).context("serializing the snapshot")?;

@@ -3,7 +3,9 @@
 //! expected vs actual findings.
 //!
 //! Exit codes: 0 every case passed; 1 a case failed; 2 errors (the pack
-//! does not load, a case file cannot be read, no case was found).
+//! does not load, a case file cannot be read or names two cases alike, a
+//! case's input cannot be read or parsed, no case was found). An error is
+//! an `ERROR` line naming the file (and the case) and what is wrong.
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -89,7 +91,7 @@ pub(crate) fn run(args: &TestArgs) -> Result<u8> {
     let shown_pack = pack.path.clone();
     let packs = [pack];
     let mut out = io::stdout().lock();
-    let (mut passed, mut failed, mut errors) = (0usize, 0usize, 0usize);
+    let (mut passed, mut failed, mut errors, mut case_errors) = (0usize, 0usize, 0usize, 0usize);
     let mut case_files = 0usize;
     for path in &files {
         if is_input_document(path) {
@@ -111,6 +113,10 @@ pub(crate) fn run(args: &TestArgs) -> Result<u8> {
                     passed += 1;
                     writeln!(out, "PASS  {} :: {}", path.display(), result.name)?;
                 }
+                Some(message) if result.error => {
+                    case_errors += 1;
+                    writeln!(out, "ERROR {} :: {}: {}", path.display(), result.name, message.trim_start())?;
+                }
                 Some(diff) => {
                     failed += 1;
                     writeln!(out, "FAIL  {} :: {}", path.display(), result.name)?;
@@ -120,9 +126,16 @@ pub(crate) fn run(args: &TestArgs) -> Result<u8> {
             }
         }
     }
-    let total = passed + failed;
-    let unreadable = if errors > 0 { format!("; {errors} case files unreadable") } else { String::new() };
-    let verdict = if errors > 0 || total == 0 {
+    let total = passed + failed + case_errors;
+    let mut trouble = String::new();
+    if case_errors > 0 {
+        trouble.push_str(&format!(", {case_errors} in error"));
+    }
+    if errors > 0 {
+        trouble.push_str(&format!("; {errors} case files in error"));
+    }
+    let erred = errors > 0 || case_errors > 0 || total == 0;
+    let verdict = if erred {
         "ERROR"
     } else if failed > 0 {
         "FAILED"
@@ -131,14 +144,14 @@ pub(crate) fn run(args: &TestArgs) -> Result<u8> {
     };
     writeln!(
         out,
-        "\n{verdict}: {total} cases in {} files: {passed} passed, {failed} failed{unreadable} ({})",
+        "\n{verdict}: {total} cases in {} files: {passed} passed, {failed} failed{trouble} ({})",
         case_files, shown_pack,
     )?;
     out.flush()?;
     if total == 0 && errors == 0 {
         crate::say!("palisade: error: the case files of {} hold no case", dir.display());
     }
-    Ok(if errors > 0 || total == 0 {
+    Ok(if erred {
         2
     } else if failed > 0 {
         1

@@ -13,6 +13,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::exemption::input_key;
+
 /// The known findings of a baseline.
 #[derive(Debug, Clone, Default)]
 pub struct Baseline {
@@ -23,7 +25,8 @@ pub struct Baseline {
     /// `(input file, policy, resource)` triples (the file as recorded; empty
     /// when the entry has none).
     pub known_in: BTreeSet<(String, String, String)>,
-    /// The input files it was recorded from.
+    /// The input files it was recorded from (its report's
+    /// `provenance.inputs`, and the files its findings name).
     pub inputs: BTreeSet<String>,
 }
 
@@ -33,6 +36,19 @@ struct Doc {
     violations: Vec<Entry>,
     #[serde(default)]
     baselined: Vec<Entry>,
+    #[serde(default)]
+    provenance: Option<ProvenanceDoc>,
+}
+
+#[derive(Deserialize)]
+struct ProvenanceDoc {
+    #[serde(default)]
+    inputs: Vec<InputDoc>,
+}
+
+#[derive(Deserialize)]
+struct InputDoc {
+    path: String,
 }
 
 #[derive(Deserialize)]
@@ -61,7 +77,7 @@ impl Baseline {
     /// schema version.
     pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path)
+        let bytes = crate::limits::read_capped(path, crate::limits::MAX_BASELINE_BYTES)
             .map_err(|e| BaselineError { path: shown.clone(), message: format!("cannot read the file: {e}") })?;
         Baseline::parse(&shown, &bytes)
     }
@@ -86,12 +102,17 @@ impl Baseline {
             )));
         }
         let mut baseline = Baseline { path: path.to_string(), ..Baseline::default() };
+        // The inputs it was recorded from, clean ones included.
+        for input in doc.provenance.into_iter().flat_map(|p| p.inputs) {
+            baseline.inputs.insert(input_key(&input.path).to_string());
+        }
         for e in doc.violations.into_iter().chain(doc.baselined) {
-            if !e.file.is_empty() {
-                baseline.inputs.insert(e.file.clone());
+            let file = input_key(&e.file).to_string();
+            if !file.is_empty() {
+                baseline.inputs.insert(file.clone());
             }
             baseline.known.insert((e.policy.clone(), e.resource.clone()));
-            baseline.known_in.insert((e.file, e.policy, e.resource));
+            baseline.known_in.insert((file, e.policy, e.resource));
         }
         Ok(baseline)
     }
@@ -103,7 +124,7 @@ impl Baseline {
         if !by_input {
             return self.known.contains(&(p, r));
         }
-        self.known_in.contains(&(file.to_string(), p.clone(), r.clone()))
+        self.known_in.contains(&(input_key(file).to_string(), p.clone(), r.clone()))
             || self.known_in.contains(&(String::new(), p, r))
     }
 }
@@ -136,6 +157,15 @@ mod tests {
         .expect("valid");
         assert!(b.contains("prod.json", "p", "a", false));
         assert!(b.contains("staging.json", "p", "a", true) && !b.contains("prod.json", "p", "a", true));
+        assert!(b.contains("./staging.json", "p", "a", true));
+        // A clean input recorded in provenance counts as an input.
+        let b = Baseline::parse(
+            "b.json",
+            br#"{"schema_version": 1, "violations": [{"policy": "p", "resource": "a", "file": "staging.json"}],
+                 "provenance": {"inputs": [{"path": "staging.json"}, {"path": "prod.json"}]}}"#,
+        )
+        .expect("valid");
+        assert_eq!(b.inputs.len(), 2);
     }
 
     #[test]

@@ -183,7 +183,10 @@ impl PackConfig {
     /// column), [`ConfigError::Shape`].
     pub fn read(path: &Path) -> Result<PackConfig, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: shown.clone(), error })?;
+        let read = |error| ConfigError::Read { path: shown.clone(), error };
+        let bytes = crate::limits::read_capped(path, crate::limits::MAX_SETTINGS_BYTES).map_err(read)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| read(std::io::Error::new(std::io::ErrorKind::InvalidData, "the file is not UTF-8")))?;
         PackConfig::parse(&shown, &text)
     }
 
@@ -262,7 +265,7 @@ impl<'de> serde::Deserialize<'de> for Entries {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
                 let mut entries: Vec<(String, Value)> = Vec::new();
-                while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                while let Some((key, Strict(value))) = map.next_entry::<String, Strict>()? {
                     if entries.iter().any(|(k, _)| *k == key) {
                         return Err(serde::de::Error::custom(format!("key `{key}` is given twice")));
                     }
@@ -272,6 +275,68 @@ impl<'de> serde::Deserialize<'de> for Entries {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// A JSON value in which an object that gives a key twice is an error, at
+/// any depth (`serde_json::Value` keeps the last one silently).
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Strict;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Strict, E> {
+                Ok(Strict(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Strict, E> {
+                Ok(Strict(Value::from(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Strict, E> {
+                Ok(Strict(Value::from(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Strict, E> {
+                Ok(Strict(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Strict, E> {
+                Ok(Strict(Value::String(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Strict, E> {
+                Ok(Strict(Value::String(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Strict, E> {
+                Ok(Strict(Value::Null))
+            }
+            fn visit_none<E>(self) -> Result<Strict, E> {
+                Ok(Strict(Value::Null))
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Strict, D::Error> {
+                <Strict as serde::Deserialize>::deserialize(d)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
+                let mut items = Vec::new();
+                while let Some(Strict(v)) = seq.next_element()? {
+                    items.push(v);
+                }
+                Ok(Strict(Value::Array(items)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Strict, A::Error> {
+                let mut object = Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if object.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!("key `{key}` is given twice")));
+                    }
+                    let Strict(value) = map.next_value()?;
+                    object.insert(key, value);
+                }
+                Ok(Strict(Value::Object(object)))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }
 
@@ -438,6 +503,12 @@ mod tests {
         let e =
             PackConfig::parse("c.json", r#"{"all": "mandatory", "all": "advisory"}"#).expect_err("twice").to_string();
         assert!(e.contains("key `all` is given twice") && e.contains("line 1"), "{e}");
+        let e = PackConfig::parse("c.yaml", "p:\n  enforcementLevel: advisory\n  enforcementLevel: disabled\n")
+            .expect_err("nested twice")
+            .to_string();
+        assert!(e.contains("key `enforcementLevel` is given twice"), "{e}");
+        let e = PackConfig::parse("c.json", r#"{"p": {"tags": ["a"], "tags": ["b"]}}"#).expect_err("twice").to_string();
+        assert!(e.contains("key `tags` is given twice"), "{e}");
         let e = PackConfig::parse("c.yaml", "  \n").expect_err("empty").to_string();
         assert!(e.contains("the file is empty"), "{e}");
     }

@@ -129,7 +129,8 @@ impl Engine {
     /// that is a symbolic link is refused ([`PackErrorKind::Data`]).
     pub fn load_pack_file(&self, path: &Path) -> Result<Pack, PackError> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| PackError { path: shown.clone(), kind: PackErrorKind::Io(e) })?;
+        let bytes = crate::limits::read_capped(path, crate::limits::MAX_PACK_BYTES)
+            .map_err(|e| PackError { path: shown.clone(), kind: PackErrorKind::Io(e) })?;
         let data = path.with_extension("data");
         let granted = match std::fs::symlink_metadata(&data) {
             Ok(meta) if meta.is_dir() => Some(data),

@@ -118,8 +118,12 @@ impl Exemptions {
     /// `YYYY-MM-DD`.
     pub fn read(path: &Path) -> Result<Exemptions, ExemptionError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path)
+        let bytes = crate::limits::read_capped(path, crate::limits::MAX_SETTINGS_BYTES)
             .map_err(|e| ExemptionError { path: shown.clone(), message: format!("cannot read the file: {e}") })?;
+        let text = String::from_utf8(bytes).map_err(|_| ExemptionError {
+            path: shown.clone(),
+            message: "cannot read the file: it is not UTF-8".into(),
+        })?;
         Exemptions::parse(&shown, &text)
     }
 
@@ -138,6 +142,11 @@ impl Exemptions {
             }
             let expires = match &e.expires {
                 None => None,
+                Some(s) if !is_iso_date(s) => {
+                    return Err(at(format!(
+                        "`expires` {s:?} is not a date (YYYY-MM-DD): write the last day it applies, in UTC"
+                    )));
+                }
                 Some(s) => Some(s.parse::<Date>().map_err(|_| {
                     at(format!("`expires` {s:?} is not a date (YYYY-MM-DD): write the last day it applies, in UTC"))
                 })?),
@@ -167,7 +176,7 @@ impl Exemption {
     pub fn covers(&self, policy: &str, resource: &str, file: &str) -> bool {
         (self.policy == "*" || self.policy == policy)
             && self.matcher.is_match(resource)
-            && self.input_matcher.as_ref().is_none_or(|m| m.is_match(file))
+            && self.input_matcher.as_ref().is_none_or(|m| m.is_match(input_key(file)))
     }
 
     /// Whether it has expired on `today` (UTC): `expires` is before today.
@@ -199,6 +208,26 @@ fn glob(pattern: &str) -> Result<GlobMatcher, globset::Error> {
         escaped.push(c);
     }
     Ok(globset::GlobBuilder::new(&escaped).literal_separator(false).backslash_escape(true).build()?.compile_matcher())
+}
+
+/// Whether `s` has the shape `YYYY-MM-DD` (jiff also reads `YYYYMMDD`,
+/// which YAML would give for an unquoted number).
+fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// An input path as exemptions and baselines compare it: as given on the
+/// command line, less any leading `./` (so `./plan.json` is `plan.json`).
+pub fn input_key(path: &str) -> &str {
+    let mut p = path;
+    while let Some(rest) = p.strip_prefix("./") {
+        p = rest.trim_start_matches('/');
+    }
+    p
 }
 
 /// Today's date in UTC, for expiry.
@@ -251,6 +280,7 @@ mod tests {
         .remove(0);
         assert!(e.covers("p", "r", "plans/staging.tfplan.json"));
         assert!(!e.covers("p", "r", "plans/prod.tfplan.json"));
+        assert!(e.covers("p", "r", "./plans/staging.tfplan.json"));
         assert_eq!(e.reference("e.yaml").input.as_deref(), Some("plans/staging*"));
     }
 
@@ -274,6 +304,11 @@ mod tests {
         let e = Exemptions::parse("e.yaml", "exemptions:\n  - {policy: p, resource: r, reason: x, expires: soon}\n")
             .expect_err("bad date")
             .to_string();
+        assert!(e.contains("YYYY-MM-DD"), "{e}");
+        let e =
+            Exemptions::parse("e.yaml", "exemptions:\n  - {policy: p, resource: r, reason: x, expires: 20270630}\n")
+                .expect_err("a number")
+                .to_string();
         assert!(e.contains("YYYY-MM-DD"), "{e}");
         let e = Exemptions::parse("e.yaml", "exemptions:\n  - {policy: p, resource: r, reasn: x}\n")
             .expect_err("typo")

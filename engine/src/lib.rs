@@ -48,7 +48,7 @@ pub use eval::MAX_MESSAGE_BYTES;
 pub use eval::{Engine, EngineBuilder, EngineError, PolicySettings};
 pub use fault::{FaultKind, GuestFault};
 pub use finding::{Evaluation, Findings, PolicyError, Violation};
-pub use limits::{EPOCH_TICK, Limits};
+pub use limits::{EPOCH_TICK, Limits, MAX_BASELINE_BYTES, MAX_PACK_BYTES, MAX_SETTINGS_BYTES, read_capped};
 pub use pack::{
     EnforcementLevel, Pack, PackError, PackErrorKind, PackKind, PackMetadata, PolicyInfo, PolicyKind, Severity,
 };

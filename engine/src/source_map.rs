@@ -257,7 +257,7 @@ impl Walker {
     fn read_manifest(&mut self) {
         let path = self.root.join(MANIFEST);
         let shown = display(&path);
-        let bytes = match fs::read(fs_path(&path)) {
+        let bytes = match crate::limits::read_capped(fs_path(&path), crate::limits::MAX_SETTINGS_BYTES) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return,
             Err(e) => {
@@ -454,7 +454,8 @@ impl Walker {
         seen_calls: &mut HashSet<String>,
     ) -> Result<(), SourceMapError> {
         let file = display(path);
-        let bytes = fs::read(fs_path(path)).map_err(|error| SourceMapError::Read { path: file.clone(), error })?;
+        let bytes = crate::limits::read_capped(fs_path(path), crate::limits::MAX_SETTINGS_BYTES)
+            .map_err(|error| SourceMapError::Read { path: file.clone(), error })?;
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {

@@ -10,7 +10,7 @@
 //!     policies: [aws-ebs-volume-disallow-unencrypted-volume]  # optional: compare only these
 //!     format: tfplan          # optional: tfplan|tfstate|pulumi-export|pulumi-preview|pulumi-events
 //!     input: {format_version: "1.2", resource_changes: [...]}  # or input_file: relative/path.json
-//!     config: {policy-name: {key: value}}                        # optional
+//!     config: {policy-name: {key: value, enforcementLevel: advisory}}  # optional
 //!     levels: {policy-name: mandatory}                            # optional overrides
 //!     expect:
 //!       violations:
@@ -24,8 +24,28 @@
 //! A case that names a policy the pack does not have (in `policies`,
 //! `expect`, `config` or `levels`) fails, naming it: a typo never passes
 //! silently.
+//!
+//! A policy's `config` object is read as `check --config` reads it: its
+//! `enforcementLevel` (a string: `advisory`, `mandatory`, `remediate` or
+//! `disabled`) is the policy's level in the case, and the other keys are
+//! its config, validated against the policy's schema. A level that is not
+//! one of those fails the case, naming the accepted ones. Setting one
+//! policy's level both in `levels:` and in `config.<policy>.enforcementLevel`
+//! fails the case too (even when they agree): a level is set in one place.
+//!
+//! Errors, as opposed to failures: a case file that cannot be read or
+//! parsed, or that gives two cases the same name ([`CaseError`] from
+//! [`load_case_file`]); a case whose input cannot be read or parsed (no
+//! input, both `input` and `input_file`, an unreadable file, an unknown
+//! `format`, a document no reader accepts): its [`CaseResult::error`] is
+//! set and nothing is compared.
+//!
+//! [`discover`] follows symbolic links to folders, but visits each folder
+//! (by canonical path) once and skips a link to the case folder or to a
+//! folder above it, so a cycle such as `ln -s .. cases/up` neither loops
+//! nor sweeps in the files above the case folder.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -135,22 +155,49 @@ pub struct CaseError {
 }
 
 /// Read a case file (YAML or JSON).
+///
+/// Errors: the file cannot be read, is not a case file (with line and
+/// column), or names two of its cases alike (each duplicated name given).
 pub fn load_case_file(path: &Path) -> Result<CaseFile, CaseError> {
     let err = |message: String| CaseError { path: path.display().to_string(), message };
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
     let doc: CaseFileDoc = serde_yaml_ng::from_str(&text).map_err(|e| err(e.to_string()))?;
+    let mut seen = HashSet::new();
+    let mut duplicated: Vec<&str> = Vec::new();
+    for case in &doc.cases {
+        if !seen.insert(case.name.as_str()) && !duplicated.contains(&case.name.as_str()) {
+            duplicated.push(&case.name);
+        }
+    }
+    if !duplicated.is_empty() {
+        let names: Vec<String> = duplicated.iter().map(|n| format!("{n:?}")).collect();
+        return Err(err(format!(
+            "case names must be unique within a file; given more than once: {}",
+            names.join(", ")
+        )));
+    }
     Ok(CaseFile { path: path.to_path_buf(), cases: doc.cases })
 }
 
 /// Every `.yaml`, `.yml` and `.json` file under `dir`, recursively, sorted.
+///
+/// Symbolic links to folders are followed, each folder (by canonical path)
+/// visited once; a link to `dir` or to a folder above it is skipped, so a
+/// cycle (`ln -s .. cases/up`) neither loops nor reads the folders above.
 pub fn discover(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let root = std::fs::canonicalize(dir)?;
+    let mut visited = HashSet::from([root.clone()]);
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(d) = pending.pop() {
         for entry in std::fs::read_dir(&d)? {
             let path = entry?.path();
             if path.is_dir() {
-                pending.push(path);
+                // A folder that cannot be resolved is left for read_dir to report.
+                let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+                if !root.starts_with(&canonical) && visited.insert(canonical) {
+                    pending.push(path);
+                }
             } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
                 found.push(path);
             }
@@ -170,24 +217,40 @@ pub struct CaseResult {
     /// The case name.
     pub name: String,
     /// Why it failed: expected vs actual, line by line (each line indented
-    /// by two spaces).
+    /// by two spaces); when [`error`](Self::error) is set, what is wrong
+    /// with the case.
     pub failure: Option<String>,
+    /// Whether the case could not run (its input is missing, unreadable or
+    /// malformed, or its `format` unknown): an error in the case, not a
+    /// finding that differs. `failure` then says what is wrong.
+    pub error: bool,
 }
 
 /// Run one case of `file` against `packs`.
 ///
+/// A case whose input cannot be read is an error ([`CaseResult::error`]).
 /// A case that names a policy none of `packs` has (in `policies`, the
 /// expected findings, `config` or `levels`) fails without running, naming
 /// the policy and the policies the packs do have.
 pub fn run_case(engine: &Engine, packs: &[Pack], file: &CaseFile, case: &Case) -> CaseResult {
+    let result = |failure: Option<String>, error: bool| CaseResult {
+        file: file.path.clone(),
+        name: case.name.clone(),
+        failure,
+        error,
+    };
+    let stack = match input_of(file, case) {
+        Ok(stack) => stack,
+        Err(message) => return result(Some(message), true),
+    };
     let failure = match unknown_policies(packs, case) {
         Some(message) => Some(message),
-        None => match findings_of(engine, packs, file, case) {
-            Ok(findings) => compare(case, &findings),
-            Err(message) => Some(message),
+        None => match case_settings(packs, case) {
+            Ok(settings) => compare(case, &engine.check(packs, &[stack], &settings)),
+            Err(message) => Some(format!("  {message}")),
         },
     };
-    CaseResult { file: file.path.clone(), name: case.name.clone(), failure }
+    result(failure, false)
 }
 
 /// The policy names `case` refers to that no pack of `packs` has, as a
@@ -220,15 +283,40 @@ fn unknown_policies(packs: &[Pack], case: &Case) -> Option<String> {
 }
 
 /// The case's `config` and `levels` as a pack config, resolved as `check
-/// --config` resolves one: each config validated against its policy's
-/// schema, defaults filled in. A config `check` would refuse fails the case.
+/// --config` resolves one: each config's `enforcementLevel` taken as the
+/// policy's level, the rest validated against the policy's schema, defaults
+/// filled in. A config `check` would refuse fails the case, and so does a
+/// level set both in `levels` and in `config`.
 fn case_settings(packs: &[Pack], case: &Case) -> Result<PolicySettings, String> {
     let mut config = crate::config::PackConfig { path: format!("case {:?}", case.name), ..Default::default() };
-    for (policy, value) in &case.config {
-        let Value::Object(map) = value else {
+    let mut names: Vec<&String> = case.config.keys().collect();
+    names.sort();
+    for policy in names {
+        let Value::Object(map) = &case.config[policy] else {
             return Err(format!("config of `{policy}` must be an object"));
         };
-        config.policies.entry(policy.clone()).or_default().config = map.clone();
+        let mut map = map.clone();
+        let level = match map.remove("enforcementLevel") {
+            None => None,
+            Some(Value::String(s)) => Some(
+                s.parse::<EnforcementLevel>().map_err(|e| format!("config of `{policy}`: enforcementLevel: {e}"))?,
+            ),
+            Some(other) => {
+                return Err(format!(
+                    "config of `{policy}`: enforcementLevel: expected a level string (advisory, mandatory, \
+                     remediate or disabled), found {other}"
+                ));
+            }
+        };
+        if level.is_some() && case.levels.contains_key(policy) {
+            return Err(format!(
+                "the level of `{policy}` is set twice, in `levels` and in `config.{policy}.enforcementLevel`; \
+                 keep one"
+            ));
+        }
+        let entry = config.policies.entry(policy.clone()).or_default();
+        entry.config = map;
+        entry.level = level;
     }
     for (policy, level) in &case.levels {
         config.policies.entry(policy.clone()).or_default().level = Some(*level);
@@ -236,23 +324,23 @@ fn case_settings(packs: &[Pack], case: &Case) -> Result<PolicySettings, String> 
     crate::config::resolve(Some(&config), &[], packs).map_err(|e| e.to_string())
 }
 
-fn findings_of(engine: &Engine, packs: &[Pack], file: &CaseFile, case: &Case) -> Result<Findings, String> {
+/// The case's input, read: an error message for people when it is missing,
+/// unreadable or malformed.
+fn input_of(file: &CaseFile, case: &Case) -> Result<crate::model::Stack, String> {
     let format = match &case.format {
-        Some(f) => Some(f.parse::<InputFormat>()?),
+        Some(f) => Some(f.parse::<InputFormat>().map_err(|e| format!("format: {e}"))?),
         None => None,
     };
     let (source, bytes) = match (&case.input, &case.input_file) {
         (Some(doc), None) => (format!("{}#{}", file.path.display(), case.name), inline_bytes(doc)?),
         (None, Some(rel)) => {
             let path = file.path.parent().unwrap_or(Path::new(".")).join(rel);
-            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let bytes = std::fs::read(&path).map_err(|e| format!("input_file: cannot read {}: {e}", path.display()))?;
             (path.display().to_string(), bytes)
         }
         _ => return Err("a case needs exactly one of `input` and `input_file`".into()),
     };
-    let stack = input::read_input(&source, &bytes, format).map_err(|e| e.to_string())?;
-    let settings = case_settings(packs, case)?;
-    Ok(engine.check(packs, &[stack], &settings))
+    input::read_input(&source, &bytes, format).map_err(|e| format!("the input cannot be read: {e}"))
 }
 
 /// An inline document as input bytes (JSON; a list of Pulumi events is read

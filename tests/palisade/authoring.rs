@@ -299,3 +299,250 @@ fn inspect_the_builtin_pack() {
         assert!(text.contains(&line), "no line {line:?} in:\n{text}");
     }
 }
+
+/// A core-module pack (guest ABI v1) whose `palisade_describe` returns
+/// `describe`, built from WAT into `dir/NAME.wasm`; its policies find
+/// nothing.
+fn describe_pack(dir: &Path, name: &str, describe: &Value) -> std::path::PathBuf {
+    let json = describe.to_string();
+    let data: String = json.bytes().map(|b| format!("\\{b:02x}")).collect();
+    let wat = format!(
+        r#"(module
+  (memory (export "memory") 2)
+  (data (i32.const 1024) "{data}")
+  (func (export "palisade_abi_version") (result i32) (i32.const 1))
+  (func (export "palisade_alloc") (param i32) (result i32) (i32.const 65536))
+  (func (export "palisade_describe") (result i64)
+    (i64.or (i64.shl (i64.const {len}) (i64.const 32)) (i64.const 1024)))
+  (func (export "palisade_load") (param i32 i32) (result i64) (i64.const 0))
+  (func (export "palisade_evaluate") (param i32 i32) (result i64) (i64.const 0))
+)"#,
+        len = json.len()
+    );
+    let bytes = wat::parse_str(&wat).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::write(&path, bytes).expect("write wasm");
+    path
+}
+
+/// One policy of a describe document, with `extra` fields merged in.
+fn policy_doc(name: &str, extra: Value) -> Value {
+    let mut p = serde_json::json!({
+        "name": name, "severity": "high", "enforcement_level": "mandatory", "kind": "resource",
+        "resource_types": ["aws_s3_bucket"],
+    });
+    for (k, v) in extra.as_object().expect("an object") {
+        p[k] = v.clone();
+    }
+    p
+}
+
+/// A pack's own text (description, help, policy description, resource
+/// types, schema) is shown escaped: no ESC, BEL or bidi override reaches
+/// the terminal, and no raw newline forges a line such as `sha256 ...`.
+#[test]
+fn inspect_escapes_a_packs_own_text() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let forged = "\nsha256       0000000000000000000000000000000000000000000000000000000000000000";
+    let describe = serde_json::json!({
+        "name": "evil", "version": "1.0.0",
+        "description": format!("\u{1b}[2J\u{1b}]8;;https://x\u{7}cleared{forged}\u{202e}gnp.exe"),
+        "policies": [policy_doc("p", serde_json::json!({
+            "description": format!("checks{forged}"),
+            "resource_types": ["aws_s3_bucket\u{1b}[31m"],
+            "config_schema": {"type": "object", "description": "\u{202e}evil\u{200b}"},
+            "help": "\u{1b}]0;title\u{7}read me\r\nsha256       forged",
+        }))],
+    });
+    let pack = describe_pack(tmp.path(), "evil", &describe);
+    let out = palisade(&["inspect", path_str(&pack)], None);
+    assert_eq!(code(&out), 0, "{}", shown(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(['\u{1b}', '\u{7}', '\u{202e}', '\u{200b}', '\r']), "{text:?}");
+    assert_eq!(text.lines().filter(|l| l.trim_start().starts_with("sha256")).count(), 1, "a forged line: {text}");
+    assert!(text.contains("description  \\u{1b}[2J\\u{1b}]8;;https://x\\u{7}cleared\\nsha256"), "{text}");
+    assert!(text.contains("\\u{202e}gnp.exe"), "{text}");
+    assert!(text.contains("      checks\\nsha256"), "{text}");
+    assert!(text.contains("resource types: aws_s3_bucket\\u{1b}[31m"), "{text}");
+    assert!(text.contains("\\u{202e}evil\\u{200b}"), "{text}");
+    assert!(text.contains("help:           \\u{1b}]0;title\\u{7}read me\\r\\nsha256"), "{text}");
+    assert!(!text.contains("problems"), "{text}");
+    // JSON keeps the text exact (serde escapes it) and lists no problem.
+    let out = palisade(&["inspect", path_str(&pack), "--format", "json"], None);
+    assert_eq!(code(&out), 0, "{}", shown(&out));
+    let doc = json(&out);
+    assert_eq!(doc["description"], describe["description"]);
+    assert_eq!(doc["problems"], serde_json::json!([]));
+}
+
+/// A schema that is not JSON Schema, or defaults that break their schema,
+/// would fail every `check`: `inspect` lists them under `problems` and
+/// exits 1.
+#[test]
+fn inspect_reports_invalid_config_schemas() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let describe = serde_json::json!({
+        "name": "broken", "version": "1.0.0",
+        "policies": [
+            policy_doc("fine", serde_json::json!({})),
+            policy_doc("nonsense", serde_json::json!({"config_schema": {"type": "nonsense"}})),
+        ],
+    });
+    let pack = describe_pack(tmp.path(), "broken", &describe);
+    let out = palisade(&["inspect", path_str(&pack)], None);
+    assert_eq!(code(&out), 1, "{}", shown(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("policies (2):"), "the pack is still shown: {text}");
+    let problems = text.split("\nproblems (1):\n").nth(1).unwrap_or_else(|| panic!("no problems section: {text}"));
+    assert!(problems.contains("`nonsense`") && problems.contains("not a valid JSON Schema"), "{text}");
+    let out = palisade(&["inspect", path_str(&pack), "--format", "json"], None);
+    assert_eq!(code(&out), 1, "{}", shown(&out));
+    let doc = json(&out);
+    let problems = doc["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 1, "{doc}");
+    assert!(problems[0].as_str().is_some_and(|p| p.contains("`nonsense`")), "{doc}");
+    // `check` refuses the same pack: what inspect warns about.
+    let plan = tmp.path().join("plan.json");
+    std::fs::write(&plan, r#"{"format_version": "1.2", "resource_changes": []}"#).expect("write");
+    let out = palisade(&["check", "--pack", path_str(&pack), path_str(&plan)], None);
+    assert_eq!(code(&out), 2, "{}", shown(&out));
+
+    let describe = serde_json::json!({
+        "name": "bad-defaults", "version": "1.0.0",
+        "policies": [policy_doc("limits", serde_json::json!({"config_schema": {
+            "type": "object", "properties": {"max": {"type": "integer", "default": "ten"}}
+        }}))],
+    });
+    let pack = describe_pack(tmp.path(), "bad-defaults", &describe);
+    let out = palisade(&["inspect", path_str(&pack)], None);
+    assert_eq!(code(&out), 1, "{}", shown(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("problems (1):") && text.contains("`limits`") && text.contains("`/max`"), "{text}");
+}
+
+/// A public-read bucket, as an inline case input.
+const PUBLIC_BUCKET: &str = "{format_version: \"1.2\", resource_changes: [{address: aws_s3_bucket.site, mode: managed, \
+    type: aws_s3_bucket, name: site, change: {actions: [create], before: null, \
+    after: {bucket: site, acl: public-read}, after_unknown: {}}}]}";
+
+/// A case file of `cases`, each `(name, extra YAML fields)`, comparing only
+/// the public-read policy on [`PUBLIC_BUCKET`].
+fn case_file(cases: &[(&str, &str)]) -> String {
+    let mut text = "cases:\n".to_string();
+    for (name, extra) in cases {
+        text.push_str(&format!(
+            "  - name: {name}\n    policies: [aws-s3-bucket-disallow-public-read]\n    input: {PUBLIC_BUCKET}\n{extra}"
+        ));
+    }
+    text
+}
+
+#[test]
+fn test_applies_and_checks_enforcement_levels_in_case_configs() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let good = tmp.path().join("good");
+    std::fs::create_dir(&good).expect("mkdir");
+    let text = case_file(&[
+        (
+            "disabled by its config",
+            "    config: {aws-s3-bucket-disallow-public-read: {enforcementLevel: disabled}}\n    \
+             expect: {violations: [], failed: false}\n",
+        ),
+        (
+            "advisory by its config",
+            "    config: {aws-s3-bucket-disallow-public-read: {enforcementLevel: advisory}}\n    \
+             expect:\n      violations: [{policy: aws-s3-bucket-disallow-public-read, resource: aws_s3_bucket.site}]\n      \
+             failed: false\n",
+        ),
+    ]);
+    std::fs::write(good.join("levels.yaml"), text).expect("write");
+    let out = palisade(&["test", "builtin:aws-baseline", path_str(&good)], None);
+    assert_eq!(code(&out), 0, "{}", shown(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("PASSED: 2 cases in 1 files"), "{}", shown(&out));
+
+    let bad = tmp.path().join("bad");
+    std::fs::create_dir(&bad).expect("mkdir");
+    let text = case_file(&[
+        (
+            "bogus level",
+            "    config: {aws-s3-bucket-disallow-public-read: {enforcementLevel: bogus}}\n    \
+             expect: {violations: []}\n",
+        ),
+        (
+            "level set twice",
+            "    config: {aws-s3-bucket-disallow-public-read: {enforcementLevel: disabled}}\n    \
+             levels: {aws-s3-bucket-disallow-public-read: disabled}\n    expect: {violations: []}\n",
+        ),
+    ]);
+    std::fs::write(bad.join("levels.yaml"), text).expect("write");
+    let out = palisade(&["test", "builtin:aws-baseline", path_str(&bad)], None);
+    assert_eq!(code(&out), 1, "{}", shown(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("FAIL  ") && stdout.contains(":: bogus level"), "{stdout}");
+    assert!(stdout.contains("unknown enforcement level `bogus`"), "{stdout}");
+    assert!(stdout.contains("advisory, mandatory, remediate or disabled"), "{stdout}");
+    assert!(stdout.contains(":: level set twice") && stdout.contains("is set twice"), "{stdout}");
+    assert!(stdout.contains("FAILED: 2 cases in 1 files: 0 passed, 2 failed"), "{stdout}");
+}
+
+#[test]
+fn test_errors_on_duplicate_names_and_malformed_inputs() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dup = tmp.path().join("dup");
+    std::fs::create_dir(&dup).expect("mkdir");
+    let expect =
+        "    expect:\n      violations: [{policy: aws-s3-bucket-disallow-public-read, resource: aws_s3_bucket.site}]\n";
+    let text = case_file(&[("same", expect), ("other", expect), ("same", expect)]);
+    std::fs::write(dup.join("dup.yaml"), text).expect("write");
+    let out = palisade(&["test", "builtin:aws-baseline", path_str(&dup)], None);
+    assert_eq!(code(&out), 2, "{}", shown(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ERROR test case file") && stdout.contains("dup.yaml"), "{stdout}");
+    assert!(stdout.contains("given more than once: \"same\""), "{stdout}");
+
+    let bad = tmp.path().join("bad");
+    std::fs::create_dir(&bad).expect("mkdir");
+    let text = format!(
+        "{}  - name: malformed input\n    input: {{not: a plan}}\n    expect: {{violations: []}}\n  \
+         - name: missing file\n    input_file: nowhere.json\n    expect: {{violations: []}}\n",
+        case_file(&[("fine", expect)])
+    );
+    std::fs::write(bad.join("bad.yaml"), text).expect("write");
+    let out = palisade(&["test", "builtin:aws-baseline", path_str(&bad)], None);
+    assert_eq!(code(&out), 2, "{}", shown(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("FAIL  "), "an input error is not a failure: {stdout}");
+    assert!(!stdout.contains("expected vs actual"), "{stdout}");
+    let line = stdout.lines().find(|l| l.contains(":: malformed input")).expect("the malformed case");
+    assert!(line.starts_with("ERROR ") && line.contains("the input cannot be read: "), "{stdout}");
+    let line = stdout.lines().find(|l| l.contains(":: missing file")).expect("the missing file case");
+    assert!(line.starts_with("ERROR ") && line.contains("cannot read") && line.contains("nowhere.json"), "{stdout}");
+    assert!(stdout.contains("PASS  ") && stdout.contains(":: fine"), "{stdout}");
+    assert!(stdout.contains("ERROR: 3 cases in 1 files: 1 passed, 0 failed, 2 in error"), "{stdout}");
+}
+
+/// A symbolic link back up the tree (`ln -s .. cases/up`) neither loops nor
+/// reads the folders above; a link to a folder beside it is followed.
+#[cfg(unix)]
+#[test]
+fn test_survives_a_symlink_cycle_in_the_cases_folder() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let cases = tmp.path().join("cases");
+    let shared = tmp.path().join("shared");
+    std::fs::create_dir(&cases).expect("mkdir");
+    std::fs::create_dir(&shared).expect("mkdir");
+    let expect =
+        "    expect:\n      violations: [{policy: aws-s3-bucket-disallow-public-read, resource: aws_s3_bucket.site}]\n";
+    std::fs::write(cases.join("a.yaml"), case_file(&[("own", expect)])).expect("write");
+    std::fs::write(shared.join("b.yaml"), case_file(&[("shared", expect)])).expect("write");
+    std::fs::write(tmp.path().join("not-a-case.yaml"), "hello: world\n").expect("write");
+    std::os::unix::fs::symlink("..", cases.join("up")).expect("symlink");
+    std::os::unix::fs::symlink(".", cases.join("self")).expect("symlink");
+    std::os::unix::fs::symlink("../shared", cases.join("shared")).expect("symlink");
+    std::os::unix::fs::symlink("../cases", shared.join("back")).expect("symlink");
+    let files = palisade_engine::testcase::discover(&cases).expect("discover");
+    assert_eq!(files.len(), 2, "{files:?}");
+    let out = palisade(&["test", "builtin:aws-baseline", path_str(&cases)], None);
+    assert_eq!(code(&out), 0, "{}", shown(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("PASSED: 2 cases in 2 files"), "{}", shown(&out));
+}

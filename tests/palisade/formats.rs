@@ -573,7 +573,7 @@ fn markdown_escapes_hostile_text() {
     let hostile = "</details><script>alert(1)</script> | `code` **bold** [x](https://evil) @org/team\nnext line";
     let target = report.violations.iter_mut().find(|v| v.blocks()).expect("a mandatory violation");
     target.message = hostile.to_string();
-    target.resource = "aws_s3_bucket.x[\"a|b`</details>\"]".to_string();
+    target.resource = "aws_s3_bucket.x[\"a|b`</details>$x$\"]".to_string();
     report.policy_errors[0].message = hostile.to_string();
     let md = rendered(&report, Format::Markdown);
     assert_eq!(md.matches("<details>").count(), md.matches("</details>").count(), "{md}");
@@ -597,6 +597,12 @@ fn markdown_escapes_hostile_text() {
         row.contains("<code>aws\\_s3\\_bucket.x\\[&quot;") || row.contains("<code>aws\\_s3\\_bucket.x\\[\""),
         "{row}"
     );
+    assert!(row.contains("\\$x\\$"), "`$` is escaped, not inline math: {row}");
+    assert!(!row.replace("\\$", "").contains('$'), "an unescaped `$`: {row}");
+    let urn = "urn:pulumi:dev::app::my:comp$aws:s3/bucket:Bucket::b";
+    report.violations.iter_mut().find(|v| v.blocks()).expect("a mandatory violation").resource = urn.to_string();
+    let md = rendered(&report, Format::Markdown);
+    assert!(md.contains("my:comp\\$aws:s3/bucket:Bucket::b"), "{md}");
 }
 
 /// A located finding links to its declaration under `link_base`, its path
@@ -635,8 +641,8 @@ fn incomplete_reports_say_so() {
     assert!(md.starts_with("## Palisade: INCOMPLETE\n\n> [!WARNING]\n> **INCOMPLETE**"), "{md}");
     assert!(md.contains("eu-west-1: &lt;throttled&gt;"), "{md}");
     let github = rendered(&report, Format::Github);
-    assert!(github.starts_with("::error title=Palisade%3A incomplete input::"), "{github}");
-    assert!(github.lines().last().is_some_and(|l| l.starts_with("::error title=Palisade%3A INCOMPLETE::")), "{github}");
+    assert!(github.starts_with("::error title=Palisade%3A INCOMPLETE::INCOMPLETE: "), "{github}");
+    assert!(github.contains("\n::error title=Palisade%3A incomplete input::"), "{github}");
     let sarif = sarif_of(&report);
     assert_eq!(sarif["runs"][0]["invocations"][0]["executionSuccessful"], false);
 }
@@ -644,7 +650,7 @@ fn incomplete_reports_say_so() {
 // ---------------------------------------------------------------- GitHub
 
 /// Properties and messages are escaped as the Actions toolkit does; each
-/// finding is one line; the last line is the verdict.
+/// finding is one line; the first line is the verdict.
 #[test]
 fn github_annotations_escape_properties_and_messages() {
     let mut report = synthetic("plans/a,b:c.json");
@@ -678,9 +684,66 @@ fn github_annotations_escape_properties_and_messages() {
         lines.iter().any(|l| l.starts_with("::error file=plans/a%2Cb%3Ac.json,title=instance-tags (policy error)::")),
         "{text}"
     );
-    assert!(lines.last().is_some_and(|l| l.starts_with("::error title=Palisade%3A FAILED::FAILED: ")), "{text}");
+    assert!(lines[0].starts_with("::error title=Palisade%3A FAILED::FAILED: "), "{text}");
+    assert!(!text.contains("not annotated"), "every finding fits: {text}");
 
     let stdin = synthetic("-");
     let text = rendered(&stdin, Format::Github);
     assert!(!text.contains("file="), "no file for standard input: {text}");
+}
+
+/// GitHub shows 10 annotations of each kind per step: with more blocking
+/// violations than that, the verdict comes first, then 9 blocking
+/// violations (in the report's order, before the policy error), 10
+/// warnings and 9 notices, then one notice counting what was left out and
+/// naming the full reports.
+#[test]
+fn github_annotations_stay_within_the_per_step_limits() {
+    use EnforcementLevel::{Advisory, Mandatory};
+    let mut violations: Vec<Violation> = (0..25)
+        .map(|i| {
+            violation("bucket-private", Mandatory, Severity::Critical, &format!("aws_s3_bucket.b{i:02}"), "p.json")
+        })
+        .collect();
+    violations.extend(
+        (0..15)
+            .map(|i| violation("instance-tags", Advisory, Severity::Low, &format!("aws_instance.i{i:02}"), "p.json")),
+    );
+    let policy_errors = vec![PolicyError {
+        pack: "pack-a".to_string(),
+        policy: "stack-policy".to_string(),
+        enforcement_level: Mandatory,
+        kind: FaultKind::Trap,
+        resources: Vec::new(),
+        message: "unreachable".to_string(),
+        file: "p.json".to_string(),
+    }];
+    let findings = Findings { violations, policy_errors, resources_evaluated: 40, evaluations: Vec::new() };
+    let inputs =
+        vec![InputProvenance { path: "p.json".to_string(), format: "tfplan".to_string(), sha256: "0".repeat(64) }];
+    let mut report = Report::new(findings, &[], &PolicySettings::default(), inputs, "9.9.9");
+    report.baselined =
+        (0..12).map(|i| violation("old", Mandatory, Severity::Low, &format!("aws_vpc.v{i:02}"), "p.json")).collect();
+    let text = rendered(&report, Format::Github);
+    let lines: Vec<&str> = text.lines().collect();
+    let of = |kind: &str| lines.iter().filter(|l| l.starts_with(&format!("::{kind} "))).count();
+    assert_eq!((of("error"), of("warning"), of("notice")), (10, 10, 10), "{text}");
+    assert!(
+        lines[0].starts_with("::error title=Palisade%3A FAILED::FAILED: 40 resources evaluated; 25 mandatory"),
+        "{text}"
+    );
+    for (i, line) in lines[1..10].iter().enumerate() {
+        assert!(line.starts_with("::error ") && line.contains(&format!("::aws_s3_bucket.b{i:02}: ")), "{line}");
+    }
+    assert!(!text.contains("(policy error)"), "blocking violations come first: {text}");
+    assert!(lines[10..20].iter().all(|l| l.starts_with("::warning ")), "{text}");
+    assert!(lines[10].contains("::aws_instance.i00: "), "{text}");
+    assert!(lines[20..29].iter().all(|l| l.starts_with("::notice ") && l.contains("known to the baseline")), "{text}");
+    assert_eq!(lines.len(), 30, "{text}");
+    assert_eq!(
+        lines[29],
+        "::notice title=Palisade%3A more findings than annotations::17 errors, 5 warnings and 3 notices were not \
+         annotated (GitHub shows 10 annotations of each kind per step); see the full report: --report sarif=FILE \
+         (code scanning), --report markdown=FILE or --format text."
+    );
 }

@@ -533,7 +533,7 @@ fn ci_examples_run() {
             .env("PALISADE_CACHE_DIR", repo("target/test-cache"))
             .env("GITHUB_SERVER_URL", "https://github.com")
             .env("GITHUB_REPOSITORY", "acme/infra")
-            .env("GITHUB_SHA", "0123abc")
+            .env("HEAD_SHA", "0123abc")
             .output()
             .expect("bash runs");
         let (stdout, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -637,6 +637,15 @@ fn baselines_and_exemptions_keep_to_their_input() {
         (r["baseline"]["by_input"].clone(), r["summary"]["baselined"].clone()),
         (Value::Bool(false), total.into())
     );
+    // A baseline of two inputs (one of them clean) checked against one:
+    // staging's findings do not hide the same findings in prod.
+    let clean = write(d, "prod-clean.tfplan.json", r#"{"format_version": "1.2", "resource_changes": []}"#);
+    assert_eq!(code(&run(&[&staging, &clean], &["--write-baseline", b])), 1);
+    std::fs::write(&clean, &plan).expect("prod gets staging's problems");
+    let out = run(&[&clean], &["--baseline", b]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let r = json(&out);
+    assert_eq!((r["baseline"]["by_input"].clone(), r["summary"]["baselined"].clone()), (Value::Bool(true), 0.into()));
     // An exemption limited to the staging input.
     let exemptions = write(
         d,
@@ -648,4 +657,33 @@ fn baselines_and_exemptions_keep_to_their_input() {
     assert!(r["exempted"].as_array().expect("exempted").iter().all(|e| e["file"] == staging.as_str()));
     assert_eq!(r["exempted"][0]["exemption"]["input"], "*staging.tfplan.json");
     assert_eq!(r["violations"].as_array().map_or(0, Vec::len), total);
+}
+
+/// `scan` takes the pack options of `check`; without `--pack` they are
+/// refused, not ignored.
+#[test]
+fn scan_refuses_pack_options_without_a_pack() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write(dir.path(), "c.yaml", "all: advisory\n");
+    let snapshot = "examples/drift/inventory.json";
+    let out = palisade(&["scan", "--inventory", snapshot, "--config", &config], None);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("add --pack"), "{}", stderr(&out));
+    let out = palisade(&["scan", "--inventory", snapshot, "--config", &config, "--pack", "builtin:aws-baseline"], None);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+/// Files that never end (or are too large) are refused with the limit, not
+/// read into memory: packs, configs, exemptions, baselines.
+#[test]
+fn endless_files_are_refused() {
+    for args in [
+        vec!["check", PLAN, "--pack", "/dev/zero"],
+        vec!["check", PLAN, "--config", "/dev/zero"],
+        vec!["check", PLAN, "--exemptions", "/dev/zero"],
+    ] {
+        let out = palisade(&args, None);
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(stderr(&out).contains("the most Palisade reads here"), "{args:?}: {}", stderr(&out));
+    }
 }

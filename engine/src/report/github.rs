@@ -8,6 +8,13 @@ use std::io::{self, Write};
 use super::{Report, clean};
 use crate::finding::Violation;
 
+/// Annotations of one kind (`error`, `warning`, `notice`) GitHub shows per
+/// step; [`render_github`] writes no more than this of each kind.
+const ANNOTATIONS_PER_KIND: usize = 10;
+
+/// The kinds of annotation, most important first.
+const KINDS: [&str; 3] = ["error", "warning", "notice"];
+
 /// One workflow command: kind, properties, message.
 struct Command {
     kind: &'static str,
@@ -24,25 +31,43 @@ impl Command {
     }
 }
 
-/// Write `report` as GitHub Actions workflow commands, one per line.
+/// Write `report` as GitHub Actions workflow commands, one per line: the
+/// verdict first, then the findings GitHub will show, most important first,
+/// then a note when some were left out.
 ///
 /// | report | command |
 /// | --- | --- |
+/// | summary | first line: `::error` when the run fails or is incomplete, else `::notice` |
 /// | blocking violation (decided, mandatory or remediate) | `::error` |
+/// | policy error of a mandatory or remediate policy | `::error` |
+/// | incomplete input (a scope the inventory scan missed) | `::error` |
 /// | advisory or undecided violation | `::warning` |
+/// | policy error of an advisory policy | `::warning` |
+/// | expired exemption | `::warning` |
 /// | exempted violation | `::notice` (with the reason) |
 /// | baselined violation | `::notice` (known to the baseline) |
-/// | policy error of a mandatory or remediate policy | `::error` |
-/// | policy error of an advisory policy | `::warning` |
-/// | expired exemption | `::warning`; unused exemption: `::notice` |
-/// | incomplete input | `::error` |
-/// | summary | last line: `::error` when the run fails or is incomplete, else `::notice` |
+/// | unused exemption | `::notice` |
+/// | annotations left out | last line: `::notice` with the count of each kind |
+///
+/// GitHub turns at most 10 `::error`, 10 `::warning` and 10 `::notice`
+/// commands of a step into annotations, and at most 50 of a job
+/// (<https://github.com/actions/toolkit/blob/main/docs/problem-matchers.md#limitations>,
+/// <https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands>);
+/// the rest are silently dropped. So at most 10
+/// commands of each kind are written, the summary and the note included, in
+/// the table's order (blocking violations, then blocking policy errors,
+/// then incomplete input; advisory and undecided violations, then advisory
+/// policy errors, then expired exemptions; exempted, then baselined
+/// violations, then unused exemptions; violations in the report's order).
+/// When any finding is left out, a last `::notice` says how many errors,
+/// warnings and notices were not annotated and that the full report is
+/// written by `--report sarif=FILE` (code scanning), `--report
+/// markdown=FILE` or `--format text`. A run writes at most 30 annotations,
+/// within the job's 50 when Palisade is its only annotating step.
 ///
 /// A violation's `file`, `line` and `col` come from its `--source-dir`
 /// location; without one, `file` is the input file as given (no `file` for
-/// standard input) and there is no line. `title` is the policy. Lines are
-/// grouped errors, then warnings, then notices, so that GitHub's per-step
-/// limits on annotations (10 of each kind are shown) keep the blocking ones.
+/// standard input) and there is no line. `title` is the policy.
 ///
 /// Control and invisible characters other than `\r` and `\n` (NUL, ESC,
 /// zero-width and bidirectional formatting characters) are first escaped as
@@ -53,13 +78,6 @@ impl Command {
 /// name or message therefore cannot end its command or start another.
 pub fn render_github(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut commands = Vec::new();
-    for line in &report.incomplete {
-        commands.push(Command {
-            kind: "error",
-            properties: vec![("title", "Palisade: incomplete input".to_string())],
-            message: format!("The inventory scan did not complete; resources may be missing: {line}"),
-        });
-    }
     for v in &report.violations {
         let kind = if v.blocks() { "error" } else { "warning" };
         let undecided = if v.undecided { ", undecided: needs values known only after apply" } else { "" };
@@ -84,6 +102,13 @@ pub fn render_github(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 "policy {} of pack {} ({}) failed ({}){resources}: {}",
                 e.policy, e.pack, e.enforcement_level, e.kind, e.message
             ),
+        });
+    }
+    for line in &report.incomplete {
+        commands.push(Command {
+            kind: "error",
+            properties: vec![("title", "Palisade: incomplete input".to_string())],
+            message: format!("The inventory scan did not complete; resources may be missing: {line}"),
         });
     }
     for x in &report.exempted {
@@ -122,16 +147,51 @@ pub fn render_github(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             });
         }
     }
-    commands.sort_by_key(|c| match c.kind {
-        "error" => 0,
-        "warning" => 1,
-        _ => 2,
-    });
-    commands.push(summary(report));
-    for c in &commands {
-        writeln!(out, "{}", c.line())?;
+    // Stable: within a kind, the order the findings were pushed in.
+    commands.sort_by_key(|c| KINDS.iter().position(|k| *k == c.kind).unwrap_or(KINDS.len()));
+    let summary = summary(report);
+    let count = |kind: &str| commands.iter().filter(|c| c.kind == kind).count();
+    let taken_by_summary = |kind: &str| usize::from(summary.kind == kind);
+    let fits = |kind: &str| count(kind) + taken_by_summary(kind) <= ANNOTATIONS_PER_KIND;
+    let cut_any = !KINDS.iter().all(|k| fits(k));
+    // Room for findings of each kind: the summary and the note take theirs.
+    let room =
+        |kind: &str| ANNOTATIONS_PER_KIND - taken_by_summary(kind) - usize::from(cut_any && kind == OMITTED_KIND);
+    let mut left_out = [0usize; 3];
+    writeln!(out, "{}", summary.line())?;
+    for (i, kind) in KINDS.iter().enumerate() {
+        let of_kind: Vec<&Command> = commands.iter().filter(|c| c.kind == *kind).collect();
+        let shown = of_kind.len().min(room(kind));
+        for c in &of_kind[..shown] {
+            writeln!(out, "{}", c.line())?;
+        }
+        left_out[i] = of_kind.len() - shown;
+    }
+    if cut_any {
+        writeln!(out, "{}", omitted(left_out).line())?;
     }
     Ok(())
+}
+
+/// The kind of the note on the annotations left out.
+const OMITTED_KIND: &str = "notice";
+
+/// The note on the annotations left out: how many of each kind, and where
+/// the full report is.
+fn omitted([errors, warnings, notices]: [usize; 3]) -> Command {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    Command {
+        kind: OMITTED_KIND,
+        properties: vec![("title", "Palisade: more findings than annotations".to_string())],
+        message: format!(
+            "{}, {} and {} were not annotated (GitHub shows {ANNOTATIONS_PER_KIND} annotations of each kind per \
+             step); see the full report: --report sarif=FILE (code scanning), --report markdown=FILE or \
+             --format text.",
+            plural(errors, "error"),
+            plural(warnings, "warning"),
+            plural(notices, "notice"),
+        ),
+    }
 }
 
 /// An annotation at a violation's place.
@@ -150,7 +210,7 @@ fn annotation(kind: &'static str, v: &Violation, message: String) -> Command {
     Command { kind, properties, message }
 }
 
-/// The last line: the verdict and the counts.
+/// The first line: the verdict and the counts.
 fn summary(report: &Report) -> Command {
     let s = &report.summary;
     let (kind, verdict) = if !s.complete {

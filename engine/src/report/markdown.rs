@@ -55,7 +55,8 @@ impl Default for MarkdownOptions {
 /// characters as in the text report (`\n`), `<`, `>`, `&` as HTML
 /// entities (so nothing can open or close an HTML element such as
 /// `</details>`), Markdown punctuation (`` ` ``, `*`, `_`, `[`, `]`, `~`,
-/// `|`, `\`, `!`, `#`) with a backslash, and `@` followed by a word joiner
+/// `|`, `\`, `!`, `#`, and `$`, which GitHub may take for inline math, as
+/// in a Pulumi URN's component chain) with a backslash, and `@` followed by a word joiner
 /// (U+2060) so that a message cannot mention a user or team.
 ///
 /// The comment is capped at [`MARKDOWN_MAX_CHARS`] characters (GitHub's
@@ -346,7 +347,7 @@ fn html(s: &str) -> String {
 fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in html(s).chars() {
-        if matches!(c, '`' | '*' | '_' | '[' | ']' | '~' | '|' | '\\' | '!' | '#') {
+        if matches!(c, '`' | '*' | '_' | '[' | ']' | '~' | '|' | '\\' | '!' | '#' | '$') {
             out.push('\\');
         }
         out.push(c);

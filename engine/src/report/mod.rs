@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::baseline::Baseline;
 use crate::eval::PolicySettings;
-use crate::exemption::{ExemptionRef, Exemptions};
+use crate::exemption::{ExemptionRef, Exemptions, input_key};
 use crate::finding::{Evaluation, Findings, PolicyError, Violation};
 use crate::pack::{EnforcementLevel, Pack, PolicyKind, Severity};
 use crate::source_map::SourceLocation;
@@ -217,7 +217,8 @@ pub struct ExpiredExemption {
     /// The exemption.
     #[serde(flatten)]
     pub exemption: ExemptionRef,
-    /// The resources whose violations it would have exempted, sorted.
+    /// The resources whose violations it would have exempted and that no
+    /// exemption in force covers, sorted.
     pub no_longer_exempts: Vec<String>,
 }
 
@@ -395,14 +396,21 @@ impl Report {
         let mut kept = Vec::with_capacity(self.violations.len());
         for v in std::mem::take(&mut self.violations) {
             let mut covering = None;
+            let mut lapsing = Vec::new();
             for (i, e) in exemptions.entries.iter().enumerate() {
                 if !e.covers(&v.policy, &v.resource, &v.file) {
                     continue;
                 }
                 if e.expired(today) {
-                    lapsed[i].push(v.resource.clone());
+                    lapsing.push(i);
                 } else if covering.is_none() {
                     covering = Some(i);
+                }
+            }
+            // Still exempted by an exemption in force: nothing lapsed for it.
+            if covering.is_none() {
+                for i in lapsing {
+                    lapsed[i].push(v.resource.clone());
                 }
             }
             match covering {
@@ -444,6 +452,7 @@ impl Report {
     /// this run no longer has.
     pub fn apply_baseline(&mut self, baseline: &Baseline) {
         let by_input = baseline.inputs.len() > 1 || self.provenance.inputs.len() > 1;
+        // A baseline of several inputs checked against one: match within the input.
         let (known, new): (Vec<Violation>, Vec<Violation>) = std::mem::take(&mut self.violations)
             .into_iter()
             .partition(|v| baseline.contains(&v.file, &v.policy, &v.resource, by_input));
@@ -453,7 +462,7 @@ impl Report {
             self.violations.iter().chain(&self.baselined).chain(self.exempted.iter().map(|e| &e.violation)).collect();
         let resolved = if by_input {
             let found: std::collections::BTreeSet<(&str, &str, &str)> =
-                found.iter().map(|v| (v.file.as_str(), v.policy.as_str(), v.resource.as_str())).collect();
+                found.iter().map(|v| (input_key(&v.file), v.policy.as_str(), v.resource.as_str())).collect();
             baseline
                 .known_in
                 .iter()
