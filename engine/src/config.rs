@@ -198,14 +198,19 @@ impl PackConfig {
                 "the file is empty; expected an object of policy names (or `all`) to levels or configs".into(),
             ));
         }
-        let doc: Entries = if text.trim_start().starts_with('{') {
+        let Strict(doc) = if text.trim_start().starts_with('{') {
             serde_json::from_str(text).map_err(|e| syntax(format!("not valid JSON: {e}")))?
         } else {
             serde_yaml_ng::from_str(text).map_err(|e| syntax(format!("not valid YAML: {e}")))?
         };
         let shape =
             |key: &str, message: String| ConfigError::Shape { path: path.to_string(), key: key.into(), message };
-        let map = doc.0;
+        let Value::Object(map) = doc else {
+            return Err(syntax(format!(
+                "expected an object of policy names (or `all`) to levels or configs, found {}",
+                kind(&doc)
+            )));
+        };
         let mut config = PackConfig { path: path.to_string(), ..PackConfig::default() };
         for (key, value) in map {
             let entry = match value {
@@ -250,36 +255,10 @@ impl PackConfig {
     }
 }
 
-/// The document's top-level entries in file order; a key given twice is an
-/// error (a later line must not silently override an earlier one, e.g.
-/// disable a mandatory policy after a bad merge).
-struct Entries(Vec<(String, Value)>);
-
-impl<'de> serde::Deserialize<'de> for Entries {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Entries;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object of policy names (or `all`) to levels or configs")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
-                let mut entries: Vec<(String, Value)> = Vec::new();
-                while let Some((key, Strict(value))) = map.next_entry::<String, Strict>()? {
-                    if entries.iter().any(|(k, _)| *k == key) {
-                        return Err(serde::de::Error::custom(format!("key `{key}` is given twice")));
-                    }
-                    entries.push((key, value));
-                }
-                Ok(Entries(entries))
-            }
-        }
-        deserializer.deserialize_map(Visitor)
-    }
-}
-
 /// A JSON value in which an object that gives a key twice is an error, at
-/// any depth (`serde_json::Value` keeps the last one silently).
+/// any depth (`serde_json::Value` keeps the last one silently): a later line
+/// must not quietly override an earlier one, e.g. disable a mandatory policy
+/// after a bad merge.
 struct Strict(Value);
 
 impl<'de> serde::Deserialize<'de> for Strict {
