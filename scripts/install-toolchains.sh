@@ -5,6 +5,7 @@
 #   scripts/install-toolchains.sh            everything
 #   scripts/install-toolchains.sh rust c     only those languages
 #   scripts/install-toolchains.sh moto       only the local AWS endpoint
+#   scripts/install-toolchains.sh chromium   only the headless browser
 #
 # Languages and where their toolchains come from:
 #   rust        the built-in packs and the Rust example: `rustup target add
@@ -21,13 +22,16 @@
 #               the scanner tests (tests/support/aws/), from PyPI
 #               (scripts/toolchains/moto-requirements.txt, pinned) into a
 #               virtualenv at $PALISADE_TOOLCHAINS/moto-venv
+#   chromium    not a language: Debian's chromium and poppler-utils (pdftotext),
+#               with which tests/palisade/remediation_report.rs renders the HTML
+#               remediation report headless, offline, and reads it back
 # $PALISADE_TOOLCHAINS defaults to target/toolchains (scripts/toolchains/env.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=toolchains/env.sh
 source "$here/toolchains/env.sh"
 
-all=(rust c zig go python assemblyscript javascript moto)
+all=(rust c zig go python assemblyscript javascript moto chromium)
 langs=("$@")
 [ ${#langs[@]} -gt 0 ] || langs=("${all[@]}")
 for lang in "${langs[@]}"; do
@@ -145,6 +149,18 @@ install_moto() {
   echo "install-toolchains: moto: installed in $motovenv"
 }
 
+chromium_debian=(chromium poppler-utils)
+have_chromium() { [ -x /usr/bin/chromium ] && command -v pdftotext >/dev/null; }
+install_chromium() {
+  if have_chromium; then
+    echo "install-toolchains: chromium: chromium and pdftotext are installed"
+    return 0
+  fi
+  retry apt_install "${chromium_debian[@]}" && have_chromium && return 0
+  echo "install-toolchains: chromium: cannot install ${chromium_debian[*]}" >&2
+  return 1
+}
+
 nodedir="$PALISADE_TOOLCHAINS/node"
 install_npm() {
   local stamp="$nodedir/.package.json"
@@ -179,6 +195,7 @@ for lang in "${langs[@]}"; do
     rust) install_rust || failed+=(rust) ;;
     c) install_c || failed+=(c) ;;
     moto) install_moto || failed+=(moto) ;;
+    chromium) install_chromium || failed+=(chromium) ;;
     zig | go | python)
       if [ -z "$did_pypi" ]; then did_pypi=ok; install_pypi || did_pypi=failed; fi
       [ "$did_pypi" = ok ] || failed+=("$lang")

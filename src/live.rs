@@ -1,4 +1,4 @@
-//! Where inventory comes from, for `scan` and `drift`: a live AWS scan
+//! Where inventory comes from, for `scan`, `drift` and `remediate`: a live AWS scan
 //! (the options below) or a snapshot file (`--inventory`).
 
 use std::path::PathBuf;
@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use palisade_engine::input;
 use palisade_engine::inventory::{Inventory, ScanFilters, TagFilter};
 use palisade_scanner::aws::{self, AwsScanOptions};
+use palisade_scanner::remediate::RemediateOptions;
 
 /// A live scan's options, or a snapshot to read instead.
 #[derive(clap::Args)]
@@ -73,12 +74,35 @@ impl InventoryArgs {
             || !self.tags.is_empty()
     }
 
+    /// Whether a live-scan option that chooses what to scan was given
+    /// (regions, roles, filters; not the AWS access options).
+    pub(crate) fn any_scope_option(&self) -> bool {
+        !self.regions.is_empty()
+            || self.all_regions
+            || !self.assume_roles.is_empty()
+            || !self.resource_types.is_empty()
+            || !self.tags.is_empty()
+    }
+
     /// The inventory: read from `--inventory`, or scanned live. Returns it
     /// with the name it goes by in reports (the file, or `live:aws`).
     pub(crate) fn load(&self) -> Result<(Inventory, String)> {
+        if self.inventory.is_some() && self.any_live_option() {
+            bail!("--inventory reads a snapshot; the live scan options (--region, --tag, ...) cannot go with it");
+        }
+        self.load_with_access()
+    }
+
+    /// As [`InventoryArgs::load`], for commands that also call AWS
+    /// themselves (`remediate --apply`): the AWS access options
+    /// (`--profile`, `--endpoint-url`, retries, timeouts) may go with
+    /// `--inventory`; the options choosing what to scan may not.
+    pub(crate) fn load_with_access(&self) -> Result<(Inventory, String)> {
         if let Some(path) = &self.inventory {
-            if self.any_live_option() {
-                bail!("--inventory reads a snapshot; the live scan options (--region, --tag, ...) cannot go with it");
+            if self.any_scope_option() {
+                bail!(
+                    "--inventory reads a snapshot; the options choosing what to scan (--region, --all-regions, --assume-role, --resource-type, --tag) cannot go with it"
+                );
             }
             let shown = path.display().to_string();
             // The same cap as `check --max-input-mib`'s default (1 GiB).
@@ -90,6 +114,22 @@ impl InventoryArgs {
         let options = self.scan_options()?;
         let inventory = aws::scan_blocking(&options)?;
         Ok((inventory, "live:aws".to_string()))
+    }
+
+    /// The AWS access options for calls other than the scan (`remediate
+    /// --apply`): profile, endpoint, the first `--region` (for STS),
+    /// attempts, backoff and attempt timeout, as the scan uses them.
+    pub(crate) fn remediate_options(&self, calls_per_second: Option<f64>) -> RemediateOptions {
+        RemediateOptions {
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            region: self.regions.first().cloned(),
+            max_attempts: self.max_attempts,
+            initial_backoff: Duration::from_millis(self.retry_backoff_ms),
+            attempt_timeout: Duration::from_secs(self.attempt_timeout_secs),
+            calls_per_second,
+            ..RemediateOptions::default()
+        }
     }
 
     fn scan_options(&self) -> Result<AwsScanOptions> {

@@ -33,7 +33,9 @@ mod live;
 mod new;
 mod output;
 mod packs;
+mod remediate;
 mod scan;
+mod schedule;
 mod test_pack;
 
 #[derive(Parser)]
@@ -69,6 +71,15 @@ enum Command {
     /// Exit codes: 0 no drift; 1 drift; 2 errors or an incomplete scan or
     /// snapshot, even when drift was found too.
     Drift(drift::DriftArgs),
+    /// Fix violations on live resources: the tag changes that policies at
+    /// level `remediate` ask for, planned per ARN (dry run, the default) or
+    /// applied with --apply (TagResources/UntagResources, batched,
+    /// idempotent); a report (JSON, HTML, Markdown) in --report-dir.
+    ///
+    /// Exit codes: 0 nothing needed doing, or everything was applied; 1
+    /// violations remain (a dry run with changes planned included) or a
+    /// change failed; 2 errors, an incomplete scan, or a stale plan.
+    Remediate(remediate::RemediateArgs),
     /// Scaffold a policy pack in one of seven languages, from the example
     /// pack: sources, helper layer, build.sh, test cases and a README.
     ///
@@ -88,6 +99,15 @@ enum Command {
     /// not valid JSON Schema, or defaults that break it: `check` would refuse
     /// the pack); 2 the pack does not load.
     Inspect(inspect::InspectArgs),
+    /// Run scans, drift reports, policy checks and remediation on cron
+    /// schedules (a TOML file of jobs), keeping each job's reports with a
+    /// bounded history and POSTing events to webhooks.
+    ///
+    /// Exit codes: 0 stopped cleanly by SIGTERM or SIGINT (or --check
+    /// passed); 2 configuration or start-up errors. With --once, the worst
+    /// job's: 0 clean; 1 drift, violations, or remediation left violations;
+    /// 2 errors or an incomplete scan.
+    Schedule(schedule::ScheduleArgs),
 }
 
 /// Output format of reports.
@@ -111,9 +131,11 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Drift(args) => drift::run(&args),
+        Command::Remediate(args) => remediate::run(&args),
         Command::New(args) => new::run(&args),
         Command::Test(args) => test_pack::run(&args),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Schedule(args) => schedule::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

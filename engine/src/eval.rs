@@ -102,9 +102,31 @@ pub struct PolicySettings {
 }
 
 impl PolicySettings {
-    /// The effective level of `policy`.
+    /// The effective level of `policy`: the level set for it, else its
+    /// default. A stack policy cannot remediate (its findings are not about
+    /// one resource): at `remediate` it runs as `mandatory` (see
+    /// [`PolicySettings::note`]).
     pub fn level(&self, policy: &PolicyInfo) -> EnforcementLevel {
+        match self.asked_level(policy) {
+            EnforcementLevel::Remediate if policy.kind == PolicyKind::Stack => EnforcementLevel::Mandatory,
+            level => level,
+        }
+    }
+
+    /// The level set for `policy`, or its default, before the rule for stack policies.
+    fn asked_level(&self, policy: &PolicyInfo) -> EnforcementLevel {
         self.levels.get(&policy.name).copied().unwrap_or(policy.enforcement_level)
+    }
+
+    /// A note for the report when the effective level is not the one asked
+    /// for: a stack policy set to `remediate` runs as `mandatory`.
+    pub fn note(&self, policy: &PolicyInfo) -> Option<String> {
+        (policy.kind == PolicyKind::Stack && self.asked_level(policy) == EnforcementLevel::Remediate).then(|| {
+            format!(
+                "stack policy `{}` is set to remediate, but stack policies cannot remediate: it runs as mandatory",
+                policy.name
+            )
+        })
     }
 }
 
@@ -402,6 +424,31 @@ fn evaluate(
             )));
         };
         let r = &resources[i];
+        // Fixes count only for decided violations of resource policies at `remediate`.
+        let remediation = match v.remediation.filter(|d| !d.is_null()) {
+            Some(doc)
+                if !v.undecided
+                    && task.level == EnforcementLevel::Remediate
+                    && task.policy.kind == PolicyKind::Resource =>
+            {
+                match crate::remediation::resolve(&doc, r) {
+                    Ok(mut fix) => {
+                        for line in &mut fix.diff {
+                            *line = job.stack.secrets.redact_scope(line, scope);
+                        }
+                        Some(fix)
+                    }
+                    Err(why) => {
+                        return Err(GuestFault::abi(format!(
+                            "the remediation proposed for `{}` is invalid: {}",
+                            r.address,
+                            job.stack.secrets.redact_scope(&why, scope)
+                        )));
+                    }
+                }
+            }
+            _ => None,
+        };
         found.push(Violation {
             policy: task.policy.name.clone(),
             pack: job.pack.metadata.name.clone(),
@@ -413,6 +460,7 @@ fn evaluate(
             file: r.source.clone(),
             undecided: v.undecided,
             location: None,
+            remediation,
         });
     }
     Ok(found)

@@ -31,6 +31,10 @@ pub struct Violation {
     /// Where the resource is declared in the source (`--source-dir`), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<SourceLocation>,
+    /// The fix the policy proposed, checked against the resource: only for
+    /// decided violations of resource policies at level `remediate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<crate::remediation::Remediation>,
 }
 
 /// One policy run on the resources of one input: what a JUnit report turns

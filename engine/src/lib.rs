@@ -36,6 +36,7 @@ pub mod inventory;
 mod limits;
 pub mod model;
 mod pack;
+pub mod remediation;
 pub mod report;
 mod runtime;
 mod secrets;

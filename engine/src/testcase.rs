@@ -131,6 +131,12 @@ pub struct ExpectedViolation {
     /// A substring the message must contain.
     #[serde(default)]
     pub message_contains: Option<String>,
+    /// The proposed fix as a JSON Patch (RFC 6902), exactly; `[]` means
+    /// the violation must carry no fix. Unchecked when not given. A fix is
+    /// kept only at level `remediate` (set `enforcementLevel` in the case's
+    /// `config`).
+    #[serde(default)]
+    pub patch: Option<Vec<Value>>,
 }
 
 /// One expected policy error.
@@ -366,6 +372,16 @@ fn compare(case: &Case, findings: &Findings) -> Option<String> {
                     problems.push(format!(
                         "  ~ violation {} on {}: message {:?} does not contain {sub:?}",
                         e.policy, e.resource, v.message
+                    ));
+                }
+                let actual_patch = v.remediation.as_ref().map(|r| r.patch.clone()).unwrap_or_default();
+                if let Some(patch) = e.patch.as_ref().filter(|p| **p != actual_patch) {
+                    problems.push(format!(
+                        "  ~ violation {} on {}: fix {} is not {}",
+                        e.policy,
+                        e.resource,
+                        Value::Array(actual_patch),
+                        Value::Array(patch.clone())
                     ));
                 }
             }

@@ -8,9 +8,12 @@
 //!   declared state and the cloud.
 //! - [`drift`]: declared state against a cloud inventory: missing,
 //!   unmanaged and changed resources, coverage, ignore rules, reports.
+//! - [`remediate`]: applying a remediation plan's tag changes to live AWS
+//!   resources (re-read, reconcile, batched tagging calls).
 #![deny(missing_docs)]
 
 pub mod arn;
 pub mod aws;
 pub mod drift;
 mod progress;
+pub mod remediate;

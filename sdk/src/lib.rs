@@ -69,8 +69,8 @@ pub mod __abi;
 
 pub use pack::{Pack, Violation};
 pub use policy::{
-    Config, EnforcementLevel, Finding, Outcome, Policy, ResourceCheck, ResourcePolicy, Severity, StackCheck,
-    StackPolicy, all, require, undecided, violation,
+    Config, EnforcementLevel, Finding, Outcome, Policy, Remediation, ResourceCheck, ResourcePolicy, Severity,
+    StackCheck, StackPolicy, all, require, undecided, violation, violation_with_fix,
 };
 pub use prop::{Items, PathSegment, Prop, PropValue, Shown, UNKNOWN, Unknown};
 pub use resource::{Batch, Kind, Op, Resource, Stack};
@@ -80,8 +80,8 @@ pub use serde_json::json;
 /// Everything a policy module needs: `use palisade_sdk::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Batch, Config, EnforcementLevel, Finding, Kind, Op, Outcome, Pack, Prop, Resource, ResourcePolicy, Severity,
-        Stack, StackPolicy, Unknown, all, json, require, undecided, violation,
+        Batch, Config, EnforcementLevel, Finding, Kind, Op, Outcome, Pack, Prop, Remediation, Resource, ResourcePolicy,
+        Severity, Stack, StackPolicy, Unknown, all, json, require, undecided, violation, violation_with_fix,
     };
 }
 

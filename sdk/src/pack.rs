@@ -21,6 +21,9 @@ pub struct Violation {
     /// Whether the policy could not decide because a value is unknown.
     #[serde(default)]
     pub undecided: bool,
+    /// The proposed fix (ABI section 5, "Remediation"), for [`Finding::Fixable`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<Value>,
 }
 
 /// A policy pack: a name, a version and its policies.
@@ -156,10 +159,11 @@ impl Pack {
         let stack = batch.stack_of(targets)?;
         let to_violation = |resource: &str, finding: Finding| {
             let undecided = finding.is_undecided();
-            let message = match finding {
-                Finding::Violation(m) | Finding::Undecided(m) => m,
+            let (message, remediation) = match finding {
+                Finding::Violation(m) | Finding::Undecided(m) => (m, None),
+                Finding::Fixable(m, fix) => (m, Some(fix.json().clone())),
             };
-            Violation { policy: policy.to_owned(), resource: resource.to_owned(), message, undecided }
+            Violation { policy: policy.to_owned(), resource: resource.to_owned(), message, undecided, remediation }
         };
         let mut out = Vec::new();
         match found {

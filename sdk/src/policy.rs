@@ -14,13 +14,76 @@ pub enum Finding {
     Violation(String),
     /// The policy cannot decide because a value it needs is unknown.
     Undecided(String),
+    /// The resource breaks the policy, and the policy proposes a fix. The
+    /// host keeps the fix only when the policy runs at level `remediate`
+    /// (otherwise this is a plain violation).
+    Fixable(String, Remediation),
+}
+
+/// A proposed fix for one resource (ABI v1 section 5, "Remediation"): a
+/// tag change or a JSON Patch (RFC 6902) of the resource's properties.
+///
+/// ```
+/// use palisade_sdk::Remediation;
+/// let fix = Remediation::tags().set("owner", "platform").remove("temp");
+/// assert_eq!(fix.json()["tags"]["set"]["owner"], "platform");
+/// let patch = Remediation::patch(palisade_sdk::json!([{"op": "replace", "path": "/acl", "value": "private"}]));
+/// assert_eq!(patch.json()["patch"][0]["op"], "replace");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remediation {
+    doc: Value,
+}
+
+impl Remediation {
+    /// An empty tag change; add keys with [`set`](Self::set) and [`remove`](Self::remove).
+    pub fn tags() -> Self {
+        Remediation { doc: json!({"tags": {"set": {}, "remove": []}}) }
+    }
+
+    /// Sets tag `key` to `value` (a tag change only; ignored on a patch).
+    pub fn set(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        if let Some(Value::Object(set)) = self.doc.pointer_mut("/tags/set") {
+            set.insert(key.into(), Value::String(value.into()));
+        }
+        self
+    }
+
+    /// Removes tag `key` (a tag change only; ignored on a patch).
+    pub fn remove(mut self, key: impl Into<String>) -> Self {
+        if let Some(Value::Array(remove)) = self.doc.pointer_mut("/tags/remove") {
+            remove.push(Value::String(key.into()));
+        }
+        self
+    }
+
+    /// A JSON Patch of the resource's properties: a list of operations
+    /// (`{"op": "replace", "path": "/acl", "value": "private"}`), paths from
+    /// the root of the resource's props. Only planned resources can be
+    /// patched; a live resource accepts only tag changes.
+    pub fn patch(operations: Value) -> Self {
+        Remediation { doc: json!({"patch": operations}) }
+    }
+
+    /// The remediation document sent to the host.
+    pub fn json(&self) -> &Value {
+        &self.doc
+    }
 }
 
 impl Finding {
     /// The message for people.
     pub fn message(&self) -> &str {
         match self {
-            Finding::Violation(m) | Finding::Undecided(m) => m,
+            Finding::Violation(m) | Finding::Undecided(m) | Finding::Fixable(m, _) => m,
+        }
+    }
+
+    /// The proposed fix, for [`Finding::Fixable`].
+    pub fn remediation(&self) -> Option<&Remediation> {
+        match self {
+            Finding::Fixable(_, fix) => Some(fix),
+            _ => None,
         }
     }
 
@@ -40,7 +103,7 @@ impl From<Unknown> for Finding {
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Finding::Violation(m) => write!(f, "violation: {m}"),
+            Finding::Violation(m) | Finding::Fixable(m, _) => write!(f, "violation: {m}"),
             Finding::Undecided(m) => write!(f, "undecided: {m}"),
         }
     }
@@ -55,6 +118,12 @@ pub type Outcome = Result<(), Finding>;
 /// A violation with `message`.
 pub fn violation(message: impl Into<String>) -> Outcome {
     Err(Finding::Violation(message.into()))
+}
+
+/// A violation with `message` and a proposed fix (kept by the host at level
+/// `remediate`).
+pub fn violation_with_fix(message: impl Into<String>, fix: Remediation) -> Outcome {
+    Err(Finding::Fixable(message.into(), fix))
 }
 
 /// An undecided outcome with `message` (a value the policy needs is unknown).
@@ -76,7 +145,7 @@ pub fn all<I: IntoIterator<Item = Outcome>>(outcomes: I) -> Outcome {
     for outcome in outcomes {
         match outcome {
             Ok(()) => {}
-            Err(Finding::Violation(m)) => return Err(Finding::Violation(m)),
+            Err(v @ (Finding::Violation(_) | Finding::Fixable(..))) => return Err(v),
             Err(undecided) => {
                 pending.get_or_insert(undecided);
             }

@@ -273,7 +273,7 @@ fn inspect_the_builtin_pack() {
     assert_eq!(doc["size"].as_u64(), u64::try_from(bytes.len()).ok());
     assert_eq!(doc["sha256"], digest.as_str());
     let policies = doc["policies"].as_array().expect("policies");
-    assert_eq!(policies.len(), 13, "{doc}");
+    assert_eq!(policies.len(), 14, "{doc}");
     for p in policies {
         for field in ["name", "enforcement_level", "severity", "kind", "resource_types", "config_schema"] {
             assert!(!p[field].is_null(), "{field} of {p}");
@@ -287,7 +287,7 @@ fn inspect_the_builtin_pack() {
     assert!(text.contains("core module, guest ABI v1"), "{text}");
     assert!(text.contains(&digest), "{text}");
     assert!(text.contains(&format!("{} bytes", bytes.len())), "{text}");
-    assert!(text.contains("policies (13):"), "{text}");
+    assert!(text.contains("policies (14):"), "{text}");
     for p in policies {
         let (name, level, severity) = (p["name"].as_str().unwrap_or_default(), &p["enforcement_level"], &p["severity"]);
         let line = format!(

@@ -155,6 +155,7 @@ fn violation(policy: &str, level: EnforcementLevel, severity: Severity, resource
         file: file.to_string(),
         undecided: false,
         location: None,
+        remediation: None,
     }
 }
 
@@ -167,6 +168,7 @@ fn doc(pack: &str, name: &str, severity: Severity, level: EnforcementLevel, help
         enforcement_level: level,
         kind: if name == "stack-policy" { PolicyKind::Stack } else { PolicyKind::Resource },
         help: help.map(str::to_string),
+        note: None,
     }
 }
 
@@ -465,7 +467,8 @@ fn junit_of_the_cli_parses_with_the_reports_counts() {
     let xml = String::from_utf8(out.stdout).expect("UTF-8");
     let root = parse_junit(&xml);
     let [tests, failures, errors, skipped] = junit_counts(&root);
-    assert_eq!((tests, failures, errors, skipped), (6, 1, 0, 2));
+    // 5 resources judged by the S3 policy, 9 taggable ones by required-tags (unconfigured: all pass), 1 stack case.
+    assert_eq!((tests, failures, errors, skipped), (15, 1, 0, 2));
     let suite = root.test_suites.first().expect("a suite");
     assert_eq!(suite.name.as_str(), format!("aws-baseline: {PLAN}"));
     let names: Vec<&str> = suite.test_cases.iter().map(|c| c.name.as_str()).collect();
@@ -477,6 +480,15 @@ fn junit_of_the_cli_parses_with_the_reports_counts() {
             "module.s3_bucket.aws_s3_bucket_acl.this[0]",
             "module.s3_module.aws_s3_bucket.module_bucket",
             "module.s3_module.module.s3_submodule.aws_s3_bucket.submodule_bucket",
+            "aws_s3_bucket.root_bucket",
+            "aws_s3_bucket_public_access_block.root",
+            "module.s3_bucket.aws_s3_bucket.this[0]",
+            "module.s3_bucket.aws_s3_bucket_acl.this[0]",
+            "module.s3_bucket.aws_s3_bucket_public_access_block.this[0]",
+            "module.s3_module.aws_s3_bucket.module_bucket",
+            "module.s3_module.aws_s3_bucket_public_access_block.module_bucket",
+            "module.s3_module.module.s3_submodule.aws_s3_bucket.submodule_bucket",
+            "module.s3_module.module.s3_submodule.aws_s3_bucket_public_access_block.submodule_bucket",
             &format!("stack: {PLAN}"),
         ]
     );

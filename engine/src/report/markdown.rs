@@ -85,6 +85,22 @@ pub fn render_markdown_with(report: &Report, options: &MarkdownOptions, out: &mu
         &["Level", "Severity", "Resource", "Policy", "Location", "Message"],
         violations,
     );
+    let fixes: Vec<String> = report
+        .violations
+        .iter()
+        .filter_map(|v| v.remediation.as_ref().map(|fix| (v, fix)))
+        .map(|(v, fix)| {
+            let lines: Vec<String> = fix.diff.iter().map(|d| code(d)).collect();
+            row(&[code(&v.resource), code(&v.policy), lines.join("<br>")])
+        })
+        .collect();
+    if !fixes.is_empty() {
+        doc.section(
+            &format!("Proposed fixes ({}; JSON Patch in the JSON report)", fixes.len()),
+            &["Resource", "Policy", "Fix"],
+            fixes,
+        );
+    }
     let errors = report
         .policy_errors
         .iter()
@@ -344,7 +360,7 @@ fn html(s: &str) -> String {
 
 /// `s` as table-cell text: [`html`]'s escaping, then a backslash before
 /// Markdown punctuation.
-fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in html(s).chars() {
         if matches!(c, '`' | '*' | '_' | '[' | ']' | '~' | '|' | '\\' | '!' | '#' | '$') {

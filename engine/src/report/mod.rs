@@ -21,6 +21,7 @@ mod text;
 pub use github::render_github;
 pub use json::render_json;
 pub use junit::render_junit;
+pub(crate) use markdown::text as markdown_text;
 pub use markdown::{
     MARKDOWN_MAX_CHARS, MarkdownOptions, render_markdown, render_markdown_capped, render_markdown_with,
 };
@@ -256,6 +257,10 @@ pub struct PolicyDoc {
     /// A help URL or text, if the pack gives one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// Why the effective level differs from the one asked for (a stack
+    /// policy set to `remediate` runs as `mandatory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Versions and digests of everything that went into a report.
@@ -326,6 +331,7 @@ impl Report {
                     enforcement_level: settings.level(p),
                     kind: p.kind,
                     help: p.help.clone(),
+                    note: settings.note(p),
                 })
             })
             .collect();

@@ -123,6 +123,7 @@ impl Rules {
                     enforcement_level,
                     kind: Default::default(),
                     help: None,
+                    note: None,
                 });
             }
         }

@@ -21,6 +21,9 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out)?;
     }
+    for note in report.policies.iter().filter_map(|p| p.note.as_ref()) {
+        writeln!(out, "note: {}", clean(note))?;
+    }
     let mut by_resource: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     let mut types: BTreeMap<(&str, &str), &str> = BTreeMap::new();
     let mut declared: BTreeMap<(&str, &str), String> = BTreeMap::new();
@@ -31,7 +34,7 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             declared.insert(key, format!(", declared at {}:{}", clean(&at.file), at.line));
         }
         let undecided = if v.undecided { " (undecided: needs values known only after apply)" } else { "" };
-        by_resource.entry(key).or_default().push(format!(
+        let mut line = format!(
             "  [{}] {} ({}, pack {}){}\n      {}",
             v.enforcement_level,
             clean(&v.policy),
@@ -39,7 +42,14 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             clean(&v.pack),
             undecided,
             clean(&v.message)
-        ));
+        );
+        if let Some(fix) = &v.remediation {
+            line.push_str("\n      proposed fix (JSON Patch in the JSON report):");
+            for d in &fix.diff {
+                line.push_str(&format!("\n        {}", clean(d)));
+            }
+        }
+        by_resource.entry(key).or_default().push(line);
     }
     // An error that concerns many resources (a stack policy's) is printed
     // once, after the resources, not under each of them.

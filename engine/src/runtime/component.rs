@@ -214,10 +214,25 @@ impl ComponentGuest {
                 self.reply_limit
             )));
         }
-        Ok(violations
+        violations
             .into_iter()
-            .map(|v| WireViolation { policy: None, resource: v.resource, message: v.message, undecided: v.undecided })
-            .collect())
+            .map(|v| {
+                // The WIT field carries the remediation document as JSON text.
+                let remediation = match v.remediation {
+                    None => None,
+                    Some(text) => Some(serde_json::from_str::<serde_json::Value>(&text).map_err(|e| {
+                        GuestFault::abi(format!("the remediation of a violation of `{}` is not JSON: {e}", v.resource))
+                    })?),
+                };
+                Ok(WireViolation {
+                    policy: None,
+                    resource: v.resource,
+                    message: v.message,
+                    undecided: v.undecided,
+                    remediation,
+                })
+            })
+            .collect()
     }
 }
 

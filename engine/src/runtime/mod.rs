@@ -152,6 +152,9 @@ pub(crate) struct WireViolation {
     pub message: String,
     #[serde(default)]
     pub undecided: bool,
+    /// The proposed fix (ABI v1 section 5, "Remediation"), not yet checked.
+    #[serde(default)]
+    pub remediation: Option<Value>,
 }
 
 impl Guest {

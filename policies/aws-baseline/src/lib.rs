@@ -18,6 +18,7 @@ mod rds;
 mod s3;
 mod security_group;
 mod stack;
+mod tags;
 
 /// The pack: every policy of every service module.
 fn pack() -> Pack {
@@ -29,7 +30,8 @@ fn pack() -> Pack {
         .chain(kms::policies())
         .chain(ecr::policies())
         .chain(eks::policies())
-        .chain(lb::policies());
+        .chain(lb::policies())
+        .chain(tags::policies());
     Pack::new("aws-baseline", env!("CARGO_PKG_VERSION"))
         .description(
             "Baseline security policies for AWS resources in Terraform plans and states and Pulumi previews and exports.",
@@ -46,6 +48,6 @@ mod tests {
     fn pack_is_valid() {
         let pack = super::pack();
         assert_eq!(pack.validate(), Ok(()));
-        assert_eq!(pack.all_policies().len(), 13);
+        assert_eq!(pack.all_policies().len(), 14);
     }
 }

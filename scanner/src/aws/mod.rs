@@ -334,7 +334,7 @@ fn is_tagging_type(t: &str) -> bool {
 /// The shared configuration: the standard credential chain (environment,
 /// profile, SSO, container and instance metadata), the profile and
 /// endpoint asked for, and the retry and timeout settings.
-async fn load_base_config(options: &AwsScanOptions) -> SdkConfig {
+pub(crate) async fn load_base_config(options: &AwsScanOptions) -> SdkConfig {
     let retry = RetryConfig::standard()
         .with_max_attempts(options.max_attempts)
         .with_initial_backoff(options.initial_backoff)
@@ -363,9 +363,19 @@ async fn load_base_config(options: &AwsScanOptions) -> SdkConfig {
 /// The account id of `config`'s credentials (STS `GetCallerIdentity`).
 /// `who` names the credentials in errors (`role ARN`, `profile NAME`).
 async fn caller_account(config: &SdkConfig, who: &str) -> Result<String, String> {
+    caller_identity(config, who).await.map(|(account, _)| account)
+}
+
+/// The account id and ARN of `config`'s credentials (STS
+/// `GetCallerIdentity`); also used by [`crate::remediate`]. `who` names the
+/// credentials in errors.
+pub(crate) async fn caller_identity(config: &SdkConfig, who: &str) -> Result<(String, String), String> {
     let sts = aws_sdk_sts::Client::new(config);
     match sts.get_caller_identity().send().await {
-        Ok(out) => out.account().map(str::to_string).ok_or_else(|| "GetCallerIdentity named no account".into()),
+        Ok(out) => {
+            let account = out.account().map(str::to_string).ok_or("GetCallerIdentity named no account")?;
+            Ok((account, out.arn().unwrap_or_default().to_string()))
+        }
         Err(e) => Err(format!("{who}: {}", describe_sdk_error(&e))),
     }
 }
@@ -482,7 +492,7 @@ pub fn inventory_resource(
 
 /// An SDK error: the service's code and message when it answered (e.g.
 /// `ThrottlingException: Rate exceeded`), else the error's chain.
-fn describe_sdk_error<E, R>(error: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
+pub(crate) fn describe_sdk_error<E, R>(error: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
 where
     E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
     R: std::fmt::Debug + HttpStatus,
@@ -497,7 +507,7 @@ where
 }
 
 /// The HTTP status of a raw response.
-trait HttpStatus {
+pub(crate) trait HttpStatus {
     fn status(&self) -> aws_smithy_runtime_api::http::StatusCode;
 }
 
@@ -523,7 +533,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// The time now, RFC 3339 in UTC.
-fn now() -> String {
+pub(crate) fn now() -> String {
     aws_smithy_types::DateTime::from(SystemTime::now())
         .fmt(Format::DateTime)
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())

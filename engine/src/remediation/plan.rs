@@ -1,0 +1,282 @@
+//! Remediation plans: the exact tag changes `palisade remediate` makes on
+//! live resources, per ARN, made from the violations of a run on an
+//! inventory and written with `--plan-out` for review.
+//!
+//! Format `palisade-remediation-plan`, version [`PLAN_VERSION`]. A plan
+//! records the inventory it was made from (times and SHA-256) and, per
+//! resource, the tags before, the change and the tags after, so that
+//! applying it later can refuse a plan whose resources changed since
+//! (see the scanner's `remediate` module).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::TagChange;
+use crate::finding::Violation;
+use crate::inventory::Inventory;
+use crate::pack::{EnforcementLevel, Severity};
+
+/// The value of a plan's `format` field.
+pub const PLAN_FORMAT: &str = "palisade-remediation-plan";
+
+/// The plan version this build writes and reads.
+pub const PLAN_VERSION: u32 = 1;
+
+/// The inventory a plan or a remediation run was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryRef {
+    /// The snapshot file, or `live:aws` for a scan of this run.
+    pub source: String,
+    /// When the scan started, RFC 3339 UTC.
+    pub started_at: String,
+    /// When the scan ended, RFC 3339 UTC.
+    pub finished_at: String,
+    /// SHA-256 (hex) of the snapshot's JSON as written by Palisade.
+    pub sha256: String,
+}
+
+/// A policy pack that took part, for the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackRef {
+    /// The pack's describe name.
+    pub name: String,
+    /// The pack's describe version.
+    pub version: String,
+    /// Where it was loaded from (`builtin:aws-baseline`, a file path).
+    pub source: String,
+}
+
+/// The tag change of one live resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedChange {
+    /// The resource's ARN.
+    pub arn: String,
+    /// Its region (where the tagging call goes).
+    pub region: String,
+    /// Its account id.
+    pub account: String,
+    /// Its type: Terraform type where known, else the Tagging API type.
+    pub resource_type: String,
+    /// Its tags as the inventory saw them.
+    pub before: BTreeMap<String, String>,
+    /// The change: only keys whose value changes and keys present to remove.
+    pub change: TagChange,
+    /// Its tags once the change is applied.
+    pub after: BTreeMap<String, String>,
+    /// The policies that asked for it, as `pack/policy`, sorted.
+    pub policies: Vec<String>,
+}
+
+/// A violation at level `remediate` that Palisade will not fix by itself,
+/// and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeedsHuman {
+    /// The resource (ARN).
+    pub resource: String,
+    /// The pack.
+    pub pack: String,
+    /// The policy.
+    pub policy: String,
+    /// The policy's severity.
+    pub severity: Severity,
+    /// The violation's message.
+    pub message: String,
+    /// Why it is left to a person: no fix proposed, a fix that is not a tag
+    /// change, two policies asking for different values, AWS's limits.
+    pub reason: String,
+}
+
+/// A whole plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemediationPlan {
+    /// Always [`PLAN_FORMAT`].
+    pub format: String,
+    /// [`PLAN_VERSION`].
+    pub version: u32,
+    /// When the plan was made, RFC 3339 UTC.
+    pub created_at: String,
+    /// The inventory it was made from.
+    pub inventory: InventoryRef,
+    /// The packs whose policies asked for the changes.
+    pub packs: Vec<PackRef>,
+    /// The changes, one per ARN, sorted by ARN.
+    pub changes: Vec<PlannedChange>,
+    /// Violations at level `remediate` left to people, sorted by resource and policy.
+    pub needs_human: Vec<NeedsHuman>,
+}
+
+/// A plan file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Not JSON, or not a plan's shape; the message names the JSON path.
+    #[error("{path}: not a remediation plan: {message}")]
+    Shape {
+        /// The file.
+        path: String,
+        /// What is wrong, with its JSON path.
+        message: String,
+    },
+    /// A plan of another format or version.
+    #[error("{path}: {message}")]
+    Version {
+        /// The file.
+        path: String,
+        /// What was found and what is accepted.
+        message: String,
+    },
+}
+
+impl RemediationPlan {
+    /// Make the plan for the violations of a run on `inventory` (read from
+    /// `inventory_ref.source`).
+    ///
+    /// Only decided violations at level `remediate` on resources of the
+    /// inventory count. A fix that is a tag change joins the resource's
+    /// change; two policies giving one key different values, or one setting
+    /// a key another removes, send both to [`RemediationPlan::needs_human`],
+    /// as do violations without a fix or with a fix that is not a tag
+    /// change, and changes AWS would refuse. Changes that the resource
+    /// already has are dropped, so a resource already fixed is not listed.
+    pub fn new(
+        inventory: &Inventory,
+        inventory_ref: InventoryRef,
+        packs: Vec<PackRef>,
+        violations: &[Violation],
+        created_at: String,
+    ) -> RemediationPlan {
+        let by_arn: BTreeMap<&str, &crate::inventory::InventoryResource> =
+            inventory.resources.iter().map(|r| (r.arn.as_str(), r)).collect();
+        let mut needs_human = Vec::new();
+        let mut asks: BTreeMap<&str, Vec<(&Violation, &TagChange)>> = BTreeMap::new();
+        let human = |v: &Violation, reason: String| NeedsHuman {
+            resource: v.resource.clone(),
+            pack: v.pack.clone(),
+            policy: v.policy.clone(),
+            severity: v.severity,
+            message: v.message.clone(),
+            reason,
+        };
+        for v in violations {
+            if v.undecided || v.enforcement_level != EnforcementLevel::Remediate {
+                continue;
+            }
+            if !by_arn.contains_key(v.resource.as_str()) {
+                continue;
+            }
+            match v.remediation.as_ref().map(|r| r.tags.as_ref()) {
+                None => needs_human.push(human(v, "the policy proposed no fix".to_string())),
+                Some(None) => needs_human.push(human(v, "the fix is not a tag change".to_string())),
+                Some(Some(change)) => asks.entry(v.resource.as_str()).or_default().push((v, change)),
+            }
+        }
+        let mut changes = Vec::new();
+        for (arn, asked) in asks {
+            let Some(resource) = by_arn.get(arn) else { continue };
+            let mut change = TagChange::default();
+            let mut conflict: Option<String> = None;
+            for (_, c) in &asked {
+                for (key, value) in &c.set {
+                    match change.set.get(key) {
+                        Some(other) if other != value => {
+                            conflict = Some(format!("policies ask for different values of tag `{key}`"));
+                        }
+                        _ if change.remove.contains(key) => {
+                            conflict = Some(format!("one policy sets tag `{key}` and another removes it"));
+                        }
+                        _ => {
+                            change.set.insert(key.clone(), value.clone());
+                        }
+                    }
+                }
+                for key in &c.remove {
+                    if change.set.contains_key(key) {
+                        conflict = Some(format!("one policy sets tag `{key}` and another removes it"));
+                    }
+                    change.remove.insert(key.clone());
+                }
+            }
+            let change = change.pending(&resource.tags);
+            if conflict.is_none()
+                && let Some(why) = change.aws_violation(&resource.tags)
+            {
+                conflict = Some(format!("AWS would refuse the change: {why}"));
+            }
+            if let Some(reason) = conflict {
+                needs_human.extend(asked.iter().map(|(v, _)| human(v, reason.clone())));
+                continue;
+            }
+            if change.is_empty() {
+                continue;
+            }
+            let policies: BTreeSet<String> = asked.iter().map(|(v, _)| format!("{}/{}", v.pack, v.policy)).collect();
+            changes.push(PlannedChange {
+                arn: arn.to_string(),
+                region: resource.region.clone(),
+                account: resource.account.clone(),
+                resource_type: resource.terraform_type.clone().unwrap_or_else(|| resource.resource_type.clone()),
+                after: change.apply_to(&resource.tags),
+                before: resource.tags.clone(),
+                change,
+                policies: policies.into_iter().collect(),
+            });
+        }
+        needs_human.sort_by(|a, b| (&a.resource, &a.pack, &a.policy).cmp(&(&b.resource, &b.pack, &b.policy)));
+        needs_human.dedup();
+        RemediationPlan {
+            format: PLAN_FORMAT.to_string(),
+            version: PLAN_VERSION,
+            created_at,
+            inventory: inventory_ref,
+            packs,
+            changes,
+            needs_human,
+        }
+    }
+
+    /// Read a plan written by `--plan-out`. Errors name the file and the
+    /// JSON path of the first problem; plans of another format or version
+    /// are refused naming both versions.
+    pub fn from_json(path: &str, bytes: &[u8]) -> Result<RemediationPlan, PlanError> {
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| PlanError::Shape { path: path.to_string(), message: e.to_string() })?;
+        let format = value.get("format").and_then(serde_json::Value::as_str);
+        if format != Some(PLAN_FORMAT) {
+            return Err(PlanError::Version {
+                path: path.to_string(),
+                message: format!("`format` is {format:?}, expected \"{PLAN_FORMAT}\""),
+            });
+        }
+        let version = value.get("version").and_then(serde_json::Value::as_u64);
+        if version != Some(u64::from(PLAN_VERSION)) {
+            return Err(PlanError::Version {
+                path: path.to_string(),
+                message: format!("plan version {version:?} is not supported (this build reads version {PLAN_VERSION})"),
+            });
+        }
+        let plan: RemediationPlan = serde_path_to_error::deserialize(value).map_err(|e| PlanError::Shape {
+            path: path.to_string(),
+            message: format!("at {}: {}", e.path(), e.inner()),
+        })?;
+        for (i, c) in plan.changes.iter().enumerate() {
+            if c.change.apply_to(&c.before) != c.after {
+                return Err(PlanError::Shape {
+                    path: path.to_string(),
+                    message: format!("at changes[{i}] ({}): `after` is not `before` with the change applied", c.arn),
+                });
+            }
+            if let Some(why) = c.change.aws_violation(&c.before) {
+                return Err(PlanError::Shape {
+                    path: path.to_string(),
+                    message: format!("at changes[{i}] ({}): {why}", c.arn),
+                });
+            }
+        }
+        Ok(plan)
+    }
+}

@@ -1,0 +1,171 @@
+//! Tags: the configurable `required-tags` policy, which can remediate.
+
+use palisade_sdk::prelude::*;
+use palisade_sdk::serde_json::{Map, Value};
+
+pub fn policies() -> [ResourcePolicy; 1] {
+    [ResourcePolicy::new("required-tags", Severity::Medium, required_tags)
+        .description(
+            "Checks that taggable resources carry the required tag keys, with allowed values; at level remediate, \
+             sets the configured default values of missing keys.",
+        )
+        .enforcement(EnforcementLevel::Advisory)
+        .config_schema(json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "tags": {
+                    "description": "Tag keys every taggable resource must carry.",
+                    "type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": true, "default": []
+                },
+                "allowed": {
+                    "description": "Allowed values per tag key: exact values or patterns where * matches any text and ? one character.",
+                    "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "default": {}
+                },
+                "defaults": {
+                    "description": "Values to set for missing keys when the policy runs at level remediate.",
+                    "type": "object", "additionalProperties": {"type": "string"}, "default": {}
+                }
+            }
+        }))
+        .help(
+            "Add the missing tag keys (config `tags`) with allowed values (config `allowed`). At enforcement level \
+             remediate, keys with a configured default (config `defaults`) are set by `palisade remediate`.",
+        )]
+}
+
+/// A resource is taggable when it has `tags` or `tags_all` (Terraform
+/// writes `tags: null` for a taggable resource without tags; inventory
+/// resources always have them). Provider default tags count: `tags_all`
+/// is read when it is known.
+fn required_tags(r: &Resource, config: &Config) -> Outcome {
+    let required = config.strings("tags");
+    let allowed = object(config.json().get("allowed"));
+    let defaults = object(config.json().get("defaults"));
+    if required.is_empty() && allowed.is_empty() {
+        return Ok(());
+    }
+    let tags = r.get("tags");
+    let all = r.get("tags_all");
+    if tags.is_absent() && all.is_absent() {
+        return Ok(());
+    }
+    // The most complete known map: `tags_all` (with the provider's default
+    // tags) when known, else `tags`.
+    let empty = Map::new();
+    let map = match (all.json(), tags.json()) {
+        (Some(Value::Object(m)), _) if all.is_known() => m,
+        (_, Some(Value::Object(m))) if tags.is_known() => m,
+        _ if tags.is_unknown() || all.is_unknown() => return undecided("The tags are known only after apply."),
+        _ => &empty,
+    };
+    let mut missing = Vec::new();
+    for key in &required {
+        if !map.contains_key(*key) {
+            missing.push(*key);
+        }
+    }
+    let mut wrong = Vec::new();
+    let mut unknown = None;
+    for (key, patterns) in &allowed {
+        let Some(value) = map.get(key) else { continue };
+        let patterns: Vec<&str> = patterns.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        match value.as_str() {
+            Some(v) if v == palisade_sdk::UNKNOWN => unknown = Some(key.clone()),
+            Some(v) if patterns.iter().any(|p| wildcard(p, v)) => {}
+            Some(v) => wrong.push(format!("tag `{key}` is \"{v}\", not one of: {}", patterns.join(", "))),
+            None => wrong.push(format!("tag `{key}` is not a string")),
+        }
+    }
+    if !missing.is_empty() && wrong.is_empty() && all.is_unknown() {
+        // The provider's default tags may supply them.
+        return undecided("Tags are missing from `tags`, and `tags_all` (with the provider's default tags) is known only after apply.");
+    }
+    if missing.is_empty() && wrong.is_empty() {
+        return match unknown {
+            Some(key) => undecided(format!("The value of tag `{key}` is known only after apply.")),
+            None => Ok(()),
+        };
+    }
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(format!("missing required tags: {}", missing.join(", ")));
+    }
+    parts.extend(wrong.iter().cloned());
+    let mut message = parts.join("; ");
+    if let Some(first) = message.get(..1) {
+        message = first.to_uppercase() + &message[1..];
+    }
+    message.push('.');
+    // A fix only when defaults cover every missing key and no value is wrong.
+    let fix = wrong.is_empty()
+        && missing.iter().all(|k| defaults.get(*k).and_then(Value::as_str).is_some_and(|v| default_ok(&allowed, k, v)));
+    if fix {
+        let mut remediation = Remediation::tags();
+        for key in &missing {
+            if let Some(value) = defaults.get(*key).and_then(Value::as_str) {
+                remediation = remediation.set(*key, value);
+            }
+        }
+        return violation_with_fix(message, remediation);
+    }
+    violation(message)
+}
+
+fn object(value: Option<&Value>) -> Map<String, Value> {
+    match value {
+        Some(Value::Object(m)) => m.clone(),
+        _ => Map::new(),
+    }
+}
+
+/// Whether a default value is itself allowed (a default that breaks
+/// `allowed` is never applied).
+fn default_ok(allowed: &Map<String, Value>, key: &str, value: &str) -> bool {
+    match allowed.get(key).and_then(Value::as_array) {
+        Some(patterns) => patterns.iter().filter_map(Value::as_str).any(|p| wildcard(p, value)),
+        None => true,
+    }
+}
+
+/// `*` matches any text (also none), `?` one character; all else is literal.
+fn wildcard(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && p[pi] == t[ti])) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wildcard;
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard("prod", "prod"));
+        assert!(!wildcard("prod", "production"));
+        assert!(wildcard("team-*", "team-a"));
+        assert!(wildcard("team-*", "team-"));
+        assert!(wildcard("?a*b", "xaYYb"));
+        assert!(!wildcard("?a*b", "aYYb"));
+        assert!(wildcard("*", ""));
+        assert!(wildcard("a*b*c", "abbbc"));
+    }
+}

@@ -1,0 +1,444 @@
+//! `palisade remediate`: the tag changes that policies at level `remediate`
+//! ask for on live resources, as a plan (dry run, the default) or applied
+//! (`--apply`), with a report of every run.
+//!
+//! The plan comes from packs run on an inventory (a live scan or
+//! `--inventory`), as `scan --pack` runs them (config, enforcement
+//! overrides, exemptions), or from a reviewed plan file (`--plan-in`). The
+//! AWS side (re-read, reconcile, batched tagging calls) is
+//! `palisade_scanner::remediate`; the plan and report models and renderers
+//! are `palisade_engine::remediation`.
+//!
+//! Decisions:
+//! - A dry run makes no AWS call of its own beyond the scan: with
+//!   `--inventory` or `--plan-in` it works offline (the report's caller is
+//!   then unknown). The check of a plan against the live tags happens at
+//!   `--apply`.
+//! - An incomplete scan is never applied and never written as a plan: the
+//!   run is a dry run, writes its report and exits 2.
+//! - A plan made from an older inventory than `--inventory` (started
+//!   earlier, different content) is refused before anything; a plan whose
+//!   resources changed since (tags other than before or after) is refused
+//!   at `--apply`, whole, naming the resources and keys: exit 2, with a
+//!   report.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use palisade_engine::Violation;
+use palisade_engine::input::InputFormat;
+use palisade_engine::model::Stack;
+use palisade_engine::remediation::plan::{InventoryRef, PackRef, RemediationPlan};
+use palisade_engine::remediation::render::{self, WrittenReport};
+use palisade_engine::remediation::report::{ChangeOutcome, ChangeStatus, Mode, RemediationReport, RunInfo};
+use palisade_engine::report::Report;
+use palisade_scanner::remediate::{CallDone, Conflict, Remediator, TagAction};
+use sha2::{Digest, Sha256};
+
+use crate::live::{InventoryArgs, incomplete_lines};
+use crate::packs::PackArgs;
+use crate::{Format, check, output};
+
+#[derive(clap::Args)]
+pub(crate) struct RemediateArgs {
+    #[command(flatten)]
+    inventory: InventoryArgs,
+    #[command(flatten)]
+    packs: PackArgs,
+    /// Execute the plan: TagResources/UntagResources for exactly the changes
+    /// a dry run lists (less those already in place). Without it, nothing
+    /// is changed.
+    #[arg(long)]
+    apply: bool,
+    /// Write the plan (JSON, format palisade-remediation-plan v1) to FILE,
+    /// atomically, for review and a later --plan-in.
+    #[arg(long, value_name = "FILE", conflicts_with = "plan_in")]
+    plan_out: Option<PathBuf>,
+    /// Use this reviewed plan (from --plan-out) instead of running packs.
+    /// With --inventory, a plan made from an older inventory is refused.
+    #[arg(long, value_name = "FILE")]
+    plan_in: Option<PathBuf>,
+    /// Write remediation.json, remediation.html and remediation.md into DIR
+    /// (new or empty), atomically. Default: ./palisade-reports/<UTC time>/.
+    #[arg(long, value_name = "DIR")]
+    report_dir: Option<PathBuf>,
+    /// What standard output gets: the plan and outcomes for people, or the
+    /// report's JSON.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// At most N TagResources/UntagResources calls per second (e.g. 0.5:
+    /// one every two seconds). Default: no limit beyond AWS's throttling.
+    #[arg(long, value_name = "N", value_parser = calls_per_second)]
+    calls_per_second: Option<f64>,
+}
+
+/// `--calls-per-second`: a positive number, at least one call a day.
+fn calls_per_second(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 && 1.0 / n < 86_400.0 => Ok(n),
+        _ => Err(format!("{text:?} is not a positive number of calls per second")),
+    }
+}
+
+/// What a run judges: the plan, and where it came from.
+struct Planned {
+    plan: RemediationPlan,
+    violations: Vec<Violation>,
+    /// Live resources judged (for `--plan-in`: the resources the plan names).
+    resources: usize,
+    /// The plan file, with `--plan-in`.
+    plan_in: Option<String>,
+    /// Why the run may not apply: the scan's incomplete scopes.
+    incomplete: Vec<String>,
+    /// Policy errors of mandatory or remediate policies, one line each.
+    blocking_errors: Vec<String>,
+}
+
+pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
+    let now = chrono::Utc::now();
+    let started_at = rfc3339(now);
+    let run_id = now.format("%Y%m%dT%H%M%SZ").to_string();
+    let report_dir = match &args.report_dir {
+        Some(dir) => {
+            refuse_used_dir(dir)?;
+            dir.clone()
+        }
+        None => default_report_dir(&run_id)?,
+    };
+    if let Some(out) = &args.plan_out {
+        output::check_destination("--plan-out", out)?;
+        let read: Vec<PathBuf> = args.inventory.inventory.iter().cloned().chain(args.packs.files_read()).collect();
+        check::refuse_overwrite("--plan-out", out, &read)?;
+    }
+    // Credentials first: an --apply that cannot reach AWS fails before the scan.
+    let remediator = if args.apply {
+        Some(Remediator::connect(&args.inventory.remediate_options(args.calls_per_second))?)
+    } else {
+        None
+    };
+
+    let planned = match &args.plan_in {
+        Some(path) => from_plan_file(args, path)?,
+        None => from_packs(args, &started_at)?,
+    };
+    let Planned { plan, violations, resources, plan_in, incomplete, blocking_errors } = planned;
+    for line in &blocking_errors {
+        crate::say!("palisade: policy error: {line}");
+    }
+    if !incomplete.is_empty() {
+        crate::say!("palisade: error: the scan is incomplete, so nothing is applied and no plan is written:");
+        for line in &incomplete {
+            crate::say!("  {line}");
+        }
+    } else if let Some(out) = &args.plan_out {
+        let bytes = serde_json::to_vec_pretty(&plan).context("serializing the plan")?;
+        output::write_output(out, "the plan", |w| w.write_all(&bytes).and_then(|()| w.write_all(b"\n")))?;
+        crate::say!("palisade: plan written to {}", out.display());
+    }
+
+    let applying = args.apply && incomplete.is_empty();
+    let Executed { outcomes, caller, conflicts } = execute(args, &plan, remediator, applying)?;
+
+    let run = RunInfo {
+        id: run_id,
+        started_at,
+        finished_at: rfc3339(chrono::Utc::now()),
+        mode: if applying { Mode::Apply } else { Mode::DryRun },
+        caller,
+        inventory: plan.inventory.clone(),
+        plan: plan_in,
+        packs: plan.packs.clone(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let report = RemediationReport::new(run, &plan, outcomes, violations, resources);
+    let written = render::write_dir(&report, &report_dir)?;
+
+    let shown = match args.format {
+        Format::Json => render::to_json(&report)
+            .map_err(anyhow::Error::from)
+            .and_then(|json| output::emit(None, "the report", |w| w.write_all(json.as_bytes()))),
+        Format::Text => output::emit(None, "the remediation", |w| render_text(&report, &written, w)),
+    };
+    shown?;
+    if args.format == Format::Json {
+        crate::say!("palisade: report written to {}", written.dir.display());
+    }
+
+    if !conflicts.is_empty() {
+        crate::say!(
+            "palisade: error: the plan is stale: {} resource(s) changed since it was made; nothing was changed:",
+            conflicts.len()
+        );
+        for c in &conflicts {
+            crate::say!("  {c}");
+        }
+        return Ok(2);
+    }
+    if !incomplete.is_empty() {
+        return Ok(2);
+    }
+    let mut code = report.exit_code();
+    if !blocking_errors.is_empty() || (!applying && !plan.changes.is_empty()) {
+        code = code.max(1);
+    }
+    Ok(code)
+}
+
+/// What became of the plan's changes.
+struct Executed {
+    outcomes: Vec<ChangeOutcome>,
+    /// The caller's ARN, where known.
+    caller: Option<String>,
+    /// Resources changed since the plan (then nothing was sent).
+    conflicts: Vec<Conflict>,
+}
+
+/// Apply the plan (`applying`), or list it as planned. A live dry run
+/// learns the caller too (it talks to AWS anyway); an offline one does not.
+fn execute(
+    args: &RemediateArgs,
+    plan: &RemediationPlan,
+    remediator: Option<Remediator>,
+    applying: bool,
+) -> Result<Executed> {
+    if applying {
+        let Some(remediator) = remediator else { bail!("internal error: --apply without a connection") };
+        if !plan.changes.is_empty() {
+            crate::say!("palisade: applying {} change(s) as {}", plan.changes.len(), remediator.caller().arn);
+        }
+        let applied = remediator.apply(plan, &mut show_call)?;
+        let caller = Some(remediator.caller().arn.clone());
+        return Ok(Executed { outcomes: applied.outcomes, caller, conflicts: applied.conflicts });
+    }
+    let outcomes = plan
+        .changes
+        .iter()
+        .map(|c| ChangeOutcome { change: c.clone(), status: ChangeStatus::Planned, error: None })
+        .collect();
+    let mut caller = remediator.map(|r| r.caller().arn.clone());
+    if caller.is_none() && args.inventory.inventory.is_none() && args.plan_in.is_none() {
+        match Remediator::connect(&args.inventory.remediate_options(None)) {
+            Ok(r) => caller = Some(r.caller().arn.clone()),
+            Err(e) => crate::say!("palisade: warning: the caller is unknown: {e}"),
+        }
+    }
+    Ok(Executed { outcomes, caller, conflicts: Vec::new() })
+}
+
+/// The plan of packs run on the inventory, as `scan --pack` runs them.
+fn from_packs(args: &RemediateArgs, created_at: &str) -> Result<Planned> {
+    let files = args.packs.policy_files()?;
+    let (inventory, source) = args.inventory.load_with_access()?;
+    let snapshot = serde_json::to_vec_pretty(&inventory).context("serializing the snapshot")?;
+    let sha256 = hex::encode(Sha256::digest(&snapshot));
+    let engine = args.packs.engine()?;
+    let packs = args.packs.load(&engine)?;
+    let stack =
+        Stack { source: source.clone(), format: InputFormat::Inventory, resources: inventory.to_resources(&source) };
+    let settings = files.settings(&args.packs, &packs)?;
+    let findings = engine.check(&packs, &[stack], &settings);
+    let provenance = vec![palisade_engine::report::InputProvenance {
+        path: source.clone(),
+        format: InputFormat::Inventory.to_string(),
+        sha256: sha256.clone(),
+    }];
+    let mut report = Report::new(findings, &packs, &settings, provenance, env!("CARGO_PKG_VERSION"));
+    files.exempt(&mut report);
+    let blocking_errors = report
+        .policy_errors
+        .iter()
+        .filter(|e| e.blocks())
+        .map(|e| format!("{}/{} ({}): {}", e.pack, e.policy, e.resources.join(", "), e.message))
+        .collect();
+    let inventory_ref = InventoryRef {
+        source: source.clone(),
+        started_at: inventory.started_at.clone(),
+        finished_at: inventory.finished_at.clone(),
+        sha256,
+    };
+    let pack_refs = packs
+        .iter()
+        .map(|p| PackRef { name: p.metadata.name.clone(), version: p.metadata.version.clone(), source: p.path.clone() })
+        .collect();
+    let plan = RemediationPlan::new(&inventory, inventory_ref, pack_refs, &report.violations, created_at.to_string());
+    Ok(Planned {
+        plan,
+        violations: report.violations,
+        resources: inventory.resources.len(),
+        plan_in: None,
+        incomplete: incomplete_lines(&source, &inventory),
+        blocking_errors,
+    })
+}
+
+/// A reviewed plan, refused when `--inventory` is newer than its inventory.
+fn from_plan_file(args: &RemediateArgs, path: &Path) -> Result<Planned> {
+    let p = &args.packs;
+    if !p.packs.is_empty() || p.config.is_some() || !p.enforcement.is_empty() || p.exemptions.is_some() {
+        bail!(
+            "--plan-in applies a reviewed plan as it is; --pack, --config, --enforcement and --exemptions cannot go with it"
+        );
+    }
+    let shown = path.display().to_string();
+    let bytes = palisade_engine::read_capped(path, 1 << 30).with_context(|| format!("cannot read plan {shown}"))?;
+    let plan = RemediationPlan::from_json(&shown, &bytes)?;
+    if args.inventory.inventory.is_some() {
+        let (inventory, source) = args.inventory.load_with_access()?;
+        let snapshot = serde_json::to_vec_pretty(&inventory).context("serializing the snapshot")?;
+        let sha256 = hex::encode(Sha256::digest(&snapshot));
+        let theirs = timestamp(&plan.inventory.started_at).with_context(|| format!("{shown}: inventory.started_at"))?;
+        let ours = timestamp(&inventory.started_at).with_context(|| format!("{source}: started_at"))?;
+        if ours > theirs && sha256 != plan.inventory.sha256 {
+            bail!(
+                "the plan {shown} is older than the inventory {source}: it was made from the scan of {} ({}), and {source} is a scan of {}; make a new plan from {source}",
+                plan.inventory.started_at,
+                plan.inventory.source,
+                inventory.started_at
+            );
+        }
+    } else if args.inventory.any_scope_option() {
+        bail!(
+            "--plan-in applies a reviewed plan without scanning: the scan options (--region, --tag, ...) cannot go with it"
+        );
+    }
+    let arns: BTreeSet<&str> = plan
+        .changes
+        .iter()
+        .map(|c| c.arn.as_str())
+        .chain(plan.needs_human.iter().map(|n| n.resource.as_str()))
+        .collect();
+    Ok(Planned {
+        resources: arns.len(),
+        plan,
+        violations: Vec::new(),
+        plan_in: Some(shown),
+        incomplete: Vec::new(),
+        blocking_errors: Vec::new(),
+    })
+}
+
+/// RFC 3339 in UTC, to the second: `2026-11-30T10:15:00Z`.
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn timestamp(text: &str) -> Result<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(text).with_context(|| format!("{text:?} is not an RFC 3339 time"))
+}
+
+/// Refuse a report directory that exists and is not an empty directory,
+/// before anything is changed (the report is written last).
+fn refuse_used_dir(dir: &Path) -> Result<()> {
+    match std::fs::read_dir(dir).map(|mut entries| entries.next().is_none()) {
+        Ok(true) => Ok(()),
+        Ok(false) => bail!("--report-dir {}: the directory is not empty; choose a new one", dir.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("--report-dir {}: not a usable directory", dir.display())),
+    }
+}
+
+/// `palisade-reports/<run id>`, or with `-2`, `-3`, ... when two runs share
+/// a second.
+fn default_report_dir(run_id: &str) -> Result<PathBuf> {
+    let base = Path::new("palisade-reports");
+    for n in 1..100 {
+        let dir = if n == 1 { base.join(run_id) } else { base.join(format!("{run_id}-{n}")) };
+        if refuse_used_dir(&dir).is_ok() {
+            return Ok(dir);
+        }
+    }
+    bail!("palisade-reports/{run_id}*: every candidate report directory is taken; give --report-dir")
+}
+
+/// Progress of `--apply` on standard error, one line per call.
+fn show_call(call: CallDone<'_>) {
+    let (name, what) = match &call.batch.action {
+        TagAction::Tag(tags) => ("TagResources", tags.keys().map(|k| k.escape_debug().to_string()).collect::<Vec<_>>()),
+        TagAction::Untag(keys) => ("UntagResources", keys.iter().map(|k| k.escape_debug().to_string()).collect()),
+    };
+    crate::say!(
+        "palisade: [{}/{}] {name} {} ({}): {} ARN(s), {} failed",
+        call.done,
+        call.total,
+        call.batch.region,
+        what.join(", "),
+        call.batch.arns.len(),
+        call.failed
+    );
+}
+
+/// The plan and its outcomes for people.
+fn render_text(report: &RemediationReport, written: &WrittenReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let run = &report.run;
+    match run.mode {
+        Mode::DryRun => writeln!(out, "DRY RUN: nothing was changed; --apply applies the changes marked planned.")?,
+        Mode::Apply => writeln!(
+            out,
+            "APPLY as {}: each change's outcome below.",
+            run.caller.as_deref().unwrap_or("(unknown caller)")
+        )?,
+    }
+    let source = run.plan.as_deref().map_or_else(|| run.inventory.source.clone(), |p| format!("plan {p}"));
+    writeln!(out, "From {source} (inventory of {}).", run.inventory.started_at)?;
+    for outcome in &report.changes {
+        let c = &outcome.change;
+        let status = match outcome.status {
+            ChangeStatus::Planned => "planned",
+            ChangeStatus::Applied => "applied",
+            ChangeStatus::AlreadyApplied => "already-applied",
+            ChangeStatus::Failed => "FAILED",
+        };
+        writeln!(out)?;
+        writeln!(out, "{}  [{}, {}, {}]  {status}", c.arn, c.resource_type, c.region, c.account)?;
+        writeln!(out, "  asked by: {}", c.policies.join(", "))?;
+        for (key, value) in &c.change.set {
+            match c.before.get(key) {
+                Some(old) => writeln!(out, "  ~ {}: {old:?} -> {value:?}", key.escape_debug())?,
+                None => writeln!(out, "  + {} = {value:?}", key.escape_debug())?,
+            }
+        }
+        for key in &c.change.remove {
+            let old = c.before.get(key).map(|v| format!(" (was {v:?})")).unwrap_or_default();
+            writeln!(out, "  - {}{old}", key.escape_debug())?;
+        }
+        writeln!(out, "  before: {}", tag_list(&c.before))?;
+        writeln!(out, "  after:  {}", tag_list(&c.after))?;
+        if let Some(error) = &outcome.error {
+            writeln!(out, "  error: {}", error.escape_debug())?;
+        }
+    }
+    if !report.needs_human.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Needs a human ({}):", report.needs_human.len())?;
+        for n in &report.needs_human {
+            writeln!(out, "  {}  {}/{}: {}", n.resource, n.pack, n.policy, n.reason.escape_debug())?;
+        }
+    }
+    let s = &report.summary;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} resources, {} violations ({} to remediate); {} changes: {} planned, {} applied, {} already applied, {} failed; {} need a human; {} blocking violations remain.",
+        s.resources,
+        s.violations,
+        s.remediate_violations,
+        s.planned,
+        report.changes.iter().filter(|o| o.status == ChangeStatus::Planned).count(),
+        s.applied,
+        s.already_applied,
+        s.failed,
+        s.needs_human,
+        s.remaining
+    )?;
+    writeln!(out, "Report: {} (and {}, {})", written.html.display(), written.json.display(), written.markdown.display())
+}
+
+/// `key="value", ...`, or `(none)`.
+fn tag_list(tags: &std::collections::BTreeMap<String, String>) -> String {
+    if tags.is_empty() {
+        return "(none)".to_string();
+    }
+    tags.iter().map(|(k, v)| format!("{}={v:?}", k.escape_debug())).collect::<Vec<_>>().join(", ")
+}

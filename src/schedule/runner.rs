@@ -1,0 +1,460 @@
+//! One run of a job: the `palisade` binary itself as child processes, one
+//! per phase, writing into the run's temporary folder:
+//!
+//! 1. `palisade scan <target> -o inventory.json` (0 complete, 2 incomplete);
+//! 2. with state files, `palisade drift --inventory inventory.json --state
+//!    F... --format json -o drift.json`;
+//! 3. with packs, `palisade check inventory.json --pack P... --format json
+//!    -o violations.json --report markdown=violations.md`;
+//! 4. with packs and a complete scan, `palisade remediate --inventory
+//!    inventory.json --pack P... [--apply] --report-dir remediation`.
+//!
+//! Phases run in the run's folder, naming its files relatively (reports
+//! that record paths stay right after the rename); paths from the
+//! configuration are absolute. Each phase's standard output and error go
+//! to `logs/<phase>.log`. Then
+//! `run.json` is written, the folder published ([`JobStore::commit`]), and
+//! the events POSTed to the webhook. Abandoning a run (a second signal,
+//! or the grace period over) kills the phase running and removes the
+//! temporary folder.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, SecondsFormat, Utc};
+use tokio::sync::watch;
+
+use super::Stop;
+use super::config::Job;
+use super::record::{
+    self, DRIFT_FILE, EventKind, INVENTORY_FILE, PhaseRecord, REMEDIATION_DIR, RUN_FILE, Reports, RunRecord,
+    VIOLATIONS_FILE,
+};
+use super::store::{JobStore, PendingRun};
+use super::webhook;
+
+/// What a run needs.
+pub(crate) struct RunContext {
+    /// The job.
+    pub job: Arc<Job>,
+    /// Its folder of runs.
+    pub store: Arc<JobStore>,
+    /// The `palisade` binary (this process's).
+    pub exe: PathBuf,
+    /// The cron tick that started it; `None` with `--once`.
+    pub scheduled_for: Option<DateTime<Utc>>,
+    /// Ticks that came, and were skipped, while this run was going.
+    pub skipped_ticks: Arc<AtomicU64>,
+    /// The shutdown state.
+    pub stop: watch::Receiver<Stop>,
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub(crate) enum RunOutcome {
+    /// Published; its record (the events were sent, or their delivery
+    /// failed and was logged).
+    Finished(Box<RunRecord>),
+    /// Abandoned at shutdown: its phase killed, its folder removed.
+    Abandoned,
+    /// The run's folder could not be made or published (logged).
+    Failed,
+}
+
+impl RunOutcome {
+    /// The run's exit code: its record's, 2 when abandoned or failed.
+    pub(crate) fn code(&self) -> u8 {
+        match self {
+            RunOutcome::Finished(r) => r.exit_code,
+            RunOutcome::Abandoned | RunOutcome::Failed => 2,
+        }
+    }
+}
+
+/// The run was abandoned (the marker of `?` in a phase sequence).
+struct Abandoned;
+
+/// Run the job once, to the end or until abandoned.
+pub(crate) async fn run(mut ctx: RunContext) -> RunOutcome {
+    let started = Utc::now();
+    let pending = match ctx.store.begin(started) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(job = %ctx.job.name, error = %format!("{e:#}"), "run not started");
+            return RunOutcome::Failed;
+        }
+    };
+    tracing::info!(
+        job = %ctx.job.name,
+        run_id = %pending.id,
+        scheduled_for = ctx.scheduled_for.map(rfc3339),
+        "run started"
+    );
+    let phases = match run_phases(&mut ctx, &pending).await {
+        Ok(phases) => phases,
+        Err(Abandoned) => {
+            if let Err(e) = ctx.store.discard(&pending) {
+                tracing::error!(job = %ctx.job.name, run_id = %pending.id, error = %e, "cannot remove the abandoned run's folder");
+            }
+            tracing::warn!(job = %ctx.job.name, run_id = %pending.id, "run abandoned: its phase was stopped and its folder removed");
+            return RunOutcome::Abandoned;
+        }
+    };
+    let record = match publish(&ctx, pending, started, phases) {
+        Ok(record) => record,
+        Err(e) => {
+            tracing::error!(job = %ctx.job.name, error = %format!("{e:#}"), "run not published");
+            return RunOutcome::Failed;
+        }
+    };
+    if let Some(hook) = &ctx.job.webhook {
+        for &kind in &record.events {
+            let body = match serde_json::to_vec(&record.event(kind)) {
+                Ok(body) => body,
+                Err(e) => {
+                    tracing::error!(job = %ctx.job.name, error = %e, "cannot serialize an event");
+                    continue;
+                }
+            };
+            tokio::select! {
+                () = webhook::deliver(hook, &ctx.job.name, &record.run_id, kind, body) => {}
+                () = abandoned(&mut ctx.stop) => {
+                    tracing::warn!(job = %ctx.job.name, run_id = %record.run_id, event = kind.as_str(), "webhook delivery abandoned at shutdown");
+                    break;
+                }
+            }
+        }
+    }
+    RunOutcome::Finished(Box::new(record))
+}
+
+/// Run the phases into `pending`'s folder.
+async fn run_phases(ctx: &mut RunContext, pending: &PendingRun) -> Result<Vec<PhaseRecord>, Abandoned> {
+    let job = Arc::clone(&ctx.job);
+    let deadline = tokio::time::Instant::now() + job.run_timeout;
+    let tmp = &pending.tmp;
+    // Phases run in the run's folder and name their files relatively, so
+    // reports that record paths stay right once the folder is renamed.
+    let inventory = PathBuf::from(INVENTORY_FILE);
+    let mut runner = PhaseRunner { ctx, tmp, deadline, phases: Vec::new() };
+
+    let mut scan: Vec<OsString> = vec!["scan".into()];
+    scan.extend(target_args(&job, true));
+    scan.extend(["--no-progress".into(), "--output".into(), inventory.clone().into()]);
+    let complete = runner.phase("scan", scan).await?.code() == 0;
+    if !tmp.join(INVENTORY_FILE).is_file() || runner.timed_out() {
+        return Ok(runner.phases);
+    }
+    if !job.state.is_empty() {
+        let mut drift: Vec<OsString> = vec!["drift".into(), "--inventory".into(), inventory.clone().into()];
+        for state in &job.state {
+            drift.extend(["--state".into(), state.clone().into()]);
+        }
+        if let Some(ignore) = &job.ignore_file {
+            drift.extend(["--ignore-file".into(), ignore.clone().into()]);
+        }
+        drift.extend(["--format".into(), "json".into(), "--output".into(), DRIFT_FILE.into()]);
+        runner.phase("drift", drift).await?;
+    }
+    if job.packs.is_empty() || runner.timed_out() {
+        return Ok(runner.phases);
+    }
+    let mut check: Vec<OsString> = vec!["check".into(), inventory.clone().into()];
+    check.extend(pack_args(&job));
+    check.extend(["--format".into(), "json".into(), "--output".into(), VIOLATIONS_FILE.into()]);
+    check.extend(["--report".into(), "markdown=violations.md".into()]);
+    runner.phase("check", check).await?;
+    // Never remediate from a partial picture of the account.
+    if !complete || runner.timed_out() {
+        return Ok(runner.phases);
+    }
+    let mut remediate: Vec<OsString> = vec!["remediate".into(), "--inventory".into(), inventory.into()];
+    remediate.extend(pack_args(&job));
+    if job.auto_remediate {
+        remediate.push("--apply".into());
+    }
+    remediate.extend(target_args(&job, false));
+    remediate.extend(["--report-dir".into(), REMEDIATION_DIR.into()]);
+    runner.phase("remediate", remediate).await?;
+    Ok(runner.phases)
+}
+
+/// The scan target's options; `scan = false`: only the AWS access ones
+/// (what `remediate --inventory` accepts).
+fn target_args(job: &Job, scan: bool) -> Vec<OsString> {
+    let t = &job.target;
+    let mut args: Vec<String> = Vec::new();
+    let mut opt = |flag: &str, value: String| args.extend([flag.to_string(), value]);
+    if let Some(url) = &t.endpoint_url {
+        opt("--endpoint-url", url.clone());
+    }
+    if let Some(profile) = &t.profile {
+        opt("--profile", profile.clone());
+    }
+    if let Some(n) = t.attempt_timeout_secs {
+        opt("--attempt-timeout-secs", n.to_string());
+    }
+    if let Some(n) = t.max_attempts {
+        opt("--max-attempts", n.to_string());
+    }
+    if let Some(n) = t.retry_backoff_ms {
+        opt("--retry-backoff-ms", n.to_string());
+    }
+    if scan {
+        for region in &t.regions {
+            opt("--region", region.clone());
+        }
+        for role in &t.assume_roles {
+            opt("--assume-role", role.clone());
+        }
+        for ty in &t.resource_types {
+            opt("--resource-type", ty.clone());
+        }
+        for tag in &t.tags {
+            opt("--tag", tag.clone());
+        }
+        if let Some(n) = t.max_in_flight {
+            opt("--max-in-flight", n.to_string());
+        }
+        if t.all_regions {
+            args.push("--all-regions".to_string());
+        }
+    }
+    args.into_iter().map(OsString::from).collect()
+}
+
+/// `--pack`, `--config`, `--enforcement`, `--exemptions` for check and
+/// remediate.
+fn pack_args(job: &Job) -> Vec<OsString> {
+    let mut args: Vec<OsString> = Vec::new();
+    for pack in &job.packs {
+        args.extend(["--pack".into(), pack.into()]);
+    }
+    if let Some(config) = &job.pack_config {
+        args.extend(["--config".into(), config.clone().into()]);
+    }
+    for (policy, level) in &job.enforcement {
+        args.extend(["--enforcement".into(), format!("{policy}={level}").into()]);
+    }
+    if let Some(exemptions) = &job.exemptions {
+        args.extend(["--exemptions".into(), exemptions.clone().into()]);
+    }
+    args
+}
+
+/// Runs phases one after the other, within the run's deadline.
+struct PhaseRunner<'a> {
+    ctx: &'a mut RunContext,
+    tmp: &'a Path,
+    deadline: tokio::time::Instant,
+    phases: Vec<PhaseRecord>,
+}
+
+impl PhaseRunner<'_> {
+    /// Whether a phase was stopped at the run's time limit.
+    fn timed_out(&self) -> bool {
+        self.phases.iter().any(|p| p.timed_out)
+    }
+
+    /// Run `palisade ARGS` as phase `name`; its record, also kept.
+    async fn phase(&mut self, name: &'static str, args: Vec<OsString>) -> Result<PhaseRecord, Abandoned> {
+        let started = Utc::now();
+        let clock = Instant::now();
+        let log_rel = format!("logs/{name}.log");
+        let mut record = PhaseRecord {
+            phase: name,
+            args: args.iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+            started_at: rfc3339(started),
+            duration_ms: 0,
+            exit_code: None,
+            timed_out: false,
+            error: None,
+            log: log_rel.clone(),
+        };
+        tracing::debug!(job = %self.ctx.job.name, phase = name, "phase started");
+        match self.spawn(&args, &self.tmp.join(&log_rel)) {
+            Err(e) => record.error = Some(format!("{e:#}")),
+            Ok(mut child) => {
+                tokio::select! {
+                    status = child.wait() => match status {
+                        Ok(status) => {
+                            record.exit_code = status.code();
+                            if status.code().is_none() {
+                                record.error = Some(format!("ended by {status}"));
+                            }
+                        }
+                        Err(e) => record.error = Some(format!("cannot wait for it: {e}")),
+                    },
+                    () = tokio::time::sleep_until(self.deadline) => {
+                        stop(&mut child).await;
+                        record.timed_out = true;
+                        record.error = Some(format!(
+                            "stopped: the run took longer than run_timeout_secs ({} s)",
+                            self.ctx.job.run_timeout.as_secs()
+                        ));
+                    }
+                    () = abandoned(&mut self.ctx.stop) => {
+                        stop(&mut child).await;
+                        return Err(Abandoned);
+                    }
+                }
+            }
+        }
+        record.duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
+        tracing::info!(
+            job = %self.ctx.job.name,
+            phase = name,
+            exit_code = record.exit_code,
+            duration_ms = record.duration_ms,
+            error = record.error.as_deref(),
+            "phase finished"
+        );
+        self.phases.push(record.clone());
+        Ok(record)
+    }
+
+    /// Start the child: its own process group (a terminal's Ctrl-C reaches
+    /// only the scheduler, which decides), output to `log`, killed if
+    /// dropped.
+    fn spawn(&self, args: &[OsString], log: &Path) -> Result<tokio::process::Child> {
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let out = File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
+        let err = out.try_clone().with_context(|| format!("cannot create {}", log.display()))?;
+        tokio::process::Command::new(&self.ctx.exe)
+            .args(args)
+            .current_dir(self.tmp)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("cannot start {}", self.ctx.exe.display()))
+    }
+}
+
+/// Kill a phase's process and reap it.
+async fn stop(child: &mut tokio::process::Child) {
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+}
+
+/// Resolves once the shutdown state is [`Stop::Abandon`]; never if the
+/// sender is gone.
+pub(crate) async fn abandoned(stop: &mut watch::Receiver<Stop>) {
+    if stop.wait_for(|s| *s == Stop::Abandon).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Write `run.json`, publish the folder, and log the outcome.
+fn publish(
+    ctx: &RunContext,
+    pending: PendingRun,
+    started: DateTime<Utc>,
+    phases: Vec<PhaseRecord>,
+) -> Result<RunRecord> {
+    let job = &ctx.job;
+    let final_dir = ctx.store.dir().join(&pending.id);
+    let counts = record::read_counts(&pending.tmp);
+    let reports = Reports::found(&pending.tmp, &final_dir);
+    let code_of = |name: &str| phases.iter().find(|p| p.phase == name).map(PhaseRecord::code);
+    let scan_complete = code_of("scan") == Some(0);
+    let mut events = Vec::new();
+    if scan_complete {
+        match code_of("drift") {
+            Some(0) => events.push(EventKind::DriftClean),
+            Some(1) => events.push(EventKind::DriftDetected),
+            _ => {}
+        }
+        let remediation = counts.remediation.unwrap_or_default();
+        let remediate_code = code_of("remediate");
+        let failed_phase = phases.iter().any(|p| p.code() == 2 && !(job.auto_remediate && p.phase == "remediate"));
+        if failed_phase {
+            events.push(EventKind::RunFailed);
+        }
+        if job.auto_remediate && remediate_code.is_some() {
+            if remediate_code == Some(2) || remediation.failed > 0 {
+                events.push(EventKind::RemediationFailed);
+            } else if remediation.applied > 0 {
+                events.push(EventKind::RemediationApplied);
+            }
+        }
+    } else {
+        events.push(EventKind::ScanIncomplete);
+    }
+    // Remediation judges the same violations again, after its changes: its
+    // verdict replaces check's 1 (check's errors still count).
+    let remediated = code_of("remediate").is_some();
+    let exit_code = phases
+        .iter()
+        .map(|p| if remediated && p.phase == "check" && p.code() == 1 { 0 } else { p.code() })
+        .max()
+        .unwrap_or(2);
+    let record = RunRecord {
+        format: "palisade-schedule-run",
+        version: 1,
+        job: job.name.clone(),
+        run_id: pending.id.clone(),
+        scheduled_for: ctx.scheduled_for.map(rfc3339),
+        started_at: rfc3339(started),
+        finished_at: rfc3339(Utc::now()),
+        exit_code,
+        scan_complete,
+        skipped_ticks: ctx.skipped_ticks.load(Ordering::Relaxed),
+        phases,
+        counts,
+        events,
+        reports,
+        palisade_version: env!("CARGO_PKG_VERSION"),
+    };
+    let run_file = pending.tmp.join(RUN_FILE);
+    crate::output::write_output(&run_file, "run.json", |out| {
+        serde_json::to_writer_pretty(&mut *out, &record)?;
+        out.write_all(b"\n")
+    })?;
+    let id = pending.id.clone();
+    let (dir, pruned) = match ctx.store.commit(pending) {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(ctx.store.dir().join(format!(".tmp-{id}")));
+            return Err(e);
+        }
+    };
+    for old in &pruned {
+        tracing::info!(job = %job.name, dir = %old.display(), "old run removed (history)");
+    }
+    let events: Vec<&str> = record.events.iter().map(|e| e.as_str()).collect();
+    let c = &record.counts;
+    tracing::info!(
+        job = %job.name,
+        run_id = %record.run_id,
+        exit_code = record.exit_code,
+        scan_complete = record.scan_complete,
+        resources = c.resources,
+        drift_missing = c.drift.map(|d| d.missing),
+        drift_unmanaged = c.drift.map(|d| d.unmanaged),
+        drift_changed = c.drift.map(|d| d.changed),
+        violations = c.violations,
+        remediation_applied = c.remediation.map(|r| r.applied),
+        remediation_failed = c.remediation.map(|r| r.failed),
+        skipped_ticks = record.skipped_ticks,
+        events = %events.join(","),
+        dir = %dir.display(),
+        "run finished"
+    );
+    Ok(record)
+}
+
+/// RFC 3339 in UTC with seconds: `2026-11-30T10:15:00Z`.
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}

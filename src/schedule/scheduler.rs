@@ -1,0 +1,228 @@
+//! The clock: one task per job that sleeps until its next cron tick and
+//! starts a run, unless the job's previous run is still going (that tick
+//! is skipped, logged, and counted in the run's `run.json`). SIGTERM and
+//! SIGINT stop the ticking; runs in progress get the grace period to
+//! finish, then are abandoned; a second signal abandons them at once.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::Stop;
+use super::config::{Config, Job};
+use super::runner::{self, RunContext, RunOutcome, rfc3339};
+use super::store::JobStore;
+
+/// How to run.
+pub(crate) struct Options {
+    /// The `palisade` binary to run phases with.
+    pub exe: PathBuf,
+    /// Run each job once, now, and return the worst exit code.
+    pub once: bool,
+    /// How long runs may take to finish after a signal.
+    pub grace: Duration,
+}
+
+/// Run the jobs until a signal (or, with `--once`, until each ran once).
+/// Returns the exit code: 0 after a clean stop; with `--once`, the worst
+/// run's (an abandoned run counts 2).
+pub(crate) async fn run(config: Config, options: Options) -> Result<u8> {
+    let mut sigterm = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut sigint = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut stores = Vec::new();
+    for job in &config.jobs {
+        let (store, removed) = JobStore::open(&job.dir, job.history)?;
+        for path in removed {
+            tracing::warn!(job = %job.name, path = %path.display(), "removed the leftover of an interrupted run");
+        }
+        stores.push(Arc::new(store));
+    }
+    let (stop_tx, stop_rx) = watch::channel(Stop::No);
+    let mut tasks = JoinSet::new();
+    for (job, store) in config.jobs.into_iter().zip(stores) {
+        let job = Arc::new(job);
+        let exe = options.exe.clone();
+        let stop = stop_rx.clone();
+        if options.once {
+            let ctx =
+                RunContext { job, store, exe, scheduled_for: None, skipped_ticks: Arc::new(AtomicU64::new(0)), stop };
+            tasks.spawn(async move { runner::run(ctx).await.code() });
+        } else {
+            tasks.spawn(job_loop(job, store, exe, stop));
+        }
+    }
+    tracing::info!(
+        config = %config.path.display(),
+        jobs = tasks.len(),
+        once = options.once,
+        "palisade schedule started"
+    );
+    let mut worst = 0u8;
+    let mut grace_over: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    loop {
+        let grace = async {
+            match grace_over.as_mut() {
+                Some(sleep) => sleep.as_mut().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            joined = tasks.join_next() => match joined {
+                None => break,
+                Some(Ok(code)) => worst = worst.max(code),
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, "a job's task failed");
+                    worst = 2;
+                }
+            },
+            name = next_signal(&mut sigterm, &mut sigint) => {
+                if *stop_tx.borrow() == Stop::No {
+                    tracing::info!(
+                        signal = name,
+                        grace_secs = options.grace.as_secs(),
+                        "stopping: no new run; runs in progress may finish within the grace period"
+                    );
+                    let _ = stop_tx.send(Stop::Finish);
+                    grace_over = Some(Box::pin(tokio::time::sleep(options.grace)));
+                } else {
+                    tracing::warn!(signal = name, "second signal: abandoning runs in progress");
+                    let _ = stop_tx.send(Stop::Abandon);
+                }
+            }
+            () = grace => {
+                tracing::warn!("grace period over: abandoning runs in progress");
+                let _ = stop_tx.send(Stop::Abandon);
+                grace_over = None;
+            }
+        }
+    }
+    let stopped = *stop_tx.borrow() != Stop::No;
+    tracing::info!(stopped_by_signal = stopped, "palisade schedule stopped");
+    Ok(if options.once {
+        worst
+    } else if stopped {
+        0
+    } else {
+        worst
+    })
+}
+
+/// The name of the next SIGTERM or SIGINT.
+async fn next_signal(
+    sigterm: &mut tokio::signal::unix::Signal,
+    sigint: &mut tokio::signal::unix::Signal,
+) -> &'static str {
+    tokio::select! {
+        _ = sigterm.recv() => "SIGTERM",
+        _ = sigint.recv() => "SIGINT",
+    }
+}
+
+/// One job's clock: run at each tick until the stop; then wait for the run
+/// in progress (which finishes, or is abandoned). Returns 0.
+async fn job_loop(job: Arc<Job>, store: Arc<JobStore>, exe: PathBuf, mut stop: watch::Receiver<Stop>) -> u8 {
+    let mut running: Option<(JoinHandle<RunOutcome>, Arc<AtomicU64>)> = None;
+    let mut last_tick: Option<DateTime<Utc>> = None;
+    loop {
+        let now = Utc::now();
+        let from = last_tick.map_or(now, |t| t.max(now));
+        let Some(next) = job.cadence.next_after(from) else {
+            tracing::info!(job = %job.name, "no further run: the schedule matches no time to come");
+            break;
+        };
+        tracing::info!(job = %job.name, next_run = %rfc3339(next), "job scheduled");
+        tokio::select! {
+            () = sleep_until_wall(next) => {}
+            () = stopping(&mut stop) => break,
+        }
+        last_tick = Some(next);
+        if let Some((handle, skipped)) = &running
+            && !handle.is_finished()
+        {
+            let n = skipped.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::warn!(
+                job = %job.name,
+                tick = %rfc3339(next),
+                skipped_ticks = n,
+                "tick skipped: the previous run is still going"
+            );
+            continue;
+        }
+        let skipped = Arc::new(AtomicU64::new(0));
+        let ctx = RunContext {
+            job: Arc::clone(&job),
+            store: Arc::clone(&store),
+            exe: exe.clone(),
+            scheduled_for: Some(next),
+            skipped_ticks: Arc::clone(&skipped),
+            stop: stop.clone(),
+        };
+        running = Some((tokio::spawn(runner::run(ctx)), skipped));
+    }
+    if let Some((handle, _)) = running
+        && let Err(e) = handle.await
+    {
+        tracing::error!(job = %job.name, error = %e, "a run's task failed");
+    }
+    0
+}
+
+/// Sleep until the wall clock reaches `at` (timers run on the monotonic
+/// clock: wake up, look at the wall clock, sleep again if early).
+async fn sleep_until_wall(at: DateTime<Utc>) {
+    loop {
+        let left = at - Utc::now();
+        match left.to_std() {
+            Ok(d) if !d.is_zero() => tokio::time::sleep(d).await,
+            _ => return,
+        }
+    }
+}
+
+/// Resolves once a stop was asked for; never if the sender is gone.
+async fn stopping(stop: &mut watch::Receiver<Stop>) {
+    if stop.wait_for(|s| *s != Stop::No).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// `--check`: each job's schedule, phases, reports folder and next three
+/// run times, on standard output.
+pub(crate) fn print_check(config: &Config) -> Result<u8> {
+    let mut out = std::io::stdout().lock();
+    let now = Utc::now();
+    for job in &config.jobs {
+        let c = &job.cadence;
+        writeln!(out, "job {}: {:?} in {} (cron: {})", job.name, c.expression, c.timezone, c.normalized)?;
+        let mut phases = vec!["scan".to_string()];
+        if !job.state.is_empty() {
+            phases.push(format!("drift ({} state file(s))", job.state.len()));
+        }
+        if !job.packs.is_empty() {
+            phases.push(format!("check ({})", job.packs.join(", ")));
+            phases.push(if job.auto_remediate { "remediate --apply" } else { "remediate (dry run)" }.to_string());
+        }
+        writeln!(out, "  phases: {}", phases.join(", "))?;
+        writeln!(out, "  reports: {} (history {})", job.dir.display(), job.history)?;
+        if let Some(hook) = &job.webhook {
+            writeln!(out, "  webhook: {} ({} retries)", hook.url, hook.retries)?;
+        }
+        let mut t = now;
+        for _ in 0..3 {
+            let Some(next) = c.next_after(t) else { break };
+            writeln!(out, "  next: {} ({})", rfc3339(next), next.with_timezone(&c.timezone).to_rfc3339())?;
+            t = next;
+        }
+    }
+    writeln!(out, "{}: {} job(s), valid", config.path.display(), config.jobs.len())?;
+    out.flush()?;
+    Ok(0)
+}

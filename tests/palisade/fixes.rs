@@ -1,0 +1,127 @@
+//! Fixes proposed by policies at level `remediate`, as `palisade check`
+//! shows them (sdk/ABI.md section 5, "Remediation"): a JSON Patch per
+//! resource in the JSON report, a readable diff in the text report, the
+//! user's plan never rewritten; invalid fixes are errors of their policy;
+//! a stack policy set to remediate runs as mandatory, with a note.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::support::{build_wat, code, json, palisade, repo};
+
+const PLAN: &str = r#"{"format_version": "1.2", "resource_changes": [
+  {"address": "aws_s3_bucket.logs", "mode": "managed", "type": "aws_s3_bucket", "name": "logs",
+   "provider_name": "registry.terraform.io/hashicorp/aws",
+   "change": {"actions": ["create"], "before": null,
+              "after": {"bucket": "logs", "acl": "public-read", "tags": {"env": "dev"}, "tags_all": {"env": "dev"}},
+              "after_unknown": {"id": true}}},
+  {"address": "aws_db_instance.main", "mode": "managed", "type": "aws_db_instance", "name": "main",
+   "provider_name": "registry.terraform.io/hashicorp/aws",
+   "change": {"actions": ["delete"], "before": {"identifier": "main", "tags": null}, "after": null}}]}"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    path.to_str().expect("UTF-8").to_string()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn the_built_in_tag_policy_proposes_a_json_patch_and_never_touches_the_plan() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Without the public ACL and the deletion, only the tag policy can fail the run.
+    let private = PLAN.replace("public-read", "private");
+    let private =
+        format!("{}]}}", &private[..private.find(",\n  {\"address\": \"aws_db_instance").expect("two resources")]);
+    let plan = write(dir.path(), "plan.json", &private);
+    let config = write(
+        dir.path(),
+        "config.yaml",
+        "required-tags:\n  enforcementLevel: remediate\n  tags: [owner, env]\n  defaults: {owner: platform}\n",
+    );
+    let json_out = palisade(&["check", &plan, "--config", &config, "--format", "json"], None);
+    assert_eq!(code(&json_out), 1, "a remediate violation fails check: {}", stderr(&json_out));
+    let report = json(&json_out);
+    let v = report["violations"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["policy"] == "required-tags"))
+        .unwrap_or_else(|| panic!("no required-tags violation: {report}"));
+    assert_eq!(v["enforcement_level"], "remediate");
+    assert_eq!(v["remediation"]["patch"], json!([{"op": "add", "path": "/tags/owner", "value": "platform"}]));
+    assert_eq!(v["remediation"]["tags"], json!({"set": {"owner": "platform"}, "remove": []}));
+    let schema: Value =
+        serde_json::from_slice(&std::fs::read(repo("engine/schema/report.schema.json")).expect("schema"))
+            .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> =
+        validator.iter_errors(&report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+
+    let text = palisade(&["check", &plan, "--config", &config], None);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.contains("proposed fix") && stdout.contains("+ /tags/owner: \"platform\""), "{stdout}");
+    let md = palisade(&["check", &plan, "--config", &config, "--format", "markdown"], None);
+    assert!(String::from_utf8_lossy(&md.stdout).contains("Proposed fixes (1"), "markdown lists the fix");
+    assert_eq!(std::fs::read_to_string(&plan).expect("plan"), private, "the plan is never rewritten");
+
+    // At the default level (advisory) the same violation carries no fix.
+    let config = write(dir.path(), "advisory.yaml", "required-tags:\n  tags: [owner]\n  defaults: {owner: platform}\n");
+    let out = palisade(&["check", &plan, "--config", &config, "--format", "json"], None);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let r = json(&out);
+    let v = &r["violations"].as_array().expect("violations").iter().find(|v| v["policy"] == "required-tags").cloned();
+    assert!(v.as_ref().is_some_and(|v| v.get("remediation").is_none()), "{r}");
+}
+
+#[test]
+fn fixes_are_checked_and_stack_policies_at_remediate_run_as_mandatory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = write(dir.path(), "plan.json", PLAN);
+    let pack = build_wat("fixer", dir.path());
+    let pack = pack.to_str().expect("UTF-8");
+    let mut args = vec!["check", plan.as_str(), "--pack", pack, "--format", "json"];
+    args.extend(["--enforcement", "all=remediate"]);
+    let out = palisade(&args, None);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let r = json(&out);
+    let violations = r["violations"].as_array().expect("violations");
+    let good = violations.iter().find(|v| v["policy"] == "good-fix").expect("good-fix violation");
+    assert_eq!(good["remediation"]["patch"], json!([{"op": "replace", "path": "/acl", "value": "private"}]));
+    assert_eq!(good["remediation"]["diff"], json!(["~ /acl: \"public-read\" -> \"private\""]));
+    assert!(good["remediation"].get("tags").is_none(), "a property patch is not a tag change");
+    // A fix that does not apply is an abi error of its policy, naming the resource.
+    let errors = r["policy_errors"].as_array().expect("policy errors");
+    let bad = errors.iter().find(|e| e["policy"] == "bad-fix").unwrap_or_else(|| panic!("no bad-fix error: {r}"));
+    assert_eq!(bad["kind"], "abi");
+    let message = bad["message"].as_str().unwrap_or_default();
+    assert!(message.contains("aws_s3_bucket.logs") && message.contains("does not apply"), "{message}");
+    // The stack policy runs as mandatory, its fix dropped, with a note.
+    let stack = violations.iter().find(|v| v["policy"] == "stack-fix").expect("stack-fix violation");
+    assert_eq!(stack["enforcement_level"], "mandatory");
+    assert!(stack.get("remediation").is_none());
+    let doc = r["policies"].as_array().expect("policies").iter().find(|p| p["name"] == "stack-fix").cloned();
+    let doc = doc.expect("stack-fix in policies");
+    assert_eq!(doc["enforcement_level"], "mandatory");
+    assert!(doc["note"].as_str().is_some_and(|n| n.contains("runs as mandatory")), "{doc}");
+    // The text report says so too.
+    let text = palisade(&["check", &plan, "--pack", pack, "--enforcement", "stack-fix=remediate"], None);
+    assert_eq!(code(&text), 1);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("note: stack policy `stack-fix` is set to remediate"));
+
+    // The built-in stack policy, set to remediate in a config file, runs as mandatory and never crashes.
+    let config = write(dir.path(), "c.json", r#"{"aws-stateful-resource-disallow-deletion": "remediate"}"#);
+    let out = palisade(&["check", &plan, "--config", &config, "--format", "json"], None);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let r = json(&out);
+    let v = r["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .find(|v| v["resource"] == "aws_db_instance.main")
+        .cloned();
+    assert_eq!(v.expect("deletion found")["enforcement_level"], "mandatory");
+}
