@@ -164,7 +164,7 @@ impl InventoryArgs {
 
 /// `--resource-type` values: Tagging API types as given, Terraform types
 /// Palisade knows (`aws_instance`) translated to theirs (`ec2:instance`).
-fn resource_types(given: &[String]) -> Result<Vec<String>> {
+pub(crate) fn resource_types(given: &[String]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for t in given {
         let t = match palisade_scanner::arn::rule_for_type(t) {

@@ -78,7 +78,8 @@ enum Command {
     ///
     /// Exit codes: 0 nothing needed doing, or everything was applied; 1
     /// violations remain (a dry run with changes planned included) or a
-    /// change failed; 2 errors, an incomplete scan, or a stale plan.
+    /// change failed (an --apply stopped by SIGTERM or SIGINT included); 2
+    /// errors, an incomplete scan, or a stale plan.
     Remediate(remediate::RemediateArgs),
     /// Scaffold a policy pack in one of seven languages, from the example
     /// pack: sources, helper layer, build.sh, test cases and a README.

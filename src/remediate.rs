@@ -21,20 +21,32 @@
 //!   resources changed since (tags other than before or after) is refused
 //!   at `--apply`, whole, naming the resources and keys: exit 2, with a
 //!   report.
+//! - The report directory is checked before anything else (no AWS call is
+//!   made for a run whose report cannot be written): it must be new or
+//!   empty, and a directory must be creatable in its nearest existing
+//!   folder. A `--plan-out` at or inside it is refused.
+//! - SIGTERM or SIGINT during `--apply` (see `signals`): the call in
+//!   flight completes, the changes not sent are marked failed
+//!   ("interrupted before this change was sent (SIGTERM); a re-run
+//!   completes it"), the report is written and the command exits 1; a
+//!   second signal ends it at once. A dry run changes nothing and is
+//!   ended by a signal as any command is.
+
+mod signals;
+mod text;
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use palisade_engine::Violation;
 use palisade_engine::input::InputFormat;
 use palisade_engine::model::Stack;
 use palisade_engine::remediation::plan::{InventoryRef, PackRef, RemediationPlan};
-use palisade_engine::remediation::render::{self, WrittenReport};
+use palisade_engine::remediation::render;
 use palisade_engine::remediation::report::{ChangeOutcome, ChangeStatus, Mode, RemediationReport, RunInfo};
 use palisade_engine::report::Report;
-use palisade_scanner::remediate::{CallDone, Conflict, Remediator, TagAction};
+use palisade_scanner::remediate::{Conflict, Interruption, Remediator};
 use sha2::{Digest, Sha256};
 
 use crate::live::{InventoryArgs, incomplete_lines};
@@ -49,7 +61,9 @@ pub(crate) struct RemediateArgs {
     packs: PackArgs,
     /// Execute the plan: TagResources/UntagResources for exactly the changes
     /// a dry run lists (less those already in place). Without it, nothing
-    /// is changed.
+    /// is changed. SIGTERM or SIGINT stops it after the call in flight: the
+    /// changes not sent are marked failed, the report is written, exit 1 (a
+    /// second signal exits at once).
     #[arg(long)]
     apply: bool,
     /// Write the plan (JSON, format palisade-remediation-plan v1) to FILE,
@@ -100,18 +114,24 @@ pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
     let now = chrono::Utc::now();
     let started_at = rfc3339(now);
     let run_id = now.format("%Y%m%dT%H%M%SZ").to_string();
-    let report_dir = match &args.report_dir {
-        Some(dir) => {
-            refuse_used_dir(dir)?;
-            dir.clone()
+    let (report_dir, dir_flag) = match &args.report_dir {
+        Some(dir) => (dir.clone(), format!("--report-dir {}", dir.display())),
+        None => {
+            let dir = default_report_dir(&run_id)?;
+            let flag = format!("the report directory {}", dir.display());
+            (dir, flag)
         }
-        None => default_report_dir(&run_id)?,
     };
+    if let Some(out) = &args.plan_out {
+        refuse_plan_in_report_dir(out, &report_dir, &dir_flag)?;
+    }
+    check_report_dir(&report_dir, &dir_flag)?;
     if let Some(out) = &args.plan_out {
         output::check_destination("--plan-out", out)?;
         let read: Vec<PathBuf> = args.inventory.inventory.iter().cloned().chain(args.packs.files_read()).collect();
         check::refuse_overwrite("--plan-out", out, &read)?;
     }
+    let signals = if args.apply { Some(signals::StopSignals::register()?) } else { None };
     // Credentials first: an --apply that cannot reach AWS fails before the scan.
     let remediator = if args.apply {
         Some(Remediator::connect(&args.inventory.remediate_options(args.calls_per_second))?)
@@ -139,7 +159,8 @@ pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
     }
 
     let applying = args.apply && incomplete.is_empty();
-    let Executed { outcomes, caller, conflicts } = execute(args, &plan, remediator, applying)?;
+    let stop = || signals.as_ref().and_then(signals::StopSignals::received);
+    let Executed { outcomes, caller, conflicts, interrupted } = execute(args, &plan, remediator, applying, &stop)?;
 
     let run = RunInfo {
         id: run_id,
@@ -153,17 +174,26 @@ pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
     };
     let report = RemediationReport::new(run, &plan, outcomes, violations, resources);
-    let written = render::write_dir(&report, &report_dir)?;
-
+    // The outcomes are shown even when the report cannot be written: after
+    // an --apply they are the only record left.
+    let written = render::write_dir(&report, &report_dir);
     let shown = match args.format {
         Format::Json => render::to_json(&report)
             .map_err(anyhow::Error::from)
             .and_then(|json| output::emit(None, "the report", |w| w.write_all(json.as_bytes()))),
-        Format::Text => output::emit(None, "the remediation", |w| render_text(&report, &written, w)),
+        Format::Text => output::emit(None, "the remediation", |w| text::render(&report, written.as_ref().ok(), w)),
     };
+    // The render error's message carries its cause already: not the chain.
+    let written = written.map_err(|e| anyhow!("{e}"))?;
     shown?;
     if args.format == Format::Json {
         crate::say!("palisade: report written to {}", written.dir.display());
+    }
+    if let Some(Interruption { reason, unsent }) = &interrupted {
+        crate::say!(
+            "palisade: interrupted by {reason}: {unsent} change(s) not sent, marked failed in the report {}; a re-run completes them",
+            written.dir.display()
+        );
     }
 
     if !conflicts.is_empty() {
@@ -172,7 +202,7 @@ pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
             conflicts.len()
         );
         for c in &conflicts {
-            crate::say!("  {c}");
+            crate::say!("  {}", text::shown(&c.to_string()));
         }
         return Ok(2);
     }
@@ -180,7 +210,7 @@ pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
         return Ok(2);
     }
     let mut code = report.exit_code();
-    if !blocking_errors.is_empty() || (!applying && !plan.changes.is_empty()) {
+    if !blocking_errors.is_empty() || (!applying && !plan.changes.is_empty()) || interrupted.is_some() {
         code = code.max(1);
     }
     Ok(code)
@@ -193,6 +223,8 @@ struct Executed {
     caller: Option<String>,
     /// Resources changed since the plan (then nothing was sent).
     conflicts: Vec<Conflict>,
+    /// A signal stopped the apply before its last call.
+    interrupted: Option<Interruption>,
 }
 
 /// Apply the plan (`applying`), or list it as planned. A live dry run
@@ -202,15 +234,21 @@ fn execute(
     plan: &RemediationPlan,
     remediator: Option<Remediator>,
     applying: bool,
+    stop: &dyn Fn() -> Option<String>,
 ) -> Result<Executed> {
     if applying {
         let Some(remediator) = remediator else { bail!("internal error: --apply without a connection") };
         if !plan.changes.is_empty() {
             crate::say!("palisade: applying {} change(s) as {}", plan.changes.len(), remediator.caller().arn);
         }
-        let applied = remediator.apply(plan, &mut show_call)?;
+        let applied = remediator.apply(plan, &mut text::show_call, stop)?;
         let caller = Some(remediator.caller().arn.clone());
-        return Ok(Executed { outcomes: applied.outcomes, caller, conflicts: applied.conflicts });
+        return Ok(Executed {
+            outcomes: applied.outcomes,
+            caller,
+            conflicts: applied.conflicts,
+            interrupted: applied.interrupted,
+        });
     }
     let outcomes = plan
         .changes
@@ -224,7 +262,7 @@ fn execute(
             Err(e) => crate::say!("palisade: warning: the caller is unknown: {e}"),
         }
     }
-    Ok(Executed { outcomes, caller, conflicts: Vec::new() })
+    Ok(Executed { outcomes, caller, conflicts: Vec::new(), interrupted: None })
 }
 
 /// The plan of packs run on the inventory, as `scan --pack` runs them.
@@ -339,6 +377,48 @@ fn refuse_used_dir(dir: &Path) -> Result<()> {
     }
 }
 
+/// Make sure the report can be written to `dir` (named `flag` in errors)
+/// before any AWS call: not a used directory, and a directory creatable in
+/// its nearest existing ancestor (made and removed at once), as
+/// [`render::write_dir`] will need. No folder is left behind: a run refused
+/// later for another reason creates nothing.
+fn check_report_dir(dir: &Path, flag: &str) -> Result<()> {
+    refuse_used_dir(dir)?;
+    let full = std::path::absolute(dir).with_context(|| format!("{flag}: not a usable path"))?;
+    let Some(base) = full.ancestors().skip(1).find(|p| p.symlink_metadata().is_ok()) else {
+        bail!("{flag}: no folder of this path exists");
+    };
+    if !base.is_dir() {
+        bail!("{flag}: {} is not a directory; choose another", base.display());
+    }
+    let name = dir.file_name().map_or_else(|| "report".into(), |n| n.to_string_lossy());
+    let probe = base.join(format!(".{name}.probe-{}", std::process::id()));
+    std::fs::create_dir(&probe)
+        .map_err(|e| anyhow!("{flag}: cannot create a directory in {}: {e}; choose another", base.display()))?;
+    std::fs::remove_dir(&probe).with_context(|| format!("{flag}: cannot remove {}", probe.display()))
+}
+
+/// Refuse a `--plan-out` at or inside the report directory: the report
+/// directory must be new or empty when the report is written, after the
+/// plan.
+fn refuse_plan_in_report_dir(plan_out: &Path, dir: &Path, flag: &str) -> Result<()> {
+    let absolute = |p: &Path| std::path::absolute(p).with_context(|| format!("{}: not a usable path", p.display()));
+    let (plan, report) = (absolute(plan_out)?, absolute(dir)?);
+    if plan == report {
+        bail!(
+            "--plan-out {} and {flag} are the same path: the plan is a file and the report a directory; give them different paths",
+            plan_out.display()
+        );
+    }
+    if plan.starts_with(&report) {
+        bail!(
+            "--plan-out {} is inside {flag}, which must be new or empty when the report is written; write the plan elsewhere",
+            plan_out.display()
+        );
+    }
+    Ok(())
+}
+
 /// `palisade-reports/<run id>`, or with `-2`, `-3`, ... when two runs share
 /// a second.
 fn default_report_dir(run_id: &str) -> Result<PathBuf> {
@@ -350,95 +430,4 @@ fn default_report_dir(run_id: &str) -> Result<PathBuf> {
         }
     }
     bail!("palisade-reports/{run_id}*: every candidate report directory is taken; give --report-dir")
-}
-
-/// Progress of `--apply` on standard error, one line per call.
-fn show_call(call: CallDone<'_>) {
-    let (name, what) = match &call.batch.action {
-        TagAction::Tag(tags) => ("TagResources", tags.keys().map(|k| k.escape_debug().to_string()).collect::<Vec<_>>()),
-        TagAction::Untag(keys) => ("UntagResources", keys.iter().map(|k| k.escape_debug().to_string()).collect()),
-    };
-    crate::say!(
-        "palisade: [{}/{}] {name} {} ({}): {} ARN(s), {} failed",
-        call.done,
-        call.total,
-        call.batch.region,
-        what.join(", "),
-        call.batch.arns.len(),
-        call.failed
-    );
-}
-
-/// The plan and its outcomes for people.
-fn render_text(report: &RemediationReport, written: &WrittenReport, out: &mut dyn Write) -> std::io::Result<()> {
-    let run = &report.run;
-    match run.mode {
-        Mode::DryRun => writeln!(out, "DRY RUN: nothing was changed; --apply applies the changes marked planned.")?,
-        Mode::Apply => writeln!(
-            out,
-            "APPLY as {}: each change's outcome below.",
-            run.caller.as_deref().unwrap_or("(unknown caller)")
-        )?,
-    }
-    let source = run.plan.as_deref().map_or_else(|| run.inventory.source.clone(), |p| format!("plan {p}"));
-    writeln!(out, "From {source} (inventory of {}).", run.inventory.started_at)?;
-    for outcome in &report.changes {
-        let c = &outcome.change;
-        let status = match outcome.status {
-            ChangeStatus::Planned => "planned",
-            ChangeStatus::Applied => "applied",
-            ChangeStatus::AlreadyApplied => "already-applied",
-            ChangeStatus::Failed => "FAILED",
-        };
-        writeln!(out)?;
-        writeln!(out, "{}  [{}, {}, {}]  {status}", c.arn, c.resource_type, c.region, c.account)?;
-        writeln!(out, "  asked by: {}", c.policies.join(", "))?;
-        for (key, value) in &c.change.set {
-            match c.before.get(key) {
-                Some(old) => writeln!(out, "  ~ {}: {old:?} -> {value:?}", key.escape_debug())?,
-                None => writeln!(out, "  + {} = {value:?}", key.escape_debug())?,
-            }
-        }
-        for key in &c.change.remove {
-            let old = c.before.get(key).map(|v| format!(" (was {v:?})")).unwrap_or_default();
-            writeln!(out, "  - {}{old}", key.escape_debug())?;
-        }
-        writeln!(out, "  before: {}", tag_list(&c.before))?;
-        writeln!(out, "  after:  {}", tag_list(&c.after))?;
-        if let Some(error) = &outcome.error {
-            writeln!(out, "  error: {}", error.escape_debug())?;
-        }
-    }
-    if !report.needs_human.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "Needs a human ({}):", report.needs_human.len())?;
-        for n in &report.needs_human {
-            writeln!(out, "  {}  {}/{}: {}", n.resource, n.pack, n.policy, n.reason.escape_debug())?;
-        }
-    }
-    let s = &report.summary;
-    writeln!(out)?;
-    writeln!(
-        out,
-        "{} resources, {} violations ({} to remediate); {} changes: {} planned, {} applied, {} already applied, {} failed; {} need a human; {} blocking violations remain.",
-        s.resources,
-        s.violations,
-        s.remediate_violations,
-        s.planned,
-        report.changes.iter().filter(|o| o.status == ChangeStatus::Planned).count(),
-        s.applied,
-        s.already_applied,
-        s.failed,
-        s.needs_human,
-        s.remaining
-    )?;
-    writeln!(out, "Report: {} (and {}, {})", written.html.display(), written.json.display(), written.markdown.display())
-}
-
-/// `key="value", ...`, or `(none)`.
-fn tag_list(tags: &std::collections::BTreeMap<String, String>) -> String {
-    if tags.is_empty() {
-        return "(none)".to_string();
-    }
-    tags.iter().map(|(k, v)| format!("{}={v:?}", k.escape_debug())).collect::<Vec<_>>().join(", ")
 }

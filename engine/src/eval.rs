@@ -369,8 +369,9 @@ fn run_job(job: &Job<'_>, settings: &PolicySettings, tripped: &Tripped) -> Findi
             }
         };
         match evaluate(&mut g, job, &index, task, settings, &scope) {
-            Ok(violations) => {
+            Ok((violations, bad_fixes)) => {
                 out.violations.extend(violations);
+                out.policy_errors.extend(bad_fixes);
                 guest = Some(g);
             }
             Err(fault) => {
@@ -398,7 +399,9 @@ fn start(job: &Job<'_>, batch: &[u8]) -> Result<Guest, GuestFault> {
 }
 
 /// Run one policy on the loaded batch; `index` maps the batch's addresses to
-/// batch-local indexes. Violations must name one of the task's targets.
+/// batch-local indexes. Violations must name one of the task's targets. A
+/// fix that does not fit its resource is an `abi` error of the policy for
+/// that resource only (second list); its violation is kept without the fix.
 fn evaluate(
     guest: &mut Guest,
     job: &Job<'_>,
@@ -406,8 +409,9 @@ fn evaluate(
     task: &Task<'_>,
     settings: &PolicySettings,
     scope: &SecretScope,
-) -> Result<Vec<Violation>, GuestFault> {
+) -> Result<(Vec<Violation>, Vec<PolicyError>), GuestFault> {
     let config = task.policy.config_with_defaults(settings.configs.get(&task.policy.name));
+    let mut bad_fixes = Vec::new();
     let wire = guest.evaluate(&Request { policy: &task.policy.name, config: &config, targets: &task.targets })?;
     let resources = &job.stack.stack.resources[job.range.clone()];
     let mut found = Vec::with_capacity(wire.len());
@@ -439,11 +443,20 @@ fn evaluate(
                         Some(fix)
                     }
                     Err(why) => {
-                        return Err(GuestFault::abi(format!(
-                            "the remediation proposed for `{}` is invalid: {}",
-                            r.address,
-                            job.stack.secrets.redact_scope(&why, scope)
-                        )));
+                        bad_fixes.push(PolicyError {
+                            pack: job.pack.metadata.name.clone(),
+                            policy: task.policy.name.clone(),
+                            enforcement_level: task.level,
+                            kind: FaultKind::Abi,
+                            resources: vec![r.address.clone()],
+                            message: cap(format!(
+                                "the remediation proposed for `{}` is invalid (the violation is kept without it): {}",
+                                r.address,
+                                job.stack.secrets.redact_scope(&why, scope)
+                            )),
+                            file: r.source.clone(),
+                        });
+                        None
                     }
                 }
             }
@@ -463,7 +476,7 @@ fn evaluate(
             remediation,
         });
     }
-    Ok(found)
+    Ok((found, bad_fixes))
 }
 
 fn policy_error(job: &Job<'_>, task: &Task<'_>, fault: GuestFault, scope: &SecretScope) -> PolicyError {

@@ -60,7 +60,12 @@ impl Cadence {
         let bad = |why: String| CadenceError(format!("schedule: {expression:?}: {why}"));
         let fields: Vec<&str> = expression.split_whitespace().collect();
         let normalized = match fields.as_slice() {
-            [one] if one.starts_with('@') => (*one).to_string(),
+            [one] if one.starts_with('@') => {
+                if !SHORTHANDS.contains(one) {
+                    return Err(bad(unknown_shorthand(one)));
+                }
+                (*one).to_string()
+            }
             [minute, hour, dom, month, dow] => {
                 let dow = standard_day_of_week(dow).map_err(bad)?;
                 format!("0 {minute} {hour} {dom} {month} {dow}")
@@ -73,7 +78,15 @@ impl Cadence {
                 )));
             }
         };
-        let schedule = cron::Schedule::from_str(&normalized).map_err(|e| bad(e.to_string()))?;
+        // The crate's messages show the translated expression and get
+        // ranges wrong ("less than 59"): name the field and its range
+        // ourselves, on the fields as written.
+        let schedule = cron::Schedule::from_str(&normalized).map_err(|e| {
+            bad(diagnose(&fields).unwrap_or_else(|| match crate_message(&e.to_string()) {
+                Some(why) => format!("not a valid cron expression: {why}"),
+                None => "not a valid cron expression".to_string(),
+            }))
+        })?;
         let timezone = Tz::from_str(timezone).map_err(|_| {
             CadenceError(format!("timezone: {timezone:?} is not an IANA timezone name (such as UTC or Europe/Paris)"))
         })?;
@@ -90,6 +103,134 @@ impl Cadence {
         let local = after.with_timezone(&self.timezone);
         self.schedule.after(&local).next().map(|t| t.with_timezone(&Utc))
     }
+}
+
+/// The shorthands the `cron` crate accepts.
+const SHORTHANDS: [&str; 5] = ["@yearly", "@monthly", "@weekly", "@daily", "@hourly"];
+
+/// Why a `@…` word that is not one of [`SHORTHANDS`] is refused.
+fn unknown_shorthand(word: &str) -> String {
+    if word.eq_ignore_ascii_case("@reboot") {
+        "@reboot is not supported: jobs run at times of day, not when palisade starts (to run every job at start-up, run `palisade schedule --once` then)".to_string()
+    } else {
+        format!("{word} is not a shorthand (supported: {})", SHORTHANDS.join(", "))
+    }
+}
+
+/// What one field of an expression may hold.
+struct FieldSpec {
+    /// Its name in messages: `minute`, `day of month`…
+    name: &'static str,
+    /// The smallest and largest number it takes.
+    low: u32,
+    high: u32,
+    /// The names it takes (months, days), with their numbers…
+    names: &'static [(&'static str, u32)],
+    /// … plus this (day names are numbered from Sunday 0, the `cron`
+    /// crate's days from Sunday 1).
+    name_offset: u32,
+    /// Said after a number out of range.
+    note: &'static str,
+}
+
+impl FieldSpec {
+    const fn new(name: &'static str, low: u32, high: u32) -> FieldSpec {
+        FieldSpec { name, low, high, names: &[], name_offset: 0, note: "" }
+    }
+}
+
+const SECOND: FieldSpec = FieldSpec::new("second", 0, 59);
+const MINUTE: FieldSpec = FieldSpec::new("minute", 0, 59);
+const HOUR: FieldSpec = FieldSpec::new("hour", 0, 23);
+const DAY_OF_MONTH: FieldSpec = FieldSpec::new("day of month", 1, 31);
+const MONTH: FieldSpec = FieldSpec { names: &MONTH_NAMES, ..FieldSpec::new("month", 1, 12) };
+/// The `cron` crate's numbering, 1 (Sunday) to 7.
+const DAY_OF_WEEK: FieldSpec = FieldSpec {
+    names: &DAY_NAMES,
+    name_offset: 1,
+    note: " (1 is Sunday in the 6- and 7-field forms)",
+    ..FieldSpec::new("day of week", 1, 7)
+};
+const YEAR: FieldSpec = FieldSpec::new("year", 1970, 2100);
+
+/// The first field of `fields` (an expression as written, 5, 6 or 7
+/// fields) that holds a number out of its range, a backwards range, a bad
+/// step or an unknown name: `minute 61 is out of range 0-59`. `None` when
+/// every field looks right (the expression is wrong in another way).
+fn diagnose(fields: &[&str]) -> Option<String> {
+    let specs: &[FieldSpec] = match fields.len() {
+        // The day of week of the 5-field form was checked by its translation.
+        5 => &[MINUTE, HOUR, DAY_OF_MONTH, MONTH],
+        _ => &[SECOND, MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK, YEAR],
+    };
+    fields.iter().zip(specs).find_map(|(field, spec)| check_field(field, spec).err())
+}
+
+/// One field: a list of `*`, `?`, `N`, `N-M` or names, each with an
+/// optional `/STEP`.
+fn check_field(field: &str, spec: &FieldSpec) -> Result<(), String> {
+    let name = spec.name;
+    for item in field.split(',') {
+        if item.is_empty() {
+            return Err(format!("{name} field {field:?} has an empty list item"));
+        }
+        let (base, step) = match item.split_once('/') {
+            Some((base, step)) => (base, Some(step)),
+            None => (item, None),
+        };
+        if let Some(step) = step {
+            let n: u32 = step.parse().map_err(|_| format!("{name} {item:?}: the step {step:?} is not a number"))?;
+            if n == 0 || n > spec.high {
+                return Err(format!("{name} step {n} is out of range 1-{}", spec.high));
+            }
+        }
+        if base == "*" || base == "?" {
+            continue;
+        }
+        if step.is_some() && !base.contains('-') && base.parse::<u32>().is_err() {
+            return Err(format!("{name} {item:?}: a step goes after `*`, a number or a range"));
+        }
+        match base.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (value(a, spec)?, value(b, spec)?);
+                if a > b {
+                    return Err(format!("{name} range {base} runs backwards"));
+                }
+            }
+            None => {
+                value(base, spec)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One value of a field: a number in its range, or one of its names.
+fn value(text: &str, spec: &FieldSpec) -> Result<u32, String> {
+    let (name, low, high) = (spec.name, spec.low, spec.high);
+    if let Ok(n) = text.parse::<u32>() {
+        return if (low..=high).contains(&n) {
+            Ok(n)
+        } else {
+            Err(format!("{name} {n} is out of range {low}-{high}{}", spec.note))
+        };
+    }
+    let lower = text.to_ascii_lowercase();
+    match spec.names.iter().find(|(n, _)| *n == lower) {
+        Some(&(_, n)) => Ok(n + spec.name_offset),
+        None if spec.names.is_empty() => Err(format!("{name} {text:?} is not a number ({low}-{high})")),
+        None => Err(format!("{name} {text:?} is neither a number ({low}-{high}) nor a {name} name")),
+    }
+}
+
+/// The explanation in a `cron` crate error, without the expression and
+/// caret it shows first; `None` when it has none.
+fn crate_message(error: &str) -> Option<String> {
+    let lines: Vec<&str> = error.lines().collect();
+    let caret = lines.iter().position(|l| l.trim() == "^")?;
+    let rest = lines[caret + 1..].join(" ");
+    let rest = rest.trim();
+    (!rest.is_empty()).then(|| rest.to_string())
 }
 
 /// A standard crontab day-of-week field (0 or 7 Sunday, 1 Monday, …, 6
@@ -146,6 +287,33 @@ fn day(text: &str) -> Result<u32, String> {
         .map(|&(_, n)| n)
         .ok_or_else(|| format!("{text:?} is not a day of the week (0-7 or sun-sat)"))
 }
+
+/// Month names, short and long, and their numbers.
+const MONTH_NAMES: [(&str, u32); 23] = [
+    ("jan", 1),
+    ("january", 1),
+    ("feb", 2),
+    ("february", 2),
+    ("mar", 3),
+    ("march", 3),
+    ("apr", 4),
+    ("april", 4),
+    ("may", 5),
+    ("jun", 6),
+    ("june", 6),
+    ("jul", 7),
+    ("july", 7),
+    ("aug", 8),
+    ("august", 8),
+    ("sep", 9),
+    ("september", 9),
+    ("oct", 10),
+    ("october", 10),
+    ("nov", 11),
+    ("november", 11),
+    ("dec", 12),
+    ("december", 12),
+];
 
 /// Day names, short and long, and their standard numbers (Sunday 0).
 const DAY_NAMES: [(&str, u32); 16] = [

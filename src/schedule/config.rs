@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
+use palisade_scanner::aws;
 use serde::Deserialize;
 
 use super::cadence::Cadence;
@@ -123,6 +124,9 @@ pub(crate) struct Config {
     pub path: PathBuf,
     /// The jobs, with every path absolute.
     pub jobs: Vec<Job>,
+    /// What is odd but not wrong (a region Palisade does not know), one
+    /// line each, naming the file, the job and the key.
+    pub warnings: Vec<String>,
 }
 
 /// The scan target of a job: the options of `palisade scan` (`None` or
@@ -232,15 +236,35 @@ pub(crate) fn load(path: &Path) -> Result<Config> {
     }
     let mut names = BTreeSet::new();
     let mut jobs = Vec::new();
+    let mut warnings = Vec::new();
     for (index, raw) in file.job.into_iter().enumerate() {
         let merged = raw.over(&file.defaults);
         let job = resolve(merged, index, &workdir).map_err(|e| anyhow!("{shown}: {e:#}"))?;
+        warnings.extend(region_warnings(&job, index).into_iter().map(|w| format!("{shown}: {w}")));
         if !names.insert(job.name.clone()) {
             bail!("{shown}: job[{index}]: the name {:?} is used by an earlier job; names must be unique", job.name);
         }
         jobs.push(job);
     }
-    Ok(Config { path: path.to_path_buf(), jobs })
+    Ok(Config { path: path.to_path_buf(), jobs, warnings })
+}
+
+/// A warning for each region of `job` that has a region's form but is not
+/// one Palisade knows (a new region, or a typo): as `palisade scan` warns,
+/// the scan still tries it.
+fn region_warnings(job: &Job, index: usize) -> Vec<String> {
+    job.target
+        .regions
+        .iter()
+        .filter(|region| !aws::regions::partition_regions(region, true).contains(region))
+        .map(|region| {
+            format!(
+                "job {:?} (job[{index}]).regions: {region} is not a region Palisade knows in partition {}; scanning it anyway",
+                job.name,
+                aws::regions::partition_of(region)
+            )
+        })
+        .collect()
 }
 
 /// `job[1].foo` → `job "nightly" (job[1]).foo`, naming the job when the
@@ -294,10 +318,17 @@ fn resolve(t: JobToml, index: usize, workdir: &Path) -> Result<Job> {
     if all_regions && !regions.is_empty() {
         bail!("{at}: `all_regions = true` and `regions` cannot go together");
     }
+    if let Some(region) = regions.iter().find(|r| !aws::regions::is_region_name(r)) {
+        bail!("{at}.regions: {region:?} is not an AWS region name (such as eu-west-1)");
+    }
+    let resource_types = t.resource_types.unwrap_or_default();
+    // The scan's own check, so that a type it would refuse fails here, not
+    // at every run.
+    crate::live::resource_types(&resource_types).map_err(|e| anyhow!("{at}.resource_types: {e:#}"))?;
     let target = Target {
         regions,
         all_regions,
-        resource_types: t.resource_types.unwrap_or_default(),
+        resource_types,
         tags: t.tags.unwrap_or_default(),
         profile: t.profile,
         endpoint_url: t.endpoint_url,
@@ -356,8 +387,17 @@ fn resolve(t: JobToml, index: usize, workdir: &Path) -> Result<Job> {
     let run_timeout_secs = range("run_timeout_secs", t.run_timeout_secs, 1, 7 * 24 * 3600)?;
     let webhook = t.webhook.map(|w| webhook(w, &at)).transpose()?;
     let reports = abs(t.reports.unwrap_or_else(|| PathBuf::from(DEFAULT_REPORTS)));
+    let dir = reports.join(&name);
+    // The folder is made at start; what is already there must be folders.
+    if let Some(blocking) = dir.ancestors().find(|p| p.symlink_metadata().is_ok()).filter(|p| !p.is_dir()) {
+        bail!(
+            "{at}.reports: {} is not a folder, so the job's runs cannot go under {}",
+            blocking.display(),
+            dir.display()
+        );
+    }
     Ok(Job {
-        dir: reports.join(&name),
+        dir,
         name,
         cadence,
         target,

@@ -5,12 +5,12 @@
 //! - `config.rs` reads the TOML file into jobs; `cadence.rs` is when a job
 //!   runs (cron in a timezone);
 //! - `scheduler.rs` ticks each job, never overlapping a job with itself,
-//!   and handles SIGTERM/SIGINT (finish within the grace period, or
-//!   abandon);
+//!   and handles SIGTERM/SIGINT (SIGTERM to the running phases, killed
+//!   after the grace period);
 //! - `runner.rs` runs one job: `palisade` child processes, one per phase;
 //! - `store.rs` publishes runs atomically (`latest`, bounded history);
 //! - `record.rs` is `run.json` and the webhook event body; `webhook.rs`
-//!   delivers events with retries.
+//!   delivers events with retries, on one task per job (not part of runs).
 //!
 //! Logs are `tracing` events on standard error, as text or JSON lines.
 
@@ -45,9 +45,10 @@ pub(crate) struct ScheduleArgs {
     /// Only this job; repeatable. Default: every job.
     #[arg(long = "job", value_name = "NAME")]
     jobs: Vec<String>,
-    /// After SIGTERM or SIGINT, how long runs in progress may take to
-    /// finish before they are abandoned (their phase killed, their folder
-    /// removed), in seconds. A second signal abandons them at once.
+    /// After SIGTERM or SIGINT (which is forwarded as SIGTERM to the phase
+    /// each run has going), how long those phases and the webhook
+    /// deliveries still due may take before the phases are killed and the
+    /// deliveries dropped, in seconds. A second signal ends the wait.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     grace_secs: u64,
     /// The log format on standard error.
@@ -64,22 +65,27 @@ enum LogFormat {
     Json,
 }
 
-/// The shutdown state, broadcast to every job and run.
+/// The shutdown state, broadcast to every job, run and delivery task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stop {
     /// Running: ticks start runs.
     No,
-    /// A signal came: no new run; runs in progress finish.
+    /// A signal came: no new run or phase; running phases are sent
+    /// SIGTERM; webhook deliveries go on.
     Finish,
-    /// Runs in progress are abandoned.
+    /// The grace period is over (or a second signal came): running phases
+    /// are killed, deliveries not done are dropped.
     Abandon,
 }
 
 /// `palisade schedule`: exit code 0 after a clean stop (or `--check`); 2
 /// for configuration and start-up errors. With `--once`, the worst run's
-/// exit code (an abandoned run counts 2).
+/// exit code (an abandoned or interrupted run counts 2).
 pub(crate) fn run(args: &ScheduleArgs) -> Result<u8> {
     let mut config = config::load(&args.config)?;
+    for warning in &config.warnings {
+        crate::say!("palisade: warning: {warning}");
+    }
     if !args.jobs.is_empty() {
         for name in &args.jobs {
             if !config.jobs.iter().any(|j| &j.name == name) {
@@ -98,7 +104,8 @@ pub(crate) fn run(args: &ScheduleArgs) -> Result<u8> {
         tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
     let options = scheduler::Options { exe, once: args.once, grace: Duration::from_secs(args.grace_secs) };
     let code = runtime.block_on(scheduler::run(config, options));
-    // A webhook attempt still in flight at shutdown is not waited for long.
+    // A webhook attempt still in flight when deliveries were dropped (its
+    // blocking thread) is not waited for long.
     runtime.shutdown_timeout(Duration::from_secs(1));
     code
 }

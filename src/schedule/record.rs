@@ -181,10 +181,19 @@ pub(crate) struct RunRecord {
     /// See `started_at`.
     pub finished_at: String,
     /// 0 clean; 1 drift, violations, or remediation left violations or
-    /// failed a change; 2 an error or an incomplete scan.
+    /// failed a change; 2 an error, an incomplete scan, or an interrupted
+    /// run.
     pub exit_code: u8,
     /// Whether the scan read every scope.
     pub scan_complete: bool,
+    /// Whether a shutdown (SIGTERM, SIGINT) stopped the run during its
+    /// remediation phase: that phase was sent SIGTERM (and killed if it did
+    /// not stop within the grace period), so its report may be missing or
+    /// list changes as failed "interrupted", and changes may have been made
+    /// that no report lists. Such a run's `exit_code` is 2, and `latest`
+    /// does not move to it. (Runs stopped earlier changed nothing and are
+    /// not kept.)
+    pub interrupted: bool,
     /// Cron ticks that came while this run was going, and were skipped.
     pub skipped_ticks: u64,
     /// The phases, in order; phases not run are absent.

@@ -12,11 +12,18 @@
 //! Phases run in the run's folder, naming its files relatively (reports
 //! that record paths stay right after the rename); paths from the
 //! configuration are absolute. Each phase's standard output and error go
-//! to `logs/<phase>.log`. Then
-//! `run.json` is written, the folder published ([`JobStore::commit`]), and
-//! the events POSTed to the webhook. Abandoning a run (a second signal,
-//! or the grace period over) kills the phase running and removes the
-//! temporary folder.
+//! to `logs/<phase>.log`. Then `run.json` is written, the folder published
+//! ([`JobStore::commit`]), and the events queued for the webhook (the
+//! job's [`Outbox`] delivers them on its own task: the run is over).
+//!
+//! At shutdown ([`Stop::Finish`]) no further phase starts and the running
+//! one is sent SIGTERM (`remediate` then stops after its current call and
+//! writes its report; the other phases just exit); at [`Stop::Abandon`]
+//! (the grace period over, or a second signal) it is killed. A run
+//! stopped so before its remediation phase started changed nothing: its
+//! folder is removed. A run stopped during remediation may have changed
+//! tags: it is published, marked `interrupted`, with whatever reports and
+//! logs it has, and `latest` is left on the last complete run.
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -37,7 +44,7 @@ use super::record::{
     VIOLATIONS_FILE,
 };
 use super::store::{JobStore, PendingRun};
-use super::webhook;
+use super::webhook::Outbox;
 
 /// What a run needs.
 pub(crate) struct RunContext {
@@ -53,15 +60,18 @@ pub(crate) struct RunContext {
     pub skipped_ticks: Arc<AtomicU64>,
     /// The shutdown state.
     pub stop: watch::Receiver<Stop>,
+    /// Where the run's events go once it is published.
+    pub outbox: Outbox,
 }
 
 /// How a run ended.
 #[derive(Debug)]
 pub(crate) enum RunOutcome {
-    /// Published; its record (the events were sent, or their delivery
-    /// failed and was logged).
+    /// Published (perhaps interrupted during remediation); its record. Its
+    /// events are queued for delivery.
     Finished(Box<RunRecord>),
-    /// Abandoned at shutdown: its phase killed, its folder removed.
+    /// Stopped at shutdown before remediation: its phase stopped, its
+    /// folder removed.
     Abandoned,
     /// The run's folder could not be made or published (logged).
     Failed,
@@ -77,11 +87,13 @@ impl RunOutcome {
     }
 }
 
-/// The run was abandoned (the marker of `?` in a phase sequence).
-struct Abandoned;
+/// A shutdown stopped the run's phases (the marker of `?` in the phase
+/// sequence): the running phase was sent SIGTERM (or killed), or the next
+/// phase was not started.
+struct Interrupted;
 
-/// Run the job once, to the end or until abandoned.
-pub(crate) async fn run(mut ctx: RunContext) -> RunOutcome {
+/// Run the job once, to the end or until a shutdown stops it.
+pub(crate) async fn run(ctx: RunContext) -> RunOutcome {
     let started = Utc::now();
     let pending = match ctx.store.begin(started) {
         Ok(p) => p,
@@ -96,60 +108,54 @@ pub(crate) async fn run(mut ctx: RunContext) -> RunOutcome {
         scheduled_for = ctx.scheduled_for.map(rfc3339),
         "run started"
     );
-    let phases = match run_phases(&mut ctx, &pending).await {
-        Ok(phases) => phases,
-        Err(Abandoned) => {
-            if let Err(e) = ctx.store.discard(&pending) {
-                tracing::error!(job = %ctx.job.name, run_id = %pending.id, error = %e, "cannot remove the abandoned run's folder");
-            }
-            tracing::warn!(job = %ctx.job.name, run_id = %pending.id, "run abandoned: its phase was stopped and its folder removed");
-            return RunOutcome::Abandoned;
+    let deadline = tokio::time::Instant::now() + ctx.job.run_timeout;
+    let mut runner = PhaseRunner { ctx: &ctx, tmp: &pending.tmp, deadline, phases: Vec::new() };
+    let interrupted = run_phases(&mut runner).await.is_err();
+    let phases = runner.phases;
+    if interrupted && !phases.iter().any(|p| p.phase == "remediate") {
+        if let Err(e) = ctx.store.discard(&pending) {
+            tracing::error!(job = %ctx.job.name, run_id = %pending.id, error = %e, "cannot remove the abandoned run's folder");
         }
-    };
-    let record = match publish(&ctx, pending, started, phases) {
+        tracing::warn!(
+            job = %ctx.job.name,
+            run_id = %pending.id,
+            "run abandoned at shutdown before remediation (nothing was changed): its folder was removed"
+        );
+        return RunOutcome::Abandoned;
+    }
+    if interrupted {
+        tracing::warn!(
+            job = %ctx.job.name,
+            run_id = %pending.id,
+            "run interrupted at shutdown during remediation: published with the reports it has, marked interrupted (latest unchanged)"
+        );
+    }
+    let record = match publish(&ctx, pending, started, phases, interrupted) {
         Ok(record) => record,
         Err(e) => {
             tracing::error!(job = %ctx.job.name, error = %format!("{e:#}"), "run not published");
             return RunOutcome::Failed;
         }
     };
-    if let Some(hook) = &ctx.job.webhook {
-        for &kind in &record.events {
-            let body = match serde_json::to_vec(&record.event(kind)) {
-                Ok(body) => body,
-                Err(e) => {
-                    tracing::error!(job = %ctx.job.name, error = %e, "cannot serialize an event");
-                    continue;
-                }
-            };
-            tokio::select! {
-                () = webhook::deliver(hook, &ctx.job.name, &record.run_id, kind, body) => {}
-                () = abandoned(&mut ctx.stop) => {
-                    tracing::warn!(job = %ctx.job.name, run_id = %record.run_id, event = kind.as_str(), "webhook delivery abandoned at shutdown");
-                    break;
-                }
-            }
-        }
-    }
+    ctx.outbox.post(&record);
     RunOutcome::Finished(Box::new(record))
 }
 
-/// Run the phases into `pending`'s folder.
-async fn run_phases(ctx: &mut RunContext, pending: &PendingRun) -> Result<Vec<PhaseRecord>, Abandoned> {
-    let job = Arc::clone(&ctx.job);
-    let deadline = tokio::time::Instant::now() + job.run_timeout;
-    let tmp = &pending.tmp;
+/// Run the job's phases, in order, into the run's folder; `Err` when a
+/// shutdown stopped them.
+async fn run_phases(runner: &mut PhaseRunner<'_>) -> Result<(), Interrupted> {
+    let job = Arc::clone(&runner.ctx.job);
+    let tmp = runner.tmp;
     // Phases run in the run's folder and name their files relatively, so
     // reports that record paths stay right once the folder is renamed.
     let inventory = PathBuf::from(INVENTORY_FILE);
-    let mut runner = PhaseRunner { ctx, tmp, deadline, phases: Vec::new() };
 
     let mut scan: Vec<OsString> = vec!["scan".into()];
     scan.extend(target_args(&job, true));
     scan.extend(["--no-progress".into(), "--output".into(), inventory.clone().into()]);
     let complete = runner.phase("scan", scan).await?.code() == 0;
     if !tmp.join(INVENTORY_FILE).is_file() || runner.timed_out() {
-        return Ok(runner.phases);
+        return Ok(());
     }
     if !job.state.is_empty() {
         let mut drift: Vec<OsString> = vec!["drift".into(), "--inventory".into(), inventory.clone().into()];
@@ -163,7 +169,7 @@ async fn run_phases(ctx: &mut RunContext, pending: &PendingRun) -> Result<Vec<Ph
         runner.phase("drift", drift).await?;
     }
     if job.packs.is_empty() || runner.timed_out() {
-        return Ok(runner.phases);
+        return Ok(());
     }
     let mut check: Vec<OsString> = vec!["check".into(), inventory.clone().into()];
     check.extend(pack_args(&job));
@@ -172,7 +178,7 @@ async fn run_phases(ctx: &mut RunContext, pending: &PendingRun) -> Result<Vec<Ph
     runner.phase("check", check).await?;
     // Never remediate from a partial picture of the account.
     if !complete || runner.timed_out() {
-        return Ok(runner.phases);
+        return Ok(());
     }
     let mut remediate: Vec<OsString> = vec!["remediate".into(), "--inventory".into(), inventory.into()];
     remediate.extend(pack_args(&job));
@@ -182,7 +188,7 @@ async fn run_phases(ctx: &mut RunContext, pending: &PendingRun) -> Result<Vec<Ph
     remediate.extend(target_args(&job, false));
     remediate.extend(["--report-dir".into(), REMEDIATION_DIR.into()]);
     runner.phase("remediate", remediate).await?;
-    Ok(runner.phases)
+    Ok(())
 }
 
 /// The scan target's options; `scan = false`: only the AWS access ones
@@ -250,7 +256,7 @@ fn pack_args(job: &Job) -> Vec<OsString> {
 
 /// Runs phases one after the other, within the run's deadline.
 struct PhaseRunner<'a> {
-    ctx: &'a mut RunContext,
+    ctx: &'a RunContext,
     tmp: &'a Path,
     deadline: tokio::time::Instant,
     phases: Vec<PhaseRecord>,
@@ -262,8 +268,15 @@ impl PhaseRunner<'_> {
         self.phases.iter().any(|p| p.timed_out)
     }
 
-    /// Run `palisade ARGS` as phase `name`; its record, also kept.
-    async fn phase(&mut self, name: &'static str, args: Vec<OsString>) -> Result<PhaseRecord, Abandoned> {
+    /// Run `palisade ARGS` as phase `name`; its record, also kept. `Err`
+    /// when a shutdown came before it started (nothing kept) or while it
+    /// ran (its record kept).
+    async fn phase(&mut self, name: &'static str, args: Vec<OsString>) -> Result<PhaseRecord, Interrupted> {
+        let mut stop = self.ctx.stop.clone();
+        if *stop.borrow_and_update() != Stop::No {
+            tracing::info!(job = %self.ctx.job.name, phase = name, "phase not started: stopping");
+            return Err(Interrupted);
+        }
         let started = Utc::now();
         let clock = Instant::now();
         let log_rel = format!("logs/{name}.log");
@@ -278,33 +291,46 @@ impl PhaseRunner<'_> {
             log: log_rel.clone(),
         };
         tracing::debug!(job = %self.ctx.job.name, phase = name, "phase started");
+        let mut interrupted = false;
         match self.spawn(&args, &self.tmp.join(&log_rel)) {
             Err(e) => record.error = Some(format!("{e:#}")),
-            Ok(mut child) => {
-                tokio::select! {
-                    status = child.wait() => match status {
-                        Ok(status) => {
-                            record.exit_code = status.code();
-                            if status.code().is_none() {
-                                record.error = Some(format!("ended by {status}"));
-                            }
-                        }
-                        Err(e) => record.error = Some(format!("cannot wait for it: {e}")),
-                    },
-                    () = tokio::time::sleep_until(self.deadline) => {
-                        stop(&mut child).await;
-                        record.timed_out = true;
-                        record.error = Some(format!(
-                            "stopped: the run took longer than run_timeout_secs ({} s)",
-                            self.ctx.job.run_timeout.as_secs()
-                        ));
-                    }
-                    () = abandoned(&mut self.ctx.stop) => {
-                        stop(&mut child).await;
-                        return Err(Abandoned);
+            Ok(mut child) => match self.wait(name, &mut child, &mut stop).await {
+                Ended::Exited(Ok(status)) => {
+                    record.exit_code = status.code();
+                    if status.code().is_none() {
+                        record.error = Some(format!("ended by {status}"));
                     }
                 }
-            }
+                Ended::Exited(Err(e)) => record.error = Some(format!("cannot wait for it: {e}")),
+                Ended::TimedOut => {
+                    stop_child(&mut child).await;
+                    record.timed_out = true;
+                    record.error = Some(format!(
+                        "stopped: the run took longer than run_timeout_secs ({} s)",
+                        self.ctx.job.run_timeout.as_secs()
+                    ));
+                }
+                Ended::Interrupted(Ok(status)) => {
+                    interrupted = true;
+                    record.exit_code = status.code();
+                    record.error = Some(match status.code() {
+                        Some(_) => "interrupted at shutdown: it was sent SIGTERM and exited".to_string(),
+                        None => format!("interrupted at shutdown: sent SIGTERM, it ended by {status}"),
+                    });
+                }
+                Ended::Interrupted(Err(e)) => {
+                    interrupted = true;
+                    record.error = Some(format!("interrupted at shutdown; cannot wait for it: {e}"));
+                }
+                Ended::Killed => {
+                    interrupted = true;
+                    stop_child(&mut child).await;
+                    record.error = Some(
+                        "interrupted at shutdown: killed (it had not stopped within the grace period after SIGTERM, or a second signal came)"
+                            .to_string(),
+                    );
+                }
+            },
         }
         record.duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
         tracing::info!(
@@ -316,7 +342,38 @@ impl PhaseRunner<'_> {
             "phase finished"
         );
         self.phases.push(record.clone());
-        Ok(record)
+        if interrupted { Err(Interrupted) } else { Ok(record) }
+    }
+
+    /// Wait for phase `name`'s `child`, following the shutdown state:
+    /// SIGTERM at [`Stop::Finish`], the end at [`Stop::Abandon`] (the
+    /// caller kills it), or at the run's deadline.
+    async fn wait(&self, name: &str, child: &mut tokio::process::Child, stop: &mut watch::Receiver<Stop>) -> Ended {
+        let mut signalled = false;
+        let mut watching = true;
+        loop {
+            let state = *stop.borrow_and_update();
+            if state == Stop::Abandon {
+                return Ended::Killed;
+            }
+            if state == Stop::Finish && !signalled {
+                signalled = true;
+                let sent = terminate(child);
+                tracing::info!(
+                    job = %self.ctx.job.name,
+                    phase = name,
+                    error = sent.err().map(|e| e.to_string()),
+                    "stopping: SIGTERM sent to the phase"
+                );
+            }
+            tokio::select! {
+                status = child.wait() => {
+                    return if signalled { Ended::Interrupted(status) } else { Ended::Exited(status) };
+                }
+                () = tokio::time::sleep_until(self.deadline) => return Ended::TimedOut,
+                changed = stop.changed(), if watching => watching = changed.is_ok(),
+            }
+        }
     }
 
     /// Start the child: its own process group (a terminal's Ctrl-C reaches
@@ -341,8 +398,30 @@ impl PhaseRunner<'_> {
     }
 }
 
+/// How waiting for a phase's process ended.
+enum Ended {
+    /// It exited by itself (or could not be waited for).
+    Exited(std::io::Result<std::process::ExitStatus>),
+    /// It exited after it was sent SIGTERM at shutdown.
+    Interrupted(std::io::Result<std::process::ExitStatus>),
+    /// The run's deadline came first: kill it.
+    TimedOut,
+    /// Shutdown stopped waiting ([`Stop::Abandon`]): kill it.
+    Killed,
+}
+
+/// Send SIGTERM to a phase's process (not reaped yet).
+fn terminate(child: &tokio::process::Child) -> std::io::Result<()> {
+    let pid = child
+        .id()
+        .and_then(|id| i32::try_from(id).ok())
+        .and_then(rustix::process::Pid::from_raw)
+        .ok_or_else(|| std::io::Error::other("the process has already exited"))?;
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).map_err(std::io::Error::from)
+}
+
 /// Kill a phase's process and reap it.
-async fn stop(child: &mut tokio::process::Child) {
+async fn stop_child(child: &mut tokio::process::Child) {
     let _ = child.start_kill();
     let _ = child.wait().await;
 }
@@ -355,12 +434,14 @@ pub(crate) async fn abandoned(stop: &mut watch::Receiver<Stop>) {
     }
 }
 
-/// Write `run.json`, publish the folder, and log the outcome.
+/// Write `run.json`, publish the folder (moving `latest` to it unless the
+/// run was interrupted), and log the outcome.
 fn publish(
     ctx: &RunContext,
     pending: PendingRun,
     started: DateTime<Utc>,
     phases: Vec<PhaseRecord>,
+    interrupted: bool,
 ) -> Result<RunRecord> {
     let job = &ctx.job;
     let final_dir = ctx.store.dir().join(&pending.id);
@@ -394,11 +475,15 @@ fn publish(
     // Remediation judges the same violations again, after its changes: its
     // verdict replaces check's 1 (check's errors still count).
     let remediated = code_of("remediate").is_some();
-    let exit_code = phases
-        .iter()
-        .map(|p| if remediated && p.phase == "check" && p.code() == 1 { 0 } else { p.code() })
-        .max()
-        .unwrap_or(2);
+    let exit_code = if interrupted {
+        2
+    } else {
+        phases
+            .iter()
+            .map(|p| if remediated && p.phase == "check" && p.code() == 1 { 0 } else { p.code() })
+            .max()
+            .unwrap_or(2)
+    };
     let record = RunRecord {
         format: "palisade-schedule-run",
         version: 1,
@@ -409,6 +494,7 @@ fn publish(
         finished_at: rfc3339(Utc::now()),
         exit_code,
         scan_complete,
+        interrupted,
         skipped_ticks: ctx.skipped_ticks.load(Ordering::Relaxed),
         phases,
         counts,
@@ -422,7 +508,7 @@ fn publish(
         out.write_all(b"\n")
     })?;
     let id = pending.id.clone();
-    let (dir, pruned) = match ctx.store.commit(pending) {
+    let (dir, pruned) = match ctx.store.commit(pending, !interrupted) {
         Ok(done) => done,
         Err(e) => {
             let _ = std::fs::remove_dir_all(ctx.store.dir().join(format!(".tmp-{id}")));
@@ -439,6 +525,7 @@ fn publish(
         run_id = %record.run_id,
         exit_code = record.exit_code,
         scan_complete = record.scan_complete,
+        interrupted = record.interrupted,
         resources = c.resources,
         drift_missing = c.drift.map(|d| d.missing),
         drift_unmanaged = c.drift.map(|d| d.unmanaged),

@@ -1,8 +1,13 @@
 //! The clock: one task per job that sleeps until its next cron tick and
 //! starts a run, unless the job's previous run is still going (that tick
-//! is skipped, logged, and counted in the run's `run.json`). SIGTERM and
-//! SIGINT stop the ticking; runs in progress get the grace period to
-//! finish, then are abandoned; a second signal abandons them at once.
+//! is skipped, logged, and counted in the run's `run.json`). A run ends
+//! when it is published; its webhook events are delivered by the job's
+//! [`Outbox`] task meanwhile, so a slow webhook never skips a tick.
+//!
+//! SIGTERM and SIGINT stop the ticking and forward SIGTERM to the phase
+//! each run has going ([`Stop::Finish`]); at the end of the grace period,
+//! or at a second signal, phases still going are killed and webhook events
+//! not yet delivered are dropped ([`Stop::Abandon`]).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,6 +25,7 @@ use super::Stop;
 use super::config::{Config, Job};
 use super::runner::{self, RunContext, RunOutcome, rfc3339};
 use super::store::JobStore;
+use super::webhook::Outbox;
 
 /// How to run.
 pub(crate) struct Options {
@@ -33,7 +39,7 @@ pub(crate) struct Options {
 
 /// Run the jobs until a signal (or, with `--once`, until each ran once).
 /// Returns the exit code: 0 after a clean stop; with `--once`, the worst
-/// run's (an abandoned run counts 2).
+/// run's (an abandoned or interrupted run counts 2).
 pub(crate) async fn run(config: Config, options: Options) -> Result<u8> {
     let mut sigterm = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
     let mut sigint = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
@@ -52,9 +58,22 @@ pub(crate) async fn run(config: Config, options: Options) -> Result<u8> {
         let exe = options.exe.clone();
         let stop = stop_rx.clone();
         if options.once {
-            let ctx =
-                RunContext { job, store, exe, scheduled_for: None, skipped_ticks: Arc::new(AtomicU64::new(0)), stop };
-            tasks.spawn(async move { runner::run(ctx).await.code() });
+            tasks.spawn(async move {
+                let (outbox, deliveries) = Outbox::open(&job.name, job.webhook.as_ref(), stop.clone());
+                let ctx = RunContext {
+                    job: Arc::clone(&job),
+                    store,
+                    exe,
+                    scheduled_for: None,
+                    skipped_ticks: Arc::new(AtomicU64::new(0)),
+                    stop,
+                    outbox,
+                };
+                // The run drops its outbox: deliveries end with its events.
+                let code = runner::run(ctx).await.code();
+                finish_deliveries(&job.name, deliveries).await;
+                code
+            });
         } else {
             tasks.spawn(job_loop(job, store, exe, stop));
         }
@@ -88,17 +107,17 @@ pub(crate) async fn run(config: Config, options: Options) -> Result<u8> {
                     tracing::info!(
                         signal = name,
                         grace_secs = options.grace.as_secs(),
-                        "stopping: no new run; runs in progress may finish within the grace period"
+                        "stopping: no new run or phase; running phases are sent SIGTERM and, like webhook deliveries, have the grace period to end"
                     );
                     let _ = stop_tx.send(Stop::Finish);
                     grace_over = Some(Box::pin(tokio::time::sleep(options.grace)));
                 } else {
-                    tracing::warn!(signal = name, "second signal: abandoning runs in progress");
+                    tracing::warn!(signal = name, "second signal: killing running phases, dropping webhook deliveries");
                     let _ = stop_tx.send(Stop::Abandon);
                 }
             }
             () = grace => {
-                tracing::warn!("grace period over: abandoning runs in progress");
+                tracing::warn!("grace period over: killing running phases, dropping webhook deliveries");
                 let _ = stop_tx.send(Stop::Abandon);
                 grace_over = None;
             }
@@ -127,8 +146,9 @@ async fn next_signal(
 }
 
 /// One job's clock: run at each tick until the stop; then wait for the run
-/// in progress (which finishes, or is abandoned). Returns 0.
+/// in progress (which stops) and the job's deliveries. Returns 0.
 async fn job_loop(job: Arc<Job>, store: Arc<JobStore>, exe: PathBuf, mut stop: watch::Receiver<Stop>) -> u8 {
+    let (outbox, deliveries) = Outbox::open(&job.name, job.webhook.as_ref(), stop.clone());
     let mut running: Option<(JoinHandle<RunOutcome>, Arc<AtomicU64>)> = None;
     let mut last_tick: Option<DateTime<Utc>> = None;
     loop {
@@ -164,6 +184,7 @@ async fn job_loop(job: Arc<Job>, store: Arc<JobStore>, exe: PathBuf, mut stop: w
             scheduled_for: Some(next),
             skipped_ticks: Arc::clone(&skipped),
             stop: stop.clone(),
+            outbox: outbox.clone(),
         };
         running = Some((tokio::spawn(runner::run(ctx)), skipped));
     }
@@ -172,7 +193,18 @@ async fn job_loop(job: Arc<Job>, store: Arc<JobStore>, exe: PathBuf, mut stop: w
     {
         tracing::error!(job = %job.name, error = %e, "a run's task failed");
     }
+    drop(outbox);
+    finish_deliveries(&job.name, deliveries).await;
     0
+}
+
+/// Wait for a job's delivery task, if it has one (its outbox dropped).
+async fn finish_deliveries(job: &str, deliveries: Option<JoinHandle<()>>) {
+    if let Some(task) = deliveries
+        && let Err(e) = task.await
+    {
+        tracing::error!(job, error = %e, "the webhook delivery task failed");
+    }
 }
 
 /// Sleep until the wall clock reaches `at` (timers run on the monotonic

@@ -4,6 +4,8 @@
 //! A run is built in `.tmp-<run id>/` and renamed to `<run id>/` when
 //! complete; `latest` is replaced by renaming a new symlink over it. So a
 //! reader sees whole runs or none, and `latest` always names a whole run.
+//! A run interrupted during remediation is published too (renamed the same
+//! way), but `latest` stays on the last complete run.
 //! The folder holds an exclusive lock (`.lock`) while a `palisade
 //! schedule` process uses it; at start, leftovers of a crashed process
 //! (`.tmp-*` folders, `.latest-*` links) are removed.
@@ -104,19 +106,22 @@ impl JobStore {
         bail!("no free run id under {}", self.dir.display())
     }
 
-    /// Publish a complete run: rename its folder to `<id>`, point `latest`
-    /// at it, then remove the oldest runs beyond the history. Returns the
-    /// run's folder and the runs removed.
-    pub(crate) fn commit(&self, run: PendingRun) -> Result<(PathBuf, Vec<PathBuf>)> {
+    /// Publish a run: rename its folder to `<id>`, point `latest` at it
+    /// when `make_latest` (a complete run), then remove the oldest runs
+    /// beyond the history (never this run, nor the one `latest` names).
+    /// Returns the run's folder and the runs removed.
+    pub(crate) fn commit(&self, run: PendingRun, make_latest: bool) -> Result<(PathBuf, Vec<PathBuf>)> {
         let done = self.dir.join(&run.id);
         fs::rename(&run.tmp, &done)
             .with_context(|| format!("cannot rename {} to {}", run.tmp.display(), done.display()))?;
-        let link = self.dir.join(format!("{LINK_PREFIX}{}", run.id));
-        std::os::unix::fs::symlink(&run.id, &link).with_context(|| format!("cannot create {}", link.display()))?;
-        let latest = self.dir.join(LATEST);
-        if let Err(e) = fs::rename(&link, &latest) {
-            let _ = fs::remove_file(&link);
-            return Err(e).with_context(|| format!("cannot replace {}", latest.display()));
+        if make_latest {
+            let link = self.dir.join(format!("{LINK_PREFIX}{}", run.id));
+            std::os::unix::fs::symlink(&run.id, &link).with_context(|| format!("cannot create {}", link.display()))?;
+            let latest = self.dir.join(LATEST);
+            if let Err(e) = fs::rename(&link, &latest) {
+                let _ = fs::remove_file(&link);
+                return Err(e).with_context(|| format!("cannot replace {}", latest.display()));
+            }
         }
         // The renames reach the disk before anyone is told about the run.
         File::open(&self.dir)
@@ -135,8 +140,10 @@ impl JobStore {
     }
 
     /// Remove the oldest runs beyond the history, never `keep` (the run
-    /// `latest` names).
+    /// just published) nor the run `latest` names.
     fn prune(&self, keep: &str) -> Result<Vec<PathBuf>> {
+        let latest = fs::read_link(self.dir.join(LATEST)).ok();
+        let kept = |name: &str| name == keep || latest.as_deref().is_some_and(|l| l == Path::new(name));
         let mut runs = Vec::new();
         for entry in fs::read_dir(&self.dir).with_context(|| format!("cannot list {}", self.dir.display()))? {
             let entry = entry.with_context(|| format!("cannot list {}", self.dir.display()))?;
@@ -150,7 +157,7 @@ impl JobStore {
         runs.sort();
         let excess = runs.len().saturating_sub(self.history);
         let mut removed = Vec::new();
-        for (_, name) in runs.into_iter().take(excess).filter(|(_, name)| name != keep) {
+        for (_, name) in runs.into_iter().take(excess).filter(|(_, name)| !kept(name)) {
             let path = self.dir.join(&name);
             fs::remove_dir_all(&path).with_context(|| format!("cannot remove the old run {}", path.display()))?;
             removed.push(path);

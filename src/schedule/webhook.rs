@@ -3,13 +3,107 @@
 //! time-outs, and answers 408, 429 and 5xx. Any 2xx answer is a delivery;
 //! another answer (a 4xx) is final. Each outcome is logged; a failed
 //! delivery never changes the run's result.
+//!
+//! Delivery is not part of a run: a published run puts its events in its
+//! job's [`Outbox`], and one task per job POSTs them, in order, while the
+//! next runs go on. At shutdown, events not yet delivered get the grace
+//! period; then they are dropped, each logged.
 
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 
+use super::Stop;
 use super::config::WebhookConfig;
-use super::record::EventKind;
+use super::record::{EventKind, RunRecord};
+use super::runner::abandoned;
+
+/// Events a job may have waiting for delivery; past this, new events are
+/// dropped (and logged) until the webhook catches up.
+const OUTBOX_CAPACITY: usize = 256;
+
+/// One event waiting for delivery.
+struct Envelope {
+    run_id: String,
+    kind: EventKind,
+    body: Vec<u8>,
+}
+
+/// A job's queue of events to POST, in order, on their own task. Cloned
+/// into each run; the task ends once every clone is dropped and the queue
+/// is empty, or at [`Stop::Abandon`].
+#[derive(Clone)]
+pub(crate) struct Outbox {
+    job: String,
+    // `None` when the job has no webhook.
+    tx: Option<mpsc::Sender<Envelope>>,
+}
+
+impl Outbox {
+    /// The outbox of job `job` and, when it has a webhook, the task that
+    /// delivers its events until the outbox is dropped (or `stop` says
+    /// [`Stop::Abandon`]).
+    pub(crate) fn open(
+        job: &str,
+        hook: Option<&WebhookConfig>,
+        stop: watch::Receiver<Stop>,
+    ) -> (Outbox, Option<JoinHandle<()>>) {
+        let Some(hook) = hook else { return (Outbox { job: job.to_string(), tx: None }, None) };
+        let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
+        let task = tokio::spawn(drain(hook.clone(), job.to_string(), rx, stop));
+        (Outbox { job: job.to_string(), tx: Some(tx) }, Some(task))
+    }
+
+    /// Queue the events of a published run, in order.
+    pub(crate) fn post(&self, record: &RunRecord) {
+        let Some(tx) = &self.tx else { return };
+        let job = self.job.as_str();
+        for &kind in &record.events {
+            let body = match serde_json::to_vec(&record.event(kind)) {
+                Ok(body) => body,
+                Err(e) => {
+                    tracing::error!(job, run_id = %record.run_id, event = kind.as_str(), error = %e, "cannot serialize an event");
+                    continue;
+                }
+            };
+            let envelope = Envelope { run_id: record.run_id.clone(), kind, body };
+            if let Err(e) = tx.try_send(envelope) {
+                let why = match e {
+                    mpsc::error::TrySendError::Full(_) => "the webhook is behind: too many events wait for delivery",
+                    mpsc::error::TrySendError::Closed(_) => "deliveries have stopped",
+                };
+                tracing::error!(job, run_id = %record.run_id, event = kind.as_str(), reason = why, "webhook event dropped");
+            }
+        }
+    }
+}
+
+/// The delivery task: POST each event in turn until the outbox is closed
+/// and empty, or deliveries are abandoned at shutdown.
+async fn drain(hook: WebhookConfig, job: String, mut rx: mpsc::Receiver<Envelope>, mut stop: watch::Receiver<Stop>) {
+    let job = job.as_str();
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = abandoned(&mut stop) => None,
+            next = rx.recv() => next,
+        };
+        let Some(Envelope { run_id, kind, body }) = next else { break };
+        tokio::select! {
+            () = deliver(&hook, job, &run_id, kind, body) => {}
+            () = abandoned(&mut stop) => {
+                tracing::warn!(job, run_id, event = kind.as_str(), url = %hook.url, "webhook delivery abandoned at shutdown");
+                break;
+            }
+        }
+    }
+    rx.close();
+    while let Ok(Envelope { run_id, kind, .. }) = rx.try_recv() {
+        tracing::warn!(job, run_id, event = kind.as_str(), url = %hook.url, "webhook delivery abandoned at shutdown");
+    }
+}
 
 /// Why one attempt failed.
 #[derive(Debug)]
@@ -30,7 +124,7 @@ impl AttemptError {
 
 /// POST `body` (the JSON of event `kind` of run `run_id` of `job`) to the
 /// webhook, retrying as the module says; logs the outcome.
-pub(crate) async fn deliver(hook: &WebhookConfig, job: &str, run_id: &str, kind: EventKind, body: Vec<u8>) {
+async fn deliver(hook: &WebhookConfig, job: &str, run_id: &str, kind: EventKind, body: Vec<u8>) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(hook.timeout))
         .http_status_as_error(false)

@@ -99,6 +99,9 @@ fn fixes_are_checked_and_stack_policies_at_remediate_run_as_mandatory() {
     assert_eq!(bad["kind"], "abi");
     let message = bad["message"].as_str().unwrap_or_default();
     assert!(message.contains("aws_s3_bucket.logs") && message.contains("does not apply"), "{message}");
+    assert_eq!(bad["resources"], json!(["aws_s3_bucket.logs"]), "the error is the resource's only");
+    let kept = violations.iter().find(|v| v["policy"] == "bad-fix").expect("the bad fix's violation is kept");
+    assert!(kept.get("remediation").is_none());
     // The stack policy runs as mandatory, its fix dropped, with a note.
     let stack = violations.iter().find(|v| v["policy"] == "stack-fix").expect("stack-fix violation");
     assert_eq!(stack["enforcement_level"], "mandatory");

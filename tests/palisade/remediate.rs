@@ -1,6 +1,7 @@
 //! `palisade remediate` against moto server (the real AWS SDK, a real HTTP
 //! endpoint): dry run vs apply, partial failures, idempotent re-runs,
-//! batching, a run killed half-way and completed, stale plans, throttling.
+//! batching, a run killed half-way and completed, SIGTERM during an apply,
+//! stale plans, throttling, report directories checked up front.
 //!
 //! Resources are seeded with some tags but without the keys the built-in
 //! `required-tags` policy requires (`owner`, `cost-center`), which it sets
@@ -238,7 +239,7 @@ fn refused_arns_fail_one_by_one_and_the_others_are_applied() {
     let before = moto_tags(&moto);
     let mut args: Vec<String> = vec!["--region".into(), "eu-west-1".into(), "--apply".into()];
     args.extend(pack_args(&work));
-    args.extend(["--report-dir".into(), work.arg("r")]);
+    args.extend(["--plan-out".into(), work.arg("plan.json"), "--report-dir".into(), work.arg("r")]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (exit, report, err) = remediate(&moto, &args);
     assert_eq!(exit, 1, "a failed change exits 1: {err}");
@@ -272,6 +273,21 @@ fn refused_arns_fail_one_by_one_and_the_others_are_applied() {
         let arn = format!("arn:aws:sns:eu-west-1:123456789012:alerts-{i}");
         assert_eq!(now[&arn], tags(&[("env", "prod"), ("owner", "platform"), ("cost-center", "0000")]), "{arn}");
     }
+
+    // The same plan again (--plan-in: no violation is evaluated): the text
+    // says so, and counts the changes not applied instead.
+    let out = palisade_aws(
+        &moto,
+        &["remediate", "--plan-in", &work.arg("plan.json"), "--apply", "--report-dir", &work.arg("again")],
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("violations not re-evaluated with --plan-in: 3 change(s) not applied."),
+        "plan-in summary: {text}"
+    );
+    assert!(!text.contains("blocking violations remain"), "{text}");
+    assert_eq!(read_json(&work.path("again/remediation.json"))["summary"]["remaining"], 3);
 }
 
 #[test]
@@ -389,6 +405,97 @@ fn a_run_killed_half_way_is_completed_without_applying_anything_twice() {
     assert!(now.values().all(|t| t == &tags(&[("env", "dev"), ("owner", "platform"), ("cost-center", "0000")])));
 }
 
+/// Polls moto (up to 60 s) until the first `fanout-*` call landed (20
+/// topics with `owner=platform`).
+const WAIT_FOR_FIRST_CALL: &str = r#"
+import boto3, time
+api = boto3.client("resourcegroupstaggingapi", region_name="eu-west-1")
+deadline = time.time() + 60
+while time.time() < deadline:
+    tagged = 0
+    for page in api.get_paginator("get_resources").paginate(
+            TagFilters=[{"Key": "owner", "Values": ["platform"]}], ResourcesPerPage=100, TagsPerPage=500):
+        tagged += sum(":fanout-" in r["ResourceARN"] for r in page["ResourceTagMappingList"])
+    if tagged >= 20:
+        print(tagged)
+        break
+    time.sleep(0.02)
+else:
+    raise SystemExit("no topic was tagged within 60 s")
+"#;
+
+#[test]
+fn sigterm_during_apply_stops_after_the_call_in_flight_and_writes_the_report() {
+    let moto = moto::session();
+    moto.seed(&json!({"resources": [
+        {"kind": "sns_topic", "region": "eu-west-1", "name": "fanout", "count": 45, "tags": {"env": "dev"}},
+    ]}));
+    let work = Workdir::new();
+    let snap = work.arg("snap.json");
+    scan_to(&moto, &snap);
+
+    // Calls of 20, 20 and 5 ARNs, one every five seconds: SIGTERM comes
+    // during the wait after the first (the wait does not delay the stop).
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
+    cmd.args(["remediate", "--inventory", &snap, "--apply", "--calls-per-second", "0.2", "--format", "json"])
+        .args(pack_args(&work))
+        .args(["--plan-out", &work.arg("plan.json"), "--report-dir", &work.arg("runs/term")])
+        .current_dir(root())
+        .env("PALISADE_CACHE_DIR", root().join("target/test-cache"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    moto.command_env(&mut cmd);
+    let child = cmd.spawn().expect("palisade starts");
+    let seen: usize = moto.run_boto3(&moto.endpoint(), WAIT_FOR_FIRST_CALL).trim().parse().expect("a count");
+    assert_eq!(seen, 20, "the first call");
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success(), "kill -TERM");
+    let out = child.wait_with_output().expect("reaped");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "an interrupted apply exits 1: {err}");
+    assert!(err.contains("interrupted by SIGTERM: 25 change(s) not sent"), "{err}");
+    assert!(err.contains(&work.path("runs/term").display().to_string()), "says where the report is: {err}");
+
+    // The report: the first call's 20 applied, the other 25 failed as not sent.
+    let report = read_json(&work.path("runs/term/remediation.json"));
+    let stdout: Value = serde_json::from_slice(&out.stdout).expect("the report on stdout");
+    assert_eq!(stdout, report);
+    let done: Vec<String> = moto_tags(&moto)
+        .into_iter()
+        .filter(|(_, t)| t.get("owner").is_some_and(|v| v == "platform"))
+        .map(|(arn, _)| arn)
+        .collect();
+    assert_eq!(done.len(), 20, "nothing sent after the signal");
+    for change in report["changes"].as_array().expect("changes") {
+        let arn = change["arn"].as_str().expect("arn").to_string();
+        if done.contains(&arn) {
+            assert_eq!(change["status"], "applied", "{change}");
+        } else {
+            assert_eq!(change["status"], "failed", "{change}");
+            assert_eq!(
+                change["error"], "interrupted before this change was sent (SIGTERM); a re-run completes it",
+                "{change}"
+            );
+        }
+    }
+    assert_eq!(report["summary"]["applied"], 20);
+    assert_eq!(report["summary"]["failed"], 25);
+
+    // The re-run of the plan completes it without sending anything twice.
+    let (exit, rerun, err) =
+        remediate(&moto, &["--plan-in", &work.arg("plan.json"), "--apply", "--report-dir", &work.arg("rerun")]);
+    assert_eq!(exit, 0, "{err}");
+    for (arn, status) in statuses(&rerun) {
+        let want = if done.contains(&arn) { "already-applied" } else { "applied" };
+        assert_eq!(status, want, "{arn}");
+    }
+    assert_eq!(rerun["summary"]["already_applied"], 20);
+    assert_eq!(rerun["summary"]["applied"], 25);
+    let now = moto_tags(&moto);
+    assert!(now.values().all(|t| t == &tags(&[("env", "dev"), ("owner", "platform"), ("cost-center", "0000")])));
+}
+
 #[test]
 fn a_plan_whose_resources_changed_since_is_refused_naming_them() {
     let moto = moto::session();
@@ -403,16 +510,37 @@ fn a_plan_whose_resources_changed_since_is_refused_naming_them() {
     let (exit, _, err) = remediate(&moto, &args);
     assert_eq!(exit, 1, "{err}");
 
+    // A report directory that cannot be created is refused before any AWS call.
+    let untouched = moto_tags(&moto);
+    let out = palisade_aws(
+        &moto,
+        &["remediate", "--plan-in", &work.arg("plan.json"), "--apply", "--report-dir", "/proc/palisade-rep"],
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("--report-dir /proc/palisade-rep: cannot create a directory in /proc: "), "{err}");
+    assert_eq!(err.matches("palisade-rep").count(), 1, "the path once: {err}");
+    assert!(!err.contains("TagResources"), "nothing sent: {err}");
+    assert_eq!(moto_tags(&moto), untouched, "nothing was changed");
+
     // Someone sets `owner` on one topic after the review.
     let changed = "arn:aws:sns:eu-west-1:123456789012:orders-1";
     moto.seed(&json!({"tag": [{"arn": changed, "region": "eu-west-1", "tags": {"owner": "web"}}]}));
     let before = moto_tags(&moto);
-    let (exit, report, err) =
-        remediate(&moto, &["--plan-in", &work.arg("plan.json"), "--apply", "--report-dir", &work.arg("stale")]);
+    let out = palisade_aws(
+        &moto,
+        &["remediate", "--plan-in", &work.arg("plan.json"), "--apply", "--report-dir", &work.arg("stale")],
+    );
+    let (exit, err, text) = (code(&out), stderr(&out), String::from_utf8_lossy(&out.stdout));
     assert_eq!(exit, 2, "a stale plan is refused: {err}");
     assert!(err.contains("the plan is stale"), "{err}");
-    assert!(err.contains(&format!("{changed}: tag `owner` is \"web\"")), "names the resource and key: {err}");
+    let conflict = format!("{changed}: tag `owner` is \"web\" (the plan expected absent before, \"platform\" after)");
+    assert!(err.contains(&conflict), "names the resource and key: {err}");
+    // The text output quotes values once.
+    assert!(text.contains(&format!("  error: changed since the plan: {conflict}\n")), "{text}");
+    assert!(!text.contains("\\\""), "nothing escaped twice: {text}");
     assert_eq!(moto_tags(&moto), before, "nothing was changed");
+    let report = read_json(&work.path("stale/remediation.json"));
     let statuses = statuses(&report);
     assert_eq!(statuses[changed], "failed", "{report:#}");
     assert!(statuses.iter().filter(|(a, _)| *a != changed).all(|(_, s)| s == "planned"), "{report:#}");
@@ -547,6 +675,20 @@ fn remediate_usage_errors_exit_2() {
     let (exit, err) = run(&["--plan-in", &plan, "--report-dir", &work.arg("used")]);
     assert_eq!(exit, 2);
     assert!(err.contains("is not empty"), "{err}");
+
+    // --plan-out at (or inside) --report-dir: refused before anything is written.
+    let snap = work.arg("absent-snapshot.json");
+    let out = work.arg("out");
+    let (exit, err) =
+        run(&["--inventory", &snap, "--pack", "builtin:aws-baseline", "--plan-out", &out, "--report-dir", &out]);
+    assert_eq!(exit, 2);
+    assert!(err.contains(&format!("--plan-out {out} and --report-dir {out} are the same path")), "{err}");
+    let inside = work.arg("out/plan.json");
+    let (exit, err) =
+        run(&["--inventory", &snap, "--pack", "builtin:aws-baseline", "--plan-out", &inside, "--report-dir", &out]);
+    assert_eq!(exit, 2);
+    assert!(err.contains(&format!("--plan-out {inside} is inside --report-dir {out}")), "{err}");
+    assert!(!work.path("out").exists(), "nothing written");
 }
 
 #[test]

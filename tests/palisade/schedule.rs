@@ -1,12 +1,15 @@
 //! `palisade schedule`: a real long-lived process with a per-second cron
 //! against moto, stopped by SIGTERM; `--once` exit codes; webhooks against
-//! a local HTTP server; skipped ticks while a run is going; abandoning a run
-//! at shutdown; remediation events; configuration errors.
+//! a local HTTP server, delivered beside the runs; skipped ticks while a run
+//! is going; SIGTERM forwarded to phases, runs abandoned or (during
+//! remediation) published as interrupted; remediation events;
+//! configuration errors.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -510,7 +513,7 @@ resource_types = ["sqs"]
 }
 
 #[test]
-fn schedule_skips_ticks_while_a_run_is_going_and_finishes_it_on_sigterm() {
+fn schedule_skips_ticks_while_a_run_is_going() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = format!(
         r#"
@@ -528,13 +531,19 @@ attempt_timeout_secs = 3
     let job_dir = dir.path().join("palisade-reports/slow");
     let mut child = start(dir.path(), None, &["--config", "palisade.toml", "--grace-secs", "20"]);
     wait_until(Duration::from_secs(15), "a tick skipped", dir.path(), || log(dir.path()).contains("tick skipped"));
-    // Mid-run: SIGTERM lets the run finish (the scan times out after 3 s) and publishes it.
     assert!(entries(&job_dir).iter().any(|n| n.starts_with(".tmp-")), "a run is going: {:?}", entries(&job_dir));
+    // The scan times out after 3 s; the run is published with the ticks it skipped.
+    wait_until(Duration::from_secs(15), "the first run finished", dir.path(), || {
+        log(dir.path()).contains("run finished")
+    });
+    // SIGTERM stops the next run's scan (if one started): that run is removed.
     sigterm(&child);
-    assert_eq!(wait(&mut child, Duration::from_secs(20), dir.path()), 0, "{}", log(dir.path()));
+    assert_eq!(wait(&mut child, Duration::from_secs(10), dir.path()), 0, "{}", log(dir.path()));
     let text = log(dir.path());
     assert!(text.contains("tick skipped: the previous run is still going"), "{text}");
-    assert_eq!(text.matches("run started").count(), 1, "no run overlaps another: {text}");
+    let first_run = text.find("run started").expect("a run started");
+    let first_end = text.find("run finished").expect("a run finished");
+    assert!(!text[first_run + 1..first_end].contains("run started"), "no run overlaps another: {text}");
     let names = entries(&job_dir);
     assert!(!names.iter().any(|n| n.starts_with(".tmp-")), "{names:?}");
     assert_eq!(runs(&job_dir).len(), 1, "{names:?}");
@@ -545,7 +554,7 @@ attempt_timeout_secs = 3
 }
 
 #[test]
-fn schedule_abandons_a_run_past_the_grace_period_and_leaves_nothing() {
+fn schedule_sigterm_stops_a_scan_at_once_and_leaves_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let stall = stalling_endpoint();
     let config = format!(
@@ -562,7 +571,7 @@ attempt_timeout_secs = 60
     );
     std::fs::write(dir.path().join("palisade.toml"), config).expect("write the config");
     let job_dir = dir.path().join("palisade-reports/stuck");
-    let mut child = start(dir.path(), None, &["--config", "palisade.toml", "--grace-secs", "1"]);
+    let mut child = start(dir.path(), None, &["--config", "palisade.toml", "--grace-secs", "30"]);
     wait_until(Duration::from_secs(10), "a run started", dir.path(), || {
         log(dir.path()).contains("run started") && *stall.accepted.lock().unwrap_or_else(|e| e.into_inner()) > 0
     });
@@ -570,12 +579,16 @@ attempt_timeout_secs = 60
     let signalled = Instant::now();
     sigterm(&child);
     assert_eq!(wait(&mut child, Duration::from_secs(10), dir.path()), 0, "{}", log(dir.path()));
-    assert!(signalled.elapsed() < Duration::from_secs(8), "abandoned after the 1 s grace, not after the scan's 60 s");
+    assert!(
+        signalled.elapsed() < Duration::from_secs(8),
+        "the scan got SIGTERM and ended: no wait for the 30 s grace, nor the scan's 60 s"
+    );
     let text = log(dir.path());
-    assert!(text.contains("grace period over"), "{text}");
-    assert!(text.contains("run abandoned"), "{text}");
+    assert!(text.contains("SIGTERM sent to the phase"), "{text}");
+    assert!(!text.contains("grace period over"), "{text}");
+    assert!(text.contains("run abandoned at shutdown before remediation"), "{text}");
     assert_eq!(entries(&job_dir), vec![".lock".to_string()], "no run, no temporary folder, no latest");
-    // The scan's process was killed: its connection closed (it would have waited 60 s).
+    // The scan's process ended: its connection closed (it would have waited 60 s).
     wait_until(Duration::from_secs(3), "the scan's connection closed", dir.path(), || {
         let accepted = *stall.accepted.lock().unwrap_or_else(|e| e.into_inner());
         *stall.closed.lock().unwrap_or_else(|e| e.into_inner()) == accepted
@@ -710,4 +723,220 @@ fn schedule_run_timeout_stops_the_phase_and_publishes_the_run() {
     assert_eq!(scan["exit_code"], Value::Null);
     assert!(scan["error"].as_str().is_some_and(|e| e.contains("run_timeout_secs")), "{record:#}");
     assert_eq!(record["events"], json!(["scan_incomplete"]));
+}
+
+/// A TCP proxy in front of `upstream` (`http://HOST:PORT`) that holds each
+/// request naming `TagResources` for `delay` before forwarding it, and
+/// says when one arrived: a slow tagging call to be interrupted.
+struct SlowTagging {
+    url: String,
+    seen: Arc<AtomicBool>,
+}
+
+fn slow_tagging_proxy(upstream: &str, delay: Duration) -> SlowTagging {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let upstream = upstream.trim_start_matches("http://").to_string();
+    let seen = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&seen);
+    thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(&upstream) else { continue };
+            let (Ok(mut from_client), Ok(mut to_server)) = (client.try_clone(), server.try_clone()) else { continue };
+            let (mut from_server, mut to_client) = (server, client);
+            thread::spawn(move || {
+                let _ = std::io::copy(&mut from_server, &mut to_client);
+                let _ = to_client.shutdown(std::net::Shutdown::Write);
+            });
+            let flag = Arc::clone(&flag);
+            thread::spawn(move || {
+                let mut buf = vec![0u8; 1 << 16];
+                loop {
+                    let n = match from_client.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if buf[..n].windows(12).any(|w| w == b"TagResources") {
+                        flag.store(true, Ordering::SeqCst);
+                        thread::sleep(delay);
+                    }
+                    if to_server.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = to_server.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    SlowTagging { url, seen }
+}
+
+#[test]
+fn schedule_webhook_delivery_does_not_hold_the_next_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Each run fails fast (nothing listens on port 1): one scan_incomplete
+    // event a second, to a webhook that always answers 500 and whose
+    // retries take 2 + 4 + 8 s.
+    let hook = hook(&[500]);
+    let config = format!(
+        r#"
+[[job]]
+name = "hooked"
+schedule = "* * * * * *"
+regions = ["eu-west-1"]
+endpoint_url = "http://127.0.0.1:1"
+max_attempts = 1
+attempt_timeout_secs = 2
+webhook = {{ url = "{url}", retries = 3, retry_backoff_ms = 2000, timeout_secs = 5 }}
+"#,
+        url = hook.url
+    );
+    std::fs::write(dir.path().join("palisade.toml"), config).expect("write the config");
+    let mut child = start(dir.path(), None, &["--config", "palisade.toml", "--grace-secs", "1"]);
+    wait_until(Duration::from_secs(10), "three runs finished", dir.path(), || {
+        log(dir.path()).matches("run finished").count() >= 3
+    });
+    let signalled = Instant::now();
+    sigterm(&child);
+    assert_eq!(wait(&mut child, Duration::from_secs(10), dir.path()), 0, "{}", log(dir.path()));
+    assert!(signalled.elapsed() < Duration::from_secs(5), "deliveries get the 1 s grace, not their 14 s of retries");
+    let text = log(dir.path());
+    assert!(!text.contains("tick skipped"), "the webhook's retries do not hold the run: {text}");
+    assert!(text.contains("webhook attempt failed; retrying"), "{text}");
+    assert!(text.contains("webhook delivery abandoned at shutdown"), "{text}");
+    let job_dir = dir.path().join("palisade-reports/hooked");
+    for run in runs(&job_dir) {
+        let record = read_json(&job_dir.join(&run).join("run.json"));
+        assert_eq!(record["skipped_ticks"], 0, "{record:#}");
+        assert_eq!(record["events"], json!(["scan_incomplete"]), "{record:#}");
+    }
+    // One job's events go out in order: every attempt so far was for the first run.
+    let bodies = hook.bodies.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert!(!bodies.is_empty(), "{text}");
+    let first = runs(&job_dir).into_iter().next().expect("a run");
+    assert!(bodies.iter().all(|b| b["run_id"] == first.as_str()), "{bodies:#?}");
+}
+
+#[test]
+fn schedule_sigterm_during_remediation_publishes_the_run_as_interrupted() {
+    let session = moto::session();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Two buckets missing different tags: two TagResources calls.
+    session.seed(&json!({"resources": [
+        {"kind": "s3_bucket", "region": "eu-west-1", "name": "palisade-web", "tags": {"owner": "web"}},
+        {"kind": "s3_bucket", "region": "eu-west-1", "name": "palisade-logs", "tags": {"team": "ops"}},
+    ]}));
+    std::fs::write(
+        dir.path().join("policy-config.json"),
+        json!({"all": "disabled", "required-tags": {"enforcementLevel": "remediate", "tags": ["owner", "cost-center"],
+               "defaults": {"owner": "platform", "cost-center": "0000"}}})
+        .to_string(),
+    )
+    .expect("write the pack config");
+    let proxy = slow_tagging_proxy(&session.endpoint(), Duration::from_secs(1));
+    let config = format!(
+        r#"
+[[job]]
+name = "tags"
+schedule = "@daily"
+regions = ["eu-west-1"]
+resource_types = ["s3"]
+endpoint_url = "{endpoint}"
+packs = ["builtin:aws-baseline"]
+pack_config = "policy-config.json"
+auto_remediate = true
+"#,
+        endpoint = proxy.url
+    );
+    std::fs::write(dir.path().join("palisade.toml"), config).expect("write the config");
+    let mut child = start(dir.path(), Some(&session), &["--config", "palisade.toml", "--once", "--grace-secs", "2"]);
+    wait_until(Duration::from_secs(30), "a TagResources call in flight", dir.path(), || {
+        proxy.seen.load(Ordering::SeqCst)
+    });
+    sigterm(&child);
+    assert_eq!(wait(&mut child, Duration::from_secs(15), dir.path()), 2, "an interrupted run counts 2");
+    let text = log(dir.path());
+    assert!(text.contains("SIGTERM sent to the phase"), "{text}");
+    assert!(text.contains("run interrupted at shutdown during remediation"), "{text}");
+    // The run is kept, whole, but `latest` names complete runs only.
+    let job_dir = dir.path().join("palisade-reports/tags");
+    let kept = runs(&job_dir);
+    assert_eq!(kept.len(), 1, "{:?}", entries(&job_dir));
+    assert!(!entries(&job_dir).iter().any(|n| n.starts_with(".tmp-") || n == "latest"), "{:?}", entries(&job_dir));
+    let run_dir = job_dir.join(&kept[0]);
+    let record = read_json(&run_dir.join("run.json"));
+    assert_eq!(record["interrupted"], true, "{record:#}");
+    assert_eq!(record["exit_code"], 2, "{record:#}");
+    assert_eq!(record["events"], json!(["remediation_failed"]), "{record:#}");
+    let remediate = record["phases"].as_array().and_then(|p| p.last()).expect("phases");
+    assert_eq!(remediate["phase"], "remediate", "{record:#}");
+    assert!(remediate["error"].as_str().is_some_and(|e| e.contains("interrupted at shutdown")), "{record:#}");
+    for file in ["inventory.json", "violations.json", "logs/scan.log", "logs/check.log", "logs/remediate.log"] {
+        assert!(run_dir.join(file).is_file(), "{file} kept: {:?}", entries(&run_dir));
+    }
+    // A `remediate` that stops after its call in flight writes its report:
+    // the call sent is applied, the other marked failed "interrupted".
+    let report = run_dir.join("remediation/remediation.json");
+    if report.is_file() {
+        let report = read_json(&report);
+        assert_eq!(report["summary"]["applied"], 1, "{report:#}");
+        assert_eq!(report["summary"]["failed"], 1, "{report:#}");
+        let failed = report["changes"].as_array().expect("changes").iter().find(|c| c["status"] == "failed");
+        assert!(failed.is_some_and(|c| c["error"].as_str().is_some_and(|e| e.contains("interrupted"))), "{report:#}");
+        assert_eq!(record["counts"]["remediation"]["applied"], 1, "{record:#}");
+    }
+}
+
+#[test]
+fn schedule_check_refuses_what_would_fail_every_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("a-file"), "").expect("write a file");
+    let job = |extra: &str| format!("[[job]]\nname = \"nightly\"\nschedule = \"@daily\"\n{extra}\n");
+    for args in [&["--config", "bad.toml", "--check"][..], &["--config", "bad.toml"][..]] {
+        let refused = |extra: &str| {
+            std::fs::write(dir.path().join("bad.toml"), job(extra)).expect("write the config");
+            let out = run(dir.path(), None, args);
+            assert_eq!(code(&out), 2, "{extra} ({args:?}): {}", stderr(&out));
+            stderr(&out)
+        };
+        let e = refused("regions = [\"eu-west-1\", \"mars-1\"]");
+        assert!(e.contains("job \"nightly\" (job[0]).regions") && e.contains("\"mars-1\" is not an AWS region"), "{e}");
+        let e = refused("resource_types = [\"s3\", \"aws_s3_buckets\"]");
+        assert!(e.contains("job \"nightly\" (job[0]).resource_types") && e.contains("aws_s3_buckets"), "{e}");
+        let e = refused("reports = \"a-file\"");
+        assert!(e.contains("job \"nightly\" (job[0]).reports") && e.contains("a-file is not a folder"), "{e}");
+    }
+    // A region of the right form that Palisade does not know: a warning, as `scan` gives.
+    std::fs::write(dir.path().join("odd.toml"), job("regions = [\"eu-mars-1\"]")).expect("write the config");
+    let out = run(dir.path(), None, &["--config", "odd.toml", "--check"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("warning: odd.toml: job \"nightly\" (job[0]).regions: eu-mars-1 is not a region Palisade knows"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn schedule_cron_errors_name_the_field_and_its_range() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let refused = |schedule: &str| {
+        std::fs::write(dir.path().join("bad.toml"), format!("[[job]]\nname = \"n\"\nschedule = \"{schedule}\"\n"))
+            .expect("write the config");
+        let out = run(dir.path(), None, &["--config", "bad.toml", "--check"]);
+        assert_eq!(code(&out), 2, "{schedule}: {}", stderr(&out));
+        stderr(&out)
+    };
+    let e = refused("61 * * * *");
+    assert!(e.contains("schedule: \"61 * * * *\": minute 61 is out of range 0-59"), "{e}");
+    assert!(!e.contains("0 61") && !e.contains("less than 59"), "the user's expression only, a right range: {e}");
+    let e = refused("0 9 * 13 1-5");
+    assert!(e.contains("month 13 is out of range 1-12"), "{e}");
+    let e = refused("0 0 25 * * *");
+    assert!(e.contains("hour 25 is out of range 0-23"), "{e}");
+    let e = refused("*/90 * * * * *");
+    assert!(e.contains("second step 90 is out of range 1-59"), "{e}");
+    let e = refused("@reboot");
+    assert!(e.contains("schedule: \"@reboot\": @reboot is not supported"), "{e}");
 }

@@ -105,9 +105,10 @@ impl TagChange {
                 return Some(format!("the value of tag `{key}` is longer than {MAX_VALUE_CHARS} characters"));
             }
         }
-        let after = self.apply_to(tags).len();
+        // AWS's own `aws:` tags do not count toward the limit.
+        let after = self.apply_to(tags).keys().filter(|k| !k.to_ascii_lowercase().starts_with(RESERVED_PREFIX)).count();
         if after > MAX_TAGS {
-            return Some(format!("the resource would have {after} tags; AWS allows {MAX_TAGS}"));
+            return Some(format!("the resource would have {after} tags of its own; AWS allows {MAX_TAGS}"));
         }
         None
     }
@@ -147,7 +148,9 @@ struct Wire {
 /// to the resource's props (a missing path, a failed `test`); a fix that
 /// touches an unknown value; a tag change with a key both set and removed;
 /// on a live ([partial](Resource::partial)) resource, a fix that changes
-/// anything but string tags, or that AWS would refuse ([`TagChange::aws_violation`]).
+/// anything but string tags. A tag change AWS would refuse
+/// ([`TagChange::aws_violation`]) is not an error here: the remediation plan
+/// leaves that resource to a person.
 pub fn resolve(document: &Value, resource: &Resource) -> Result<Remediation, String> {
     let wire: Wire = serde_json::from_value(document.clone()).map_err(|e| {
         format!("the remediation is not {{\"patch\": [JSON Patch]}} or {{\"tags\": {{\"set\": {{...}}, \"remove\": [...]}}}}: {e}")
@@ -178,15 +181,10 @@ pub fn resolve(document: &Value, resource: &Resource) -> Result<Remediation, Str
         }
     };
     check_applies(&patch, &props)?;
-    if resource.partial {
-        let Some(change) = &tags else {
-            return Err(
-                "a live resource can only be fixed by a tag change (its other properties are not known)".to_string()
-            );
-        };
-        if let Some(why) = change.aws_violation(&current_tags(&props)) {
-            return Err(format!("AWS would refuse the tag change: {why}"));
-        }
+    if resource.partial && tags.is_none() {
+        return Err(
+            "a live resource can only be fixed by a tag change (its other properties are not known)".to_string()
+        );
     }
     let mut fix = Remediation { patch, tags, diff: Vec::new() };
     fix.diff = diff_lines(&fix, &props);
@@ -391,7 +389,6 @@ mod tests {
             (json!({"patch": [{"op": "replace", "path": "/tags", "value": {}}]}), &planned, "known only after apply"),
             (json!({"tags": {"set": {"a": "1"}}}), &planned, "unknown until apply"),
             (json!({"tags": {"set": {"a": "1"}, "remove": ["a"]}}), &live, "both sets and removes"),
-            (json!({"tags": {"set": {"aws:x": "1"}}}), &live, "reserves"),
             (
                 json!({"patch": [{"op": "add", "path": "/acl", "value": "private"}]}),
                 &live,
@@ -409,6 +406,26 @@ mod tests {
             .expect("a property patch on a planned resource");
         assert_eq!(fix.tags, None);
         assert_eq!(fix.diff, vec!["~ /acl: \"public-read\" -> \"private\""]);
+    }
+
+    #[test]
+    fn aws_limits_are_the_plans_business_and_aws_keys_do_not_count() {
+        // A fix AWS would refuse still resolves: the plan sends it to a person.
+        let live = resource(json!({"tags": {"env": "prod"}}), true);
+        let fix = resolve(&json!({"tags": {"set": {"aws:x": "1"}}}), &live).expect("resolves");
+        let change = fix.tags.expect("a tag change");
+        assert!(change.aws_violation(&BTreeMap::new()).is_some_and(|w| w.contains("reserves")));
+        // 48 own tags and 2 of AWS's, plus 2 new: 50 of its own, allowed.
+        let mut tags: BTreeMap<String, String> = (0..48).map(|i| (format!("k{i}"), "v".to_string())).collect();
+        tags.insert("aws:cloudformation:stack-name".into(), "s".into());
+        tags.insert("aws:cloudformation:stack-id".into(), "i".into());
+        let two = TagChange {
+            set: BTreeMap::from([("a".into(), "1".into()), ("b".into(), "2".into())]),
+            remove: BTreeSet::new(),
+        };
+        assert_eq!(two.aws_violation(&tags), None);
+        tags.insert("k48".into(), "v".into());
+        assert!(two.aws_violation(&tags).is_some_and(|w| w.contains("51 tags of its own")));
     }
 
     #[test]

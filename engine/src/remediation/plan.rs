@@ -245,25 +245,41 @@ impl RemediationPlan {
     pub fn from_json(path: &str, bytes: &[u8]) -> Result<RemediationPlan, PlanError> {
         let value: serde_json::Value = serde_json::from_slice(bytes)
             .map_err(|e| PlanError::Shape { path: path.to_string(), message: e.to_string() })?;
-        let format = value.get("format").and_then(serde_json::Value::as_str);
-        if format != Some(PLAN_FORMAT) {
+        let format = value.get("format");
+        if format.and_then(serde_json::Value::as_str) != Some(PLAN_FORMAT) {
+            let found = format.map_or_else(|| "missing".to_string(), |f| format!("{f}"));
             return Err(PlanError::Version {
                 path: path.to_string(),
-                message: format!("`format` is {format:?}, expected \"{PLAN_FORMAT}\""),
+                message: format!("`format` is {found}, expected \"{PLAN_FORMAT}\""),
             });
         }
-        let version = value.get("version").and_then(serde_json::Value::as_u64);
-        if version != Some(u64::from(PLAN_VERSION)) {
+        let version = value.get("version");
+        if version.and_then(serde_json::Value::as_u64) != Some(u64::from(PLAN_VERSION)) {
+            let found = version.map_or_else(|| "missing".to_string(), |v| format!("{v}"));
             return Err(PlanError::Version {
                 path: path.to_string(),
-                message: format!("plan version {version:?} is not supported (this build reads version {PLAN_VERSION})"),
+                message: format!(
+                    "plan `version` {found} is not supported (this build reads version {PLAN_VERSION}, a number)"
+                ),
             });
         }
         let plan: RemediationPlan = serde_path_to_error::deserialize(value).map_err(|e| PlanError::Shape {
             path: path.to_string(),
             message: format!("at {}: {}", e.path(), e.inner()),
         })?;
+        let shape = |i: usize, arn: &str, message: String| PlanError::Shape {
+            path: path.to_string(),
+            message: format!("at changes[{i}] ({arn}): {message}"),
+        };
+        let mut seen = std::collections::BTreeSet::new();
         for (i, c) in plan.changes.iter().enumerate() {
+            if !seen.insert(c.arn.as_str()) {
+                return Err(shape(i, &c.arn, "the ARN has another change earlier in the plan".to_string()));
+            }
+            check_arn(c).map_err(|m| shape(i, &c.arn, m))?;
+            if let Some(key) = c.change.set.keys().find(|k| c.change.remove.contains(*k)) {
+                return Err(shape(i, &c.arn, format!("tag `{key}` is both set and removed")));
+            }
             if c.change.apply_to(&c.before) != c.after {
                 return Err(PlanError::Shape {
                     path: path.to_string(),
@@ -278,5 +294,135 @@ impl RemediationPlan {
             }
         }
         Ok(plan)
+    }
+}
+
+/// The ARN of a planned change against its `account` and `region` fields:
+/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, where an empty region
+/// (S3) or account matches any; the region field must look like a region
+/// name (`eu-west-1`).
+fn check_arn(c: &PlannedChange) -> Result<(), String> {
+    let parts: Vec<&str> = c.arn.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts.as_slice() else {
+        return Err("not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)".to_string());
+    };
+    if *arn != "arn" || partition.is_empty() || service.is_empty() || resource.is_empty() {
+        return Err("not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)".to_string());
+    }
+    let region_like = |r: &str| {
+        r.split('-').count() >= 3
+            && r.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+            && r.ends_with(|ch: char| ch.is_ascii_digit())
+    };
+    if !region_like(&c.region) {
+        return Err(format!("`region` {:?} is not a region name (e.g. eu-west-1)", c.region));
+    }
+    if !region.is_empty() && *region != c.region {
+        return Err(format!("`region` is {:?} but the ARN's region is {region:?}", c.region));
+    }
+    if !account.is_empty() && *account != c.account {
+        return Err(format!("`account` is {:?} but the ARN's account is {account:?}", c.account));
+    }
+    if c.account.len() != 12 || !c.account.chars().all(|ch| ch.is_ascii_digit()) {
+        return Err(format!("`account` {:?} is not a 12-digit account id", c.account));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn plan_with(changes: serde_json::Value) -> Vec<u8> {
+        json!({"format": PLAN_FORMAT, "version": 1, "created_at": "2026-11-30T10:00:00Z",
+               "inventory": {"source": "i.json", "started_at": "2026-11-30T09:00:00Z",
+                             "finished_at": "2026-11-30T09:00:01Z", "sha256": "00"},
+               "packs": [], "changes": changes, "needs_human": []})
+        .to_string()
+        .into_bytes()
+    }
+
+    fn change(
+        arn: &str,
+        region: &str,
+        account: &str,
+        set: serde_json::Value,
+        remove: serde_json::Value,
+    ) -> serde_json::Value {
+        let mut after = json!({"env": "dev"});
+        for (k, v) in set.as_object().into_iter().flatten() {
+            after[k] = v.clone();
+        }
+        for k in remove.as_array().into_iter().flatten() {
+            if let (Some(map), Some(k)) = (after.as_object_mut(), k.as_str()) {
+                map.remove(k);
+            }
+        }
+        json!({"arn": arn, "region": region, "account": account, "resource_type": "aws_s3_bucket",
+               "before": {"env": "dev"}, "change": {"set": set, "remove": remove}, "after": after,
+               "policies": ["p/required-tags"]})
+    }
+
+    #[test]
+    fn plans_are_checked_against_their_arns() {
+        let good = change(
+            "arn:aws:sns:eu-west-1:123456789012:t",
+            "eu-west-1",
+            "123456789012",
+            json!({"owner": "a"}),
+            json!([]),
+        );
+        assert!(RemediationPlan::from_json("p.json", &plan_with(json!([good.clone()]))).is_ok());
+        let s3 = change("arn:aws:s3:::b", "eu-west-1", "123456789012", json!({"owner": "a"}), json!([]));
+        assert!(
+            RemediationPlan::from_json("p.json", &plan_with(json!([s3]))).is_ok(),
+            "S3 ARNs name no region or account"
+        );
+        let cases = [
+            (json!([good.clone(), good.clone()]), "another change earlier"),
+            (
+                json!([change(
+                    "arn:aws:sns:eu-west-1:999999999999:t",
+                    "eu-west-1",
+                    "123456789012",
+                    json!({"o": "a"}),
+                    json!([])
+                )]),
+                "the ARN's account",
+            ),
+            (
+                json!([change(
+                    "arn:aws:sns:eu-west-1:123456789012:t",
+                    "us-east-1",
+                    "123456789012",
+                    json!({"o": "a"}),
+                    json!([])
+                )]),
+                "the ARN's region",
+            ),
+            (
+                json!([change("arn:aws:s3:::b", "mars-1", "123456789012", json!({"o": "a"}), json!([]))]),
+                "not a region name",
+            ),
+            (json!([change("not-an-arn", "eu-west-1", "123456789012", json!({"o": "a"}), json!([]))]), "not an ARN"),
+            (
+                json!([change("arn:aws:s3:::b", "eu-west-1", "123456789012", json!({"o": "a"}), json!(["o"]))]),
+                "both set and removed",
+            ),
+        ];
+        for (changes, want) in cases {
+            let err = RemediationPlan::from_json("p.json", &plan_with(changes.clone())).expect_err(want).to_string();
+            assert!(err.contains(want) && err.starts_with("p.json: "), "{want}: {err}");
+        }
+        let mut doc: serde_json::Value = serde_json::from_slice(&plan_with(json!([]))).expect("JSON");
+        doc["version"] = json!("1");
+        let err =
+            RemediationPlan::from_json("p.json", doc.to_string().as_bytes()).expect_err("a string version").to_string();
+        assert!(err.contains("plan `version` \"1\" is not supported"), "{err}");
+        doc["format"] = json!(null);
+        let err = RemediationPlan::from_json("p.json", doc.to_string().as_bytes()).expect_err("no format").to_string();
+        assert!(err.contains("`format` is null"), "{err}");
     }
 }

@@ -358,30 +358,28 @@ impl<'a> View<'a> {
             }
             Mode::Apply => ("apply", "Applied", "The plan was applied to live resources (--apply)."),
         };
+        let humans = format!(
+            "{} violation{} need{} a human",
+            s.needs_human,
+            plural(s.needs_human),
+            if s.needs_human == 1 { "s" } else { "" }
+        );
+        let rest = if run.plan.is_some() && report.violations.is_empty() {
+            // A reviewed plan (--plan-in) re-evaluates no policy.
+            format!("{humans}; violations not re-evaluated with --plan-in: {} change(s) not applied.", s.remaining)
+        } else {
+            format!(
+                "{humans}; {} blocking violation{} remain{}.",
+                s.remaining,
+                plural(s.remaining),
+                if s.remaining == 1 { "s" } else { "" },
+            )
+        };
         let outcome = match run.mode {
-            Mode::DryRun => format!(
-                "{} change{} planned; {} violation{} need{} a human; {} blocking violation{} remain{}.",
-                s.planned,
-                plural(s.planned),
-                s.needs_human,
-                plural(s.needs_human),
-                if s.needs_human == 1 { "s" } else { "" },
-                s.remaining,
-                plural(s.remaining),
-                if s.remaining == 1 { "s" } else { "" },
-            ),
-            Mode::Apply => format!(
-                "{} applied, {} already applied, {} failed; {} violation{} need{} a human; {} blocking violation{} remain{}.",
-                s.applied,
-                s.already_applied,
-                s.failed,
-                s.needs_human,
-                plural(s.needs_human),
-                if s.needs_human == 1 { "s" } else { "" },
-                s.remaining,
-                plural(s.remaining),
-                if s.remaining == 1 { "s" } else { "" },
-            ),
+            Mode::DryRun => format!("{} change{} planned; {rest}", s.planned, plural(s.planned)),
+            Mode::Apply => {
+                format!("{} applied, {} already applied, {} failed; {rest}", s.applied, s.already_applied, s.failed)
+            }
         };
         let bad = |n: usize| if n > 0 { "bad" } else { "" };
         let counts = vec![

@@ -103,7 +103,8 @@ pub struct Summary {
     pub needs_human: usize,
     /// Decided mandatory or remediate violations still standing after the
     /// run: all of them on a dry run; on an apply, those on resources whose
-    /// change did not end applied.
+    /// change did not end applied. For a run from a reviewed plan, which
+    /// re-evaluates no policy, each change not applied counts one.
     pub remaining: usize,
 }
 
@@ -165,11 +166,18 @@ impl RemediationReport {
             .filter(|o| fixed.contains(o.change.arn.as_str()))
             .flat_map(|o| o.change.policies.iter().map(move |p| (o.change.arn.as_str(), p.clone())))
             .collect();
+        let judged: std::collections::BTreeSet<&str> = violations.iter().map(|v| v.resource.as_str()).collect();
         let remaining = violations
             .iter()
             .filter(|v| v.blocks())
             .filter(|v| !fixed_pairs.contains(&(v.resource.as_str(), format!("{}/{}", v.pack, v.policy))))
-            .count();
+            .count()
+            // A run from a reviewed plan (`--plan-in`) has no violations: a
+            // change not applied leaves at least the violation that asked for it.
+            + outcomes
+                .iter()
+                .filter(|o| !fixed.contains(o.change.arn.as_str()) && !judged.contains(o.change.arn.as_str()))
+                .count();
         let mut per: BTreeMap<(String, String), PolicyCount> = BTreeMap::new();
         for v in &violations {
             per.entry((v.pack.clone(), v.policy.clone()))

@@ -24,8 +24,11 @@ pub fn policies() -> [ResourcePolicy; 1] {
                     "default": {}
                 },
                 "defaults": {
-                    "description": "Values to set for missing keys when the policy runs at level remediate.",
-                    "type": "object", "additionalProperties": {"type": "string"}, "default": {}
+                    "description": "Values to set for missing required keys when the policy runs at level remediate (keys of AWS's form: not `aws:`, at most 128 characters; values at most 256).",
+                    "type": "object",
+                    "propertyNames": {"minLength": 1, "maxLength": 128, "not": {"pattern": "^[aA][wW][sS]:"}},
+                    "additionalProperties": {"type": "string", "maxLength": 256},
+                    "default": {}
                 }
             }
         }))
@@ -101,6 +104,14 @@ fn required_tags(r: &Resource, config: &Config) -> Outcome {
     // A fix only when defaults cover every missing key and no value is wrong.
     let fix = wrong.is_empty()
         && missing.iter().all(|k| defaults.get(*k).and_then(Value::as_str).is_some_and(|v| default_ok(&allowed, k, v)));
+    if !fix {
+        // Say why no default could be used, when one was configured.
+        for key in &missing {
+            if let Some(v) = defaults.get(*key).and_then(Value::as_str).filter(|v| !default_ok(&allowed, key, v)) {
+                message.push_str(&format!(" The default \"{v}\" for `{key}` is not among its allowed values."));
+            }
+        }
+    }
     if fix {
         let mut remediation = Remediation::tags();
         for key in &missing {

@@ -34,6 +34,10 @@
 //!    `FailedResourcesMap`, and a call that fails as a whole fails each of
 //!    its ARNs. A resource whose `TagResources` failed gets no
 //!    `UntagResources`.
+//! 5. **Stopping.** The caller may ask the run to stop (a signal): the call
+//!    in flight completes, no other is sent, and each change not (wholly)
+//!    sent is [`ChangeStatus::Failed`] with an error saying so
+//!    ([`ApplyOutcome::interrupted`]); a re-run completes them (step 3).
 //!
 //! The clients are built as the scan's ([`crate::aws`]): the same
 //! credential chain, profile, endpoint override, retry and timeout
@@ -42,8 +46,9 @@
 mod batch;
 mod calls;
 mod reconcile;
+mod send;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_config::{Region, SdkConfig};
@@ -164,6 +169,21 @@ pub struct ApplyOutcome {
     pub conflicts: Vec<Conflict>,
     /// Tagging calls sent (`TagResources` and `UntagResources`).
     pub calls: usize,
+    /// Set when the run was asked to stop before its last call.
+    pub interrupted: Option<Interruption>,
+}
+
+/// A run stopped before all of its calls were sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interruption {
+    /// Why, as the `stop` callback of [`Remediator::apply`] gave it
+    /// (`SIGTERM`).
+    pub reason: String,
+    /// Changes left wholly or partly unsent: [`ChangeStatus::Failed`], with
+    /// the error `interrupted before this change was sent (REASON); a re-run
+    /// completes it` (or `interrupted (REASON) after part of this change was
+    /// sent; ...`).
+    pub unsent: usize,
 }
 
 /// One tagging call as it completed, for progress reports.
@@ -290,7 +310,10 @@ impl Remediator {
 
     /// Apply `plan`: check the accounts, re-read, reconcile, send what is
     /// pending (see the module docs). `progress` is called after each
-    /// tagging call.
+    /// tagging call. `stop` is asked before each call (and every 50 ms while
+    /// waiting for `calls_per_second`); once it gives a reason (e.g.
+    /// `SIGTERM`, from a signal handler's flag), no further call is sent:
+    /// see [`ApplyOutcome::interrupted`].
     ///
     /// Errors: [`RemediateError::OtherAccount`] and [`RemediateError::Read`],
     /// both before anything is sent. Conflicts are not errors: see
@@ -299,6 +322,7 @@ impl Remediator {
         &self,
         plan: &RemediationPlan,
         progress: &mut dyn FnMut(CallDone<'_>),
+        stop: &dyn Fn() -> Option<String>,
     ) -> Result<ApplyOutcome, RemediateError> {
         self.check_accounts(plan)?;
         let current = self.current_tags(&plan.changes)?;
@@ -320,7 +344,7 @@ impl Remediator {
                     _ => ChangeOutcome { change: change.clone(), status: ChangeStatus::Planned, error: None },
                 })
                 .collect();
-            return Ok(ApplyOutcome { outcomes, conflicts, calls: 0 });
+            return Ok(ApplyOutcome { outcomes, conflicts, calls: 0, interrupted: None });
         }
 
         // What AWS would refuse is never sent (`aws:` keys, limits).
@@ -338,7 +362,7 @@ impl Remediator {
             }
         }
         let calls = batches(pending.iter().map(|(region, arn, rest)| (*region, *arn, *rest)));
-        let sent = self.runtime.block_on(self.send_all(&calls, &mut errors, progress));
+        let sent = self.runtime.block_on(self.send_all(&calls, &mut errors, progress, stop));
 
         let outcomes = plan
             .changes
@@ -352,46 +376,7 @@ impl Remediator {
                 (_, None) => ChangeOutcome { change: change.clone(), status: ChangeStatus::Applied, error: None },
             })
             .collect();
-        Ok(ApplyOutcome { outcomes, conflicts, calls: sent })
-    }
-
-    /// Send `calls` in order, one at a time, at the configured rate; the
-    /// failures go to `errors` by ARN. An ARN that already failed is left
-    /// out of later calls. Returns the number of calls sent.
-    async fn send_all(
-        &self,
-        calls: &[Batch],
-        errors: &mut BTreeMap<String, String>,
-        progress: &mut dyn FnMut(CallDone<'_>),
-    ) -> usize {
-        let mut clients: HashMap<&str, tagging::Client> = HashMap::new();
-        let mut ticker = self.calls_per_second.map(|n| {
-            let mut t = tokio::time::interval(Duration::from_secs_f64(1.0 / n));
-            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            t
-        });
-        let mut sent = 0;
-        let total = calls.len();
-        for batch in calls {
-            let arns: Vec<String> = batch.arns.iter().filter(|a| !errors.contains_key(*a)).cloned().collect();
-            if arns.is_empty() {
-                continue;
-            }
-            let call = Batch { arns, ..batch.clone() };
-            if let Some(ticker) = ticker.as_mut() {
-                ticker.tick().await;
-            }
-            let client = clients.entry(batch.region.as_str()).or_insert_with(|| self.client(&batch.region));
-            let failures = match calls::send(client, &call).await {
-                Ok(failures) => failures,
-                Err(whole) => call.arns.iter().map(|a| (a.clone(), whole.clone())).collect(),
-            };
-            sent += 1;
-            let failed = failures.len();
-            errors.extend(failures);
-            progress(CallDone { batch: &call, failed, done: sent, total });
-        }
-        sent
+        Ok(ApplyOutcome { outcomes, conflicts, calls: sent.calls, interrupted: sent.interrupted })
     }
 
     /// A Tagging API client for `region`.
