@@ -300,7 +300,9 @@ fn from_packs(args: &RemediateArgs, created_at: &str) -> Result<Planned> {
         .iter()
         .map(|p| PackRef { name: p.metadata.name.clone(), version: p.metadata.version.clone(), source: p.path.clone() })
         .collect();
-    let plan = RemediationPlan::new(&inventory, inventory_ref, pack_refs, &report.violations, created_at.to_string());
+    let mut plan =
+        RemediationPlan::new(&inventory, inventory_ref, pack_refs, &report.violations, created_at.to_string());
+    plan.explain_invalid_fixes(&report.policy_errors);
     Ok(Planned {
         plan,
         violations: report.violations,

@@ -436,7 +436,8 @@ fn evaluate(
                     && task.policy.kind == PolicyKind::Resource =>
             {
                 match crate::remediation::resolve(&doc, r) {
-                    Ok(mut fix) => {
+                    Ok(None) => None,
+                    Ok(Some(mut fix)) => {
                         for line in &mut fix.diff {
                             *line = job.stack.secrets.redact_scope(line, scope);
                         }

@@ -102,6 +102,13 @@ fn fixes_are_checked_and_stack_policies_at_remediate_run_as_mandatory() {
     assert_eq!(bad["resources"], json!(["aws_s3_bucket.logs"]), "the error is the resource's only");
     let kept = violations.iter().find(|v| v["policy"] == "bad-fix").expect("the bad fix's violation is kept");
     assert!(kept.get("remediation").is_none());
+    // A string where a fix should be (a component's text that is not JSON) is
+    // that resource's error; the violation stays. An empty patch is no fix.
+    let text = errors.iter().find(|e| e["policy"] == "json-text-fix").unwrap_or_else(|| panic!("{r}"));
+    assert!(text["message"].as_str().is_some_and(|m| m.contains("not JSON of an object")), "{text}");
+    assert!(violations.iter().any(|v| v["policy"] == "json-text-fix" && v.get("remediation").is_none()));
+    let empty = violations.iter().find(|v| v["policy"] == "empty-fix").expect("empty-fix violation");
+    assert!(empty.get("remediation").is_none() && !errors.iter().any(|e| e["policy"] == "empty-fix"), "{r}");
     // The stack policy runs as mandatory, its fix dropped, with a note.
     let stack = violations.iter().find(|v| v["policy"] == "stack-fix").expect("stack-fix violation");
     assert_eq!(stack["enforcement_level"], "mandatory");
@@ -114,6 +121,14 @@ fn fixes_are_checked_and_stack_policies_at_remediate_run_as_mandatory() {
     let text = palisade(&["check", &plan, "--pack", pack, "--enforcement", "stack-fix=remediate"], None);
     assert_eq!(code(&text), 1);
     assert!(String::from_utf8_lossy(&text.stdout).contains("note: stack policy `stack-fix` is set to remediate"));
+
+    // At advisory, what a policy sends as a fix is never looked at.
+    let out =
+        palisade(&["check", &plan, "--pack", pack, "--format", "json", "--enforcement", "stack-fix=disabled"], None);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let r = json(&out);
+    assert_eq!(r["policy_errors"], json!([]), "{r}");
+    assert_eq!(r["violations"].as_array().map(Vec::len), Some(4), "{r}");
 
     // The built-in stack policy, set to remediate in a config file, runs as mandatory and never crashes.
     let config = write(dir.path(), "c.json", r#"{"aws-stateful-resource-disallow-deletion": "remediate"}"#);

@@ -143,15 +143,24 @@ struct Wire {
 /// Check a guest's remediation document against `resource` and give the
 /// fix both ways.
 ///
+/// `Ok(None)` when the fix changes nothing (an empty patch, tags already
+/// as asked).
+///
 /// Errors (a sentence, for an `abi` error of the policy): a document that is
 /// not `{"patch": [...]}` or `{"tags": {...}}`; a patch that does not apply
 /// to the resource's props (a missing path, a failed `test`); a fix that
-/// touches an unknown value; a tag change with a key both set and removed;
+/// touches an unknown value; a tag change with a key both set and removed,
+/// or on a resource without a `tags` property, or (planned resources) that
+/// AWS would refuse; a JSON string (a component's text that is not JSON);
 /// on a live ([partial](Resource::partial)) resource, a fix that changes
 /// anything but string tags. A tag change AWS would refuse
 /// ([`TagChange::aws_violation`]) is not an error here: the remediation plan
 /// leaves that resource to a person.
-pub fn resolve(document: &Value, resource: &Resource) -> Result<Remediation, String> {
+pub fn resolve(document: &Value, resource: &Resource) -> Result<Option<Remediation>, String> {
+    if let Value::String(text) = document {
+        let shown: String = text.chars().take(60).collect();
+        return Err(format!("the remediation is not JSON of an object (a component sends it as JSON text): {shown:?}"));
+    }
     let wire: Wire = serde_json::from_value(document.clone()).map_err(|e| {
         format!("the remediation is not {{\"patch\": [JSON Patch]}} or {{\"tags\": {{\"set\": {{...}}, \"remove\": [...]}}}}: {e}")
     })?;
@@ -177,7 +186,7 @@ pub fn resolve(document: &Value, resource: &Resource) -> Result<Remediation, Str
             if let Some(key) = change.set.keys().find(|k| change.remove.contains(*k)) {
                 return Err(format!("the tag change both sets and removes `{key}`"));
             }
-            (tag_patch(&change, &props)?, Some(change))
+            (tag_patch(&change, &props)?, Some(change.pending(&current_tags(&props))))
         }
     };
     check_applies(&patch, &props)?;
@@ -186,9 +195,19 @@ pub fn resolve(document: &Value, resource: &Resource) -> Result<Remediation, Str
             "a live resource can only be fixed by a tag change (its other properties are not known)".to_string()
         );
     }
+    // On a planned resource the change lands through the IaC tool, which
+    // AWS refuses in the same cases; on a live one the plan sends it to a person.
+    if !resource.partial
+        && let Some(why) = tags.as_ref().and_then(|t| t.aws_violation(&current_tags(&props)))
+    {
+        return Err(format!("AWS would refuse the tag change: {why}"));
+    }
+    if patch.is_empty() {
+        return Ok(None);
+    }
     let mut fix = Remediation { patch, tags, diff: Vec::new() };
     fix.diff = diff_lines(&fix, &props);
-    Ok(fix)
+    Ok(Some(fix))
 }
 
 /// The resource's string tags (`props.tags`); other values are left out.
@@ -230,6 +249,9 @@ fn tag_patch(change: &TagChange, props: &Value) -> Result<Vec<Value>, String> {
                     );
                 }
             }
+        }
+        None if !change.set.is_empty() => {
+            return Err("the resource has no `tags` property (it cannot be tagged this way)".to_string());
         }
         Some(Value::Null) | None => {
             if !change.set.is_empty() {
@@ -351,7 +373,8 @@ mod tests {
     fn a_tag_change_on_a_planned_resource_is_a_patch_of_tags() {
         let r = resource(json!({"tags": {"env": "prod", "tmp": "1"}}), false);
         let fix = resolve(&json!({"tags": {"set": {"owner": "platform", "env": "prod"}, "remove": ["tmp"]}}), &r)
-            .expect("resolves");
+            .expect("resolves")
+            .expect("a fix");
         assert_eq!(
             fix.patch,
             vec![
@@ -362,7 +385,8 @@ mod tests {
         assert_eq!(fix.diff, vec!["- /tags/tmp: \"1\"", "+ /tags/owner: \"platform\""]);
         // No tags at all: one `add` of the whole map.
         let fix = resolve(&json!({"tags": {"set": {"a/b~c": "x"}}}), &resource(json!({"tags": null}), false))
-            .expect("resolves");
+            .expect("resolves")
+            .expect("a fix");
         assert_eq!(fix.patch, vec![json!({"op": "add", "path": "/tags", "value": {"a/b~c": "x"}})]);
     }
 
@@ -374,7 +398,8 @@ mod tests {
                                {"op": "replace", "path": "/tags/keep", "value": "k"}]}),
             &r,
         )
-        .expect("resolves");
+        .expect("resolves")
+            .expect("a fix");
         let change = fix.tags.expect("a tag change");
         assert_eq!(change.set, BTreeMap::from([("owner".to_string(), "o".to_string())]));
         assert_eq!(change.remove, BTreeSet::from(["a/b".to_string()]));
@@ -397,22 +422,33 @@ mod tests {
             (json!({"patch": [], "tags": {}}), &live, "exactly one"),
             (json!({"fix": 1}), &live, "is not"),
             (json!({"patch": [{"op": "explode", "path": "/a"}]}), &live, "is not"),
+            (json!("not json"), &live, "not JSON of an object"),
+            (json!({"tags": {"set": {"a": "1"}}}), &resource(json!({"acl": "private"}), false), "no `tags` property"),
+            (json!({"tags": {"set": {"aws:a": "1"}}}), &resource(json!({"tags": {}}), false), "reserves"),
         ];
         for (doc, r, want) in cases {
             let err = resolve(&doc, r).expect_err(&doc.to_string());
             assert!(err.contains(want), "{doc}: {err}");
         }
         let fix = resolve(&json!({"patch": [{"op": "replace", "path": "/acl", "value": "private"}]}), &planned)
-            .expect("a property patch on a planned resource");
+            .expect("a property patch on a planned resource")
+            .expect("a fix");
         assert_eq!(fix.tags, None);
         assert_eq!(fix.diff, vec!["~ /acl: \"public-read\" -> \"private\""]);
+    }
+
+    #[test]
+    fn fixes_that_change_nothing_are_no_fix() {
+        let r = resource(json!({"tags": {"owner": "a"}}), false);
+        assert_eq!(resolve(&json!({"patch": []}), &r), Ok(None));
+        assert_eq!(resolve(&json!({"tags": {"set": {"owner": "a"}, "remove": ["gone"]}}), &r), Ok(None));
     }
 
     #[test]
     fn aws_limits_are_the_plans_business_and_aws_keys_do_not_count() {
         // A fix AWS would refuse still resolves: the plan sends it to a person.
         let live = resource(json!({"tags": {"env": "prod"}}), true);
-        let fix = resolve(&json!({"tags": {"set": {"aws:x": "1"}}}), &live).expect("resolves");
+        let fix = resolve(&json!({"tags": {"set": {"aws:x": "1"}}}), &live).expect("resolves").expect("a fix");
         let change = fix.tags.expect("a tag change");
         assert!(change.aws_violation(&BTreeMap::new()).is_some_and(|w| w.contains("reserves")));
         // 48 own tags and 2 of AWS's, plus 2 new: 50 of its own, allowed.

@@ -239,6 +239,23 @@ impl RemediationPlan {
         }
     }
 
+    /// Replace the reason "the policy proposed no fix" of violations whose
+    /// policy did propose one that was invalid (an `abi` policy error naming
+    /// that resource, see [`super::resolve`]) by that error's message.
+    pub fn explain_invalid_fixes(&mut self, errors: &[crate::finding::PolicyError]) {
+        for h in &mut self.needs_human {
+            let invalid = errors.iter().find(|e| {
+                e.kind == crate::fault::FaultKind::Abi
+                    && e.pack == h.pack
+                    && e.policy == h.policy
+                    && e.resources.contains(&h.resource)
+            });
+            if let Some(e) = invalid {
+                h.reason = format!("the proposed fix is invalid: {}", e.message);
+            }
+        }
+    }
+
     /// Read a plan written by `--plan-out`. Errors name the file and the
     /// JSON path of the first problem; plans of another format or version
     /// are refused naming both versions.
@@ -363,6 +380,35 @@ mod tests {
         json!({"arn": arn, "region": region, "account": account, "resource_type": "aws_s3_bucket",
                "before": {"env": "dev"}, "change": {"set": set, "remove": remove}, "after": after,
                "policies": ["p/required-tags"]})
+    }
+
+    #[test]
+    fn invalid_fixes_are_explained_in_needs_human() {
+        let mut plan = RemediationPlan::from_json("p.json", &plan_with(json!([]))).expect("empty plan");
+        let human = |resource: &str| NeedsHuman {
+            resource: resource.into(),
+            pack: "p".into(),
+            policy: "t".into(),
+            severity: Severity::Medium,
+            message: "m".into(),
+            reason: "the policy proposed no fix".into(),
+        };
+        plan.needs_human = vec![human("arn:a"), human("arn:b")];
+        let error = crate::finding::PolicyError {
+            pack: "p".into(),
+            policy: "t".into(),
+            enforcement_level: EnforcementLevel::Remediate,
+            kind: crate::fault::FaultKind::Abi,
+            resources: vec!["arn:b".into()],
+            message: "a live resource can only be fixed by a tag change".into(),
+            file: "i.json".into(),
+        };
+        plan.explain_invalid_fixes(&[error]);
+        assert_eq!(plan.needs_human[0].reason, "the policy proposed no fix");
+        assert_eq!(
+            plan.needs_human[1].reason,
+            "the proposed fix is invalid: a live resource can only be fixed by a tag change"
+        );
     }
 
     #[test]

@@ -217,14 +217,13 @@ impl ComponentGuest {
         violations
             .into_iter()
             .map(|v| {
-                // The WIT field carries the remediation document as JSON text.
-                let remediation = match v.remediation {
-                    None => None,
-                    Some(text) => Some(serde_json::from_str::<serde_json::Value>(&text).map_err(|e| {
-                        GuestFault::abi(format!("the remediation of a violation of `{}` is not JSON: {e}", v.resource))
-                    })?),
-                };
-                Ok(WireViolation {
+                // The WIT field carries the remediation document as JSON
+                // text; text that is not JSON stays a string, which the
+                // host refuses for that resource only where a fix counts.
+                let remediation = v.remediation.map(|text| {
+                    serde_json::from_str::<serde_json::Value>(&text).unwrap_or(serde_json::Value::String(text))
+                });
+                Ok::<_, GuestFault>(WireViolation {
                     policy: None,
                     resource: v.resource,
                     message: v.message,

@@ -51,18 +51,35 @@ fn required_tags(r: &Resource, config: &Config) -> Outcome {
     }
     let tags = r.get("tags");
     let all = r.get("tags_all");
-    if tags.is_absent() && all.is_absent() {
+    // Auto Scaling groups take `tag` blocks (or a `tags` list) of {key, value}.
+    // (A live resource has only its tags: its absent `tag` is not unknown here.)
+    let blocks = r.get("tag");
+    let no_blocks = blocks.is_absent() || r.is_partial();
+    if tags.is_absent() && all.is_absent() && no_blocks {
         return Ok(());
     }
+    if blocks.is_unknown() && !r.is_partial() {
+        return undecided("The `tag` blocks are known only after apply.");
+    }
     // The most complete known map: `tags_all` (with the provider's default
-    // tags) when known, else `tags`.
-    let empty = Map::new();
-    let map = match (all.json(), tags.json()) {
-        (Some(Value::Object(m)), _) if all.is_known() => m,
-        (_, Some(Value::Object(m))) if tags.is_known() => m,
+    // tags) when known, else `tags`; plus list-shaped tags.
+    let mut map = match (all.json(), tags.json()) {
+        (Some(Value::Object(m)), _) if all.is_known() => m.clone(),
+        (_, Some(Value::Object(m))) if tags.is_known() => m.clone(),
         _ if tags.is_unknown() || all.is_unknown() => return undecided("The tags are known only after apply."),
-        _ => &empty,
+        _ => Map::new(),
     };
+    let mut list_shaped = false;
+    for list in [tags.json(), blocks.json()] {
+        if let Some(Value::Array(items)) = list {
+            list_shaped = true;
+            for item in items {
+                if let Some(key) = item.get("key").and_then(Value::as_str) {
+                    map.insert(key.to_string(), item.get("value").cloned().unwrap_or(Value::Null));
+                }
+            }
+        }
+    }
     let mut missing = Vec::new();
     for key in &required {
         if !map.contains_key(*key) {
@@ -101,8 +118,10 @@ fn required_tags(r: &Resource, config: &Config) -> Outcome {
         message = first.to_uppercase() + &message[1..];
     }
     message.push('.');
-    // A fix only when defaults cover every missing key and no value is wrong.
-    let fix = wrong.is_empty()
+    // A fix only when defaults cover every missing key and no value is wrong,
+    // and the tags are a map (a fix of list-shaped tags is left to people).
+    let fix = !list_shaped
+        && wrong.is_empty()
         && missing.iter().all(|k| defaults.get(*k).and_then(Value::as_str).is_some_and(|v| default_ok(&allowed, k, v)));
     if !fix {
         // Say why no default could be used, when one was configured.
