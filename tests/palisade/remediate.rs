@@ -326,36 +326,49 @@ fn more_than_twenty_arns_go_in_calls_of_at_most_twenty() {
     }
 }
 
-/// Polls moto (up to 60 s) until some but not all of the `fanout-*` topics
-/// have `owner=platform`; prints how many.
-const WAIT_FOR_SOME: &str = r#"
+/// Polls moto (up to 60 s) until between `at_least` and `at_most` of the 45
+/// `fanout-*` topics have `owner=platform`, and returns how many; fails when
+/// more than `at_most` are (the poll missed the state it waits for).
+fn wait_for_tagged(moto: &MotoSession, at_least: usize, at_most: usize) -> usize {
+    let script = format!(
+        r#"
 import boto3, time
 api = boto3.client("resourcegroupstaggingapi", region_name="eu-west-1")
 deadline = time.time() + 60
 while time.time() < deadline:
     tagged = 0
     for page in api.get_paginator("get_resources").paginate(
-            TagFilters=[{"Key": "owner", "Values": ["platform"]}], ResourcesPerPage=100, TagsPerPage=500):
+            TagFilters=[{{"Key": "owner", "Values": ["platform"]}}], ResourcesPerPage=100, TagsPerPage=500):
         tagged += sum(":fanout-" in r["ResourceARN"] for r in page["ResourceTagMappingList"])
-    if 0 < tagged < 45:
+    if {at_least} <= tagged <= {at_most}:
         print(tagged)
         break
-    if tagged == 45:
-        raise SystemExit("every topic was tagged before the poll saw a partial state")
+    if tagged > {at_most}:
+        raise SystemExit(f"{{tagged}} topics were tagged before the poll saw {at_least} to {at_most}")
     time.sleep(0.02)
 else:
-    raise SystemExit("no topic was tagged within 60 s")
-"#;
+    raise SystemExit("not enough topics were tagged within 60 s")
+"#
+    );
+    moto.run_boto3(&moto.endpoint(), &script).trim().parse().expect("a count")
+}
 
-#[test]
-fn a_run_killed_half_way_is_completed_without_applying_anything_twice() {
-    let moto = moto::session();
+/// 45 SNS topics without the required tags, scanned into `snap.json` of a
+/// new working directory.
+fn seed_fanout(moto: &MotoSession) -> (Workdir, String) {
     moto.seed(&json!({"resources": [
         {"kind": "sns_topic", "region": "eu-west-1", "name": "fanout", "count": 45, "tags": {"env": "dev"}},
     ]}));
     let work = Workdir::new();
     let snap = work.arg("snap.json");
-    scan_to(&moto, &snap);
+    scan_to(moto, &snap);
+    (work, snap)
+}
+
+#[test]
+fn a_run_killed_half_way_is_completed_without_applying_anything_twice() {
+    let moto = moto::session();
+    let (work, snap) = seed_fanout(&moto);
 
     // One call every two seconds: 20, 20 and 5 ARNs over four seconds.
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
@@ -369,7 +382,7 @@ fn a_run_killed_half_way_is_completed_without_applying_anything_twice() {
         .stderr(Stdio::piped());
     moto.command_env(&mut cmd);
     let mut child = cmd.spawn().expect("palisade starts");
-    let seen: usize = moto.run_boto3(&moto.endpoint(), WAIT_FOR_SOME).trim().parse().expect("a count");
+    let seen = wait_for_tagged(&moto, 1, 44);
     child.kill().expect("SIGKILL");
     let out = child.wait_with_output().expect("reaped");
     assert_eq!(out.status.code(), None, "killed by a signal: {}", stderr(&out));
@@ -405,34 +418,10 @@ fn a_run_killed_half_way_is_completed_without_applying_anything_twice() {
     assert!(now.values().all(|t| t == &tags(&[("env", "dev"), ("owner", "platform"), ("cost-center", "0000")])));
 }
 
-/// Polls moto (up to 60 s) until the first `fanout-*` call landed (20
-/// topics with `owner=platform`).
-const WAIT_FOR_FIRST_CALL: &str = r#"
-import boto3, time
-api = boto3.client("resourcegroupstaggingapi", region_name="eu-west-1")
-deadline = time.time() + 60
-while time.time() < deadline:
-    tagged = 0
-    for page in api.get_paginator("get_resources").paginate(
-            TagFilters=[{"Key": "owner", "Values": ["platform"]}], ResourcesPerPage=100, TagsPerPage=500):
-        tagged += sum(":fanout-" in r["ResourceARN"] for r in page["ResourceTagMappingList"])
-    if tagged >= 20:
-        print(tagged)
-        break
-    time.sleep(0.02)
-else:
-    raise SystemExit("no topic was tagged within 60 s")
-"#;
-
 #[test]
 fn sigterm_during_apply_stops_after_the_call_in_flight_and_writes_the_report() {
     let moto = moto::session();
-    moto.seed(&json!({"resources": [
-        {"kind": "sns_topic", "region": "eu-west-1", "name": "fanout", "count": 45, "tags": {"env": "dev"}},
-    ]}));
-    let work = Workdir::new();
-    let snap = work.arg("snap.json");
-    scan_to(&moto, &snap);
+    let (work, snap) = seed_fanout(&moto);
 
     // Calls of 20, 20 and 5 ARNs, one every five seconds: SIGTERM comes
     // during the wait after the first (the wait does not delay the stop).
@@ -447,7 +436,7 @@ fn sigterm_during_apply_stops_after_the_call_in_flight_and_writes_the_report() {
         .stderr(Stdio::piped());
     moto.command_env(&mut cmd);
     let child = cmd.spawn().expect("palisade starts");
-    let seen: usize = moto.run_boto3(&moto.endpoint(), WAIT_FOR_FIRST_CALL).trim().parse().expect("a count");
+    let seen = wait_for_tagged(&moto, 20, 45);
     assert_eq!(seen, 20, "the first call");
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
     assert!(status.success(), "kill -TERM");

@@ -433,6 +433,18 @@ webhook = {{ url = "{url}", retries = 3, retry_backoff_ms = 50, timeout_secs = 5
     assert_eq!(find("run finished").expect("the run is logged")["run_id"], run_id.as_str());
 }
 
+/// `DIR/policy-config.json`: only `required-tags`, at level remediate, with
+/// defaults for `owner` and `cost-center`.
+fn write_tag_policy_config(dir: &Path) {
+    std::fs::write(
+        dir.join("policy-config.json"),
+        json!({"all": "disabled", "required-tags": {"enforcementLevel": "remediate", "tags": ["owner", "cost-center"],
+               "defaults": {"owner": "platform", "cost-center": "0000"}}})
+        .to_string(),
+    )
+    .expect("write the pack config");
+}
+
 #[test]
 fn schedule_auto_remediation_sends_applied_and_failed_events() {
     let session = moto::session();
@@ -443,13 +455,7 @@ fn schedule_auto_remediation_sends_applied_and_failed_events() {
         {"kind": "s3_bucket", "region": "eu-west-1", "name": "palisade-web", "tags": {"team": "web"}},
         {"kind": "sqs_queue", "region": "eu-west-1", "name": "orders", "tags": {"team": "shop"}},
     ]}));
-    std::fs::write(
-        dir.path().join("policy-config.json"),
-        json!({"all": "disabled", "required-tags": {"enforcementLevel": "remediate", "tags": ["owner", "cost-center"],
-               "defaults": {"owner": "platform", "cost-center": "0000"}}})
-        .to_string(),
-    )
-    .expect("write the pack config");
+    write_tag_policy_config(dir.path());
     let hook = hook(&[200]);
     let config = format!(
         r#"
@@ -826,13 +832,7 @@ fn schedule_sigterm_during_remediation_publishes_the_run_as_interrupted() {
         {"kind": "s3_bucket", "region": "eu-west-1", "name": "palisade-web", "tags": {"owner": "web"}},
         {"kind": "s3_bucket", "region": "eu-west-1", "name": "palisade-logs", "tags": {"team": "ops"}},
     ]}));
-    std::fs::write(
-        dir.path().join("policy-config.json"),
-        json!({"all": "disabled", "required-tags": {"enforcementLevel": "remediate", "tags": ["owner", "cost-center"],
-               "defaults": {"owner": "platform", "cost-center": "0000"}}})
-        .to_string(),
-    )
-    .expect("write the pack config");
+    write_tag_policy_config(dir.path());
     let proxy = slow_tagging_proxy(&session.endpoint(), Duration::from_secs(1));
     let config = format!(
         r#"
