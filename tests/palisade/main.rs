@@ -10,6 +10,7 @@ mod cli;
 mod components;
 mod corpus;
 mod drift;
+mod edge_cases;
 mod fixes;
 mod formats;
 mod gating;
