@@ -270,11 +270,12 @@ fn tag_patch(change: &TagChange, props: &Value) -> Result<Vec<Value>, String> {
 fn tag_change_of(ops: &[Value], props: &Value) -> Option<TagChange> {
     let mut change = TagChange::default();
     for op in ops {
-        let path = op.get("path")?.as_str()?;
-        let key = unescape_token(path.strip_prefix("/tags/")?);
-        if key.contains('/') && path.strip_prefix("/tags/")?.contains('/') {
+        let token = op.get("path")?.as_str()?.strip_prefix("/tags/")?;
+        // `/tags/a/b` is below a tag, not a tag.
+        if token.contains('/') {
             return None;
         }
+        let key = unescape_token(token);
         match op.get("op")?.as_str()? {
             "add" | "replace" => {
                 let value = op.get("value")?.as_str()?;

@@ -180,19 +180,17 @@ impl RemediationReport {
                 .count();
         let mut per: BTreeMap<(String, String), PolicyCount> = BTreeMap::new();
         for v in &violations {
-            per.entry((v.pack.clone(), v.policy.clone()))
-                .or_insert_with(|| PolicyCount {
-                    pack: v.pack.clone(),
-                    policy: v.policy.clone(),
-                    severity: v.severity,
-                    enforcement_level: if v.undecided { EnforcementLevel::Advisory } else { v.enforcement_level },
-                    violations: 0,
-                })
-                .violations += 1;
-            if let Some(c) = per.get_mut(&(v.pack.clone(), v.policy.clone()))
-                && !v.undecided
-            {
-                c.enforcement_level = v.enforcement_level;
+            let count = per.entry((v.pack.clone(), v.policy.clone())).or_insert_with(|| PolicyCount {
+                pack: v.pack.clone(),
+                policy: v.policy.clone(),
+                severity: v.severity,
+                enforcement_level: v.enforcement_level,
+                violations: 0,
+            });
+            count.violations += 1;
+            // The policy's level, not the advisory level of its undecided findings.
+            if !v.undecided {
+                count.enforcement_level = v.enforcement_level;
             }
         }
         let mut by_policy: Vec<PolicyCount> = per.into_values().collect();
