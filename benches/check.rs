@@ -1,5 +1,6 @@
 //! `check` of the built-in pack over generated Terraform plans of 1k and 10k
-//! resources, beside a bare `serde_json` parse of the same bytes (baseline);
+//! resources, beside a bare `serde_json` parse of the same bytes (baseline)
+//! and the conventional-secret marking of `read_input` alone;
 //! then, on the 10k plan's report (2,500 violations), each report format
 //! beside the JSON one (baseline), 100 exemptions and a baseline applied.
 //!
@@ -11,12 +12,12 @@
 
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use palisade_engine::baseline::Baseline;
 use palisade_engine::exemption::Exemptions;
 use palisade_engine::input::read_input;
 use palisade_engine::report::{Format, RenderOptions, Report};
-use palisade_engine::{EngineBuilder, PolicySettings};
+use palisade_engine::{EngineBuilder, PolicySettings, mark_conventional_secrets};
 use serde_json::{Value, json};
 
 /// A plan of `n` resources; a quarter violate one policy each
@@ -57,6 +58,19 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function("read_input", |b| {
             b.iter(|| black_box(read_input("bench.json", black_box(&bytes), None).expect("valid plan")))
+        });
+        // Issue 7: marking values under conventionally secret names, part
+        // of read_input, alone (on clones of the parsed resources).
+        let parsed = read_input("bench.json", &bytes, None).expect("valid plan");
+        group.bench_function("mark_conventional_secrets", |b| {
+            b.iter_batched(
+                || parsed.resources.clone(),
+                |mut resources| {
+                    resources.iter_mut().for_each(mark_conventional_secrets);
+                    resources
+                },
+                BatchSize::LargeInput,
+            )
         });
         group.bench_function("check_aws_baseline", |b| {
             b.iter(|| {

@@ -55,4 +55,6 @@ pub use pack::{
 };
 pub use runtime::ABI_VERSION;
 pub use runtime::component::{DATA_GUEST_PATH, WIT_PACKAGE};
-pub use secrets::{MIN_SECRET_CHARS, REDACTED, SecretScope, SecretSet};
+pub use secrets::{
+    MIN_SECRET_CHARS, REDACTED, SecretScope, SecretSet, is_conventionally_secret, mark_conventional_secrets,
+};

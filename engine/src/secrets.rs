@@ -174,6 +174,125 @@ impl SecretSet {
     }
 }
 
+/// Words that make an attribute name conventionally secret, whatever the
+/// sensitivity markers say (a provider may not mark it, or the plan's
+/// `after_sensitive` may be empty): `password`, `db_password`,
+/// `masterPassword`, `client_secret`, `secret_string`, `auth_token`,
+/// `private_key_pem`, `privateKey`, `passphrase`.
+const SECRET_WORDS: &[&str] = &["password", "passwd", "passphrase", "secret", "token"];
+
+/// Last words that make such a name describe a secret rather than hold one:
+/// `secret_arn`, `password_length`, `access_token_validity`, `token_ttl`.
+const NOT_A_SECRET_VALUE: &[&str] = &[
+    "arn",
+    "arns",
+    "id",
+    "ids",
+    "name",
+    "names",
+    "length",
+    "version",
+    "versions",
+    "enabled",
+    "type",
+    "validity",
+    "units",
+    "ttl",
+    "duration",
+    "count",
+    "policy",
+    "rotation",
+    "reset",
+    "required",
+    "expiration",
+];
+
+/// Whether an attribute (or tag) name is conventionally secret: it holds one
+/// of the words `password`, `passwd`, `passphrase`, `secret` or `token`, or
+/// the words `private key`, and its last word is not one that describes the
+/// secret (`arn`, `id`, `length`, `validity`, ...). Words are split at `_`,
+/// `-`, `.`, spaces and lower-to-upper case changes, so snake_case
+/// (Terraform), camelCase (Pulumi) and kebab-case names all match.
+pub fn is_conventionally_secret(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if !["pass", "secret", "token", "private"].iter().any(|w| lower.contains(w)) {
+        return false;
+    }
+    let words = words(name);
+    let Some(last) = words.last() else { return false };
+    if NOT_A_SECRET_VALUE.contains(&last.as_str()) {
+        return false;
+    }
+    words.iter().any(|w| SECRET_WORDS.contains(&w.as_str()))
+        || words.windows(2).any(|p| p[0] == "private" && p[1] == "key")
+}
+
+/// `name` cut into lower-case words (see [`is_conventionally_secret`]).
+fn words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)));
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower {
+            words.push(std::mem::take(&mut word));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        word.extend(c.to_lowercase());
+    }
+    words.extend((!word.is_empty()).then_some(word));
+    words
+}
+
+/// Marks secret, in `resource.secret`, every value (in `props` and
+/// `before`) held under a conventionally secret name
+/// ([`is_conventionally_secret`]), at any depth, besides what the input's
+/// own markers say. Null values are not marked; paths already secret (or
+/// beneath a secret path) are not added twice.
+pub fn mark_conventional_secrets(resource: &mut Resource) {
+    let mut found = Vec::new();
+    let mut path = Vec::new();
+    walk_names(&resource.props, &mut path, &mut found);
+    if let Some(before) = &resource.before {
+        walk_names(before, &mut path, &mut found);
+    }
+    for p in found {
+        if !resource.secret.iter().any(|s| p.starts_with(s)) {
+            resource.secret.push(p);
+        }
+    }
+}
+
+fn walk_names(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                path.push(PathSegment::Key(k.clone()));
+                if !v.is_null() && is_conventionally_secret(k) {
+                    if !out.contains(path) {
+                        out.push(path.clone());
+                    }
+                } else {
+                    walk_names(v, path, out);
+                }
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                path.push(PathSegment::Index(i));
+                walk_names(v, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The other forms in which a guest may print `value`: JSON-escaped,
 /// `repr`-escaped, and its lines of [`STACK_WIDE_CHARS`] or more.
 fn printed_forms(value: &str) -> Vec<String> {
@@ -299,6 +418,51 @@ mod tests {
         let set = SecretSet::of(&[r]);
         assert_eq!(set.redact("allows 0.0.0.0/0; secret here", &[0]), "allows 0.0.0.0/0; [secret] here");
         assert_eq!(set.redact("value [secret]", &[0]), "value [secret]");
+    }
+
+    #[test]
+    fn conventionally_secret_names_in_every_case_style() {
+        for name in [
+            "password",
+            "db_password",
+            "masterPassword",
+            "master-password",
+            "client_secret",
+            "secret_string",
+            "SecretString",
+            "auth_token",
+            "private_key_pem",
+            "privateKey",
+            "ssh_passphrase",
+            "TOKEN",
+        ] {
+            assert!(is_conventionally_secret(name), "{name} is secret");
+        }
+        for name in [
+            "secret_arn",
+            "kms_key_id",
+            "password_length",
+            "minimumPasswordLength",
+            "access_token_validity",
+            "token_ttl",
+            "private_ip",
+            "key_name",
+            "passenger",
+            "tokens_enabled",
+            "",
+        ] {
+            assert!(!is_conventionally_secret(name), "{name} is not secret");
+        }
+    }
+
+    #[test]
+    fn conventional_names_are_marked_at_any_depth_beside_the_markers() {
+        let mut r = resource(
+            json!({"password": "hunter22", "db": [{"auth_token": "t0ken-value"}], "secret_arn": "arn:x", "token": null}),
+            vec![vec![key("password")]],
+        );
+        mark_conventional_secrets(&mut r);
+        assert_eq!(r.secret, vec![vec![key("password")], vec![key("db"), PathSegment::Index(0), key("auth_token")]],);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! ```yaml
 //! cases:
 //!   - name: terraform unencrypted volume is a violation
-//!     policies: [aws-ebs-volume-disallow-unencrypted-volume]  # optional: compare only these
+//!     policies: [aws-ebs-volume-disallow-unencrypted-volume]  # optional: run and compare only these
 //!     format: tfplan          # optional: tfplan|tfstate|pulumi-export|pulumi-preview|pulumi-events
 //!     input: {format_version: "1.2", resource_changes: [...]}  # or input_file: relative/path.json
 //!     config: {policy-name: {key: value, enforcementLevel: advisory}}  # optional
@@ -86,7 +86,8 @@ pub struct Case {
     /// An input file, relative to the case file.
     #[serde(default)]
     pub input_file: Option<PathBuf>,
-    /// Compare only the findings of these policies (default: all).
+    /// Run and compare only these policies, and the ones `config` or `levels`
+    /// name (default: all). The others are disabled for the case.
     #[serde(default)]
     pub policies: Option<Vec<String>>,
     /// Config per policy name.
@@ -326,6 +327,15 @@ fn case_settings(packs: &[Pack], case: &Case) -> Result<PolicySettings, String> 
     }
     for (policy, level) in &case.levels {
         config.policies.entry(policy.clone()).or_default().level = Some(*level);
+    }
+    // A case that names its policies runs only those (and the ones it
+    // configures): `failed` is about them, not about every policy loaded.
+    if let Some(wanted) = &case.policies {
+        for info in packs.iter().flat_map(|p| &p.metadata.policies) {
+            if !wanted.contains(&info.name) && !config.policies.contains_key(&info.name) {
+                config.policies.entry(info.name.clone()).or_default().level = Some(EnforcementLevel::Disabled);
+            }
+        }
     }
     crate::config::resolve(Some(&config), &[], packs).map_err(|e| e.to_string())
 }

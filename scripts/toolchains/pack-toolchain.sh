@@ -23,6 +23,11 @@ if [[ $PACK_DIR == */examples/policies/* ]] && [ -f "$PACK_CLONE/scripts/install
   PALISADE_TOOLCHAINS=${PALISADE_TOOLCHAINS:-$PACK_CLONE/target/toolchains}
   PACK_WORK="$PACK_CLONE/target/examples/$PACK_NAME"
   PACK_OUT="$PACK_WORK/$PACK_NAME.wasm"
+elif [[ $PACK_DIR == */tests/guests/* ]] && [ -f "$PACK_CLONE/scripts/install-toolchains.sh" ]; then
+  # A test pack of the clone (tests/guests/NAME): built under target/ too.
+  PALISADE_TOOLCHAINS=${PALISADE_TOOLCHAINS:-$PACK_CLONE/target/toolchains}
+  PACK_WORK="$PACK_CLONE/target/test-guests/$PACK_NAME"
+  PACK_OUT="$PACK_WORK/$PACK_NAME.wasm"
 else
   PACK_CLONE=""
   PACK_WORK="$PACK_DIR/target"

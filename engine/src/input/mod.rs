@@ -4,7 +4,11 @@
 //! [`read_input`] decodes the bytes ([`encoding`]: UTF-8, UTF-8 with a BOM,
 //! UTF-16 with a BOM), detects the format when none is given
 //! ([`detect_format`]) and normalizes every resource to the model of
-//! [`crate::model`]. Every failure is an [`InputError`]; no input panics.
+//! [`crate::model`]. Values under conventionally secret names (`password`,
+//! `client_secret`, `auth_token`, `private_key`, ...) are marked secret
+//! whatever the input's own markers say
+//! ([`crate::secrets::mark_conventional_secrets`]). Every failure is an
+//! [`InputError`]; no input panics.
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,6 +27,7 @@ mod pulumi_export;
 mod pulumi_preview;
 mod pulumi_steps;
 mod tfplan;
+mod tfproviders;
 mod tfstate;
 mod tfstate_show;
 
@@ -126,7 +131,7 @@ pub fn read_input_with_inventory(
     };
     let ctx = json::Ctx { source, format };
     let mut snapshot = None;
-    let resources = match (format, parsed) {
+    let mut resources = match (format, parsed) {
         (InputFormat::PulumiEvents, parsed) => pulumi_events::parse(ctx, &text, parsed)?,
         (InputFormat::Inventory, parsed) => {
             let doc = match parsed {
@@ -141,6 +146,9 @@ pub fn read_input_with_inventory(
         (_, Some(doc)) => parse_document(ctx, &doc)?,
         (_, None) => parse_document(ctx, &json::parse_text(ctx, &text)?)?,
     };
+    // Markers can be missing or empty: conventionally secret names are
+    // secret anyway (issue 7).
+    resources.iter_mut().for_each(crate::secrets::mark_conventional_secrets);
     let mut seen = std::collections::HashSet::with_capacity(resources.len());
     if let Some(dup) = resources.iter().find(|r| !seen.insert(r.address.as_str())) {
         let kind = InputErrorKind::DuplicateAddress { address: dup.address.clone() };

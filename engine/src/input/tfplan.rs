@@ -4,7 +4,9 @@
 //! One resource per `resource_changes[]` entry; `props` is `change.after`
 //! with [`UNKNOWN`](crate::model::UNKNOWN) written where `change.after_unknown`
 //! is `true`; `secret` lists the `true` paths of `after_sensitive` and
-//! `before_sensitive`. A plan with `"errored": true` is refused.
+//! `before_sensitive`. Then one provider resource per provider configuration
+//! (aliased ones too; [`super::tfproviders`]). A plan with `"errored": true`
+//! is refused.
 
 use serde_json::{Map, Value};
 
@@ -29,7 +31,9 @@ pub(crate) fn parse(ctx: Ctx<'_>, doc: &Value) -> Result<Vec<Resource>, InputErr
     if ["format_version", "resource_changes", "planned_values"].iter().all(|k| doc.get(k).is_none()) {
         return Err(root.shape_error("a Terraform plan with `format_version` and `resource_changes`"));
     }
-    root.opt_items("resource_changes")?.iter().map(resource).collect()
+    let mut resources = root.opt_items("resource_changes")?.iter().map(resource).collect::<Result<Vec<_>, _>>()?;
+    resources.extend(super::tfproviders::parse(&root)?);
+    Ok(resources)
 }
 
 fn check_version(root: &Node<'_>) -> Result<(), InputError> {

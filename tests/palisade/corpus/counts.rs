@@ -42,7 +42,9 @@ fn expect_plan(doc: &Value) -> (usize, usize) {
             actions != ["delete"] && actions != ["forget"]
         })
         .count();
-    (changes.len(), targets)
+    // One provider resource per provider configuration, aliased ones too.
+    let providers = doc["configuration"]["provider_config"].as_object().map_or(0, |m| m.len());
+    (changes.len() + providers, targets)
 }
 
 fn expect_state(doc: &Value) -> (usize, usize) {

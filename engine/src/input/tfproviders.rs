@@ -1,0 +1,171 @@
+//! Provider configurations of a Terraform plan (`configuration.provider_config`
+//! of `terraform show -json`, format 1.x; the JSON configuration
+//! representation of <https://developer.hashicorp.com/terraform/internals/json-format>),
+//! as [`ResourceKind::Provider`] resources for stack policies.
+//!
+//! One resource per entry, aliased ones included (`aws`, `aws.west`,
+//! `module.net:aws`):
+//!
+//! - `address`: Terraform's provider address,
+//!   `provider["registry.terraform.io/hashicorp/aws"].west`, prefixed with the
+//!   module path for a module's own provider (`module.net.provider[...]`);
+//! - `type`: `provider.<name>` (`provider.aws`), so a resource policy
+//!   targets providers only by naming that type; `name`: the alias, else the
+//!   name; `provider`: the full source address;
+//! - `props`: the configuration's arguments: `constant_value`s as they are,
+//!   a reference to a root variable as the plan's value of that variable,
+//!   any other expression as the unknown marker; nested blocks
+//!   (`default_tags`, `assume_role`) as lists of objects; plus `alias` and
+//!   `version` (the version constraint) where set.
+//!
+//! `op` is `no-op`: a provider configuration is not changed by a plan.
+
+use serde_json::{Map, Value};
+
+use super::error::InputError;
+use super::json::Node;
+use crate::model::{Operation, Resource, ResourceKind, UNKNOWN};
+
+/// The provider configurations of the plan at `root`; none when it has no
+/// `configuration` (older or trimmed plans). Errors: `Shape` for an entry
+/// that is not an object or a `name` that is not a string.
+pub(crate) fn parse(root: &Node<'_>) -> Result<Vec<Resource>, InputError> {
+    let Some(config) = root.get("configuration")? else {
+        return Ok(Vec::new());
+    };
+    let Some(providers) = config.get("provider_config")? else {
+        return Ok(Vec::new());
+    };
+    let variables = root.get("variables")?.map(|v| v.value);
+    let mut out = Vec::new();
+    for (key, _) in providers.object()? {
+        let Some(entry) = providers.get(key)? else { continue };
+        entry.object()?;
+        // `module.net:aws.west` (Terraform 1.x) or a bare `aws.west`.
+        let local = key.rsplit_once(':').map_or(key.as_str(), |(_, k)| k);
+        let name = match entry.opt_str("name")? {
+            Some(n) => n,
+            None => local.split('.').next().unwrap_or(local),
+        };
+        let alias = entry.opt_str("alias")?;
+        let full_name = entry.opt_str("full_name")?;
+        let module = entry.opt_str("module_address")?.filter(|m| !m.is_empty());
+        let mut address = module.map(|m| format!("{m}.")).unwrap_or_default();
+        address.push_str(&match full_name {
+            Some(full) => format!("provider[\"{full}\"]"),
+            None => format!("provider.{name}"),
+        });
+        if let Some(alias) = alias {
+            address.push('.');
+            address.push_str(alias);
+        }
+        let mut props = match entry.get("expressions")? {
+            Some(exprs) => block(exprs.object()?, variables),
+            None => Map::new(),
+        };
+        if let Some(alias) = alias {
+            props.insert("alias".into(), Value::String(alias.into()));
+        }
+        if let Some(version) = entry.opt_str("version_constraint")? {
+            props.insert("version".into(), Value::String(version.into()));
+        }
+        out.push(Resource {
+            address,
+            resource_type: format!("provider.{name}"),
+            name: alias.unwrap_or(name).to_string(),
+            provider: full_name.unwrap_or(name).to_string(),
+            kind: ResourceKind::Provider,
+            op: Operation::NoOp,
+            props: Value::Object(props),
+            before: None,
+            secret: Vec::new(),
+            source: root.ctx.source.to_string(),
+            partial: false,
+        });
+    }
+    Ok(out)
+}
+
+/// A block's arguments: each member an expression or a list of nested blocks.
+fn block(exprs: &Map<String, Value>, variables: Option<&Value>) -> Map<String, Value> {
+    exprs.iter().map(|(k, v)| (k.clone(), expression(v, variables))).collect()
+}
+
+/// One expression's value: its `constant_value`, a root variable's value for
+/// a lone `var.NAME` reference, nested blocks for a list of objects, else
+/// unknown.
+fn expression(expr: &Value, variables: Option<&Value>) -> Value {
+    match expr {
+        Value::Object(e) if e.contains_key("constant_value") => e["constant_value"].clone(),
+        Value::Object(e) => {
+            let refs: Vec<&str> = e
+                .get("references")
+                .and_then(Value::as_array)
+                .map_or_else(Vec::new, |r| r.iter().filter_map(Value::as_str).collect());
+            let var = match refs.as_slice() {
+                [one] => one.strip_prefix("var."),
+                _ => None,
+            };
+            var.and_then(|name| variables?.get(name)?.get("value"))
+                .cloned()
+                .unwrap_or_else(|| Value::String(UNKNOWN.into()))
+        }
+        Value::Array(blocks) => Value::Array(
+            blocks
+                .iter()
+                .map(|b| match b {
+                    Value::Object(m) => Value::Object(block(m, variables)),
+                    _ => Value::String(UNKNOWN.into()),
+                })
+                .collect(),
+        ),
+        _ => Value::String(UNKNOWN.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::input::InputFormat;
+    use crate::input::json::Ctx;
+
+    #[test]
+    fn aliased_and_module_providers_with_constants_variables_and_blocks() {
+        let doc = json!({
+            "variables": {"region": {"value": "eu-west-1"}},
+            "configuration": {"provider_config": {
+                "aws": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws",
+                        "version_constraint": "~> 5.0",
+                        "expressions": {"region": {"references": ["var.region"]},
+                                        "default_tags": [{"tags": {"constant_value": {"team": "web"}}}]}},
+                "aws.west": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws", "alias": "west",
+                             "expressions": {"region": {"constant_value": "us-west-2"},
+                                             "assume_role": [{"role_arn": {"references": ["aws_iam_role.x.arn", "aws_iam_role.x"]}}]}},
+                "module.net:aws": {"name": "aws", "module_address": "module.net"}
+            }}
+        });
+        let ctx = Ctx { source: "p.json", format: InputFormat::TfPlan };
+        let got = parse(&Node::root(&doc, ctx)).expect("parses");
+        let addrs: Vec<&str> = got.iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(
+            addrs,
+            [
+                "provider[\"registry.terraform.io/hashicorp/aws\"]",
+                "provider[\"registry.terraform.io/hashicorp/aws\"].west",
+                "module.net.provider.aws",
+            ]
+        );
+        assert_eq!(
+            got[0].props,
+            json!({"region": "eu-west-1", "default_tags": [{"tags": {"team": "web"}}], "version": "~> 5.0"})
+        );
+        assert_eq!(
+            got[1].props,
+            json!({"region": "us-west-2", "assume_role": [{"role_arn": UNKNOWN}], "alias": "west"})
+        );
+        assert_eq!((got[1].name.as_str(), got[1].resource_type.as_str()), ("west", "provider.aws"));
+        assert!(got.iter().all(|r| r.kind == ResourceKind::Provider && !r.is_policy_target()));
+    }
+}
