@@ -29,6 +29,10 @@ pub(crate) struct TestArgs {
     /// Default: `tests/` beside PACK.
     #[arg(value_name = "CASES_DIR")]
     cases: Option<PathBuf>,
+    /// Another pack loaded beside PACK (repeatable): a .wasm file or
+    /// `builtin:NAME`. Cases may name its policies too.
+    #[arg(long = "with-pack", value_name = "PACK")]
+    with_pack: Vec<PathBuf>,
     /// Limits and cache.
     #[command(flatten)]
     load: LoadArgs,
@@ -55,7 +59,7 @@ pub(crate) struct LoadArgs {
 /// `inspect` do not take keeps its default.
 #[derive(clap::Parser)]
 #[command(no_binary_name = true)]
-struct OnePack {
+struct PackOptions {
     #[command(flatten)]
     args: PackArgs,
 }
@@ -64,7 +68,18 @@ impl LoadArgs {
     /// The engine and the one pack `pack` (a file or `builtin:NAME`), loaded
     /// as `check --pack` loads it.
     pub(crate) fn load(&self, pack: &Path) -> Result<(Engine, Pack)> {
-        let mut argv: Vec<OsString> = vec!["--pack".into(), pack.as_os_str().to_owned()];
+        let (engine, packs) = self.load_all(&[pack])?;
+        let pack = packs.into_iter().next().context("no pack was loaded")?;
+        Ok((engine, pack))
+    }
+
+    /// The engine and every pack of `packs`, loaded as `check --pack P
+    /// --pack Q` loads them (two packs with one name are refused).
+    pub(crate) fn load_all(&self, packs: &[&Path]) -> Result<(Engine, Vec<Pack>)> {
+        let mut argv: Vec<OsString> = Vec::new();
+        for pack in packs {
+            argv.extend(["--pack".into(), pack.as_os_str().to_owned()]);
+        }
         argv.extend(["--policy-timeout-ms".into(), self.policy_timeout_ms.to_string().into()]);
         argv.extend(["--policy-memory-mib".into(), self.policy_memory_mib.to_string().into()]);
         if let Some(dir) = &self.cache_dir {
@@ -73,10 +88,10 @@ impl LoadArgs {
         if self.no_cache {
             argv.push("--no-cache".into());
         }
-        let args = OnePack::try_parse_from(argv).context("the pack options")?.args;
+        let args = PackOptions::try_parse_from(argv).context("the pack options")?.args;
         let engine = args.engine()?;
-        let pack = args.load(&engine)?.into_iter().next().context("no pack was loaded")?;
-        Ok((engine, pack))
+        let packs = args.load(&engine)?;
+        Ok((engine, packs))
     }
 }
 
@@ -87,9 +102,10 @@ pub(crate) fn run(args: &TestArgs) -> Result<u8> {
     if files.is_empty() {
         bail!("no case files (*.yaml, *.yml, *.json) in {}", dir.display());
     }
-    let (engine, pack) = args.load.load(&args.pack)?;
-    let shown_pack = pack.path.clone();
-    let packs = [pack];
+    let wanted: Vec<&Path> =
+        std::iter::once(args.pack.as_path()).chain(args.with_pack.iter().map(PathBuf::as_path)).collect();
+    let (engine, packs) = args.load.load_all(&wanted)?;
+    let shown_pack = packs.iter().map(|p| p.path.as_str()).collect::<Vec<_>>().join(", ");
     let mut out = io::stdout().lock();
     let (mut passed, mut failed, mut errors, mut case_errors) = (0usize, 0usize, 0usize, 0usize);
     let mut case_files = 0usize;

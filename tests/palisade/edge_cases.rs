@@ -20,18 +20,12 @@ use serde_json::Value;
 
 use crate::moto;
 use crate::scan::palisade_aws;
-use crate::support::{baseline, code, engine, palisade, repo, run_build_script};
+use crate::support::{baseline, build_once, code, engine, palisade, repo};
 
 /// The `edge-probe` test pack, built once from source.
 fn probe_wasm() -> &'static Path {
     static WASM: OnceLock<PathBuf> = OnceLock::new();
-    WASM.get_or_init(|| {
-        let dir = repo("target/tmp/edge-cases");
-        std::fs::create_dir_all(&dir).expect("create target/tmp/edge-cases");
-        let out = dir.join("edge-probe.wasm");
-        run_build_script("tests/guests/edge-probe/build.sh", &out, "rust");
-        out
-    })
+    build_once(&WASM, "tests/guests/edge-probe/build.sh", "edge-cases", "edge-probe.wasm", "rust")
 }
 
 #[test]
@@ -56,6 +50,20 @@ fn every_policy_edge_case_gives_its_expected_findings() {
         }
     }
     assert!(failures.is_empty(), "{} cases failed:\n{}", failures.len(), failures.join("\n\n"));
+}
+
+#[test]
+fn palisade_test_runs_the_plan_cases_with_the_probe_beside_the_builtin_pack() {
+    let probe = probe_wasm().to_str().expect("UTF-8 path");
+    let out = palisade(&["test", "builtin:aws-baseline", "tests/cases/plans", "--with-pack", probe], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 0, "{text}");
+    assert!(text.contains("PASSED: ") && text.contains(&format!("(builtin:aws-baseline, {probe})")), "{text}");
+    // Without the probe, its cases fail naming the policies the pack lacks.
+    let out = palisade(&["test", "builtin:aws-baseline", "tests/cases/plans"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 1, "{text}");
+    assert!(text.contains("the case names policy `probe-echo`, which the pack does not have"), "{text}");
 }
 
 /// A drift case file: `cases:`, each one state against one cloud.

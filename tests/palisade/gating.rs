@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::support::{code, json, palisade, repo, run_build_script};
+use crate::support::{build_once, code, json, palisade, repo};
 
 /// The example plan of the language examples: 3 decided public-read
 /// violations (mandatory) and 5 required-tags ones (advisory), 2 undecided.
@@ -18,15 +18,7 @@ const PLAN: &str = "examples/policies/testdata/buckets.tfplan.json";
 /// defaulting to `["owner"]`), built once from source.
 fn pack() -> &'static str {
     static PACK: OnceLock<PathBuf> = OnceLock::new();
-    PACK.get_or_init(|| {
-        let dir = repo("target/tmp/gating");
-        std::fs::create_dir_all(&dir).expect("create target/tmp/gating");
-        let out = dir.join("example-c.wasm");
-        run_build_script("examples/policies/c/build.sh", &out, "c");
-        out
-    })
-    .to_str()
-    .expect("UTF-8 path")
+    build_once(&PACK, "examples/policies/c/build.sh", "gating", "example-c.wasm", "c").to_str().expect("UTF-8 path")
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 
 use palisade_engine::{Engine, EngineBuilder, Limits, Pack};
 
@@ -84,4 +85,22 @@ pub fn run_build_script(script: &str, out: &Path, language: &str) {
         String::from_utf8_lossy(&result.stderr).trim(),
         String::from_utf8_lossy(&result.stdout).trim(),
     );
+}
+
+/// Build a guest once per test run with its `build.sh` (`script`, under the
+/// repository root) to `target/tmp/<dir>/<file>`; `cell` keeps the path.
+pub fn build_once(
+    cell: &'static OnceLock<PathBuf>,
+    script: &str,
+    dir: &str,
+    file: &str,
+    language: &str,
+) -> &'static Path {
+    cell.get_or_init(|| {
+        let dir = repo(&format!("target/tmp/{dir}"));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+        let out = dir.join(file);
+        run_build_script(script, &out, language);
+        out
+    })
 }
