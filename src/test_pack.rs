@@ -25,8 +25,8 @@ pub(crate) struct TestArgs {
     #[arg(value_name = "PACK")]
     pack: PathBuf,
     /// The folder of case files (`*.yaml`, `*.yml`, `*.json`, searched
-    /// recursively; JSON files without `cases` are inputs, not case files).
-    /// Default: `tests/` beside PACK.
+    /// recursively; JSON files without `cases` are inputs, not case files),
+    /// or one case file. Default: `tests/` beside PACK.
     #[arg(value_name = "CASES_DIR")]
     cases: Option<PathBuf>,
     /// Another pack loaded beside PACK (repeatable): a .wasm file or
@@ -98,7 +98,11 @@ impl LoadArgs {
 /// Run every case; the exit code.
 pub(crate) fn run(args: &TestArgs) -> Result<u8> {
     let dir = cases_dir(args)?;
-    let files = discover(&dir).map_err(|e| anyhow::anyhow!("cannot list the case folder {}: {e}", dir.display()))?;
+    let files = if dir.is_file() {
+        vec![dir.clone()]
+    } else {
+        discover(&dir).map_err(|e| anyhow::anyhow!("cannot list the case folder {}: {e}", dir.display()))?
+    };
     if files.is_empty() {
         bail!("no case files (*.yaml, *.yml, *.json) in {}", dir.display());
     }
@@ -180,8 +184,8 @@ pub(crate) fn run(args: &TestArgs) -> Result<u8> {
 /// looked for when it is not a folder.
 fn cases_dir(args: &TestArgs) -> Result<PathBuf> {
     if let Some(dir) = &args.cases {
-        if !dir.is_dir() {
-            bail!("the case folder {} does not exist or is not a folder", dir.display());
+        if !dir.is_dir() && !dir.is_file() {
+            bail!("the case folder or file {} does not exist", dir.display());
         }
         return Ok(dir.clone());
     }

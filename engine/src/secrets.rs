@@ -176,10 +176,15 @@ impl SecretSet {
 
 /// Words that make an attribute name conventionally secret, whatever the
 /// sensitivity markers say (a provider may not mark it, or the plan's
-/// `after_sensitive` may be empty): `password`, `db_password`,
-/// `masterPassword`, `client_secret`, `secret_string`, `auth_token`,
-/// `private_key_pem`, `privateKey`, `passphrase`.
+/// `after_sensitive` may be empty), also inside a longer word
+/// (`dbpassword`, `clientsecret`): `password`, `db_password`,
+/// `masterPassword`, `DBPassword`, `client_secret`, `secret_string`,
+/// `auth_token`, `APIToken`, `passphrase`.
 const SECRET_WORDS: &[&str] = &["password", "passwd", "passphrase", "secret", "token"];
+
+/// Two-word names that are secret (`private_key_pem`, `privateKey`,
+/// `api_key`, `apiKey`), also written as one word (`privatekey`, `apikey`).
+const SECRET_PAIRS: &[(&str, &str)] = &[("private", "key"), ("api", "key")];
 
 /// Last words that make such a name describe a secret rather than hold one:
 /// `secret_arn`, `password_length`, `access_token_validity`, `token_ttl`.
@@ -207,15 +212,19 @@ const NOT_A_SECRET_VALUE: &[&str] = &[
     "expiration",
 ];
 
-/// Whether an attribute (or tag) name is conventionally secret: it holds one
-/// of the words `password`, `passwd`, `passphrase`, `secret` or `token`, or
-/// the words `private key`, and its last word is not one that describes the
-/// secret (`arn`, `id`, `length`, `validity`, ...). Words are split at `_`,
-/// `-`, `.`, spaces and lower-to-upper case changes, so snake_case
-/// (Terraform), camelCase (Pulumi) and kebab-case names all match.
+/// Whether an attribute (or tag) name is conventionally secret: one of its
+/// words holds `password`, `passwd`, `passphrase`, `secret` or `token`, or
+/// it has the words `private key` or `api key` (or `privatekey`, `apikey`),
+/// and its last word is not one that describes the secret (`arn`, `id`,
+/// `length`, `validity`, ...). Words are split at `_`, `-`, `.`, spaces,
+/// lower-to-upper case changes and the end of an acronym (`DBPassword`:
+/// `db`, `password`), so snake_case (Terraform), camelCase (Pulumi),
+/// PascalCase (CloudFormation) and kebab-case names all match.
 pub fn is_conventionally_secret(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    if !["pass", "secret", "token", "private"].iter().any(|w| lower.contains(w)) {
+    // Most names hold none of these: no allocation for them.
+    let bytes = name.as_bytes();
+    let holds = |w: &str| bytes.windows(w.len()).any(|b| b.eq_ignore_ascii_case(w.as_bytes()));
+    if !["pass", "secret", "token", "key"].into_iter().any(holds) {
         return false;
     }
     let words = words(name);
@@ -223,25 +232,30 @@ pub fn is_conventionally_secret(name: &str) -> bool {
     if NOT_A_SECRET_VALUE.contains(&last.as_str()) {
         return false;
     }
-    words.iter().any(|w| SECRET_WORDS.contains(&w.as_str()))
-        || words.windows(2).any(|p| p[0] == "private" && p[1] == "key")
+    words.iter().any(|w| SECRET_WORDS.iter().any(|s| w.contains(s)))
+        || words.windows(2).any(|p| SECRET_PAIRS.contains(&(p[0].as_str(), p[1].as_str())))
+        || words.iter().any(|w| {
+            SECRET_PAIRS.iter().any(|(a, b)| w.len() == a.len() + b.len() && w.starts_with(a) && w.ends_with(b))
+        })
 }
 
 /// `name` cut into lower-case words (see [`is_conventionally_secret`]).
 fn words(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
     let mut words = Vec::new();
     let mut word = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
+    for (i, &c) in chars.iter().enumerate() {
         if !c.is_alphanumeric() {
             words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)));
-            prev_lower = false;
             continue;
         }
-        if c.is_uppercase() && prev_lower {
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
+        let next = chars.get(i + 1).copied();
+        let after_lower = prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit());
+        let acronym_end = prev.is_some_and(char::is_uppercase) && next.is_some_and(char::is_lowercase);
+        if c.is_uppercase() && (after_lower || acronym_end) && !word.is_empty() {
             words.push(std::mem::take(&mut word));
         }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
         word.extend(c.to_lowercase());
     }
     words.extend((!word.is_empty()).then_some(word));
@@ -267,14 +281,28 @@ pub fn mark_conventional_secrets(resource: &mut Resource) {
     }
 }
 
-fn walk_names(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
+/// A step of a path being walked, borrowed (owned only for a match).
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn walk_names<'a>(value: &'a Value, path: &mut Vec<Step<'a>>, out: &mut Vec<Path>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                path.push(PathSegment::Key(k.clone()));
+                path.push(Step::Key(k));
                 if !v.is_null() && is_conventionally_secret(k) {
-                    if !out.contains(path) {
-                        out.push(path.clone());
+                    let owned: Path = path
+                        .iter()
+                        .map(|s| match s {
+                            Step::Key(k) => PathSegment::Key((*k).to_string()),
+                            Step::Index(i) => PathSegment::Index(*i),
+                        })
+                        .collect();
+                    if !out.contains(&owned) {
+                        out.push(owned);
                     }
                 } else {
                     walk_names(v, path, out);
@@ -284,7 +312,7 @@ fn walk_names(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
         }
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                path.push(PathSegment::Index(i));
+                path.push(Step::Index(i));
                 walk_names(v, path, out);
                 path.pop();
             }
@@ -435,6 +463,14 @@ mod tests {
             "privateKey",
             "ssh_passphrase",
             "TOKEN",
+            "DBPassword",
+            "APIToken",
+            "DBPASSWORD",
+            "dbpassword",
+            "clientsecret",
+            "api_key",
+            "apiKey",
+            "privatekey",
         ] {
             assert!(is_conventionally_secret(name), "{name} is secret");
         }
@@ -449,6 +485,10 @@ mod tests {
             "key_name",
             "passenger",
             "tokens_enabled",
+            "DBPasswordLength",
+            "kms_key_id",
+            "key_pair",
+            "monkey",
             "",
         ] {
             assert!(!is_conventionally_secret(name), "{name} is not secret");

@@ -23,7 +23,7 @@ use crate::scan::palisade_aws;
 use crate::support::{baseline, build_once, code, engine, palisade, repo};
 
 /// The `edge-probe` test pack, built once from source.
-fn probe_wasm() -> &'static Path {
+pub(crate) fn probe_wasm() -> &'static Path {
     static WASM: OnceLock<PathBuf> = OnceLock::new();
     build_once(&WASM, "tests/guests/edge-probe/build.sh", "edge-cases", "edge-probe.wasm", "rust")
 }
@@ -59,6 +59,12 @@ fn palisade_test_runs_the_plan_cases_with_the_probe_beside_the_builtin_pack() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(code(&out), 0, "{text}");
     assert!(text.contains("PASSED: ") && text.contains(&format!("(builtin:aws-baseline, {probe})")), "{text}");
+    // One case file.
+    let one = "tests/cases/plans/empty-sensitivity-markers.yaml";
+    let out = palisade(&["test", "builtin:aws-baseline", one, "--with-pack", probe], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 0, "{text}");
+    assert!(text.contains("PASSED: 3 cases in 1 files"), "{text}");
     // Without the probe, its cases fail naming the policies the pack lacks.
     let out = palisade(&["test", "builtin:aws-baseline", "tests/cases/plans"], None);
     let text = String::from_utf8_lossy(&out.stdout);

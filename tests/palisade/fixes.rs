@@ -143,3 +143,51 @@ fn fixes_are_checked_and_stack_policies_at_remediate_run_as_mandatory() {
         .cloned();
     assert_eq!(v.expect("deletion found")["enforcement_level"], "mandatory");
 }
+
+/// A plan with a long password and a secret-named tag, no sensitivity markers.
+const SECRET_PLAN: &str = r#"{"format_version": "1.2", "resource_changes": [
+  {"address": "aws_db_instance.main", "mode": "managed", "type": "aws_db_instance", "name": "main",
+   "change": {"actions": ["create"], "before": null,
+              "after": {"password": "LongTok-A1b2C3d4E5A1b2C3d4E5A1b2C3d4E5A1b2C3d4E5A1b2C3d4E5A1b2C3d4E5A1b2C3d4E5A1b2C3d4E5A1b2C3d4E5A1b2C3d4E5",
+                        "tags": {"db-password": "TagSecretValue-77", "team": "data"}},
+              "after_unknown": {"id": true}}}]}"#;
+
+#[test]
+fn fixes_never_show_secret_values() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = write(dir.path(), "plan.json", SECRET_PLAN);
+    let probe = crate::edge_cases::probe_wasm().to_str().expect("UTF-8 path");
+    let check = |patch: Value, format: &str| {
+        let config = json!({"all": "disabled", "probe-fix": {"enforcementLevel": "remediate", "patch": patch}});
+        let config = write(dir.path(), "config.json", &config.to_string());
+        palisade(&["check", "--pack", probe, "--config", &config, "--format", format, &plan], None)
+    };
+    let leaks = |out: &std::process::Output| {
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(out));
+        ["LongTok-A1b2C3", "TagSecretValue"].into_iter().filter(|s| all.contains(s)).count()
+    };
+    // A long secret replaced: the diff shows `[secret]`, never a cut-off part of it.
+    let rotate = json!([{"op": "replace", "path": "/password", "value": "rotate-me"}]);
+    for format in ["text", "json", "markdown", "sarif"] {
+        let out = check(rotate.clone(), format);
+        assert_eq!(code(&out), 1, "{format}: {}", stderr(&out));
+        assert_eq!(leaks(&out), 0, "{format}: {}", String::from_utf8_lossy(&out.stdout));
+    }
+    let report = json(&check(rotate, "json"));
+    assert_eq!(report["violations"][0]["remediation"]["diff"], json!([r#"~ /password: "[secret]" -> "rotate-me""#]));
+    // Fixes that carry a secret value (a guarded `test` of the password, a
+    // whole tag map with the secret tag) are refused, naming the resource;
+    // the violation stays, without the fix.
+    for patch in [
+        json!([{"op": "test", "path": "/tags/db-password", "value": "TagSecretValue-77"}, {"op": "remove", "path": "/tags/team"}]),
+        json!([{"op": "replace", "path": "/tags", "value": {"db-password": "TagSecretValue-77", "owner": "x"}}]),
+    ] {
+        let out = check(patch.clone(), "json");
+        assert_eq!(leaks(&out), 0, "{patch}: {}", String::from_utf8_lossy(&out.stdout));
+        let report = json(&out);
+        assert!(report["violations"][0].get("remediation").is_none_or(Value::is_null), "{report}");
+        let error = &report["policy_errors"][0];
+        assert_eq!((error["policy"].as_str(), error["kind"].as_str()), (Some("probe-fix"), Some("abi")), "{report}");
+        assert!(error["message"].as_str().unwrap_or("").contains("carries a secret value"), "{report}");
+    }
+}

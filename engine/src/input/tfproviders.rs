@@ -13,7 +13,8 @@
 //!   targets providers only by naming that type; `name`: the alias, else the
 //!   name; `provider`: the full source address;
 //! - `props`: the configuration's arguments: `constant_value`s as they are,
-//!   a reference to a root variable as the plan's value of that variable,
+//!   a reference to a root variable as the plan's value of that variable
+//!   (secret when the variable is `sensitive`),
 //!   any other expression as the unknown marker; nested blocks
 //!   (`default_tags`, `assume_role`) as lists of objects; plus `alias` and
 //!   `version` (the version constraint) where set.
@@ -24,11 +25,11 @@ use serde_json::{Map, Value};
 
 use super::error::InputError;
 use super::json::Node;
-use crate::model::{Operation, Resource, ResourceKind, UNKNOWN};
+use crate::model::{Operation, Path, PathSegment, Resource, ResourceKind, UNKNOWN};
 
 /// The provider configurations of the plan at `root`; none when it has no
 /// `configuration` (older or trimmed plans). Errors: `Shape` for an entry
-/// that is not an object or a `name` that is not a string.
+/// that is not an object or a `name` that is not a non-empty string.
 pub(crate) fn parse(root: &Node<'_>) -> Result<Vec<Resource>, InputError> {
     let Some(config) = root.get("configuration")? else {
         return Ok(Vec::new());
@@ -36,7 +37,18 @@ pub(crate) fn parse(root: &Node<'_>) -> Result<Vec<Resource>, InputError> {
     let Some(providers) = config.get("provider_config")? else {
         return Ok(Vec::new());
     };
-    let variables = root.get("variables")?.map(|v| v.value);
+    let sensitive = config
+        .value
+        .pointer("/root_module/variables")
+        .and_then(Value::as_object)
+        .map(|vars| {
+            vars.iter()
+                .filter(|(_, v)| v.get("sensitive") == Some(&Value::Bool(true)))
+                .map(|(k, _)| k.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let vars = Variables { values: root.get("variables")?.map(|v| v.value), sensitive };
     let mut out = Vec::new();
     for (key, _) in providers.object()? {
         let Some(entry) = providers.get(key)? else { continue };
@@ -47,6 +59,9 @@ pub(crate) fn parse(root: &Node<'_>) -> Result<Vec<Resource>, InputError> {
             Some(n) => n,
             None => local.split('.').next().unwrap_or(local),
         };
+        if name.is_empty() {
+            return Err(entry.shape_error("a provider configuration with a non-empty `name`"));
+        }
         let alias = entry.opt_str("alias")?;
         let full_name = entry.opt_str("full_name")?;
         let module = entry.opt_str("module_address")?.filter(|m| !m.is_empty());
@@ -59,10 +74,14 @@ pub(crate) fn parse(root: &Node<'_>) -> Result<Vec<Resource>, InputError> {
             address.push('.');
             address.push_str(alias);
         }
+        let mut secret = Vec::new();
         let mut props = match entry.get("expressions")? {
-            Some(exprs) => block(exprs.object()?, variables),
+            Some(exprs) => block(exprs.object()?, &vars, &mut Vec::new(), &mut secret),
             None => Map::new(),
         };
+        // The meta-arguments are the entry's own, never an expression's.
+        props.remove("alias");
+        props.remove("version");
         if let Some(alias) = alias {
             props.insert("alias".into(), Value::String(alias.into()));
         }
@@ -78,7 +97,7 @@ pub(crate) fn parse(root: &Node<'_>) -> Result<Vec<Resource>, InputError> {
             op: Operation::NoOp,
             props: Value::Object(props),
             before: None,
-            secret: Vec::new(),
+            secret,
             source: root.ctx.source.to_string(),
             partial: false,
         });
@@ -86,15 +105,36 @@ pub(crate) fn parse(root: &Node<'_>) -> Result<Vec<Resource>, InputError> {
     Ok(out)
 }
 
-/// A block's arguments: each member an expression or a list of nested blocks.
-fn block(exprs: &Map<String, Value>, variables: Option<&Value>) -> Map<String, Value> {
-    exprs.iter().map(|(k, v)| (k.clone(), expression(v, variables))).collect()
+/// The root module's variables: values (the plan's `variables`) and which
+/// are `sensitive` (`configuration.root_module.variables`).
+struct Variables<'a> {
+    values: Option<&'a Value>,
+    sensitive: Vec<&'a str>,
+}
+
+/// A block's arguments: each member an expression or a list of nested
+/// blocks; the paths of values from sensitive variables go to `secret`.
+fn block(
+    exprs: &Map<String, Value>,
+    vars: &Variables<'_>,
+    path: &mut Path,
+    secret: &mut Vec<Path>,
+) -> Map<String, Value> {
+    exprs
+        .iter()
+        .map(|(k, v)| {
+            path.push(PathSegment::Key(k.clone()));
+            let value = expression(v, vars, path, secret);
+            path.pop();
+            (k.clone(), value)
+        })
+        .collect()
 }
 
 /// One expression's value: its `constant_value`, a root variable's value for
-/// a lone `var.NAME` reference, nested blocks for a list of objects, else
-/// unknown.
-fn expression(expr: &Value, variables: Option<&Value>) -> Value {
+/// a lone `var.NAME` reference (secret when the variable is sensitive),
+/// nested blocks for a list of objects, else unknown.
+fn expression(expr: &Value, vars: &Variables<'_>, path: &mut Path, secret: &mut Vec<Path>) -> Value {
     match expr {
         Value::Object(e) if e.contains_key("constant_value") => e["constant_value"].clone(),
         Value::Object(e) => {
@@ -106,15 +146,27 @@ fn expression(expr: &Value, variables: Option<&Value>) -> Value {
                 [one] => one.strip_prefix("var."),
                 _ => None,
             };
-            var.and_then(|name| variables?.get(name)?.get("value"))
-                .cloned()
-                .unwrap_or_else(|| Value::String(UNKNOWN.into()))
+            match var.and_then(|name| Some((name, vars.values?.get(name)?.get("value")?))) {
+                Some((name, value)) => {
+                    if vars.sensitive.contains(&name) {
+                        secret.push(path.clone());
+                    }
+                    value.clone()
+                }
+                None => Value::String(UNKNOWN.into()),
+            }
         }
         Value::Array(blocks) => Value::Array(
             blocks
                 .iter()
-                .map(|b| match b {
-                    Value::Object(m) => Value::Object(block(m, variables)),
+                .enumerate()
+                .map(|(i, b)| match b {
+                    Value::Object(m) => {
+                        path.push(PathSegment::Index(i));
+                        let value = Value::Object(block(m, vars, path, secret));
+                        path.pop();
+                        value
+                    }
                     _ => Value::String(UNKNOWN.into()),
                 })
                 .collect(),
@@ -134,8 +186,9 @@ mod tests {
     #[test]
     fn aliased_and_module_providers_with_constants_variables_and_blocks() {
         let doc = json!({
-            "variables": {"region": {"value": "eu-west-1"}},
-            "configuration": {"provider_config": {
+            "variables": {"region": {"value": "eu-west-1"}, "key": {"value": "dd0a1b2c3d4e5f60"}},
+            "configuration": {"root_module": {"variables": {"key": {"sensitive": true}}}, "provider_config": {
+                "datadog": {"name": "datadog", "expressions": {"api_key": {"references": ["var.key"]}}},
                 "aws": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws",
                         "version_constraint": "~> 5.0",
                         "expressions": {"region": {"references": ["var.region"]},
@@ -154,9 +207,14 @@ mod tests {
             [
                 "provider[\"registry.terraform.io/hashicorp/aws\"]",
                 "provider[\"registry.terraform.io/hashicorp/aws\"].west",
+                "provider.datadog",
                 "module.net.provider.aws",
             ]
         );
+        // A sensitive variable's value is secret where it lands.
+        assert_eq!(got[2].props, json!({"api_key": "dd0a1b2c3d4e5f60"}));
+        assert_eq!(got[2].secret, vec![vec![PathSegment::Key("api_key".into())]]);
+        assert!(got[0].secret.is_empty());
         assert_eq!(
             got[0].props,
             json!({"region": "eu-west-1", "default_tags": [{"tags": {"team": "web"}}], "version": "~> 5.0"})
@@ -167,5 +225,13 @@ mod tests {
         );
         assert_eq!((got[1].name.as_str(), got[1].resource_type.as_str()), ("west", "provider.aws"));
         assert!(got.iter().all(|r| r.kind == ResourceKind::Provider && !r.is_policy_target()));
+    }
+
+    #[test]
+    fn an_empty_provider_name_is_refused_at_its_path() {
+        let doc = json!({"configuration": {"provider_config": {"x": {"name": ""}}}});
+        let ctx = Ctx { source: "p.json", format: InputFormat::TfPlan };
+        let err = parse(&Node::root(&doc, ctx)).expect_err("refused").to_string();
+        assert!(err.contains("$.configuration.provider_config.x"), "{err}");
     }
 }

@@ -210,6 +210,14 @@ pub fn resolve(document: &Value, resource: &Resource) -> Result<Option<Remediati
     Ok(Some(fix))
 }
 
+/// Whether `fix` carries a value that `redact` (the stack's secret
+/// scrubbing) would hide: its patch or tag change, as JSON, changes when
+/// redacted.
+pub fn carries_secret(fix: &Remediation, redact: &dyn Fn(&str) -> String) -> bool {
+    let shown = serde_json::to_string(&(&fix.patch, &fix.tags)).unwrap_or_default();
+    redact(&shown) != shown
+}
+
 /// The resource's string tags (`props.tags`); other values are left out.
 pub fn current_tags(props: &Value) -> BTreeMap<String, String> {
     match props.get("tags") {
@@ -318,8 +326,14 @@ fn check_applies(ops: &[Value], props: &Value) -> Result<(), String> {
 /// `+ /tags/owner: "platform"`, `- /tags/temp: "x"`, `~ /acl: "public-read" -> "private"`.
 /// Values are JSON; long ones are cut at 80 characters.
 pub fn diff_lines(remediation: &Remediation, props: &Value) -> Vec<String> {
+    diff_lines_redacted(remediation, props, &|s: &str| s.to_string())
+}
+
+/// [`diff_lines`], each value passed through `redact` (the stack's secret
+/// scrubbing) before it is cut, so a cut never keeps part of a secret.
+pub fn diff_lines_redacted(remediation: &Remediation, props: &Value, redact: &dyn Fn(&str) -> String) -> Vec<String> {
     let shown = |v: &Value| {
-        let mut s = v.to_string();
+        let mut s = redact(&v.to_string());
         if s.chars().count() > 80 {
             s = s.chars().take(77).collect::<String>() + "...";
         }

@@ -220,8 +220,8 @@ impl RemediationPlan {
                 region: resource.region.clone(),
                 account: resource.account.clone(),
                 resource_type: resource.terraform_type.clone().unwrap_or_else(|| resource.resource_type.clone()),
-                after: change.apply_to(&resource.tags),
-                before: resource.tags.clone(),
+                after: shown_tags(change.apply_to(&resource.tags), &change),
+                before: shown_tags(resource.tags.clone(), &change),
                 change,
                 policies: policies.into_iter().collect(),
             });
@@ -346,11 +346,42 @@ fn check_arn(c: &PlannedChange) -> Result<(), String> {
     Ok(())
 }
 
+/// `tags` as a plan shows them: the values of conventionally secret keys
+/// (`db-password`, `api-token`; [`crate::is_conventionally_secret`]) that
+/// the change does not touch are replaced by [`crate::REDACTED`], so no
+/// plan, report or dry run prints them. A key the change sets or removes
+/// keeps its value (the plan applies it; a fix never carries a secret
+/// value of its stack).
+fn shown_tags(tags: BTreeMap<String, String>, change: &TagChange) -> BTreeMap<String, String> {
+    tags.into_iter()
+        .map(|(k, v)| {
+            let hidden =
+                crate::is_conventionally_secret(&k) && !change.set.contains_key(&k) && !change.remove.contains(&k);
+            let v = if hidden { crate::REDACTED.to_string() } else { v };
+            (k, v)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_plan_shows_untouched_secret_named_tags_redacted() {
+        let tags: BTreeMap<String, String> = [("db-password", "RogueTagSecret-1"), ("api-token", "t-1"), ("team", "a")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let change =
+            TagChange { set: BTreeMap::from([("api-token".to_string(), "t-2".to_string())]), ..Default::default() };
+        let shown = shown_tags(tags, &change);
+        assert_eq!(shown["db-password"], crate::REDACTED);
+        // The key the change sets keeps its value: the plan applies it.
+        assert_eq!((shown["api-token"].as_str(), shown["team"].as_str()), ("t-1", "a"));
+    }
 
     fn plan_with(changes: serde_json::Value) -> Vec<u8> {
         json!({"format": PLAN_FORMAT, "version": 1, "created_at": "2026-11-30T10:00:00Z",

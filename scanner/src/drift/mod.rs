@@ -314,6 +314,11 @@ fn not_checked_reason(
                       bucket_regional_domain_name) and the scan is not known to cover every region";
         return Some((NotCheckedReason::OutsideScan, detail.into()));
     }
+    if d.arn.is_none() && d.region.is_none() && d.guess_region.is_none() {
+        let detail = "outside the scan: its region is unknown (no ARN, no region, and its state's ARNs name no \
+                      one region) and the scan is not known to cover every region";
+        return Some((NotCheckedReason::OutsideScan, detail.into()));
+    }
     if !type_filter.resource_types.is_empty()
         && let Some(tagging_type) = d.tagging_type()
         && !type_filter.admits(&tagging_type, &BTreeMap::new())

@@ -35,7 +35,8 @@ pub(crate) enum DeclaredTags<'a> {
     },
 }
 
-/// Which tag values are secret (never printed).
+/// Which tag values are secret (never printed), beside conventionally
+/// secret keys, which always are.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) enum SecretTags<'a> {
     /// None.
@@ -66,8 +67,13 @@ impl<'a> SecretTags<'a> {
         if keys.is_empty() { SecretTags::None } else { SecretTags::Keys(keys) }
     }
 
-    /// Whether the value of `key` is secret.
+    /// Whether the value of `key` is secret: marked so in the state, or a
+    /// conventionally secret name (`db-password`, `api_token`; see
+    /// [`palisade_engine::is_conventionally_secret`]) on either side.
     pub(crate) fn contains(&self, key: &str) -> bool {
+        if palisade_engine::is_conventionally_secret(key) {
+            return true;
+        }
         match self {
             SecretTags::None => false,
             SecretTags::All => true,
@@ -255,6 +261,29 @@ mod tests {
         assert!(DeclaredTags::NotTracked.diff(&actual, &SecretTags::None).is_empty());
         assert!(!declared.is_untagged());
         assert!(DeclaredTags::of(&json!({"tags": {"aws:x": "y"}})).is_untagged());
+    }
+
+    #[test]
+    fn conventionally_secret_keys_are_redacted_without_a_marker() {
+        let props = json!({"tags": {"db-password": "in-state-1", "team": "a"}});
+        let declared = DeclaredTags::of(&props);
+        let actual: BTreeMap<String, String> =
+            [("db-password", "in-cloud-2"), ("team", "b"), ("client-secret", "cloud-only-3")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        let changes = declared.diff(&actual, &SecretTags::None);
+        let shown: Vec<(&str, Option<&str>, Option<&str>)> =
+            changes.iter().map(|c| (c.key.as_str(), c.desired.as_deref(), c.actual.as_deref())).collect();
+        assert_eq!(
+            shown,
+            [
+                ("client-secret", None, Some(REDACTED)),
+                ("db-password", Some(REDACTED), Some(REDACTED)),
+                ("team", Some("a"), Some("b")),
+            ]
+        );
+        assert_eq!(SecretTags::None.show("api-token", "t0k3n-value"), REDACTED);
     }
 
     #[test]

@@ -866,3 +866,22 @@ fn json_reports_validate_against_the_schema() {
     assert_valid(&analyze(&stacks, &inv, &IgnoreRules::empty()), "handmade");
     assert_valid(&analyze(&[], &inventory(Vec::new(), Vec::new()), &IgnoreRules::empty()), "empty");
 }
+
+#[test]
+fn a_resource_without_arn_or_region_is_not_missing() {
+    // Its state names no ARN, so no region to guess from: the two scanned
+    // regions cannot prove it absent.
+    let stacks = [tf_stack(
+        "west.tfstate",
+        &[(
+            "aws_instance",
+            "m_west",
+            serde_json::json!({"id": "i-0abc", "tags": {"Name": "m"}, "tags_all": {"Name": "m"}}),
+        )],
+    )];
+    let inv = inventory(vec![scope(ACCOUNT, "eu-west-1"), scope(ACCOUNT, "us-east-1")], vec![]);
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert!(report.missing.is_empty(), "{}", text(&report));
+    assert_eq!(nonzero(&report), [(NotCheckedReason::OutsideScan, 1)]);
+    assert!(report.not_checked[0].detail.contains("its region is unknown"), "{}", text(&report));
+}

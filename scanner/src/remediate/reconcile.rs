@@ -90,7 +90,8 @@ pub enum Reconciled {
 /// Tagging API did not return it).
 ///
 /// Every key of `before`, `after` and `current` (but `aws:` keys, which AWS
-/// manages and Palisade never sends) must be at its `before` value (still
+/// manages and Palisade never sends, and keys the plan shows redacted,
+/// which the change does not touch) must be at its `before` value (still
 /// pending) or at its `after` value (done); any other value is a
 /// [`Conflict`] naming the key. So a run interrupted half-way, even between
 /// the `TagResources` and `UntagResources` of one resource, is completed by
@@ -111,7 +112,9 @@ pub fn reconcile(change: &PlannedChange, current: Option<&BTreeMap<String, Strin
     let mut conflicts = Vec::new();
     for key in keys {
         let (before, after, found) = (change.before.get(key), change.after.get(key), current.get(key));
-        if found == after {
+        // A key the plan shows redacted (a conventionally secret one the
+        // change does not touch) is never sent and cannot be compared.
+        if found == after || (before == after && before.is_some_and(|b| b == palisade_engine::REDACTED)) {
             continue;
         }
         if found == before {
@@ -152,6 +155,18 @@ mod tests {
 
     fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn keys_the_plan_shows_redacted_are_not_compared() {
+        let mut change = planned();
+        change.before.insert("db-password".into(), palisade_engine::REDACTED.into());
+        change.after.insert("db-password".into(), palisade_engine::REDACTED.into());
+        let current = tags(&[("env", "dev"), ("tmp", "1"), ("db-password", "the-real-value")]);
+        match reconcile(&change, Some(&current)) {
+            Reconciled::Pending(pending) => assert_eq!(pending, change.change),
+            other => panic!("expected pending, got {other:?}"),
+        }
     }
 
     /// env=dev, tmp=1 -> set owner=platform, env=prod; remove tmp.

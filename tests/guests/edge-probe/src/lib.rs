@@ -6,6 +6,7 @@
 //! - `probe-echo` prints raw values into its messages, as a careless policy
 //!   would, so a case can pin that the engine redacts secrets in output;
 //! - `probe-require` is a generic "must be set" rule on one property;
+//! - `probe-fix` proposes the JSON Patch of its config as a fix;
 //! - `probe-providers` lists the provider configurations a stack policy sees;
 //! - `probe-crash` and `probe-crash-stack` panic (a trap) on every input.
 //!
@@ -33,6 +34,13 @@ fn pack() -> Pack {
                 .config_schema(json!({"type": "object", "properties": {
                     "path": {"type": "string", "default": "kms_key_id"},
                     "types": {"type": "array", "items": {"type": "string"}, "default": []}}})),
+        )
+        .policy(
+            ResourcePolicy::new("probe-fix", Severity::Medium, fix)
+                .description("Proposes `patch` (a JSON Patch) as the fix of every resource, when not empty.")
+                .enforcement(EnforcementLevel::Advisory)
+                .config_schema(json!({"type": "object", "properties": {
+                    "patch": {"type": "array", "items": {"type": "object"}, "default": []}}})),
         )
         .policy(
             StackPolicy::new("probe-providers", Severity::Low, providers)
@@ -91,6 +99,15 @@ fn require_set(r: &Resource, config: &Config) -> Outcome {
         return Err(prop.unknown().into());
     }
     require(prop.is_known() && !prop.is_null(), format!("{path} is {}.", prop.display()))
+}
+
+fn fix(_: &Resource, config: &Config) -> Outcome {
+    match config.json().get("patch") {
+        Some(Value::Array(ops)) if !ops.is_empty() => {
+            violation_with_fix("a fix is proposed", Remediation::patch(Value::Array(ops.clone())))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn providers(stack: &Stack, _: &Config) -> Vec<(String, Finding)> {
