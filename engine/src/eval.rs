@@ -436,22 +436,8 @@ fn evaluate(
                     && task.policy.kind == PolicyKind::Resource =>
             {
                 let redact = |text: &str| job.stack.secrets.redact_scope(text, scope);
-                // A fix is shown in every report (JSON: its patch and tag
-                // values), so one that carries a secret value is refused.
-                let resolved = crate::remediation::resolve(&doc, r).and_then(|fix| match fix {
-                    Some(fix) if crate::remediation::carries_secret(&fix, &redact) => Err(
-                        "it carries a secret value (fixes are shown in reports; set or patch only the keys it changes)"
-                            .to_string(),
-                    ),
-                    other => Ok(other),
-                });
-                match resolved {
-                    Ok(None) => None,
-                    Ok(Some(mut fix)) => {
-                        // Redacted before values are cut, so no cut-off secret shows.
-                        fix.diff = crate::remediation::diff_lines_redacted(&fix, &r.props, &redact);
-                        Some(fix)
-                    }
+                match crate::remediation::resolve(&doc, r, &redact) {
+                    Ok(fix) => fix,
                     Err(why) => {
                         bad_fixes.push(PolicyError {
                             pack: job.pack.metadata.name.clone(),

@@ -11,8 +11,7 @@
 //!   by the case and optionally behind the throttling proxy (format below).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 
 use palisade_engine::testcase::{discover, load_case_file, run_case};
 use serde::Deserialize;
@@ -20,18 +19,12 @@ use serde_json::Value;
 
 use crate::moto;
 use crate::scan::palisade_aws;
-use crate::support::{baseline, build_once, code, engine, palisade, repo};
-
-/// The `edge-probe` test pack, built once from source.
-pub(crate) fn probe_wasm() -> &'static Path {
-    static WASM: OnceLock<PathBuf> = OnceLock::new();
-    build_once(&WASM, "tests/guests/edge-probe/build.sh", "edge-cases", "edge-probe.wasm", "rust")
-}
+use crate::support::{baseline, code, edge_probe, engine, palisade, repo};
 
 #[test]
 fn every_policy_edge_case_gives_its_expected_findings() {
     let engine = engine(2000);
-    let probe = engine.load_pack_file(probe_wasm());
+    let probe = engine.load_pack_file(edge_probe());
     let packs = [baseline(&engine), probe.expect("edge-probe loads")];
     let mut files = Vec::new();
     for kind in ["plans", "live"] {
@@ -54,7 +47,7 @@ fn every_policy_edge_case_gives_its_expected_findings() {
 
 #[test]
 fn palisade_test_runs_the_plan_cases_with_the_probe_beside_the_builtin_pack() {
-    let probe = probe_wasm().to_str().expect("UTF-8 path");
+    let probe = edge_probe().to_str().expect("UTF-8 path");
     let out = palisade(&["test", "builtin:aws-baseline", "tests/cases/plans", "--with-pack", probe], None);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(code(&out), 0, "{text}");

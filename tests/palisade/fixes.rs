@@ -156,7 +156,7 @@ const SECRET_PLAN: &str = r#"{"format_version": "1.2", "resource_changes": [
 fn fixes_never_show_secret_values() {
     let dir = tempfile::tempdir().expect("tempdir");
     let plan = write(dir.path(), "plan.json", SECRET_PLAN);
-    let probe = crate::edge_cases::probe_wasm().to_str().expect("UTF-8 path");
+    let probe = crate::support::edge_probe().to_str().expect("UTF-8 path");
     let check = |patch: Value, format: &str| {
         let config = json!({"all": "disabled", "probe-fix": {"enforcementLevel": "remediate", "patch": patch}});
         let config = write(dir.path(), "config.json", &config.to_string());

@@ -74,7 +74,7 @@ fn violation(
         file: "inventory.json".to_string(),
         undecided: false,
         location: None,
-        remediation: fix.and_then(|doc| resolve(&doc, &resource).expect("a valid fix")),
+        remediation: fix.and_then(|doc| resolve(&doc, &resource, &str::to_string).expect("a valid fix")),
     }
 }
 

@@ -104,3 +104,10 @@ pub fn build_once(
         out
     })
 }
+
+/// The `edge-probe` test pack (`tests/guests/edge-probe`), built once from
+/// source: probes for the edge-case suite and the fix tests.
+pub fn edge_probe() -> &'static Path {
+    static WASM: OnceLock<PathBuf> = OnceLock::new();
+    build_once(&WASM, "tests/guests/edge-probe/build.sh", "edge-cases", "edge-probe.wasm", "rust")
+}

@@ -156,7 +156,16 @@ struct Wire {
 /// anything but string tags. A tag change AWS would refuse
 /// ([`TagChange::aws_violation`]) is not an error here: the remediation plan
 /// leaves that resource to a person.
-pub fn resolve(document: &Value, resource: &Resource) -> Result<Option<Remediation>, String> {
+///
+/// `redact` is the stack's secret scrubbing (identity when there is none):
+/// a fix whose patch or tag change it would alter carries a secret value and
+/// is an error (fixes are shown in every report), and the diff's values go
+/// through it before they are cut.
+pub fn resolve(
+    document: &Value,
+    resource: &Resource,
+    redact: &dyn Fn(&str) -> String,
+) -> Result<Option<Remediation>, String> {
     if let Value::String(text) = document {
         let shown: String = text.chars().take(60).collect();
         return Err(format!("the remediation is not JSON of an object (a component sends it as JSON text): {shown:?}"));
@@ -205,17 +214,15 @@ pub fn resolve(document: &Value, resource: &Resource) -> Result<Option<Remediati
     if patch.is_empty() {
         return Ok(None);
     }
+    let shown = serde_json::to_string(&(&patch, &tags)).unwrap_or_default();
+    if redact(&shown) != shown {
+        return Err(
+            "it carries a secret value (fixes are shown in reports; set or patch only the keys it changes)".to_string()
+        );
+    }
     let mut fix = Remediation { patch, tags, diff: Vec::new() };
-    fix.diff = diff_lines(&fix, &props);
+    fix.diff = diff_lines(&fix, &props, redact);
     Ok(Some(fix))
-}
-
-/// Whether `fix` carries a value that `redact` (the stack's secret
-/// scrubbing) would hide: its patch or tag change, as JSON, changes when
-/// redacted.
-pub fn carries_secret(fix: &Remediation, redact: &dyn Fn(&str) -> String) -> bool {
-    let shown = serde_json::to_string(&(&fix.patch, &fix.tags)).unwrap_or_default();
-    redact(&shown) != shown
 }
 
 /// The resource's string tags (`props.tags`); other values are left out.
@@ -325,13 +332,9 @@ fn check_applies(ops: &[Value], props: &Value) -> Result<(), String> {
 /// The fix for people, one line per operation against `props`:
 /// `+ /tags/owner: "platform"`, `- /tags/temp: "x"`, `~ /acl: "public-read" -> "private"`.
 /// Values are JSON; long ones are cut at 80 characters.
-pub fn diff_lines(remediation: &Remediation, props: &Value) -> Vec<String> {
-    diff_lines_redacted(remediation, props, &|s: &str| s.to_string())
-}
-
-/// [`diff_lines`], each value passed through `redact` (the stack's secret
-/// scrubbing) before it is cut, so a cut never keeps part of a secret.
-pub fn diff_lines_redacted(remediation: &Remediation, props: &Value, redact: &dyn Fn(&str) -> String) -> Vec<String> {
+/// Each value goes through `redact` (the stack's secret scrubbing) before it
+/// is cut, so a cut never keeps part of a secret.
+pub fn diff_lines(remediation: &Remediation, props: &Value, redact: &dyn Fn(&str) -> String) -> Vec<String> {
     let shown = |v: &Value| {
         let mut s = redact(&v.to_string());
         if s.chars().count() > 80 {
@@ -368,6 +371,11 @@ mod tests {
     use super::*;
     use crate::model::{Operation, ResourceKind};
 
+    /// No secrets: the identity.
+    fn same(s: &str) -> String {
+        s.to_string()
+    }
+
     fn resource(props: Value, partial: bool) -> Resource {
         Resource {
             address: "aws_s3_bucket.b".into(),
@@ -387,9 +395,10 @@ mod tests {
     #[test]
     fn a_tag_change_on_a_planned_resource_is_a_patch_of_tags() {
         let r = resource(json!({"tags": {"env": "prod", "tmp": "1"}}), false);
-        let fix = resolve(&json!({"tags": {"set": {"owner": "platform", "env": "prod"}, "remove": ["tmp"]}}), &r)
-            .expect("resolves")
-            .expect("a fix");
+        let fix =
+            resolve(&json!({"tags": {"set": {"owner": "platform", "env": "prod"}, "remove": ["tmp"]}}), &r, &same)
+                .expect("resolves")
+                .expect("a fix");
         assert_eq!(
             fix.patch,
             vec![
@@ -399,7 +408,7 @@ mod tests {
         );
         assert_eq!(fix.diff, vec!["- /tags/tmp: \"1\"", "+ /tags/owner: \"platform\""]);
         // No tags at all: one `add` of the whole map.
-        let fix = resolve(&json!({"tags": {"set": {"a/b~c": "x"}}}), &resource(json!({"tags": null}), false))
+        let fix = resolve(&json!({"tags": {"set": {"a/b~c": "x"}}}), &resource(json!({"tags": null}), false), &same)
             .expect("resolves")
             .expect("a fix");
         assert_eq!(fix.patch, vec![json!({"op": "add", "path": "/tags", "value": {"a/b~c": "x"}})]);
@@ -412,6 +421,7 @@ mod tests {
             &json!({"patch": [{"op": "add", "path": "/tags/owner", "value": "o"}, {"op": "remove", "path": "/tags/a~1b"},
                                {"op": "replace", "path": "/tags/keep", "value": "k"}]}),
             &r,
+            &same,
         )
         .expect("resolves")
             .expect("a fix");
@@ -442,10 +452,10 @@ mod tests {
             (json!({"tags": {"set": {"aws:a": "1"}}}), &resource(json!({"tags": {}}), false), "reserves"),
         ];
         for (doc, r, want) in cases {
-            let err = resolve(&doc, r).expect_err(&doc.to_string());
+            let err = resolve(&doc, r, &same).expect_err(&doc.to_string());
             assert!(err.contains(want), "{doc}: {err}");
         }
-        let fix = resolve(&json!({"patch": [{"op": "replace", "path": "/acl", "value": "private"}]}), &planned)
+        let fix = resolve(&json!({"patch": [{"op": "replace", "path": "/acl", "value": "private"}]}), &planned, &same)
             .expect("a property patch on a planned resource")
             .expect("a fix");
         assert_eq!(fix.tags, None);
@@ -455,15 +465,15 @@ mod tests {
     #[test]
     fn fixes_that_change_nothing_are_no_fix() {
         let r = resource(json!({"tags": {"owner": "a"}}), false);
-        assert_eq!(resolve(&json!({"patch": []}), &r), Ok(None));
-        assert_eq!(resolve(&json!({"tags": {"set": {"owner": "a"}, "remove": ["gone"]}}), &r), Ok(None));
+        assert_eq!(resolve(&json!({"patch": []}), &r, &same), Ok(None));
+        assert_eq!(resolve(&json!({"tags": {"set": {"owner": "a"}, "remove": ["gone"]}}), &r, &same), Ok(None));
     }
 
     #[test]
     fn aws_limits_are_the_plans_business_and_aws_keys_do_not_count() {
         // A fix AWS would refuse still resolves: the plan sends it to a person.
         let live = resource(json!({"tags": {"env": "prod"}}), true);
-        let fix = resolve(&json!({"tags": {"set": {"aws:x": "1"}}}), &live).expect("resolves").expect("a fix");
+        let fix = resolve(&json!({"tags": {"set": {"aws:x": "1"}}}), &live, &same).expect("resolves").expect("a fix");
         let change = fix.tags.expect("a tag change");
         assert!(change.aws_violation(&BTreeMap::new()).is_some_and(|w| w.contains("reserves")));
         // 48 own tags and 2 of AWS's, plus 2 new: 50 of its own, allowed.
