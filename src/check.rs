@@ -5,11 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use palisade_engine::baseline::Baseline;
-use palisade_engine::input::{self, InputFormat};
-use palisade_engine::model::Stack;
-use palisade_engine::report::{self, Format, InputProvenance, Report};
+use palisade_engine::input::InputFormat;
+use palisade_engine::pipeline::CheckInput;
+use palisade_engine::report::{self, Format, Report};
 use palisade_engine::source_map::SourceMap;
-use sha2::{Digest, Sha256};
 
 use crate::output;
 use crate::packs::PackArgs;
@@ -139,65 +138,40 @@ pub(crate) fn run(args: &CheckArgs) -> Result<u8> {
     for warning in source_map.iter().flat_map(SourceMap::warnings) {
         crate::say!("palisade: warning: --source-dir: {warning}");
     }
-    let mut stacks = Vec::new();
-    let mut provenance = Vec::new();
-    let mut incomplete = Vec::new();
+    let inputs = read_inputs(args)?;
+    let engine = args.packs.engine()?;
+    let packs = args.packs.load(&engine)?;
+    let pipeline = files
+        .pipeline(&args.packs, &engine, &packs)
+        .source_map(source_map.as_ref())
+        .baseline(baseline.as_ref())
+        .keep_unbaselined(args.write_baseline.is_some())
+        .build()?;
+    let checked = pipeline.check(inputs);
+    crate::packs::warn(&checked);
+    if let Some(path) = &args.write_baseline {
+        output::write_output(path, "the baseline", |out| report::render_json(checked.unbaselined(), out))?;
+    }
+    emit_report(&checked.report, &outputs, &report::RenderOptions { link_base: args.link_base.clone() })
+}
+
+/// Every input read and parsed, in order; the errors of all of them at
+/// once (a file that cannot be read, an input that does not parse).
+fn read_inputs(args: &CheckArgs) -> Result<Vec<CheckInput>> {
+    let mut inputs = Vec::new();
     let mut errors = Vec::new();
     for source in &args.inputs {
-        let bytes = match read_source(source, args.max_input_mib.saturating_mul(1 << 20)) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                errors.push(format!("{e:#}"));
-                continue;
-            }
-        };
-        match read_stack(source, &bytes, args.input_format, &mut incomplete) {
-            Ok(stack) => {
-                provenance.push(InputProvenance {
-                    path: source.clone(),
-                    format: stack.format.to_string(),
-                    sha256: hex::encode(Sha256::digest(&bytes)),
-                });
-                stacks.push(stack);
-            }
-            Err(e) => errors.push(e.to_string()),
+        let parsed = read_source(source, args.max_input_mib.saturating_mul(1 << 20))
+            .and_then(|bytes| Ok(CheckInput::parse(source, &bytes, args.input_format)?));
+        match parsed {
+            Ok(input) => inputs.push(input),
+            Err(e) => errors.push(format!("{e:#}")),
         }
     }
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
     }
-    let engine = args.packs.engine()?;
-    let packs = args.packs.load(&engine)?;
-    let settings = files.settings(&args.packs, &packs)?;
-    let findings = engine.check(&packs, &stacks, &settings);
-    let mut report =
-        Report::new(findings, &packs, &settings, provenance, env!("CARGO_PKG_VERSION")).with_incomplete(incomplete);
-    files.exempt(&mut report);
-    if let Some(map) = &source_map {
-        report.locate(|resource, _| map.locate(resource).cloned());
-    }
-    if let Some(path) = &args.write_baseline {
-        output::write_output(path, "the baseline", |out| report::render_json(&report, out))?;
-    }
-    if let Some(baseline) = &baseline {
-        report.apply_baseline(baseline);
-    }
-    emit_report(&report, &outputs, &report::RenderOptions { link_base: args.link_base.clone() })
-}
-
-/// One input as a stack. An inventory snapshot's incomplete scopes are
-/// added to `incomplete` (`FILE: ACCOUNT REGION: error`).
-fn read_stack(
-    source: &str,
-    bytes: &[u8],
-    format: Option<InputFormat>,
-    incomplete: &mut Vec<String>,
-) -> Result<Stack, input::InputError> {
-    let (stack, inventory) = input::read_input_with_inventory(source, bytes, format)?;
-    if let Some(inventory) = inventory {
-        incomplete.extend(crate::live::incomplete_lines(source, &inventory));
-    }
-    Ok(stack)
+    Ok(inputs)
 }
 
 /// Writes a check report to each output (files atomically, in order; the

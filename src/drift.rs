@@ -8,7 +8,7 @@ use palisade_engine::input::{self, InputFormat};
 use palisade_scanner::drift::{self, IgnoreRules};
 
 use crate::check::{read_source, refuse_overwrite, refuse_same_output, reject_duplicate_inputs};
-use crate::live::{InventoryArgs, incomplete_lines};
+use crate::live::InventoryArgs;
 use crate::{Format, output};
 
 /// The ignore file read when `--ignore-file` is not given, if it exists.
@@ -67,12 +67,13 @@ pub(crate) fn run(args: &DriftArgs) -> Result<u8> {
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
     }
-    let (inventory, source) = args.inventory.load()?;
+    let loaded = args.inventory.load()?;
+    let inventory = &loaded.inventory;
     if let Some(path) = &args.save_inventory {
-        let snapshot = serde_json::to_vec_pretty(&inventory).context("serializing the snapshot")?;
+        let snapshot = inventory.to_snapshot_bytes().context("serializing the snapshot")?;
         output::write_snapshot(path, &snapshot)?;
     }
-    let report = drift::analyze(&stacks, &inventory, &ignore);
+    let report = drift::analyze(&stacks, inventory, &ignore);
     let render = |out: &mut dyn Write| match args.format {
         Format::Text => drift::render_text(&report, out),
         Format::Json => drift::render_json(&report, out),
@@ -81,7 +82,7 @@ pub(crate) fn run(args: &DriftArgs) -> Result<u8> {
     if report.summary.nothing_checked && (args.format == Format::Json || args.output.is_some()) {
         crate::say!("palisade: warning: nothing was checked: no state resource could be compared with the cloud");
     }
-    let incomplete = incomplete_lines(&source, &inventory);
+    let incomplete = loaded.incomplete_lines();
     if !incomplete.is_empty() {
         crate::say!("palisade: error: the inventory scan is incomplete; drift cannot be ruled out:");
         for line in &incomplete {

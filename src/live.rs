@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use palisade_engine::input;
 use palisade_engine::inventory::{Inventory, ScanFilters, TagFilter};
+use palisade_engine::pipeline::CheckInput;
 use palisade_scanner::aws::{self, AwsScanOptions};
 use palisade_scanner::remediate::RemediateOptions;
 
@@ -84,9 +85,8 @@ impl InventoryArgs {
             || !self.tags.is_empty()
     }
 
-    /// The inventory: read from `--inventory`, or scanned live. Returns it
-    /// with the name it goes by in reports (the file, or `live:aws`).
-    pub(crate) fn load(&self) -> Result<(Inventory, String)> {
+    /// The inventory: read from `--inventory`, or scanned live.
+    pub(crate) fn load(&self) -> Result<Loaded> {
         if self.inventory.is_some() && self.any_live_option() {
             bail!("--inventory reads a snapshot; the live scan options (--region, --tag, ...) cannot go with it");
         }
@@ -97,7 +97,7 @@ impl InventoryArgs {
     /// themselves (`remediate --apply`): the AWS access options
     /// (`--profile`, `--endpoint-url`, retries, timeouts) may go with
     /// `--inventory`; the options choosing what to scan may not.
-    pub(crate) fn load_with_access(&self) -> Result<(Inventory, String)> {
+    pub(crate) fn load_with_access(&self) -> Result<Loaded> {
         if let Some(path) = &self.inventory {
             if self.any_scope_option() {
                 bail!(
@@ -109,11 +109,12 @@ impl InventoryArgs {
             let bytes = palisade_engine::read_capped(path, 1 << 30)
                 .with_context(|| format!("cannot read inventory {shown}"))?;
             let inventory = input::read_inventory(&shown, &bytes)?;
-            return Ok((inventory, shown));
+            return Ok(Loaded { inventory, source: shown, bytes });
         }
         let options = self.scan_options()?;
         let inventory = aws::scan_blocking(&options)?;
-        Ok((inventory, "live:aws".to_string()))
+        let bytes = inventory.to_snapshot_bytes().context("serializing the snapshot")?;
+        Ok(Loaded { inventory, source: "live:aws".to_string(), bytes })
     }
 
     /// The AWS access options for calls other than the scan (`remediate
@@ -217,13 +218,25 @@ fn tag_filters(tags: &[String]) -> Result<Vec<TagFilter>> {
     Ok(out)
 }
 
-/// One line per incomplete scope: `SOURCE: ACCOUNT REGION: error`.
-pub(crate) fn incomplete_lines(source: &str, inventory: &Inventory) -> Vec<String> {
-    inventory
-        .incomplete_scopes()
-        .map(|s| {
-            let account = if s.account.is_empty() { "(unknown account)" } else { s.account.as_str() };
-            format!("{source}: {account} {}: {}", s.region, s.error.as_deref().unwrap_or("incomplete"))
-        })
-        .collect()
+/// An inventory as `--inventory` or a live scan gives it.
+pub(crate) struct Loaded {
+    /// The snapshot.
+    pub inventory: Inventory,
+    /// The name it goes by in reports: the file as given, or `live:aws`.
+    pub source: String,
+    /// The bytes it was read from, or for a live scan the snapshot as
+    /// `--output` writes it: what its digest is computed over.
+    pub bytes: Vec<u8>,
+}
+
+impl Loaded {
+    /// The snapshot as an input of the check pipeline.
+    pub(crate) fn check_input(&self) -> CheckInput {
+        CheckInput::inventory(&self.source, &self.inventory, &self.bytes)
+    }
+
+    /// One line per incomplete scope: `SOURCE: ACCOUNT REGION: error`.
+    pub(crate) fn incomplete_lines(&self) -> Vec<String> {
+        self.inventory.incomplete_lines(&self.source)
+    }
 }

@@ -7,13 +7,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-/// Write an inventory snapshot (its JSON bytes, then a newline) to `path`,
-/// as [`write_output`] does.
+/// Write an inventory snapshot's bytes
+/// ([`Inventory::to_snapshot_bytes`](palisade_engine::inventory::Inventory::to_snapshot_bytes))
+/// to `path`, as [`write_output`] does.
 pub fn write_snapshot(path: &Path, snapshot: &[u8]) -> Result<()> {
-    write_output(path, "the snapshot", |out| {
-        out.write_all(snapshot)?;
-        out.write_all(b"\n")
-    })
+    write_output(path, "the snapshot", |out| out.write_all(snapshot))
 }
 
 /// Refuses, before any work, an output file that cannot be written: a

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use palisade_engine::config::{self, LevelOverride, PackConfig};
+use palisade_engine::config::{LevelOverride, PackConfig};
 use palisade_engine::exemption::Exemptions;
-use palisade_engine::report::Report;
-use palisade_engine::{Engine, EngineBuilder, Limits, Pack, PolicySettings};
+use palisade_engine::pipeline::{Checked, PipelineBuilder};
+use palisade_engine::{Engine, EngineBuilder, Limits, Pack};
 
 /// Policy packs and their limits.
 #[derive(clap::Args)]
@@ -61,38 +61,27 @@ pub(crate) struct PolicyFiles {
 }
 
 impl PolicyFiles {
-    /// Each policy's effective level and validated config for `packs`.
-    pub(crate) fn settings(&self, args: &PackArgs, packs: &[Pack]) -> Result<PolicySettings> {
-        Ok(config::resolve(self.config.as_ref(), &args.enforcement, packs)?)
+    /// The check pipeline for `packs`: `--config`, `--enforcement` and
+    /// `--exemptions` (settings resolved and validated when built).
+    pub(crate) fn pipeline<'a>(
+        &'a self,
+        args: &'a PackArgs,
+        engine: &'a Engine,
+        packs: &'a [Pack],
+    ) -> PipelineBuilder<'a> {
+        PipelineBuilder::new(engine, packs)
+            .config(self.config.as_ref())
+            .overrides(&args.enforcement)
+            .exemptions(self.exemptions.as_ref())
+            .version(env!("CARGO_PKG_VERSION"))
     }
+}
 
-    /// Applies the exemptions (if any) to `report`, as of today (UTC), and
-    /// warns about expired ones on standard error.
-    pub(crate) fn exempt(&self, report: &mut Report) {
-        let Some(exemptions) = &self.exemptions else { return };
-        let known: Vec<&str> = report.policies.iter().map(|p| p.name.as_str()).collect();
-        for e in exemptions.entries.iter().filter(|e| e.policy != "*" && !known.contains(&e.policy.as_str())) {
-            crate::say!(
-                "palisade: warning: {} exemption {} names policy `{}`, which no loaded pack has ({})",
-                exemptions.path,
-                e.number,
-                e.policy,
-                config::suggest(&e.policy, &known)
-            );
-        }
-        report.apply_exemptions(exemptions, palisade_engine::exemption::today_utc());
-        if let Some(outcome) = &report.exemptions {
-            for e in &outcome.expired {
-                crate::say!(
-                    "palisade: warning: {} exemption {} ({} on {}) expired on {}; it no longer exempts anything",
-                    e.exemption.file,
-                    e.exemption.number,
-                    e.exemption.policy,
-                    e.exemption.resource,
-                    e.exemption.expires.as_deref().unwrap_or("?")
-                );
-            }
-        }
+/// Prints the pipeline's warnings (exemptions naming unknown policies,
+/// expired exemptions) on standard error.
+pub(crate) fn warn(checked: &Checked) {
+    for warning in &checked.warnings {
+        crate::say!("palisade: warning: {warning}");
     }
 }
 

@@ -40,16 +40,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use palisade_engine::Violation;
-use palisade_engine::input::InputFormat;
-use palisade_engine::model::Stack;
+use palisade_engine::pipeline::input_digest;
 use palisade_engine::remediation::plan::{InventoryRef, PackRef, RemediationPlan};
 use palisade_engine::remediation::render;
 use palisade_engine::remediation::report::{ChangeOutcome, ChangeStatus, Mode, RemediationReport, RunInfo};
-use palisade_engine::report::Report;
 use palisade_scanner::remediate::{Conflict, Interruption, Remediator};
-use sha2::{Digest, Sha256};
 
-use crate::live::{InventoryArgs, incomplete_lines};
+use crate::live::InventoryArgs;
 use crate::packs::PackArgs;
 use crate::{Format, check, output};
 
@@ -268,22 +265,15 @@ fn execute(
 /// The plan of packs run on the inventory, as `scan --pack` runs them.
 fn from_packs(args: &RemediateArgs, created_at: &str) -> Result<Planned> {
     let files = args.packs.policy_files()?;
-    let (inventory, source) = args.inventory.load_with_access()?;
-    let snapshot = serde_json::to_vec_pretty(&inventory).context("serializing the snapshot")?;
-    let sha256 = hex::encode(Sha256::digest(&snapshot));
+    let loaded = args.inventory.load_with_access()?;
+    let (inventory, source) = (&loaded.inventory, &loaded.source);
     let engine = args.packs.engine()?;
     let packs = args.packs.load(&engine)?;
-    let stack =
-        Stack { source: source.clone(), format: InputFormat::Inventory, resources: inventory.to_resources(&source) };
-    let settings = files.settings(&args.packs, &packs)?;
-    let findings = engine.check(&packs, &[stack], &settings);
-    let provenance = vec![palisade_engine::report::InputProvenance {
-        path: source.clone(),
-        format: InputFormat::Inventory.to_string(),
-        sha256: sha256.clone(),
-    }];
-    let mut report = Report::new(findings, &packs, &settings, provenance, env!("CARGO_PKG_VERSION"));
-    files.exempt(&mut report);
+    let input = loaded.check_input();
+    let sha256 = input.provenance.sha256.clone();
+    let checked = files.pipeline(&args.packs, &engine, &packs).build()?.check(vec![input]);
+    crate::packs::warn(&checked);
+    let report = checked.report;
     let blocking_errors = report
         .policy_errors
         .iter()
@@ -301,14 +291,14 @@ fn from_packs(args: &RemediateArgs, created_at: &str) -> Result<Planned> {
         .map(|p| PackRef { name: p.metadata.name.clone(), version: p.metadata.version.clone(), source: p.path.clone() })
         .collect();
     let mut plan =
-        RemediationPlan::new(&inventory, inventory_ref, pack_refs, &report.violations, created_at.to_string());
+        RemediationPlan::new(inventory, inventory_ref, pack_refs, &report.violations, created_at.to_string());
     plan.explain_invalid_fixes(&report.policy_errors);
     Ok(Planned {
         plan,
         violations: report.violations,
         resources: inventory.resources.len(),
         plan_in: None,
-        incomplete: incomplete_lines(&source, &inventory),
+        incomplete: loaded.incomplete_lines(),
         blocking_errors,
     })
 }
@@ -325,9 +315,9 @@ fn from_plan_file(args: &RemediateArgs, path: &Path) -> Result<Planned> {
     let bytes = palisade_engine::read_capped(path, 1 << 30).with_context(|| format!("cannot read plan {shown}"))?;
     let plan = RemediationPlan::from_json(&shown, &bytes)?;
     if args.inventory.inventory.is_some() {
-        let (inventory, source) = args.inventory.load_with_access()?;
-        let snapshot = serde_json::to_vec_pretty(&inventory).context("serializing the snapshot")?;
-        let sha256 = hex::encode(Sha256::digest(&snapshot));
+        let loaded = args.inventory.load_with_access()?;
+        let (inventory, source) = (&loaded.inventory, &loaded.source);
+        let sha256 = input_digest(&loaded.bytes);
         let theirs = timestamp(&plan.inventory.started_at).with_context(|| format!("{shown}: inventory.started_at"))?;
         let ours = timestamp(&inventory.started_at).with_context(|| format!("{source}: started_at"))?;
         if ours > theirs && sha256 != plan.inventory.sha256 {

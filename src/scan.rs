@@ -5,13 +5,10 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use palisade_engine::input::InputFormat;
 use palisade_engine::inventory::{Inventory, ScopeStatus};
-use palisade_engine::model::Stack;
-use palisade_engine::report::{self, InputProvenance, Report};
-use sha2::{Digest, Sha256};
+use palisade_engine::report;
 
-use crate::live::{InventoryArgs, incomplete_lines};
+use crate::live::InventoryArgs;
 use crate::packs::PackArgs;
 use crate::{Format, check, output};
 
@@ -48,8 +45,9 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
         );
     }
     let files = args.packs.policy_files()?;
-    let (inventory, source) = args.inventory.load()?;
-    let snapshot = serde_json::to_vec_pretty(&inventory).context("serializing the snapshot")?;
+    let loaded = args.inventory.load()?;
+    let (inventory, source) = (&loaded.inventory, &loaded.source);
+    let snapshot = inventory.to_snapshot_bytes().context("serializing the snapshot")?;
     if let Some(path) = &args.output {
         match output::write_snapshot(path, &snapshot) {
             // A reader of `-o -` that stopped early does not change the verdict.
@@ -57,43 +55,30 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
             _ => {}
         }
     }
-    let incomplete = incomplete_lines(&source, &inventory);
+    let incomplete = loaded.incomplete_lines();
     if !args.packs.packs.is_empty() {
         let engine = args.packs.engine()?;
         let packs = args.packs.load(&engine)?;
-        let stack = Stack {
-            source: source.clone(),
-            format: InputFormat::Inventory,
-            resources: inventory.to_resources(&source),
-        };
-        let settings = files.settings(&args.packs, &packs)?;
-        let findings = engine.check(&packs, &[stack], &settings);
-        let provenance = vec![InputProvenance {
-            path: source.clone(),
-            format: InputFormat::Inventory.to_string(),
-            sha256: hex::encode(Sha256::digest(&snapshot)),
-        }];
-        let mut report =
-            Report::new(findings, &packs, &settings, provenance, env!("CARGO_PKG_VERSION")).with_incomplete(incomplete);
-        files.exempt(&mut report);
+        let checked = files.pipeline(&args.packs, &engine, &packs).build()?.check(vec![loaded.check_input()]);
+        crate::packs::warn(&checked);
         let format = match args.format {
             Format::Text => report::Format::Text,
             Format::Json => report::Format::Json,
         };
         let output = check::Output { flag: "--format", format, path: None };
-        return check::emit_report(&report, &[output], &report::RenderOptions::default());
+        return check::emit_report(&checked.report, &[output], &report::RenderOptions::default());
     }
     let written = if snapshot_to_stdout {
         // Standard output has the snapshot; the summary goes to standard error.
         if args.format == Format::Text {
-            let _ = render_summary(&inventory, &source, None, &mut io::stderr().lock());
+            let _ = render_summary(inventory, source, None, &mut io::stderr().lock());
         }
         Ok(())
     } else {
         let mut lock = io::stdout().lock();
         match args.format {
-            Format::Json => lock.write_all(&snapshot).and_then(|()| lock.write_all(b"\n")),
-            Format::Text => render_summary(&inventory, &source, args.output.as_deref(), &mut lock),
+            Format::Json => lock.write_all(&snapshot),
+            Format::Text => render_summary(inventory, source, args.output.as_deref(), &mut lock),
         }
         .and_then(|()| lock.flush())
         .context("writing to standard output")

@@ -34,8 +34,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::eval::PolicySettings;
-use crate::pack::{EnforcementLevel, Pack};
+use crate::PolicySettings;
+use crate::{EnforcementLevel, Pack};
 
 /// The key that configures every policy.
 pub const ALL: &str = "all";
@@ -184,7 +184,7 @@ impl PackConfig {
     pub fn read(path: &Path) -> Result<PackConfig, ConfigError> {
         let shown = path.display().to_string();
         let read = |error| ConfigError::Read { path: shown.clone(), error };
-        let bytes = crate::limits::read_capped(path, crate::limits::MAX_SETTINGS_BYTES).map_err(read)?;
+        let bytes = crate::read_capped(path, crate::MAX_SETTINGS_BYTES).map_err(read)?;
         let text = String::from_utf8(bytes)
             .map_err(|_| read(std::io::Error::new(std::io::ErrorKind::InvalidData, "the file is not UTF-8")))?;
         PackConfig::parse(&shown, &text)

@@ -1,17 +1,19 @@
-//! Palisade's engine: the host side of policy-as-code on WebAssembly.
+//! Palisade's engine: the host side of policy-as-code on WebAssembly, and
+//! the one way from inputs to a report.
 //!
-//! Data flows one way (see `ARCHITECTURE.md`):
+//! The crates below it follow the dependencies (see `ARCHITECTURE.md`):
+//! `palisade-model` (the data model), `palisade-input` (the parsers),
+//! `palisade-runtime` (packs in the wasmtime sandbox) and `palisade-report`
+//! (report formats, exemptions, baselines). This crate re-exports them under
+//! one name and adds what joins them:
 //!
-//! 1. [`input`] parses a Terraform plan or state, a Pulumi stack export,
-//!    preview or event log into a [`model::Stack`] of [`model::Resource`]s;
-//! 2. an [`Engine`] (built by [`EngineBuilder`]) loads policy [`Pack`]s,
-//!    WebAssembly core modules speaking guest ABI v1 (`sdk/ABI.md`) or
-//!    components of the WIT world in `sdk/wit`, compiled (or fetched from
-//!    the [`ModuleCache`]) and pre-instantiated once;
-//! 3. [`Engine::check`] runs every pack on every stack in parallel batches,
-//!    each batch on a fresh instance under a deadline and a memory cap, into
-//!    [`Findings`];
-//! 4. [`report`] turns findings into the text and JSON reports.
+//! - [`pipeline`]: the one check pipeline: inputs (files, snapshots or
+//!   live resources), packs, settings, exemptions and a baseline in, a
+//!   [`report::Report`] out. Secret marking, input digests, settings,
+//!   exemptions and baselines happen there, once, for every command;
+//! - [`config`]: CrossGuard's pack config format resolved into
+//!   [`PolicySettings`], every config checked against its policy's schema;
+//! - [`testcase`]: the data-driven case format and its driver.
 //!
 //! ```no_run
 //! use palisade_engine::{EngineBuilder, PolicySettings, input};
@@ -24,37 +26,34 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod baseline;
-mod cache;
 pub mod config;
-mod eval;
-pub mod exemption;
-mod fault;
-mod finding;
-pub mod input;
-pub mod inventory;
-mod limits;
-pub mod model;
-mod pack;
-pub mod remediation;
-pub mod report;
-mod runtime;
-mod secrets;
-pub mod source_map;
+pub mod pipeline;
 pub mod testcase;
-mod wasi;
 
-pub use cache::{CacheError, CacheOutcome, DEFAULT_MAX_BYTES, ModuleCache};
-pub use eval::MAX_MESSAGE_BYTES;
-pub use eval::{Engine, EngineBuilder, EngineError, PolicySettings};
-pub use fault::{FaultKind, GuestFault};
-pub use finding::{Evaluation, Findings, PolicyError, Violation};
-pub use limits::{EPOCH_TICK, Limits, MAX_BASELINE_BYTES, MAX_PACK_BYTES, MAX_SETTINGS_BYTES, read_capped};
-pub use pack::{
-    EnforcementLevel, Pack, PackError, PackErrorKind, PackKind, PackMetadata, PolicyInfo, PolicyKind, Severity,
+pub use palisade_input as input;
+pub use palisade_model::{inventory, model};
+pub use palisade_report as report;
+pub use palisade_report::{baseline, exemption, source_map};
+
+/// Fixes: checked against their resource ([`remediation::resolve`]), the
+/// remediation plan and report model (from `palisade-model`), and the
+/// remediation report's renderer ([`remediation::render`], from
+/// `palisade-report`).
+pub mod remediation {
+    pub use palisade_model::remediation::*;
+    pub use palisade_report::remediation as render;
+}
+
+pub use palisade_model::fault::{FaultKind, GuestFault};
+pub use palisade_model::finding::{Evaluation, Findings, PolicyError, Violation};
+pub use palisade_model::limits::{MAX_BASELINE_BYTES, MAX_PACK_BYTES, MAX_SETTINGS_BYTES, read_capped};
+pub use palisade_model::policy::{
+    DescribedPack, EnforcementLevel, PackKind, PackMetadata, PolicyInfo, PolicyKind, PolicySettings, Severity,
 };
-pub use runtime::ABI_VERSION;
-pub use runtime::component::{DATA_GUEST_PATH, WIT_PACKAGE};
-pub use secrets::{
+pub use palisade_model::secrets::{
     MIN_SECRET_CHARS, REDACTED, SecretScope, SecretSet, is_conventionally_secret, mark_conventional_secrets,
+};
+pub use palisade_runtime::{
+    ABI_VERSION, CacheError, CacheOutcome, DATA_GUEST_PATH, DEFAULT_MAX_BYTES, EPOCH_TICK, Engine, EngineBuilder,
+    EngineError, Limits, MAX_MESSAGE_BYTES, ModuleCache, Pack, PackError, PackErrorKind, WIT_PACKAGE,
 };

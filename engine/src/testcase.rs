@@ -51,10 +51,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::eval::{Engine, PolicySettings};
-use crate::finding::Findings;
+use crate::Findings;
 use crate::input::{self, InputFormat};
-use crate::pack::{EnforcementLevel, Pack};
+use crate::{EnforcementLevel, Pack};
+use crate::{Engine, PolicySettings};
 
 /// A case file: its path and its cases.
 #[derive(Debug, Clone)]

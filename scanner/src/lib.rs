@@ -3,7 +3,7 @@
 //!
 //! - [`aws`]: the AWS provider, the Resource Groups Tagging API in every
 //!   region and account asked for, into an inventory snapshot
-//!   ([`palisade_engine::inventory::Inventory`]).
+//!   ([`palisade_model::inventory::Inventory`]).
 //! - [`arn`]: ARNs, and the resource types Palisade can match between
 //!   declared state and the cloud.
 //! - [`drift`]: declared state against a cloud inventory: missing,

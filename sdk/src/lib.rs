@@ -176,7 +176,7 @@ mod tests {
     fn describe_document() {
         let pack = demo_pack();
         assert_eq!(pack.validate(), Ok(()));
-        let doc = pack.describe();
+        let doc: serde_json::Value = serde_json::from_str(&pack.describe_json()).expect("describe is JSON");
         assert_eq!(doc["name"], "demo");
         assert_eq!(doc["version"], "1.2.3");
         assert_eq!(doc["description"], "a demo pack");
@@ -192,7 +192,7 @@ mod tests {
         assert_eq!(p[1]["enforcement_level"], "mandatory", "set by the author");
         assert_eq!(p[2]["kind"], "stack");
         assert_eq!(p[2]["enforcement_level"], "advisory", "low defaults to advisory");
-        assert!(p[2].get("help").is_none());
+        assert!(p[2]["help"].is_null(), "no help: absent or null, as the host reads it");
     }
 
     #[test]

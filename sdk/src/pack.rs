@@ -3,28 +3,15 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use serde::{Deserialize, Serialize};
+use palisade_abi::wire::PackMetadata;
 use serde_json::{Value, json};
 
 use crate::policy::{Config, Finding, Policy};
 use crate::resource::Batch;
 
-/// One entry of an evaluate reply (ABI section 5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Violation {
-    /// The policy that reported it.
-    pub policy: String,
-    /// The address of the resource.
-    pub resource: String,
-    /// A sentence for people.
-    pub message: String,
-    /// Whether the policy could not decide because a value is unknown.
-    #[serde(default)]
-    pub undecided: bool,
-    /// The proposed fix (ABI section 5, "Remediation"), for [`Finding::Fixable`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<Value>,
-}
+/// One entry of an evaluate reply (ABI section 5), declared once for the
+/// host and the guest in [`palisade_abi::wire`].
+pub use palisade_abi::wire::Violation;
 
 /// A policy pack: a name, a version and its policies.
 #[derive(Debug, Clone)]
@@ -35,15 +22,8 @@ pub struct Pack {
     policies: Vec<Policy>,
 }
 
-/// The evaluate request (ABI section 5).
-#[derive(Debug, Deserialize)]
-struct Request {
-    policy: String,
-    #[serde(default)]
-    config: Value,
-    #[serde(default)]
-    targets: Vec<usize>,
-}
+/// The evaluate request (ABI section 5), as the host writes it.
+type Request = palisade_abi::wire::EvaluateRequest<'static>;
 
 impl Pack {
     /// An empty pack `name` at `version` (e.g. `env!("CARGO_PKG_VERSION")`).
@@ -126,21 +106,18 @@ impl Pack {
     }
 
     /// The describe document (ABI section 3).
-    pub fn describe(&self) -> Value {
-        let mut doc = json!({
-            "name": self.name,
-            "version": self.version,
-            "policies": self.policies.iter().map(Policy::describe).collect::<Vec<_>>(),
-        });
-        if let (Some(d), Value::Object(map)) = (&self.description, &mut doc) {
-            map.insert("description".to_owned(), Value::String(d.clone()));
+    pub fn describe(&self) -> PackMetadata {
+        PackMetadata {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            description: self.description.clone().unwrap_or_default(),
+            policies: self.policies.iter().map(Policy::describe).collect(),
         }
-        doc
     }
 
     /// The describe document as JSON text.
     pub fn describe_json(&self) -> String {
-        self.describe().to_string()
+        serde_json::to_string(&self.describe()).unwrap_or_else(|e| json!({ "error": e.to_string() }).to_string())
     }
 
     /// Runs `policy` with `config` on the resources of `batch` at `targets`,
@@ -163,7 +140,13 @@ impl Pack {
                 Finding::Violation(m) | Finding::Undecided(m) => (m, None),
                 Finding::Fixable(m, fix) => (m, Some(fix.json().clone())),
             };
-            Violation { policy: policy.to_owned(), resource: resource.to_owned(), message, undecided, remediation }
+            Violation {
+                policy: Some(policy.to_owned()),
+                resource: resource.to_owned(),
+                message,
+                undecided,
+                remediation,
+            }
         };
         let mut out = Vec::new();
         match found {
@@ -200,7 +183,7 @@ impl Pack {
             .map_err(|e| format!("invalid evaluate request: {e}"))
             .and_then(|req| {
                 let batch = batch.ok_or("no batch is loaded: call palisade_load first")?;
-                self.evaluate(batch, &req.policy, req.config, &req.targets)
+                self.evaluate(batch, &req.policy, req.config.into_owned(), &req.targets)
             });
         match result {
             Ok(violations) => json!({ "violations": violations }).to_string(),

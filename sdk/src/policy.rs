@@ -414,24 +414,21 @@ impl Policy {
     }
 
     /// The policy's entry of the describe document (ABI section 3).
-    pub fn describe(&self) -> Value {
+    pub fn describe(&self) -> palisade_abi::wire::PolicyInfo {
         let meta = self.meta();
         let (kind, types) = match self {
-            Policy::Resource(p) => ("resource", p.resource_types.clone()),
-            Policy::Stack(_) => ("stack", Vec::new()),
+            Policy::Resource(p) => (palisade_abi::PolicyKind::Resource, p.resource_types.clone()),
+            Policy::Stack(_) => (palisade_abi::PolicyKind::Stack, Vec::new()),
         };
-        let mut doc = json!({
-            "name": meta.name,
-            "description": meta.description,
-            "severity": meta.severity,
-            "enforcement_level": self.enforcement_level(),
-            "kind": kind,
-            "resource_types": types,
-            "config_schema": meta.config_schema,
-        });
-        if let (Some(help), Value::Object(map)) = (&meta.help, &mut doc) {
-            map.insert("help".to_owned(), Value::String(help.clone()));
+        palisade_abi::wire::PolicyInfo {
+            name: meta.name.clone(),
+            description: meta.description.clone(),
+            severity: meta.severity,
+            enforcement_level: self.enforcement_level(),
+            kind,
+            resource_types: types,
+            config_schema: meta.config_schema.clone(),
+            help: meta.help.clone(),
         }
-        doc
     }
 }

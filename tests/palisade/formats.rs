@@ -216,7 +216,8 @@ fn synthetic(file: &str) -> Report {
     }];
     let findings = Findings { violations, policy_errors, resources_evaluated: 4, evaluations };
     let inputs = vec![InputProvenance { path: file.to_string(), format: "tfplan".to_string(), sha256: "0".repeat(64) }];
-    let mut report = Report::new(findings, &[], &PolicySettings::default(), inputs, "9.9.9");
+    let mut report =
+        Report::new(findings, &[] as &[palisade_engine::Pack], &PolicySettings::default(), inputs, "9.9.9");
     report.policies = vec![
         doc(
             "pack-a",
@@ -733,7 +734,8 @@ fn github_annotations_stay_within_the_per_step_limits() {
     let findings = Findings { violations, policy_errors, resources_evaluated: 40, evaluations: Vec::new() };
     let inputs =
         vec![InputProvenance { path: "p.json".to_string(), format: "tfplan".to_string(), sha256: "0".repeat(64) }];
-    let mut report = Report::new(findings, &[], &PolicySettings::default(), inputs, "9.9.9");
+    let mut report =
+        Report::new(findings, &[] as &[palisade_engine::Pack], &PolicySettings::default(), inputs, "9.9.9");
     report.baselined =
         (0..12).map(|i| violation("old", Mandatory, Severity::Low, &format!("aws_vpc.v{i:02}"), "p.json")).collect();
     let text = rendered(&report, Format::Github);

@@ -32,7 +32,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_resourcegroupstagging as tagging;
 use aws_smithy_types::date_time::Format;
-use palisade_engine::inventory::{
+use palisade_model::inventory::{
     INVENTORY_FORMAT, INVENTORY_VERSION, Inventory, InventoryResource, ScanFilters, ScanScope, ScopeStatus,
 };
 use tokio::sync::Semaphore;

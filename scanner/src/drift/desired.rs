@@ -21,7 +21,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
-use palisade_engine::model::{Resource, ResourceKind, Stack, is_unknown};
+use palisade_model::model::{Resource, ResourceKind, Stack, is_unknown};
 use serde_json::Value;
 
 use super::report::{LeftOut, StateRef};
@@ -242,7 +242,7 @@ impl<'a> Desired<'a> {
 
 #[cfg(test)]
 mod tests {
-    use palisade_engine::model::{Operation, UNKNOWN};
+    use palisade_model::model::{Operation, UNKNOWN};
     use serde_json::json;
 
     use super::*;
@@ -267,7 +267,7 @@ mod tests {
     fn keeps_managed_aws_resources_that_will_exist() {
         let stack = Stack {
             source: "s.tfstate".into(),
-            format: palisade_engine::input::InputFormat::TfState,
+            format: palisade_input::InputFormat::TfState,
             resources: vec![
                 res("aws_instance", ResourceKind::Managed, Operation::NoOp, json!({})),
                 res("aws:s3/bucket:Bucket", ResourceKind::Managed, Operation::NoOp, json!({})),
@@ -296,7 +296,7 @@ mod tests {
         let provider = "urn:pulumi:dev::p::pulumi:providers:aws::east::0b5e";
         let stack = Stack {
             source: "s.json".into(),
-            format: palisade_engine::input::InputFormat::PulumiExport,
+            format: palisade_input::InputFormat::PulumiExport,
             resources: vec![
                 m("pulumi:providers:aws", "east", ResourceKind::Provider, "", json!({"region": "us-east-1"})),
                 m(
@@ -412,7 +412,7 @@ mod tests {
         };
         let stack = Stack {
             source: "s.json".into(),
-            format: palisade_engine::input::InputFormat::PulumiExport,
+            format: palisade_input::InputFormat::PulumiExport,
             resources: vec![
                 m("pulumi:providers:aws", "east", ResourceKind::Provider, "", json!({"region": "us-east-1"})),
                 m(

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use palisade_engine::inventory::{Inventory, InventoryResource, ScanScope, ScopeStatus};
+use palisade_model::inventory::{Inventory, InventoryResource, ScanScope, ScopeStatus};
 
 use super::desired::Desired;
 use super::report::{CloudRef, MatchedBy};

@@ -34,10 +34,10 @@
 //!
 //! ```
 //! use palisade_scanner::drift::{IgnoreRules, analyze, render_text};
-//! # let inventory: palisade_engine::inventory::Inventory = serde_json::from_str(r#"{"format": "palisade-inventory",
+//! # let inventory: palisade_model::inventory::Inventory = serde_json::from_str(r#"{"format": "palisade-inventory",
 //! #   "version": 1, "provider": "aws", "started_at": "", "finished_at": "", "filters": {}, "scopes": [], "resources": []}"#)?;
 //! let state = br#"{"version": 4, "terraform_version": "1.9.5", "serial": 1, "lineage": "l", "outputs": {}, "resources": []}"#;
-//! let stack = palisade_engine::input::read_input("terraform.tfstate", state, None)?;
+//! let stack = palisade_input::read_input("terraform.tfstate", state, None)?;
 //! let rules = IgnoreRules::parse(".palisadeignore", "type:aws_iam_*\n")?;
 //! let report = analyze(&[stack], &inventory, &rules);
 //! let mut text = Vec::new();
@@ -48,8 +48,8 @@
 
 use std::collections::BTreeMap;
 
-use palisade_engine::inventory::{Inventory, ScanFilters, TagFilter};
-use palisade_engine::model::Stack;
+use palisade_model::inventory::{Inventory, ScanFilters, TagFilter};
+use palisade_model::model::Stack;
 
 mod desired;
 mod ignore;

@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use palisade_engine::model::{PathSegment, Resource, is_unknown};
+use palisade_model::model::{PathSegment, Resource, is_unknown};
 use serde_json::Value;
 
 use super::report::{REDACTED, TagChange, TagChangeKind};
@@ -69,9 +69,9 @@ impl<'a> SecretTags<'a> {
 
     /// Whether the value of `key` is secret: marked so in the state, or a
     /// conventionally secret name (`db-password`, `api_token`; see
-    /// [`palisade_engine::is_conventionally_secret`]) on either side.
+    /// [`palisade_model::is_conventionally_secret`]) on either side.
     pub(crate) fn contains(&self, key: &str) -> bool {
-        if palisade_engine::is_conventionally_secret(key) {
+        if palisade_model::is_conventionally_secret(key) {
             return true;
         }
         match self {
@@ -112,7 +112,7 @@ impl<'a> DeclaredTags<'a> {
         let mut unknown = Vec::new();
         for (k, v) in map {
             match v {
-                Value::String(s) if s == palisade_engine::model::UNKNOWN => unknown.push(k.as_str()),
+                Value::String(s) if s == palisade_model::model::UNKNOWN => unknown.push(k.as_str()),
                 Value::String(s) => {
                     tags.insert(k.as_str(), Cow::Borrowed(s.as_str()));
                 }
@@ -226,10 +226,10 @@ mod tests {
         let cases = [
             (json!({"tags": {"a": "1"}, "tags_all": {"a": "1", "team": "x"}}), Some(vec!["a", "team"])),
             (json!({"tags": {"a": "1"}, "tagsAll": {"a": "1", "team": "x"}}), Some(vec!["a", "team"])),
-            (json!({"tags": {"a": "1"}, "tags_all": palisade_engine::model::UNKNOWN}), Some(vec!["a"])),
+            (json!({"tags": {"a": "1"}, "tags_all": palisade_model::model::UNKNOWN}), Some(vec!["a"])),
             (json!({"tags": {"a": "1"}, "tags_all": null}), Some(vec!["a"])),
             (json!({"tags": null}), Some(vec![])),
-            (json!({"tags": palisade_engine::model::UNKNOWN}), None),
+            (json!({"tags": palisade_model::model::UNKNOWN}), None),
             (json!({"policy": "{}"}), None),
         ];
         for (props, keys) in cases {
@@ -237,12 +237,12 @@ mod tests {
             assert_eq!(declared.known_map().map(|m| m.keys().copied().collect::<Vec<_>>()), keys, "{props}");
         }
         assert_eq!(DeclaredTags::of(&json!({"x": 1})), DeclaredTags::NotTracked);
-        assert_eq!(DeclaredTags::of(&json!({"tags": palisade_engine::model::UNKNOWN})), DeclaredTags::Unknown);
+        assert_eq!(DeclaredTags::of(&json!({"tags": palisade_model::model::UNKNOWN})), DeclaredTags::Unknown);
     }
 
     #[test]
     fn diff_reports_each_kind_and_skips_reserved_and_unknown() {
-        let props = json!({"tags_all": {"Name": "web", "env": "prod", "owner": palisade_engine::model::UNKNOWN,
+        let props = json!({"tags_all": {"Name": "web", "env": "prod", "owner": palisade_model::model::UNKNOWN,
             "aws:cloudformation:stack-name": "s"}});
         let declared = DeclaredTags::of(&props);
         let actual =

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use palisade_engine::input::read_input;
-use palisade_engine::inventory::{Inventory, InventoryResource, ScanFilters, ScanScope, ScopeStatus};
-use palisade_engine::model::Stack;
+use palisade_input::read_input;
+use palisade_model::inventory::{Inventory, InventoryResource, ScanFilters, ScanScope, ScopeStatus};
+use palisade_model::model::Stack;
 
 use super::desired;
 use super::index::arn_key;

@@ -1,7 +1,7 @@
 //! Scenarios: corpus states (`scanner/tests/data/`) against inventories
 //! that mirror them, then altered one way at a time.
 
-use palisade_engine::inventory::{Inventory, InventoryResource, ScanScope, ScopeStatus, TagFilter};
+use palisade_model::inventory::{Inventory, InventoryResource, ScanScope, ScopeStatus, TagFilter};
 
 use super::testdata::{cloud, inventory, mirror, scope, stack};
 use super::*;
@@ -362,7 +362,7 @@ fn tf_stack(source: &str, resources: &[(&str, &str, serde_json::Value)]) -> Stac
         "version": 4, "terraform_version": "1.9.5", "serial": 1, "lineage": "l", "outputs": {}, "resources": resources
     });
     let bytes = serde_json::to_vec(&state).expect("JSON");
-    palisade_engine::input::read_input(source, &bytes, None).unwrap_or_else(|e| panic!("{e}"))
+    palisade_input::read_input(source, &bytes, None).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
@@ -619,7 +619,7 @@ fn default_tags_secrets_and_ids_in_a_handmade_snapshot() {
     let bytes =
         std::fs::read(format!("{}/tests/data/inventory/default-tags.inventory.json", env!("CARGO_MANIFEST_DIR")))
             .expect("snapshot");
-    let inv = palisade_engine::input::read_inventory("default-tags.inventory.json", &bytes).expect("valid snapshot");
+    let inv = palisade_input::read_inventory("default-tags.inventory.json", &bytes).expect("valid snapshot");
     let stacks = [stack(HANDMADE)];
     let report = analyze(&stacks, &inv, &IgnoreRules::empty());
     assert_eq!(
@@ -671,9 +671,9 @@ fn the_queue_without_arn_matches_by_id() {
 
 #[test]
 fn resources_not_created_yet_have_no_identity() {
-    use palisade_engine::model::{Operation, ResourceKind, UNKNOWN};
+    use palisade_model::model::{Operation, ResourceKind, UNKNOWN};
     // A plan's new resources: ARN and id known only after apply.
-    let planned = |ty: &str, name: &str| palisade_engine::model::Resource {
+    let planned = |ty: &str, name: &str| palisade_model::model::Resource {
         address: format!("{ty}.{name}"),
         resource_type: ty.into(),
         name: name.into(),
@@ -688,7 +688,7 @@ fn resources_not_created_yet_have_no_identity() {
     };
     let stacks = [Stack {
         source: "plan.json".into(),
-        format: palisade_engine::input::InputFormat::TfPlan,
+        format: palisade_input::InputFormat::TfPlan,
         resources: vec![planned("aws_instance", "new"), planned("aws_iam_role", "new")],
     }];
     let report = analyze(&stacks, &inventory(vec![scope(ACCOUNT, REGION)], Vec::new()), &IgnoreRules::empty());

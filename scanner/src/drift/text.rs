@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
-use palisade_engine::report::clean;
+use palisade_model::text::clean;
 
 use super::report::{CloudRef, Coverage, DriftReport, NotChecked, NotCheckedReason, StateRef, TagChangeKind};
 

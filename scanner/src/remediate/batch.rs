@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use palisade_engine::remediation::TagChange;
+use palisade_model::remediation::TagChange;
 
 /// The most ARNs one `TagResources` or `UntagResources` call takes.
 pub const MAX_ARNS_PER_CALL: usize = 20;

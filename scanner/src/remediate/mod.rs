@@ -53,9 +53,9 @@ use std::time::Duration;
 
 use aws_config::{Region, SdkConfig};
 use aws_sdk_resourcegroupstagging as tagging;
-use palisade_engine::remediation::TagChange;
-use palisade_engine::remediation::plan::{PlannedChange, RemediationPlan};
-use palisade_engine::remediation::report::{ChangeOutcome, ChangeStatus};
+use palisade_model::remediation::TagChange;
+use palisade_model::remediation::plan::{PlannedChange, RemediationPlan};
+use palisade_model::remediation::report::{ChangeOutcome, ChangeStatus};
 
 pub use batch::{Batch, MAX_ARNS_PER_CALL, TagAction, batches};
 pub use calls::MAX_ARNS_PER_READ;

@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use palisade_engine::remediation::TagChange;
-use palisade_engine::remediation::aws_limits::RESERVED_PREFIX;
-use palisade_engine::remediation::plan::PlannedChange;
+use palisade_model::remediation::TagChange;
+use palisade_model::remediation::aws_limits::RESERVED_PREFIX;
+use palisade_model::remediation::plan::PlannedChange;
 
 /// One tag key whose current value is neither the plan's `before` nor its
 /// `after` (`None`: the key is absent).
@@ -114,7 +114,7 @@ pub fn reconcile(change: &PlannedChange, current: Option<&BTreeMap<String, Strin
         let (before, after, found) = (change.before.get(key), change.after.get(key), current.get(key));
         // A key the plan shows redacted (a conventionally secret one the
         // change does not touch) is never sent and cannot be compared.
-        if found == after || (before == after && before.is_some_and(|b| b == palisade_engine::REDACTED)) {
+        if found == after || (before == after && before.is_some_and(|b| b == palisade_model::REDACTED)) {
             continue;
         }
         if found == before {
@@ -160,8 +160,8 @@ mod tests {
     #[test]
     fn keys_the_plan_shows_redacted_are_not_compared() {
         let mut change = planned();
-        change.before.insert("db-password".into(), palisade_engine::REDACTED.into());
-        change.after.insert("db-password".into(), palisade_engine::REDACTED.into());
+        change.before.insert("db-password".into(), palisade_model::REDACTED.into());
+        change.after.insert("db-password".into(), palisade_model::REDACTED.into());
         let current = tags(&[("env", "dev"), ("tmp", "1"), ("db-password", "the-real-value")]);
         match reconcile(&change, Some(&current)) {
             Reconciled::Pending(pending) => assert_eq!(pending, change.change),

@@ -1,6 +1,8 @@
 //! The vocabulary of Palisade's guest ABI v1 (`sdk/ABI.md`), shared by the
 //! host (`palisade-engine`) and the Rust guest SDK (`palisade-sdk`) so that
-//! both sides spell the wire values the same way. No dependencies but serde;
+//! both sides spell the wire values the same way; [`wire`] declares the
+//! documents that cross the boundary, once. No dependencies but serde and
+//! serde_json;
 //! builds for the host and for `wasm32-unknown-unknown`.
 #![deny(missing_docs)]
 
@@ -8,6 +10,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+pub mod wire;
 
 /// The ABI version: what `palisade_abi_version` returns (ABI section 1).
 pub const ABI_VERSION: i32 = 1;

@@ -129,7 +129,7 @@ mod tests {
     fn pack_is_valid() {
         let pack = pack();
         assert_eq!(pack.validate(), Ok(()));
-        let doc = pack.describe();
+        let doc: Value = palisade_sdk::serde_json::from_str(&pack.describe_json()).expect("describe is JSON");
         assert_eq!(doc["policies"][0]["enforcement_level"], "mandatory");
         assert_eq!(doc["policies"][1]["enforcement_level"], "advisory");
         assert_eq!(doc["policies"][1]["config_schema"]["properties"]["tags"]["default"], json!(["owner"]));

@@ -1,0 +1,505 @@
+//! Remediation plans: the exact tag changes `palisade remediate` makes on
+//! live resources, per ARN, made from the violations of a run on an
+//! inventory and written with `--plan-out` for review.
+//!
+//! Format `palisade-remediation-plan`, version [`PLAN_VERSION`]. A plan
+//! records the inventory it was made from (times and SHA-256) and, per
+//! resource, the tags before, the change and the tags after, so that
+//! applying it later can refuse a plan whose resources changed since
+//! (see the scanner's `remediate` module).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::TagChange;
+use crate::finding::Violation;
+use crate::inventory::Inventory;
+use crate::policy::{EnforcementLevel, Severity};
+
+/// The value of a plan's `format` field.
+pub const PLAN_FORMAT: &str = "palisade-remediation-plan";
+
+/// The plan version this build writes and reads.
+pub const PLAN_VERSION: u32 = 1;
+
+/// The inventory a plan or a remediation run was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryRef {
+    /// The snapshot file, or `live:aws` for a scan of this run.
+    pub source: String,
+    /// When the scan started, RFC 3339 UTC.
+    pub started_at: String,
+    /// When the scan ended, RFC 3339 UTC.
+    pub finished_at: String,
+    /// SHA-256 (hex) of the snapshot's JSON as written by Palisade.
+    pub sha256: String,
+}
+
+/// A policy pack that took part, for the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackRef {
+    /// The pack's describe name.
+    pub name: String,
+    /// The pack's describe version.
+    pub version: String,
+    /// Where it was loaded from (`builtin:aws-baseline`, a file path).
+    pub source: String,
+}
+
+/// The tag change of one live resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedChange {
+    /// The resource's ARN.
+    pub arn: String,
+    /// Its region (where the tagging call goes).
+    pub region: String,
+    /// Its account id.
+    pub account: String,
+    /// Its type: Terraform type where known, else the Tagging API type.
+    pub resource_type: String,
+    /// Its tags as the inventory saw them.
+    pub before: BTreeMap<String, String>,
+    /// The change: only keys whose value changes and keys present to remove.
+    pub change: TagChange,
+    /// Its tags once the change is applied.
+    pub after: BTreeMap<String, String>,
+    /// The policies that asked for it, as `pack/policy`, sorted.
+    pub policies: Vec<String>,
+}
+
+/// A violation at level `remediate` that Palisade will not fix by itself,
+/// and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeedsHuman {
+    /// The resource (ARN).
+    pub resource: String,
+    /// The pack.
+    pub pack: String,
+    /// The policy.
+    pub policy: String,
+    /// The policy's severity.
+    pub severity: Severity,
+    /// The violation's message.
+    pub message: String,
+    /// Why it is left to a person: no fix proposed, a fix that is not a tag
+    /// change, two policies asking for different values, AWS's limits.
+    pub reason: String,
+}
+
+/// A whole plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemediationPlan {
+    /// Always [`PLAN_FORMAT`].
+    pub format: String,
+    /// [`PLAN_VERSION`].
+    pub version: u32,
+    /// When the plan was made, RFC 3339 UTC.
+    pub created_at: String,
+    /// The inventory it was made from.
+    pub inventory: InventoryRef,
+    /// The packs whose policies asked for the changes.
+    pub packs: Vec<PackRef>,
+    /// The changes, one per ARN, sorted by ARN.
+    pub changes: Vec<PlannedChange>,
+    /// Violations at level `remediate` left to people, sorted by resource and policy.
+    pub needs_human: Vec<NeedsHuman>,
+}
+
+/// A plan file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Not JSON, or not a plan's shape; the message names the JSON path.
+    #[error("{path}: not a remediation plan: {message}")]
+    Shape {
+        /// The file.
+        path: String,
+        /// What is wrong, with its JSON path.
+        message: String,
+    },
+    /// A plan of another format or version.
+    #[error("{path}: {message}")]
+    Version {
+        /// The file.
+        path: String,
+        /// What was found and what is accepted.
+        message: String,
+    },
+}
+
+impl RemediationPlan {
+    /// Make the plan for the violations of a run on `inventory` (read from
+    /// `inventory_ref.source`).
+    ///
+    /// Only decided violations at level `remediate` on resources of the
+    /// inventory count. A fix that is a tag change joins the resource's
+    /// change; two policies giving one key different values, or one setting
+    /// a key another removes, send both to [`RemediationPlan::needs_human`],
+    /// as do violations without a fix or with a fix that is not a tag
+    /// change, and changes AWS would refuse. Changes that the resource
+    /// already has are dropped, so a resource already fixed is not listed.
+    pub fn new(
+        inventory: &Inventory,
+        inventory_ref: InventoryRef,
+        packs: Vec<PackRef>,
+        violations: &[Violation],
+        created_at: String,
+    ) -> RemediationPlan {
+        let by_arn: BTreeMap<&str, &crate::inventory::InventoryResource> =
+            inventory.resources.iter().map(|r| (r.arn.as_str(), r)).collect();
+        let mut needs_human = Vec::new();
+        let mut asks: BTreeMap<&str, Vec<(&Violation, &TagChange)>> = BTreeMap::new();
+        let human = |v: &Violation, reason: String| NeedsHuman {
+            resource: v.resource.clone(),
+            pack: v.pack.clone(),
+            policy: v.policy.clone(),
+            severity: v.severity,
+            message: v.message.clone(),
+            reason,
+        };
+        for v in violations {
+            if v.undecided || v.enforcement_level != EnforcementLevel::Remediate {
+                continue;
+            }
+            if !by_arn.contains_key(v.resource.as_str()) {
+                continue;
+            }
+            match v.remediation.as_ref().map(|r| r.tags.as_ref()) {
+                None => needs_human.push(human(v, "the policy proposed no fix".to_string())),
+                Some(None) => needs_human.push(human(v, "the fix is not a tag change".to_string())),
+                Some(Some(change)) => asks.entry(v.resource.as_str()).or_default().push((v, change)),
+            }
+        }
+        let mut changes = Vec::new();
+        for (arn, asked) in asks {
+            let Some(resource) = by_arn.get(arn) else { continue };
+            let mut change = TagChange::default();
+            let mut conflict: Option<String> = None;
+            for (_, c) in &asked {
+                for (key, value) in &c.set {
+                    match change.set.get(key) {
+                        Some(other) if other != value => {
+                            conflict = Some(format!("policies ask for different values of tag `{key}`"));
+                        }
+                        _ if change.remove.contains(key) => {
+                            conflict = Some(format!("one policy sets tag `{key}` and another removes it"));
+                        }
+                        _ => {
+                            change.set.insert(key.clone(), value.clone());
+                        }
+                    }
+                }
+                for key in &c.remove {
+                    if change.set.contains_key(key) {
+                        conflict = Some(format!("one policy sets tag `{key}` and another removes it"));
+                    }
+                    change.remove.insert(key.clone());
+                }
+            }
+            let change = change.pending(&resource.tags);
+            if conflict.is_none()
+                && let Some(why) = change.aws_violation(&resource.tags)
+            {
+                conflict = Some(format!("AWS would refuse the change: {why}"));
+            }
+            if let Some(reason) = conflict {
+                needs_human.extend(asked.iter().map(|(v, _)| human(v, reason.clone())));
+                continue;
+            }
+            if change.is_empty() {
+                continue;
+            }
+            let policies: BTreeSet<String> = asked.iter().map(|(v, _)| format!("{}/{}", v.pack, v.policy)).collect();
+            changes.push(PlannedChange {
+                arn: arn.to_string(),
+                region: resource.region.clone(),
+                account: resource.account.clone(),
+                resource_type: resource.terraform_type.clone().unwrap_or_else(|| resource.resource_type.clone()),
+                after: shown_tags(change.apply_to(&resource.tags), &change),
+                before: shown_tags(resource.tags.clone(), &change),
+                change,
+                policies: policies.into_iter().collect(),
+            });
+        }
+        needs_human.sort_by(|a, b| (&a.resource, &a.pack, &a.policy).cmp(&(&b.resource, &b.pack, &b.policy)));
+        needs_human.dedup();
+        RemediationPlan {
+            format: PLAN_FORMAT.to_string(),
+            version: PLAN_VERSION,
+            created_at,
+            inventory: inventory_ref,
+            packs,
+            changes,
+            needs_human,
+        }
+    }
+
+    /// Replace the reason "the policy proposed no fix" of violations whose
+    /// policy did propose one that was invalid (an `abi` policy error naming
+    /// that resource, see [`super::resolve`]) by that error's message.
+    pub fn explain_invalid_fixes(&mut self, errors: &[crate::finding::PolicyError]) {
+        for h in &mut self.needs_human {
+            let invalid = errors.iter().find(|e| {
+                e.kind == crate::fault::FaultKind::Abi
+                    && e.pack == h.pack
+                    && e.policy == h.policy
+                    && e.resources.contains(&h.resource)
+            });
+            if let Some(e) = invalid {
+                h.reason = format!("the proposed fix is invalid: {}", e.message);
+            }
+        }
+    }
+
+    /// Read a plan written by `--plan-out`. Errors name the file and the
+    /// JSON path of the first problem; plans of another format or version
+    /// are refused naming both versions.
+    pub fn from_json(path: &str, bytes: &[u8]) -> Result<RemediationPlan, PlanError> {
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| PlanError::Shape { path: path.to_string(), message: e.to_string() })?;
+        let format = value.get("format");
+        if format.and_then(serde_json::Value::as_str) != Some(PLAN_FORMAT) {
+            let found = format.map_or_else(|| "missing".to_string(), |f| format!("{f}"));
+            return Err(PlanError::Version {
+                path: path.to_string(),
+                message: format!("`format` is {found}, expected \"{PLAN_FORMAT}\""),
+            });
+        }
+        let version = value.get("version");
+        if version.and_then(serde_json::Value::as_u64) != Some(u64::from(PLAN_VERSION)) {
+            let found = version.map_or_else(|| "missing".to_string(), |v| format!("{v}"));
+            return Err(PlanError::Version {
+                path: path.to_string(),
+                message: format!(
+                    "plan `version` {found} is not supported (this build reads version {PLAN_VERSION}, a number)"
+                ),
+            });
+        }
+        let plan: RemediationPlan = serde_path_to_error::deserialize(value).map_err(|e| PlanError::Shape {
+            path: path.to_string(),
+            message: format!("at {}: {}", e.path(), e.inner()),
+        })?;
+        let shape = |i: usize, arn: &str, message: String| PlanError::Shape {
+            path: path.to_string(),
+            message: format!("at changes[{i}] ({arn}): {message}"),
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, c) in plan.changes.iter().enumerate() {
+            if !seen.insert(c.arn.as_str()) {
+                return Err(shape(i, &c.arn, "the ARN has another change earlier in the plan".to_string()));
+            }
+            check_arn(c).map_err(|m| shape(i, &c.arn, m))?;
+            if let Some(key) = c.change.set.keys().find(|k| c.change.remove.contains(*k)) {
+                return Err(shape(i, &c.arn, format!("tag `{key}` is both set and removed")));
+            }
+            if c.change.apply_to(&c.before) != c.after {
+                return Err(PlanError::Shape {
+                    path: path.to_string(),
+                    message: format!("at changes[{i}] ({}): `after` is not `before` with the change applied", c.arn),
+                });
+            }
+            if let Some(why) = c.change.aws_violation(&c.before) {
+                return Err(PlanError::Shape {
+                    path: path.to_string(),
+                    message: format!("at changes[{i}] ({}): {why}", c.arn),
+                });
+            }
+        }
+        Ok(plan)
+    }
+}
+
+/// The ARN of a planned change against its `account` and `region` fields:
+/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, where an empty region
+/// (S3) or account matches any; the region field must look like a region
+/// name (`eu-west-1`).
+fn check_arn(c: &PlannedChange) -> Result<(), String> {
+    let parts: Vec<&str> = c.arn.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts.as_slice() else {
+        return Err("not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)".to_string());
+    };
+    if *arn != "arn" || partition.is_empty() || service.is_empty() || resource.is_empty() {
+        return Err("not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)".to_string());
+    }
+    let region_like = |r: &str| {
+        r.split('-').count() >= 3
+            && r.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+            && r.ends_with(|ch: char| ch.is_ascii_digit())
+    };
+    if !region_like(&c.region) {
+        return Err(format!("`region` {:?} is not a region name (e.g. eu-west-1)", c.region));
+    }
+    if !region.is_empty() && *region != c.region {
+        return Err(format!("`region` is {:?} but the ARN's region is {region:?}", c.region));
+    }
+    if !account.is_empty() && *account != c.account {
+        return Err(format!("`account` is {:?} but the ARN's account is {account:?}", c.account));
+    }
+    if c.account.len() != 12 || !c.account.chars().all(|ch| ch.is_ascii_digit()) {
+        return Err(format!("`account` {:?} is not a 12-digit account id", c.account));
+    }
+    Ok(())
+}
+
+/// `tags` as a plan shows them: the values of conventionally secret keys
+/// (`db-password`, `api-token`; [`crate::is_conventionally_secret`]) that
+/// the change does not touch are replaced by [`crate::REDACTED`], so no
+/// plan, report or dry run prints them. A key the change sets or removes
+/// keeps its value (the plan applies it; a fix never carries a secret
+/// value of its stack).
+fn shown_tags(tags: BTreeMap<String, String>, change: &TagChange) -> BTreeMap<String, String> {
+    tags.into_iter()
+        .map(|(k, v)| {
+            let hidden =
+                crate::is_conventionally_secret(&k) && !change.set.contains_key(&k) && !change.remove.contains(&k);
+            let v = if hidden { crate::REDACTED.to_string() } else { v };
+            (k, v)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_plan_shows_untouched_secret_named_tags_redacted() {
+        let tags: BTreeMap<String, String> = [("db-password", "RogueTagSecret-1"), ("api-token", "t-1"), ("team", "a")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let change =
+            TagChange { set: BTreeMap::from([("api-token".to_string(), "t-2".to_string())]), ..Default::default() };
+        let shown = shown_tags(tags, &change);
+        assert_eq!(shown["db-password"], crate::REDACTED);
+        // The key the change sets keeps its value: the plan applies it.
+        assert_eq!((shown["api-token"].as_str(), shown["team"].as_str()), ("t-1", "a"));
+    }
+
+    fn plan_with(changes: serde_json::Value) -> Vec<u8> {
+        json!({"format": PLAN_FORMAT, "version": 1, "created_at": "2026-11-30T10:00:00Z",
+               "inventory": {"source": "i.json", "started_at": "2026-11-30T09:00:00Z",
+                             "finished_at": "2026-11-30T09:00:01Z", "sha256": "00"},
+               "packs": [], "changes": changes, "needs_human": []})
+        .to_string()
+        .into_bytes()
+    }
+
+    fn change(
+        arn: &str,
+        region: &str,
+        account: &str,
+        set: serde_json::Value,
+        remove: serde_json::Value,
+    ) -> serde_json::Value {
+        let mut after = json!({"env": "dev"});
+        for (k, v) in set.as_object().into_iter().flatten() {
+            after[k] = v.clone();
+        }
+        for k in remove.as_array().into_iter().flatten() {
+            if let (Some(map), Some(k)) = (after.as_object_mut(), k.as_str()) {
+                map.remove(k);
+            }
+        }
+        json!({"arn": arn, "region": region, "account": account, "resource_type": "aws_s3_bucket",
+               "before": {"env": "dev"}, "change": {"set": set, "remove": remove}, "after": after,
+               "policies": ["p/required-tags"]})
+    }
+
+    #[test]
+    fn invalid_fixes_are_explained_in_needs_human() {
+        let mut plan = RemediationPlan::from_json("p.json", &plan_with(json!([]))).expect("empty plan");
+        let human = |resource: &str| NeedsHuman {
+            resource: resource.into(),
+            pack: "p".into(),
+            policy: "t".into(),
+            severity: Severity::Medium,
+            message: "m".into(),
+            reason: "the policy proposed no fix".into(),
+        };
+        plan.needs_human = vec![human("arn:a"), human("arn:b")];
+        let error = crate::finding::PolicyError {
+            pack: "p".into(),
+            policy: "t".into(),
+            enforcement_level: EnforcementLevel::Remediate,
+            kind: crate::fault::FaultKind::Abi,
+            resources: vec!["arn:b".into()],
+            message: "a live resource can only be fixed by a tag change".into(),
+            file: "i.json".into(),
+        };
+        plan.explain_invalid_fixes(&[error]);
+        assert_eq!(plan.needs_human[0].reason, "the policy proposed no fix");
+        assert_eq!(
+            plan.needs_human[1].reason,
+            "the proposed fix is invalid: a live resource can only be fixed by a tag change"
+        );
+    }
+
+    #[test]
+    fn plans_are_checked_against_their_arns() {
+        let good = change(
+            "arn:aws:sns:eu-west-1:123456789012:t",
+            "eu-west-1",
+            "123456789012",
+            json!({"owner": "a"}),
+            json!([]),
+        );
+        assert!(RemediationPlan::from_json("p.json", &plan_with(json!([good.clone()]))).is_ok());
+        let s3 = change("arn:aws:s3:::b", "eu-west-1", "123456789012", json!({"owner": "a"}), json!([]));
+        assert!(
+            RemediationPlan::from_json("p.json", &plan_with(json!([s3]))).is_ok(),
+            "S3 ARNs name no region or account"
+        );
+        let cases = [
+            (json!([good.clone(), good.clone()]), "another change earlier"),
+            (
+                json!([change(
+                    "arn:aws:sns:eu-west-1:999999999999:t",
+                    "eu-west-1",
+                    "123456789012",
+                    json!({"o": "a"}),
+                    json!([])
+                )]),
+                "the ARN's account",
+            ),
+            (
+                json!([change(
+                    "arn:aws:sns:eu-west-1:123456789012:t",
+                    "us-east-1",
+                    "123456789012",
+                    json!({"o": "a"}),
+                    json!([])
+                )]),
+                "the ARN's region",
+            ),
+            (
+                json!([change("arn:aws:s3:::b", "mars-1", "123456789012", json!({"o": "a"}), json!([]))]),
+                "not a region name",
+            ),
+            (json!([change("not-an-arn", "eu-west-1", "123456789012", json!({"o": "a"}), json!([]))]), "not an ARN"),
+            (
+                json!([change("arn:aws:s3:::b", "eu-west-1", "123456789012", json!({"o": "a"}), json!(["o"]))]),
+                "both set and removed",
+            ),
+        ];
+        for (changes, want) in cases {
+            let err = RemediationPlan::from_json("p.json", &plan_with(changes.clone())).expect_err(want).to_string();
+            assert!(err.contains(want) && err.starts_with("p.json: "), "{want}: {err}");
+        }
+        let mut doc: serde_json::Value = serde_json::from_slice(&plan_with(json!([]))).expect("JSON");
+        doc["version"] = json!("1");
+        let err =
+            RemediationPlan::from_json("p.json", doc.to_string().as_bytes()).expect_err("a string version").to_string();
+        assert!(err.contains("plan `version` \"1\" is not supported"), "{err}");
+        doc["format"] = json!(null);
+        let err = RemediationPlan::from_json("p.json", doc.to_string().as_bytes()).expect_err("no format").to_string();
+        assert!(err.contains("`format` is null"), "{err}");
+    }
+}

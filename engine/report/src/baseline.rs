@@ -1,0 +1,182 @@
+//! Baselines: the findings an estate already had, so that a team can adopt
+//! Palisade and block only new problems.
+//!
+//! A baseline is an earlier JSON report (schema version 1,
+//! `engine/schema/report.schema.json`), as `palisade check --write-baseline
+//! FILE` records it. Its `violations[]` and `baselined[]` entries are the
+//! known findings, matched by policy name and resource (address, URN or
+//! ARN); message, level and file do not matter, so a reworded message or a
+//! moved plan file does not make a known finding new.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::exemption::input_key;
+
+/// The known findings of a baseline.
+#[derive(Debug, Clone, Default)]
+pub struct Baseline {
+    /// Where it was read from (as given).
+    pub path: String,
+    /// `(policy, resource)` pairs.
+    pub known: BTreeSet<(String, String)>,
+    /// `(input file, policy, resource)` triples (the file as recorded; empty
+    /// when the entry has none).
+    pub known_in: BTreeSet<(String, String, String)>,
+    /// The input files it was recorded from (its report's
+    /// `provenance.inputs`, and the files its findings name).
+    pub inputs: BTreeSet<String>,
+}
+
+#[derive(Deserialize)]
+struct Doc {
+    schema_version: u32,
+    violations: Vec<Entry>,
+    #[serde(default)]
+    baselined: Vec<Entry>,
+    #[serde(default)]
+    provenance: Option<ProvenanceDoc>,
+}
+
+#[derive(Deserialize)]
+struct ProvenanceDoc {
+    #[serde(default)]
+    inputs: Vec<InputDoc>,
+}
+
+#[derive(Deserialize)]
+struct InputDoc {
+    path: String,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    policy: String,
+    resource: String,
+    #[serde(default)]
+    file: String,
+}
+
+/// A baseline that cannot be read: names the file and the JSON path.
+#[derive(Debug, thiserror::Error)]
+#[error("baseline {path}: {message}")]
+pub struct BaselineError {
+    /// The file.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Baseline {
+    /// Read a baseline (a JSON report of schema version 1).
+    ///
+    /// Errors: unreadable file; not JSON; not a Palisade JSON report (the
+    /// error names the JSON path, e.g. `violations[3].policy`); another
+    /// schema version.
+    pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
+        let shown = path.display().to_string();
+        let bytes = palisade_model::limits::read_capped(path, palisade_model::limits::MAX_BASELINE_BYTES)
+            .map_err(|e| BaselineError { path: shown.clone(), message: format!("cannot read the file: {e}") })?;
+        Baseline::parse(&shown, &bytes)
+    }
+
+    /// Parse a baseline document; `path` names it in errors.
+    pub fn parse(path: &str, bytes: &[u8]) -> Result<Baseline, BaselineError> {
+        let err = |message: String| BaselineError { path: path.to_string(), message };
+        let de = &mut serde_json::Deserializer::from_slice(bytes);
+        let doc: Doc = serde_path_to_error::deserialize(de).map_err(|e| {
+            let at = e.path().to_string();
+            err(format!(
+                "not a Palisade JSON report (as `palisade check --format json` or --write-baseline writes): at {}: {}",
+                if at == "." { "$".to_string() } else { format!("$.{at}") },
+                e.inner()
+            ))
+        })?;
+        if doc.schema_version != crate::SCHEMA_VERSION {
+            return Err(err(format!(
+                "report schema version {} is not supported (this Palisade reads version {})",
+                doc.schema_version,
+                crate::SCHEMA_VERSION
+            )));
+        }
+        let mut baseline = Baseline { path: path.to_string(), ..Baseline::default() };
+        // The inputs it was recorded from, clean ones included.
+        for input in doc.provenance.into_iter().flat_map(|p| p.inputs) {
+            baseline.inputs.insert(input_key(&input.path).to_string());
+        }
+        for e in doc.violations.into_iter().chain(doc.baselined) {
+            let file = input_key(&e.file).to_string();
+            if !file.is_empty() {
+                baseline.inputs.insert(file.clone());
+            }
+            baseline.known.insert((e.policy.clone(), e.resource.clone()));
+            baseline.known_in.insert((file, e.policy, e.resource));
+        }
+        Ok(baseline)
+    }
+
+    /// Whether `policy` on `resource` is a known finding; with `by_input`,
+    /// known in input `file` (or in an entry that names no file).
+    pub fn contains(&self, file: &str, policy: &str, resource: &str, by_input: bool) -> bool {
+        let (p, r) = (policy.to_string(), resource.to_string());
+        if !by_input {
+            return self.known.contains(&(p, r));
+        }
+        self.known_in.contains(&(input_key(file).to_string(), p.clone(), r.clone()))
+            || self.known_in.contains(&(String::new(), p, r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_violations_and_baselined() {
+        let b = Baseline::parse(
+            "b.json",
+            br#"{"schema_version": 1, "violations": [{"policy": "p", "resource": "a", "message": "m"}],
+                 "baselined": [{"policy": "q", "resource": "b"}], "summary": {}}"#,
+        )
+        .expect("valid");
+        assert!(
+            b.contains("x", "p", "a", false) && b.contains("x", "q", "b", false) && !b.contains("x", "p", "b", false)
+        );
+        // Entries without a file match any input.
+        assert!(b.contains("x", "p", "a", true));
+    }
+
+    #[test]
+    fn several_inputs_match_by_input() {
+        let b = Baseline::parse(
+            "b.json",
+            br#"{"schema_version": 1, "violations": [{"policy": "p", "resource": "a", "file": "staging.json"}]}"#,
+        )
+        .expect("valid");
+        assert!(b.contains("prod.json", "p", "a", false));
+        assert!(b.contains("staging.json", "p", "a", true) && !b.contains("prod.json", "p", "a", true));
+        assert!(b.contains("./staging.json", "p", "a", true));
+        // A clean input recorded in provenance counts as an input.
+        let b = Baseline::parse(
+            "b.json",
+            br#"{"schema_version": 1, "violations": [{"policy": "p", "resource": "a", "file": "staging.json"}],
+                 "provenance": {"inputs": [{"path": "staging.json"}, {"path": "prod.json"}]}}"#,
+        )
+        .expect("valid");
+        assert_eq!(b.inputs.len(), 2);
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        let e = Baseline::parse("b.json", br#"{"schema_version": 1, "violations": [{"policy": 3}]}"#)
+            .expect_err("bad")
+            .to_string();
+        assert!(e.contains("b.json") && e.contains("$.violations[0].policy"), "{e}");
+        let e = Baseline::parse("b.json", br#"{"schema_version": 9, "violations": []}"#).expect_err("v9").to_string();
+        assert!(e.contains("version 9"), "{e}");
+        let e = Baseline::parse("b.json", b"[]").expect_err("not a report").to_string();
+        assert!(e.contains("not a Palisade JSON report"), "{e}");
+    }
+}

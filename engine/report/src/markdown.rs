@@ -1,0 +1,379 @@
+//! The Markdown report: a pull-request comment in GitHub Flavored Markdown
+//! (<https://github.github.com/gfm/>).
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use crate::{Report, clean};
+use palisade_model::finding::SourceLocation;
+use palisade_model::finding::Violation;
+
+/// The default cap on the comment's length, in characters (GitHub refuses
+/// comments over 65,536).
+pub const MARKDOWN_MAX_CHARS: usize = 60_000;
+
+/// Room kept for the note on what was cut, in characters.
+const NOTE_ROOM: usize = 200;
+
+/// How [`render_markdown_with`] writes a comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkdownOptions {
+    /// The cap on the comment's length, in characters (Unicode scalar
+    /// values); default [`MARKDOWN_MAX_CHARS`].
+    pub max_chars: usize,
+    /// A URL that a `.tf` path relative to the repository root is appended
+    /// to, percent-encoded, with `#LLINE`, to link a located finding to its
+    /// declaration: for GitHub,
+    /// `https://github.com/OWNER/REPO/blob/COMMIT/` (from `GITHUB_SERVER_URL`,
+    /// `GITHUB_REPOSITORY`, `GITHUB_SHA`). `None` (the default): locations
+    /// are shown as `FILE:LINE` without a link, since a relative link in a
+    /// comment does not resolve against the repository.
+    pub link_base: Option<String>,
+}
+
+impl Default for MarkdownOptions {
+    fn default() -> Self {
+        MarkdownOptions { max_chars: MARKDOWN_MAX_CHARS, link_base: None }
+    }
+}
+
+/// Write `report` as a Markdown pull-request comment of at most
+/// [`MARKDOWN_MAX_CHARS`] characters, without links.
+///
+/// A title with the verdict (`PASSED`, `FAILED` or `INCOMPLETE`, words, no
+/// emoji), an `INCOMPLETE` banner listing the scopes that did not complete,
+/// a summary table (violations per level, undecided, exempted, baselined,
+/// policy errors, resources evaluated), then one collapsible
+/// `<details>` section per kind of entry, each a table: violations (in the
+/// report's order: by resource, then pack and policy; the `.tf` file and line
+/// when `--source-dir` located it), policy errors, exempted violations,
+/// expired and unused exemptions, baselined violations. A footer names
+/// Palisade's version and the packs.
+///
+/// Names and paths are shown as `<code>`. Every name, path and message is
+/// escaped: control and invisible
+/// characters as in the text report (`\n`), `<`, `>`, `&` as HTML
+/// entities (so nothing can open or close an HTML element such as
+/// `</details>`), Markdown punctuation (`` ` ``, `*`, `_`, `[`, `]`, `~`,
+/// `|`, `\`, `!`, `#`, and `$`, which GitHub may take for inline math, as
+/// in a Pulumi URN's component chain) with a backslash, and `@` followed by a word joiner
+/// (U+2060) so that a message cannot mention a user or team.
+///
+/// The comment is capped at [`MARKDOWN_MAX_CHARS`] characters (GitHub's
+/// limit is 65,536): rows that do not fit are left out, and a last line
+/// says how many entries were cut.
+pub fn render_markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    render_markdown_with(report, &MarkdownOptions::default(), out)
+}
+
+/// [`render_markdown`] with a cap of `max_chars` characters (Unicode scalar
+/// values).
+pub fn render_markdown_capped(report: &Report, max_chars: usize, out: &mut dyn Write) -> io::Result<()> {
+    render_markdown_with(report, &MarkdownOptions { max_chars, link_base: None }, out)
+}
+
+/// [`render_markdown`] with `options`. The title, banner and summary are
+/// always written, even past the cap; detail rows are cut first.
+pub fn render_markdown_with(report: &Report, options: &MarkdownOptions, out: &mut dyn Write) -> io::Result<()> {
+    let mut doc = Doc { text: String::new(), chars: 0, max: options.max_chars, cut: 0 };
+    head(report, &mut doc);
+    let link = options.link_base.as_deref();
+    let violation_row = |v: &Violation, extra| violation_row(v, extra, link);
+    let violations: Vec<String> = report.violations.iter().map(|v| violation_row(v, None)).collect();
+    doc.section(
+        &format!("Violations ({})", report.violations.len()),
+        &["Level", "Severity", "Resource", "Policy", "Location", "Message"],
+        violations,
+    );
+    let fixes: Vec<String> = report
+        .violations
+        .iter()
+        .filter_map(|v| v.remediation.as_ref().map(|fix| (v, fix)))
+        .map(|(v, fix)| {
+            let lines: Vec<String> = fix.diff.iter().map(|d| code(d)).collect();
+            row(&[code(&v.resource), code(&v.policy), lines.join("<br>")])
+        })
+        .collect();
+    if !fixes.is_empty() {
+        doc.section(
+            &format!("Proposed fixes ({}; JSON Patch in the JSON report)", fixes.len()),
+            &["Resource", "Policy", "Fix"],
+            fixes,
+        );
+    }
+    let errors = report
+        .policy_errors
+        .iter()
+        .map(|e| {
+            let resources: Vec<String> = e.resources.iter().map(|r| code(r)).collect();
+            row(&[
+                e.enforcement_level.to_string(),
+                code(&e.policy),
+                e.kind.to_string(),
+                code(&e.file),
+                resources.join(", "),
+                text(&e.message),
+            ])
+        })
+        .collect();
+    doc.section(
+        &format!("Policy errors ({})", report.policy_errors.len()),
+        &["Level", "Policy", "Kind", "Input", "Resources", "Message"],
+        errors,
+    );
+    let exempted = report
+        .exempted
+        .iter()
+        .map(|x| {
+            let e = &x.exemption;
+            let expires = e.expires.as_deref().map(|d| format!(", until {d}")).unwrap_or_default();
+            let by = format!("{} \\#{}{}", code(&e.file), e.number, text(&expires));
+            violation_row(&x.violation, Some((text(&e.reason), by)))
+        })
+        .collect();
+    doc.section(
+        &format!("Exempted ({})", report.exempted.len()),
+        &["Level", "Severity", "Resource", "Policy", "Location", "Message", "Reason", "Exemption"],
+        exempted,
+    );
+    if let Some(x) = &report.exemptions {
+        let mut rows = Vec::new();
+        for e in &x.expired {
+            let r = &e.exemption;
+            let gone: Vec<String> = e.no_longer_exempts.iter().map(|r| code(r)).collect();
+            let detail = format!(
+                "expired on {}; no longer exempts {}",
+                text(r.expires.as_deref().unwrap_or("?")),
+                if gone.is_empty() { "anything".to_string() } else { gone.join(", ") }
+            );
+            rows.push(row(&["expired".into(), format!("\\#{}", r.number), code(&r.policy), code(&r.resource), detail]));
+        }
+        for r in &x.unused {
+            let detail = "matched no violation".to_string();
+            rows.push(row(&["unused".into(), format!("\\#{}", r.number), code(&r.policy), code(&r.resource), detail]));
+        }
+        doc.section(
+            &format!("Exemptions to review ({}) in {}", rows.len(), html(&x.file)),
+            &["State", "Entry", "Policy", "Resource", "Detail"],
+            rows,
+        );
+    }
+    if let Some(b) = &report.baseline {
+        let rows = report.baselined.iter().map(|v| violation_row(v, None)).collect();
+        doc.section(
+            &format!(
+                "Baselined ({}): baseline {} knows {}, {} resolved",
+                report.baselined.len(),
+                html(&b.file),
+                b.known,
+                b.resolved
+            ),
+            &["Level", "Severity", "Resource", "Policy", "Location", "Message"],
+            rows,
+        );
+    }
+    let packs: Vec<String> =
+        report.provenance.packs.iter().map(|p| format!("{} {}", text(&p.name), text(&p.version))).collect();
+    let footer = format!(
+        "<sub>palisade {} · packs: {}</sub>\n",
+        text(&report.provenance.palisade_version),
+        if packs.is_empty() { "none".to_string() } else { packs.join(", ") }
+    );
+    doc.push_if_fits(&footer);
+    if doc.cut > 0 {
+        let note = format!(
+            "\n**{} {} cut** to keep this comment under {} characters; the JSON or SARIF report has them all.\n",
+            doc.cut,
+            if doc.cut == 1 { "entry was" } else { "entries were" },
+            doc.max
+        );
+        doc.push(&note);
+    }
+    out.write_all(doc.text.as_bytes())
+}
+
+/// The comment being written, and how many rows were cut.
+struct Doc {
+    text: String,
+    chars: usize,
+    max: usize,
+    cut: usize,
+}
+
+impl Doc {
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.chars += s.chars().count();
+    }
+
+    /// Whether `n` more characters fit, keeping room for the cut note.
+    fn fits(&self, n: usize) -> bool {
+        self.chars + n + NOTE_ROOM <= self.max
+    }
+
+    /// Push `s` if it fits; the footer is dropped rather than counted.
+    fn push_if_fits(&mut self, s: &str) {
+        if self.fits(s.chars().count()) {
+            self.push(s);
+        }
+    }
+
+    /// A collapsible section with a table of `rows`; nothing when there
+    /// are no rows. Rows that do not fit are counted in `cut`.
+    fn section(&mut self, title: &str, header: &[&str], rows: Vec<String>) {
+        if rows.is_empty() {
+            return;
+        }
+        let mut open = format!("<details><summary>{title}</summary>\n\n");
+        open.push_str(&format!("| {} |\n", header.join(" | ")));
+        open.push_str(&format!("|{}\n", " --- |".repeat(header.len())));
+        let close = "\n</details>\n\n";
+        let fixed = open.chars().count() + close.chars().count();
+        let first = rows.first().map_or(0, |r| r.chars().count());
+        if !self.fits(fixed + first) {
+            self.cut += rows.len();
+            return;
+        }
+        self.push(&open);
+        let total = rows.len();
+        for (i, r) in rows.into_iter().enumerate() {
+            if !self.fits(r.chars().count() + close.chars().count()) {
+                self.cut += total - i;
+                break;
+            }
+            self.push(&r);
+        }
+        self.push(close);
+    }
+}
+
+/// Title, banner and summary table.
+fn head(report: &Report, doc: &mut Doc) {
+    let s = &report.summary;
+    let verdict = if !s.complete {
+        "INCOMPLETE"
+    } else if s.failed {
+        "FAILED"
+    } else {
+        "PASSED"
+    };
+    let mut t = format!("## Palisade: {verdict}\n\n");
+    if !report.incomplete.is_empty() {
+        t.push_str("> [!WARNING]\n> **INCOMPLETE**: the inventory scan did not complete; resources may be missing from this report:\n");
+        for line in &report.incomplete {
+            let _ = writeln!(t, "> - {}", text(line));
+        }
+        t.push('\n');
+    }
+    t.push_str("| Result | Count |\n| --- | ---: |\n");
+    let rows: [(&str, String); 9] = [
+        ("Verdict", format!("**{verdict}**")),
+        ("Mandatory violations", s.violations.mandatory.to_string()),
+        ("Remediate violations", s.violations.remediate.to_string()),
+        ("Advisory violations", s.violations.advisory.to_string()),
+        ("of which undecided", s.undecided.to_string()),
+        ("Exempted", s.exempted.to_string()),
+        ("Baselined", s.baselined.to_string()),
+        ("Policy errors (blocking)", format!("{} ({})", s.policy_errors, s.blocking_policy_errors)),
+        ("Resources evaluated", s.resources_evaluated.to_string()),
+    ];
+    for (name, value) in rows {
+        let _ = writeln!(t, "| {name} | {value} |");
+    }
+    t.push('\n');
+    doc.push(&t);
+}
+
+/// A violation's row; `extra` adds the reason and exemption columns.
+fn violation_row(v: &Violation, extra: Option<(String, String)>, link: Option<&str>) -> String {
+    let level =
+        if v.undecided { format!("{} (undecided)", v.enforcement_level) } else { v.enforcement_level.to_string() };
+    let mut cells = vec![
+        level,
+        v.severity.to_string(),
+        code(&v.resource),
+        code(&v.policy),
+        location(v.location.as_ref(), &v.file, link),
+        text(&v.message),
+    ];
+    if let Some((reason, by)) = extra {
+        cells.push(reason);
+        cells.push(by);
+    }
+    row(&cells)
+}
+
+/// `FILE:LINE` of the declaration (a link under `link`), else the input
+/// file (`-` is standard input).
+fn location(l: Option<&SourceLocation>, file: &str, link: Option<&str>) -> String {
+    match l {
+        Some(l) => {
+            let shown = code(&format!("{}:{}", l.file, l.line));
+            match link {
+                Some(base) => format!("[{shown}]({base}{}#L{})", url_path(&l.file), l.line),
+                None => shown,
+            }
+        }
+        None if file == "-" => "standard input".to_string(),
+        None => code(file),
+    }
+}
+
+/// A relative path for a URL: `\\` as `/`, a leading `./` dropped, every
+/// byte but RFC 3986 unreserved characters and `/` percent-encoded (so no
+/// `)`, space or `|` can end the link or the cell).
+fn url_path(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let path = path.trim_start_matches("./");
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// A table row of already escaped cells.
+fn row(cells: &[String]) -> String {
+    format!("| {} |\n", cells.join(" | "))
+}
+
+/// `s` as text inside an HTML element (a `<summary>`, where Markdown is not
+/// parsed): control characters as in the text report, `<`, `>`, `&` as
+/// entities, `@` followed by a word joiner.
+fn html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in clean(s).chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '@' => out.push_str("@\u{2060}"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `s` as table-cell text: [`html`]'s escaping, then a backslash before
+/// Markdown punctuation.
+pub(crate) fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in html(s).chars() {
+        if matches!(c, '`' | '*' | '_' | '[' | ']' | '~' | '|' | '\\' | '!' | '#' | '$') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `s` as code in a table cell: `<code>` around [`text`]'s escaping, so
+/// that names keep Markdown's escapes and no character of `s` reaches the
+/// page as HTML (a Markdown code span would pass `<` through verbatim).
+fn code(s: &str) -> String {
+    format!("<code>{}</code>", text(s))
+}

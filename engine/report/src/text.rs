@@ -1,0 +1,201 @@
+//! The text report, for people: findings grouped by resource, then a summary.
+
+use palisade_model::text::clean;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use crate::Report;
+
+/// A policy error concerning more resources than this is printed once.
+const WIDE_ERROR: usize = 3;
+
+/// Write `report` as text: one block per resource (address, type, file) with
+/// its violations and policy errors, then one summary line. Control
+/// characters in names and messages are escaped (`\n`, `\u{1b}`), so that
+/// an address or a message cannot forge lines or terminal escapes.
+pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if !report.incomplete.is_empty() {
+        writeln!(out, "INCOMPLETE: the inventory scan did not complete; resources may be missing from this report:")?;
+        for line in &report.incomplete {
+            writeln!(out, "  {}", clean(line))?;
+        }
+        writeln!(out)?;
+    }
+    for note in report.policies.iter().filter_map(|p| p.note.as_ref()) {
+        writeln!(out, "note: {}", clean(note))?;
+    }
+    let mut by_resource: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+    let mut types: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    let mut declared: BTreeMap<(&str, &str), String> = BTreeMap::new();
+    for v in &report.violations {
+        let key = (v.resource.as_str(), v.file.as_str());
+        types.insert(key, &v.resource_type);
+        if let Some(at) = &v.location {
+            declared.insert(key, format!(", declared at {}:{}", clean(&at.file), at.line));
+        }
+        let undecided = if v.undecided { " (undecided: needs values known only after apply)" } else { "" };
+        let mut line = format!(
+            "  [{}] {} ({}, pack {}){}\n      {}",
+            v.enforcement_level,
+            clean(&v.policy),
+            v.severity,
+            clean(&v.pack),
+            undecided,
+            clean(&v.message)
+        );
+        if let Some(fix) = &v.remediation {
+            line.push_str("\n      proposed fix (JSON Patch in the JSON report):");
+            for d in &fix.diff {
+                line.push_str(&format!("\n        {}", clean(d)));
+            }
+        }
+        by_resource.entry(key).or_default().push(line);
+    }
+    // An error that concerns many resources (a stack policy's) is printed
+    // once, after the resources, not under each of them.
+    let (wide, narrow): (Vec<_>, Vec<_>) = report.policy_errors.iter().partition(|e| e.resources.len() > WIDE_ERROR);
+    for e in narrow {
+        for r in &e.resources {
+            by_resource.entry((r.as_str(), e.file.as_str())).or_default().push(format!(
+                "  [{} policy error: {}] {} (pack {})\n      {}",
+                e.enforcement_level,
+                e.kind,
+                clean(&e.policy),
+                clean(&e.pack),
+                clean(&e.message)
+            ));
+        }
+    }
+    for ((resource, file), lines) in &by_resource {
+        let ty = types.get(&(*resource, *file));
+        let at = declared.get(&(*resource, *file)).map_or("", String::as_str);
+        let (resource, file) = (clean(resource), clean(file));
+        match ty {
+            Some(t) => writeln!(out, "{resource} ({}) in {file}{at}", clean(t))?,
+            None => writeln!(out, "{resource} in {file}{at}")?,
+        }
+        for line in lines {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out)?;
+    }
+    for e in wide {
+        let first: Vec<String> = e.resources.iter().take(WIDE_ERROR).map(|r| clean(r).into_owned()).collect();
+        writeln!(
+            out,
+            "{} resources in {} (first: {}, ...)\n  [{} policy error: {}] {} (pack {})\n      {}\n",
+            e.resources.len(),
+            clean(&e.file),
+            first.join(", "),
+            e.enforcement_level,
+            e.kind,
+            clean(&e.policy),
+            clean(&e.pack),
+            clean(&e.message)
+        )?;
+    }
+    render_exemptions(report, out)?;
+    if let Some(b) = &report.baseline {
+        writeln!(
+            out,
+            "Baseline {}: {} known violations not shown ({} in the baseline); {} of its findings are no longer found.\n",
+            clean(&b.file),
+            b.suppressed,
+            b.known,
+            b.resolved
+        )?;
+    }
+    let s = &report.summary;
+    let mut extra = String::new();
+    if report.exemptions.is_some() {
+        extra.push_str(&format!(" {} exempted.", s.exempted));
+    }
+    if report.baseline.is_some() {
+        extra.push_str(&format!(" {} baselined.", s.baselined));
+    }
+    writeln!(
+        out,
+        "{}: {} evaluated; {} mandatory, {} remediate, {} advisory violations ({} undecided); {} policy errors ({} blocking).{extra}",
+        if !s.complete {
+            "INCOMPLETE"
+        } else if s.failed {
+            "FAILED"
+        } else {
+            "PASSED"
+        },
+        if s.resources_evaluated == 1 {
+            "1 resource".to_string()
+        } else {
+            format!("{} resources", s.resources_evaluated)
+        },
+        s.violations.mandatory,
+        s.violations.remediate,
+        s.violations.advisory,
+        s.undecided,
+        s.policy_errors,
+        s.blocking_policy_errors
+    )
+}
+
+/// The exempted violations, then the expired and unused exemptions.
+fn render_exemptions(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let Some(outcome) = &report.exemptions else { return Ok(()) };
+    if !report.exempted.is_empty() {
+        writeln!(out, "Exempted ({}), by {}:", report.exempted.len(), clean(&outcome.file))?;
+        for e in &report.exempted {
+            let v = &e.violation;
+            let expires = e.exemption.expires.as_ref().map(|d| format!(", until {d}")).unwrap_or_default();
+            writeln!(
+                out,
+                "  {} [{}] {} (exemption {}{expires}: {})",
+                clean(&v.resource),
+                v.enforcement_level,
+                clean(&v.policy),
+                e.exemption.number,
+                clean(&e.exemption.reason)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if !outcome.expired.is_empty() {
+        writeln!(out, "Expired exemptions ({}): they no longer exempt anything:", outcome.expired.len())?;
+        for e in &outcome.expired {
+            let x = &e.exemption;
+            let now = if e.no_longer_exempts.is_empty() {
+                "it would exempt nothing now".to_string()
+            } else {
+                let list: Vec<String> = e.no_longer_exempts.iter().map(|r| clean(r).into_owned()).collect();
+                format!("no longer exempts {}", list.join(", "))
+            };
+            writeln!(
+                out,
+                "  {} exemption {}: {} on {}, expired on {}; {now}",
+                clean(&x.file),
+                x.number,
+                clean(&x.policy),
+                clean(&x.resource),
+                x.expires.as_deref().unwrap_or("?")
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if !outcome.unused.is_empty() {
+        writeln!(
+            out,
+            "Unused exemptions ({}): they matched no violation; remove them if stale:",
+            outcome.unused.len()
+        )?;
+        for x in &outcome.unused {
+            writeln!(
+                out,
+                "  {} exemption {}: {} on {}",
+                clean(&x.file),
+                x.number,
+                clean(&x.policy),
+                clean(&x.resource)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}

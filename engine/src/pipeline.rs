@@ -1,0 +1,268 @@
+//! The one check pipeline: inputs, packs, settings, exemptions and a
+//! baseline in, a [`Report`] out.
+//!
+//! Every command that evaluates packs goes through it (`check`, `scan
+//! --pack`, `remediate`, and so the scheduler's phases, which run those
+//! commands), so what must be the same everywhere is done here, once:
+//!
+//! 1. [`CheckInput`]: an input becomes a [`Stack`] with every value under a
+//!    conventionally secret name marked secret (whatever the input's own
+//!    markers say), and its provenance digest is the SHA-256 of the bytes
+//!    the input was read from (for a live scan, the snapshot as `--output`
+//!    writes it: [`Inventory::to_snapshot_bytes`]);
+//! 2. [`PipelineBuilder::build`]: the config and `--enforcement` overrides
+//!    are resolved into [`PolicySettings`], every enabled policy's config
+//!    checked against its schema, before any pack runs;
+//! 3. [`Pipeline::check`]: the engine evaluates the packs (the runtime
+//!    scrubs every message of the stacks' secrets), then the report is
+//!    built, exemptions applied (as of today, UTC), findings located in
+//!    `.tf` files, and the baseline applied.
+
+use sha2::{Digest, Sha256};
+
+use crate::baseline::Baseline;
+use crate::config::{self, ConfigError, LevelOverride, PackConfig};
+use crate::exemption::{Exemptions, today_utc};
+use crate::input::{self, InputError, InputFormat};
+use crate::inventory::Inventory;
+use crate::model::Stack;
+use crate::report::{InputProvenance, Report};
+use crate::source_map::SourceMap;
+use crate::{Engine, Pack, PolicySettings, mark_conventional_secrets};
+
+/// One input, ready to check: its stack, its provenance, and the lines of
+/// an inventory snapshot's incomplete scopes (empty for other inputs).
+#[derive(Debug, Clone)]
+pub struct CheckInput {
+    /// The resources, secrets marked.
+    pub stack: Stack,
+    /// Path, format and digest, for the report.
+    pub provenance: InputProvenance,
+    /// `SOURCE: ACCOUNT REGION: error` per incomplete scope
+    /// ([`Inventory::incomplete_lines`]); a report with any is incomplete.
+    pub incomplete: Vec<String>,
+}
+
+impl CheckInput {
+    /// Parses the bytes of a plan, state, export, preview, event log or
+    /// inventory snapshot read from `source` (`-` for standard input), as
+    /// `format` or the detected format ([`input::read_input_with_inventory`]).
+    ///
+    /// # Errors
+    /// The parser's [`InputError`], naming `source` and the line or JSON path.
+    pub fn parse(source: &str, bytes: &[u8], format: Option<InputFormat>) -> Result<CheckInput, InputError> {
+        let (stack, inventory) = input::read_input_with_inventory(source, bytes, format)?;
+        let incomplete = inventory.map(|i| i.incomplete_lines(source)).unwrap_or_default();
+        Ok(CheckInput { provenance: provenance(source, stack.format, bytes), stack, incomplete })
+    }
+
+    /// An inventory snapshot already in memory: read from a file (`bytes`
+    /// are the file's) or scanned live (`bytes` are
+    /// [`Inventory::to_snapshot_bytes`]). The same stack, secrets and digest
+    /// as [`CheckInput::parse`] gives for the same bytes.
+    pub fn inventory(source: &str, inventory: &Inventory, bytes: &[u8]) -> CheckInput {
+        let mut resources = inventory.to_resources(source);
+        resources.iter_mut().for_each(mark_conventional_secrets);
+        CheckInput {
+            stack: Stack { source: source.to_string(), format: InputFormat::Inventory, resources },
+            provenance: provenance(source, InputFormat::Inventory, bytes),
+            incomplete: inventory.incomplete_lines(source),
+        }
+    }
+}
+
+/// The provenance of an input: its path, format and [`input_digest`].
+fn provenance(source: &str, format: InputFormat, bytes: &[u8]) -> InputProvenance {
+    InputProvenance { path: source.to_string(), format: format.to_string(), sha256: input_digest(bytes) }
+}
+
+/// An input's digest, as every report and remediation plan records it:
+/// the hex SHA-256 of the bytes it was read from (for a live scan, of
+/// [`Inventory::to_snapshot_bytes`]).
+pub fn input_digest(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Builds a [`Pipeline`]: the engine and loaded packs, then the optional
+/// config, overrides, exemptions, baseline and source map.
+pub struct PipelineBuilder<'a> {
+    engine: &'a Engine,
+    packs: &'a [Pack],
+    config: Option<&'a PackConfig>,
+    overrides: &'a [LevelOverride],
+    exemptions: Option<&'a Exemptions>,
+    baseline: Option<&'a Baseline>,
+    source_map: Option<&'a SourceMap>,
+    keep_unbaselined: bool,
+    version: String,
+}
+
+impl<'a> PipelineBuilder<'a> {
+    /// A pipeline running `packs` (loaded by `engine`) at their default
+    /// levels, with no exemptions, baseline or source map.
+    pub fn new(engine: &'a Engine, packs: &'a [Pack]) -> Self {
+        PipelineBuilder {
+            engine,
+            packs,
+            config: None,
+            overrides: &[],
+            exemptions: None,
+            baseline: None,
+            source_map: None,
+            keep_unbaselined: false,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
+    /// The pack config (`--config`): levels and per-policy configs.
+    pub fn config(mut self, config: Option<&'a PackConfig>) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// `--enforcement POLICY=LEVEL` overrides, above the config.
+    pub fn overrides(mut self, overrides: &'a [LevelOverride]) -> Self {
+        self.overrides = overrides;
+        self
+    }
+
+    /// Exemptions applied to every report, as of today (UTC).
+    pub fn exemptions(mut self, exemptions: Option<&'a Exemptions>) -> Self {
+        self.exemptions = exemptions;
+        self
+    }
+
+    /// A baseline: the violations it knows are listed as baselined.
+    pub fn baseline(mut self, baseline: Option<&'a Baseline>) -> Self {
+        self.baseline = baseline;
+        self
+    }
+
+    /// Locates each finding in the `.tf` files of this map.
+    pub fn source_map(mut self, map: Option<&'a SourceMap>) -> Self {
+        self.source_map = map;
+        self
+    }
+
+    /// Keeps the report as it was before the baseline was applied
+    /// ([`Checked::unbaselined`]), for `--write-baseline`.
+    pub fn keep_unbaselined(mut self, keep: bool) -> Self {
+        self.keep_unbaselined = keep;
+        self
+    }
+
+    /// The Palisade version reports name (default: this crate's).
+    pub fn version(mut self, version: &str) -> Self {
+        self.version = version.to_string();
+        self
+    }
+
+    /// Resolves the settings: each policy's effective level
+    /// (`--enforcement` > config entry > `all` > default) and its config,
+    /// schema defaults filled in.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the config file, policy and key, before
+    /// any pack runs.
+    pub fn build(self) -> Result<Pipeline<'a>, ConfigError> {
+        let settings = config::resolve(self.config, self.overrides, self.packs)?;
+        Ok(Pipeline { settings, builder: self })
+    }
+}
+
+/// The check pipeline, settings resolved. Cheap to run many times.
+pub struct Pipeline<'a> {
+    builder: PipelineBuilder<'a>,
+    settings: PolicySettings,
+}
+
+/// What [`Pipeline::check`] gives.
+#[derive(Debug)]
+pub struct Checked {
+    /// The report: exemptions, locations and baseline applied.
+    pub report: Report,
+    /// The report before the baseline, when [`PipelineBuilder::keep_unbaselined`]
+    /// was asked and a baseline was applied.
+    unbaselined: Option<Report>,
+    /// Warnings for the user, without the `palisade: warning: ` prefix:
+    /// exemptions naming policies no loaded pack has, expired exemptions.
+    pub warnings: Vec<String>,
+}
+
+impl Checked {
+    /// The report before the baseline was applied (what `--write-baseline`
+    /// records).
+    pub fn unbaselined(&self) -> &Report {
+        self.unbaselined.as_ref().unwrap_or(&self.report)
+    }
+}
+
+impl Pipeline<'_> {
+    /// The resolved settings.
+    pub fn settings(&self) -> &PolicySettings {
+        &self.settings
+    }
+
+    /// The packs it runs.
+    pub fn packs(&self) -> &[Pack] {
+        self.builder.packs
+    }
+
+    /// Checks `inputs`, each its own stack, into a report.
+    pub fn check(&self, inputs: Vec<CheckInput>) -> Checked {
+        let b = &self.builder;
+        let mut stacks = Vec::with_capacity(inputs.len());
+        let mut provenance = Vec::with_capacity(inputs.len());
+        let mut incomplete = Vec::new();
+        for input in inputs {
+            stacks.push(input.stack);
+            provenance.push(input.provenance);
+            incomplete.extend(input.incomplete);
+        }
+        let findings = b.engine.check(b.packs, &stacks, &self.settings);
+        let mut report =
+            Report::new(findings, b.packs, &self.settings, provenance, &b.version).with_incomplete(incomplete);
+        let warnings = b.exemptions.map(|e| exempt(&mut report, e)).unwrap_or_default();
+        if let Some(map) = b.source_map {
+            report.locate(|resource, _| map.locate(resource).cloned());
+        }
+        let mut unbaselined = None;
+        if let Some(baseline) = b.baseline {
+            unbaselined = b.keep_unbaselined.then(|| report.clone());
+            report.apply_baseline(baseline);
+        }
+        Checked { report, unbaselined, warnings }
+    }
+}
+
+/// Applies `exemptions` to `report` as of today (UTC); the warnings about
+/// exemptions that name unknown policies, then about expired ones.
+fn exempt(report: &mut Report, exemptions: &Exemptions) -> Vec<String> {
+    let known: Vec<&str> = report.policies.iter().map(|p| p.name.as_str()).collect();
+    let mut warnings: Vec<String> = exemptions
+        .entries
+        .iter()
+        .filter(|e| e.policy != "*" && !known.contains(&e.policy.as_str()))
+        .map(|e| {
+            format!(
+                "{} exemption {} names policy `{}`, which no loaded pack has ({})",
+                exemptions.path,
+                e.number,
+                e.policy,
+                config::suggest(&e.policy, &known)
+            )
+        })
+        .collect();
+    report.apply_exemptions(exemptions, today_utc());
+    for e in report.exemptions.iter().flat_map(|o| &o.expired) {
+        warnings.push(format!(
+            "{} exemption {} ({} on {}) expired on {}; it no longer exempts anything",
+            e.exemption.file,
+            e.exemption.number,
+            e.exemption.policy,
+            e.exemption.resource,
+            e.exemption.expires.as_deref().unwrap_or("?")
+        ));
+    }
+    warnings
+}
