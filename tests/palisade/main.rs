@@ -17,6 +17,7 @@ mod gating;
 mod hostile;
 mod languages;
 mod moto;
+mod pipeline;
 mod remediate;
 mod remediation_report;
 mod scan;
