@@ -55,5 +55,5 @@ pub use palisade_model::secrets::{
 };
 pub use palisade_runtime::{
     ABI_VERSION, CacheError, CacheOutcome, DATA_GUEST_PATH, DEFAULT_MAX_BYTES, EPOCH_TICK, Engine, EngineBuilder,
-    EngineError, Limits, MAX_MESSAGE_BYTES, ModuleCache, Pack, PackError, PackErrorKind, WIT_PACKAGE,
+    EngineError, Limits, MAX_MESSAGE_BYTES, ModuleCache, Pack, PackError, PackErrorKind, WIT_PACKAGE, WIT_VERSIONS,
 };

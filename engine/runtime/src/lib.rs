@@ -24,4 +24,4 @@ pub use eval::{Engine, EngineBuilder, EngineError, MAX_MESSAGE_BYTES};
 pub use limits::{EPOCH_TICK, Limits};
 pub use pack::{Pack, PackError, PackErrorKind};
 pub use runtime::ABI_VERSION;
-pub use runtime::component::{DATA_GUEST_PATH, WIT_PACKAGE};
+pub use runtime::component::{DATA_GUEST_PATH, WIT_PACKAGE, WIT_VERSIONS};

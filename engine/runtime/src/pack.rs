@@ -50,6 +50,16 @@ pub enum PackErrorKind {
         "imports `{0}`, which Palisade does not provide (components may import only palisade:policy/types@1.0.0 and WASI 0.2 interfaces: wasi:io, wasi:clocks, wasi:random, wasi:cli, wasi:filesystem, wasi:sockets)"
     )]
     ComponentImport(String),
+    /// The component was built against a version of the WIT package
+    /// `palisade:policy` that this host does not bind.
+    #[error(
+        "is built against palisade:policy@{found}, which this Palisade does not support (it supports {}); build the pack against a supported version, or use a newer Palisade",
+        crate::WIT_VERSIONS.join(", ")
+    )]
+    WitVersion {
+        /// The version the component imports.
+        found: String,
+    },
     /// The binary is valid but cannot be linked as a pack: an import of a
     /// WASI version the host lacks, a missing or mistyped export.
     #[error("cannot be linked as a policy pack: {0}")]
@@ -136,6 +146,7 @@ impl Pack {
                     component.component_type().imports(&runtime.engine).map(|(name, _)| name.to_string()).collect();
                 let code = component::prepare(runtime, &component, data).map_err(|e| {
                     err(match e {
+                        PrepareError::Version(found) => PackErrorKind::WitVersion { found },
                         PrepareError::Import(name) => PackErrorKind::ComponentImport(name),
                         PrepareError::Link(message) => PackErrorKind::Link(message),
                     })

@@ -28,8 +28,14 @@ mod bindings {
 
 use bindings::palisade::policy::types as wit;
 
-/// The WIT package and version packs are built against.
+/// The WIT package and version packs are built against (the newest of
+/// [`WIT_VERSIONS`]).
 pub const WIT_PACKAGE: &str = "palisade:policy@1.0.0";
+/// Every version of the WIT package `palisade:policy` this host binds,
+/// oldest first. The contract rule (`sdk/ABI.md`, "Growing the contract"):
+/// a change to the world is a new version, and every version stays bound,
+/// so a component built against an older one keeps loading.
+pub const WIT_VERSIONS: &[&str] = &["1.0.0"];
 /// The interface of shared types a pack imports (types only, no functions).
 const TYPES_INTERFACE: &str = "palisade:policy/types@1.0.0";
 /// Import prefixes the host provides: WASI 0.2 (through `wasmtime-wasi`;
@@ -71,6 +77,9 @@ pub(crate) fn prepare(
     data: Option<PathBuf>,
 ) -> Result<ComponentCode, PrepareError> {
     let ty = component.component_type();
+    // One version is bound today (`bindings`); the next adds its bindings
+    // module and a match on the version found here.
+    wit_version(ty.imports(&runtime.engine).map(|(name, _)| name))?;
     for (name, _) in ty.imports(&runtime.engine) {
         if name != TYPES_INTERFACE && !PROVIDED.iter().any(|p| name.starts_with(p)) {
             return Err(PrepareError::Import(name.to_string()));
@@ -85,9 +94,30 @@ pub(crate) fn prepare(
     Ok(ComponentCode { pre, data })
 }
 
+/// The version of `palisade:policy` a component was built against, told by
+/// the version of its `palisade:policy/...` imports (a component with none
+/// is bound to the newest version, whose exports it must then match).
+///
+/// Errors: [`PrepareError::Version`] for a version not in [`WIT_VERSIONS`].
+fn wit_version<'a>(imports: impl Iterator<Item = &'a str>) -> Result<&'static str, PrepareError> {
+    let mut newest = WIT_VERSIONS.last().copied().unwrap_or("1.0.0");
+    for name in imports {
+        let Some(rest) = name.strip_prefix("palisade:policy/") else { continue };
+        let version = rest.split_once('@').map_or("", |(_, v)| v);
+        newest = WIT_VERSIONS
+            .iter()
+            .copied()
+            .find(|v| *v == version)
+            .ok_or_else(|| PrepareError::Version(version.to_string()))?;
+    }
+    Ok(newest)
+}
+
 /// Why a component cannot be pre-instantiated.
 #[derive(Debug)]
 pub(crate) enum PrepareError {
+    /// A `palisade:policy` version this host does not bind.
+    Version(String),
     /// An import outside WASI 0.2 and the pack world, by name.
     Import(String),
     /// Linking failed (a WASI version the host lacks, a wrong export type).
