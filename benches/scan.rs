@@ -21,9 +21,14 @@ mod moto;
 
 /// What `moto.rs` needs of the test support module.
 mod support {
+    /// The repository root.
+    pub fn root() -> std::path::PathBuf {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
     /// A path under the repository root.
     pub fn repo(rel: &str) -> std::path::PathBuf {
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+        root().join(rel)
     }
 }
 

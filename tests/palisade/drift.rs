@@ -4,8 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::moto;
-use crate::scan::palisade_aws;
+use crate::moto::{self, palisade_aws};
 use crate::support::code;
 
 /// The seeded resources by name: `(arn, id)`.

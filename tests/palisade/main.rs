@@ -1,16 +1,16 @@
 //! Palisade's integration tests: one test binary, one module per intent.
+//! The data-driven case files run in their own target, one trial per file
+//! (`tests/case_files/`), which shares `support.rs` and `moto.rs`.
 //!
 //! They drive the public interfaces: the `palisade` binary (exit codes,
 //! reports) and the engine library with the built-in pack built from source.
 
 mod authoring;
 mod cache;
-mod cases;
 mod cli;
 mod components;
 mod corpus;
 mod drift;
-mod edge_cases;
 mod fixes;
 mod formats;
 mod gating;

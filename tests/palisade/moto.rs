@@ -15,6 +15,9 @@
 //! ```
 //!
 //! Without the venv the tests fail (never skip), naming the install command.
+//!
+//! The `case_files` target (`tests/case_files/`) includes this module and
+//! `support.rs` by path: one harness for both test binaries.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -25,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::repo;
+use crate::support::{repo, root};
 
 /// The moto venv's python: `$PALISADE_MOTO_PYTHON`, else
 /// `$PALISADE_TOOLCHAINS/moto-venv/bin/python`, else
@@ -242,6 +245,16 @@ impl MotoSession {
         let (child, stdin, port) = spawn_helper("throttle_proxy.py", &args, &log);
         ThrottleProxy { child, stdin: Some(stdin), port, log }
     }
+}
+
+/// Runs `palisade ARGS` with the session's AWS environment (moto's
+/// credentials, no shared config files).
+pub fn palisade_aws(session: &MotoSession, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
+    cmd.args(args).current_dir(root()).env("PALISADE_CACHE_DIR", root().join("target/test-cache"));
+    session.command_env(&mut cmd);
+    cmd.stdin(Stdio::null());
+    cmd.output().expect("palisade runs")
 }
 
 /// A running `throttle_proxy.py`; killed when dropped.

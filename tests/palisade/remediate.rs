@@ -14,8 +14,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::moto::{self, MotoSession};
-use crate::scan::palisade_aws;
+use crate::moto::{self, MotoSession, palisade_aws};
 use crate::support::{code, root};
 
 /// `required-tags` at level `remediate`, with a default for each key.

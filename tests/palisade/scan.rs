@@ -6,18 +6,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::moto::{self, MotoSession};
+use crate::moto::{self, MotoSession, palisade_aws};
 use crate::support::{code, root};
-
-/// Runs `palisade ARGS` with the session's AWS environment (moto's
-/// credentials, no shared config files).
-pub fn palisade_aws(session: &MotoSession, args: &[&str]) -> std::process::Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"));
-    cmd.args(args).current_dir(root()).env("PALISADE_CACHE_DIR", root().join("target/test-cache"));
-    session.command_env(&mut cmd);
-    cmd.stdin(std::process::Stdio::null());
-    cmd.output().expect("palisade runs")
-}
 
 /// `palisade scan --endpoint-url MOTO --region R... EXTRA...`.
 fn scan_live(session: &MotoSession, regions: &[&str], extra: &[&str]) -> std::process::Output {

@@ -1,4 +1,6 @@
 //! Small helpers: run the CLI, locate test data, build `.wat` guests.
+//! Shared with the `case_files` target (`tests/case_files/`), which
+//! includes this module by path.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -10,7 +10,8 @@
 //! - `probe-providers` lists the provider configurations a stack policy sees;
 //! - `probe-crash` and `probe-crash-stack` panic (a trap) on every input.
 //!
-//! Built from source by `tests/palisade/edge_cases.rs` (`./build.sh OUT`).
+//! Built from source by the test support (`edge_probe()` of
+//! `tests/palisade/support.rs`, `./build.sh OUT`).
 
 use palisade_sdk::prelude::*;
 use palisade_sdk::serde_json::Value;

@@ -1,51 +1,74 @@
 //! The data-driven suite of real-world edge cases (issue 7), every file
 //! under `tests/cases/` (one file per kind, each with at least two cases of
-//! different values). Adding a case needs no Rust.
+//! different values), one trial per file. Adding a case needs no Rust.
 //!
-//! - `plans/` and `live/`: policy cases (the format of
+//! - `plans/` and `live/` (`edge_cases::plans::STEM`,
+//!   `edge_cases::live::STEM`): policy cases (the format of
 //!   `engine/src/testcase.rs`), run through the engine with the built-in
 //!   pack and the `edge-probe` test pack (`tests/guests/edge-probe`), both
-//!   built to wasm from source;
-//! - `drift/`: drift cases, run through `palisade drift --format json`: a
-//!   state and either an inventory snapshot or a live scan of moto, seeded
-//!   by the case and optionally behind the throttling proxy (format below).
+//!   built to wasm from source; and all of `plans/` through `palisade test
+//!   --with-pack` (`edge_cases::palisade-test-with-pack`);
+//! - `drift/` (`edge_cases::drift::STEM`): drift cases, run through
+//!   `palisade drift --format json`: a state and either an inventory
+//!   snapshot or a live scan of moto, seeded by the case and optionally
+//!   behind the throttling proxy (format below). The moto cases take the
+//!   process's moto server one case at a time ([`moto::session`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
-use palisade_engine::testcase::{discover, load_case_file, run_case};
+use libtest_mimic::{Failed, Trial};
+use palisade_engine::Pack;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::moto;
-use crate::scan::palisade_aws;
-use crate::support::{baseline, code, edge_probe, engine, palisade, repo};
+use crate::moto::{self, palisade_aws};
+use crate::support::{baseline, code, edge_probe, palisade};
+use crate::{case_files, enough_cases, policy_file_trial, shared_engine, verdict};
 
-#[test]
-fn every_policy_edge_case_gives_its_expected_findings() {
-    let engine = engine(2000);
-    let probe = engine.load_pack_file(edge_probe());
-    let packs = [baseline(&engine), probe.expect("edge-probe loads")];
-    let mut files = Vec::new();
-    for kind in ["plans", "live"] {
-        files.extend(discover(&repo(&format!("tests/cases/{kind}"))).expect("tests/cases exists"));
-    }
-    assert!(files.len() >= 15, "case files are missing under tests/cases: {files:?}");
-    let mut failures = Vec::new();
-    for path in &files {
-        let file = load_case_file(path).unwrap_or_else(|e| panic!("{e}"));
-        // A kind is pinned by more than one input.
-        assert!(file.cases.len() >= 2, "{}: a kind needs a second case with other values", path.display());
-        for case in &file.cases {
-            if let Some(why) = run_case(&engine, &packs, &file, case).failure {
-                failures.push(format!("{} :: {}\n{why}", path.display(), case.name));
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{} cases failed:\n{}", failures.len(), failures.join("\n\n"));
+/// The built-in pack and the `edge-probe` test pack, built and loaded once.
+fn packs() -> &'static [Pack] {
+    static PACKS: OnceLock<[Pack; 2]> = OnceLock::new();
+    PACKS.get_or_init(|| {
+        let engine = shared_engine();
+        [baseline(engine), engine.load_pack_file(edge_probe()).expect("edge-probe loads")]
+    })
 }
 
-#[test]
+/// One trial per case file of `tests/cases/{plans,live,drift}`, then the
+/// count of files and `palisade test --with-pack` on `plans/`.
+pub fn trials() -> Vec<Trial> {
+    let mut trials = Vec::new();
+    let mut policy_files = 0;
+    for kind in ["plans", "live"] {
+        for (name, path) in case_files(&format!("edge_cases::{kind}"), &format!("tests/cases/{kind}")) {
+            policy_files += 1;
+            trials.push(policy_file_trial(name, path, packs, 2));
+        }
+    }
+    let drift = case_files("edge_cases::drift", "tests/cases/drift");
+    let drift_files = drift.len();
+    trials.extend(drift.into_iter().map(|(name, path)| Trial::test(name, move || run_drift_file(&path))));
+    trials.push(Trial::test("edge_cases::enough-case-files", move || {
+        if policy_files < 15 || drift_files < 5 {
+            return Err(format!(
+                "case files are missing under tests/cases: {policy_files} in plans/ and live/ (at least 15), \
+                 {drift_files} in drift/ (at least 5)"
+            )
+            .into());
+        }
+        Ok(())
+    }));
+    trials.push(Trial::test("edge_cases::palisade-test-with-pack", || {
+        palisade_test_runs_the_plan_cases_with_the_probe_beside_the_builtin_pack();
+        Ok(())
+    }));
+    trials
+}
+
+/// `palisade test` runs the plan cases with `--with-pack` (all, then one
+/// file), and without the probe its cases fail naming the missing policies.
 fn palisade_test_runs_the_plan_cases_with_the_probe_beside_the_builtin_pack() {
     let probe = edge_probe().to_str().expect("UTF-8 path");
     let out = palisade(&["test", "builtin:aws-baseline", "tests/cases/plans", "--with-pack", probe], None);
@@ -236,21 +259,17 @@ fn run_drift_case(case: &DriftCase, dir: &Path) -> Option<String> {
     (!problems.is_empty()).then(|| problems.join("\n"))
 }
 
-#[test]
-fn every_drift_edge_case_gives_its_expected_report() {
-    let files = discover(&repo("tests/cases/drift")).expect("tests/cases/drift exists");
-    assert!(files.len() >= 5, "drift case files are missing under tests/cases/drift: {files:?}");
+/// Runs every case of the drift case file `path`.
+fn run_drift_file(path: &Path) -> Result<(), Failed> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file: DriftFile = serde_yaml_ng::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    enough_cases(path, file.cases.len(), 2)?;
     let mut failures = Vec::new();
-    for path in &files {
-        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let file: DriftFile = serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert!(file.cases.len() >= 2, "{}: a kind needs a second case with other values", path.display());
-        for case in &file.cases {
-            let dir = tempfile::tempdir().expect("tempdir");
-            if let Some(why) = run_drift_case(case, dir.path()) {
-                failures.push(format!("{} :: {}\n{why}", path.display(), case.name));
-            }
+    for case in &file.cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        if let Some(why) = run_drift_case(case, dir.path()) {
+            failures.push((case.name.clone(), why));
         }
     }
-    assert!(failures.is_empty(), "{} drift cases failed:\n{}", failures.len(), failures.join("\n\n"));
+    verdict(path, file.cases.len(), failures)
 }
