@@ -1,4 +1,4 @@
-//! The compiled-pack cache (`engine/src/cache.rs`): a hit skips
+//! The compiled-pack cache (`engine/runtime/src/cache.rs`): a hit skips
 //! compilation, and only entries the cache wrote itself are trusted; corrupt,
 //! truncated or foreign entries are rebuilt, never deserialized.
 

@@ -1,4 +1,4 @@
-//! Components in the sandbox (`engine/src/runtime/component.rs`): a Python
+//! Components in the sandbox (`engine/runtime/src/runtime/component.rs`): a Python
 //! pack built with real WASI 0.2 (`tests/guests/component-probe`, no
 //! `--stub-wasi`) reports what it can see and do, and each of its faults is
 //! contained to its policy. A component importing an interface Palisade does

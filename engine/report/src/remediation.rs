@@ -123,7 +123,7 @@ pub fn to_html(report: &RemediationReport) -> Result<String, RenderError> {
 /// `<details>` section per kind of entry (failed changes, needs a human,
 /// changes, violations by policy, tags before and after, violations).
 /// Names and messages are escaped as in the `check` report's Markdown
-/// (`engine/src/report/markdown.rs`: HTML entities for `<`, `>`, `&`, a
+/// (`engine/report/src/markdown.rs`: HTML entities for `<`, `>`, `&`, a
 /// backslash before Markdown punctuation, no `@` mentions, control
 /// characters shown as escapes). Detail rows that do not fit the cap are
 /// left out, last sections first, and a last line says how many.
