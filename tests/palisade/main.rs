@@ -8,6 +8,7 @@ mod cache;
 mod cases;
 mod cli;
 mod components;
+mod contract;
 mod corpus;
 mod drift;
 mod edge_cases;
