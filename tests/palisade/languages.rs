@@ -7,9 +7,11 @@
 //! A language whose toolchain is missing fails, naming the install command;
 //! nothing is skipped. `PALISADE_BLESS=1` rewrites the expected files from
 //! the Rust pack (review the diff).
+//!
+//! [`verify`] also checks the frozen copies of the example (`contract.rs`).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use palisade_engine::{Engine, EngineBuilder, PolicySettings, input};
@@ -57,12 +59,45 @@ fn build(lang: &str) -> PathBuf {
     out
 }
 
-/// The findings of `lang`'s pack per config, per input: the fields that must
+/// A build of the example pack: its language (the pack is `example-<lang>`,
+/// a component for Python and JavaScript), how failures name it, its file.
+pub(crate) struct Built<'a> {
+    pub lang: &'a str,
+    pub label: &'a str,
+    pub wasm: &'a Path,
+}
+
+/// Check a build of the example pack: its findings on every input with
+/// every config (and its policies' metadata) equal the files of
+/// `expected_dir` (under the repository root), which `bless` rewrites
+/// instead; and the CLI reports the same. A mismatch names the build, the
+/// config, the input and the first differing finding.
+pub(crate) fn verify(built: &Built<'_>, expected_dir: &str, bless: bool) {
+    let got = findings(built);
+    cli_report(built, &got);
+    for (name, value) in &got {
+        let path = repo(&format!("{expected_dir}/{name}.json"));
+        if bless {
+            std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create the expected folder");
+            let text = serde_json::to_string_pretty(value).expect("serializes") + "\n";
+            std::fs::write(&path, text).expect("write the expected file");
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (a bless writes it: see the test module's docs)", path.display()));
+        let want: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if &want != value {
+            panic!("{} disagrees with {}:\n{}", built.label, path.display(), first_difference(&want, value));
+        }
+    }
+}
+
+/// The findings of `built` per config, per input: the fields that must
 /// agree across languages.
-fn findings(lang: &str) -> BTreeMap<String, Value> {
-    let wasm = build(lang);
-    let pack = engine().load_pack_file(&wasm).unwrap_or_else(|e| panic!("{lang}: {e}"));
-    assert_eq!(pack.metadata.name, format!("example-{lang}"), "{lang}: the pack's name");
+fn findings(built: &Built<'_>) -> BTreeMap<String, Value> {
+    let label = built.label;
+    let pack = engine().load_pack_file(built.wasm).unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert_eq!(pack.metadata.name, format!("example-{}", built.lang), "{label}: the pack's name");
     let mut by_config = BTreeMap::new();
     for (config_name, config) in configs() {
         let mut settings = PolicySettings::default();
@@ -74,7 +109,7 @@ fn findings(lang: &str) -> BTreeMap<String, Value> {
             let bytes = std::fs::read(repo(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
             let stack = input::read_input(rel, &bytes, None).unwrap_or_else(|e| panic!("{e}"));
             let found = engine().check(std::slice::from_ref(&pack), &[stack], &settings);
-            assert!(found.policy_errors.is_empty(), "{lang} on {rel} ({config_name}): {:#?}", found.policy_errors);
+            assert!(found.policy_errors.is_empty(), "{label} on {rel} ({config_name}): {:#?}", found.policy_errors);
             let rows: Vec<Value> = found
                 .violations
                 .iter()
@@ -106,44 +141,26 @@ fn findings(lang: &str) -> BTreeMap<String, Value> {
     by_config
 }
 
-fn expected_path(name: &str) -> PathBuf {
-    repo(&format!("examples/policies/testdata/expected/{name}.json"))
-}
-
-/// Compare `lang`'s findings with the expected files, naming the first
-/// difference; then run the pack through the CLI: same report, same exit.
+/// Build `lang`'s example and check it against
+/// `examples/policies/testdata/expected/` (`PALISADE_BLESS=1` rewrites the
+/// files from the Rust pack).
 fn check(lang: &str) {
-    let got = findings(lang);
-    cli_report(lang, &got);
+    let wasm = build(lang);
     let bless = lang == "rust" && std::env::var_os("PALISADE_BLESS").is_some();
-    for (name, value) in &got {
-        let path = expected_path(name);
-        if bless {
-            std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create expected/");
-            let text = serde_json::to_string_pretty(value).expect("serializes") + "\n";
-            std::fs::write(&path, text).expect("write the expected file");
-            continue;
-        }
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (PALISADE_BLESS=1 writes it from the Rust pack)", path.display()));
-        let want: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        if &want != value {
-            panic!("{lang} disagrees with {}:\n{}", path.display(), first_difference(&want, value));
-        }
-    }
+    verify(&Built { lang, label: lang, wasm: &wasm }, "examples/policies/testdata/expected", bless);
 }
 
 /// `palisade check --pack` with the built pack on the first input: exit 1
 /// (mandatory violations), the pack's kind in the provenance, and the same
 /// violations as through the engine with the default config.
-fn cli_report(lang: &str, got: &BTreeMap<String, Value>) {
-    let wasm = repo(&format!("target/examples/out/{lang}.wasm"));
-    let wasm = wasm.to_str().expect("utf-8 path");
+fn cli_report(built: &Built<'_>, got: &BTreeMap<String, Value>) {
+    let label = built.label;
+    let wasm = built.wasm.to_str().expect("utf-8 path");
     let out = crate::support::palisade(&["check", "--pack", wasm, "--format", "json", INPUTS[0]], None);
-    assert_eq!(crate::support::code(&out), 1, "{lang}: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(crate::support::code(&out), 1, "{label}: {}", String::from_utf8_lossy(&out.stderr));
     let report = crate::support::json(&out);
-    let kind = if matches!(lang, "python" | "javascript") { "component" } else { "module" };
-    assert_eq!(report["provenance"]["packs"][0]["kind"], kind, "{lang}: the pack's kind");
+    let kind = if matches!(built.lang, "python" | "javascript") { "component" } else { "module" };
+    assert_eq!(report["provenance"]["packs"][0]["kind"], kind, "{label}: the pack's kind");
     let rows: Vec<Value> = report["violations"]
         .as_array()
         .expect("violations")
@@ -152,7 +169,7 @@ fn cli_report(lang: &str, got: &BTreeMap<String, Value>) {
             json!([v["resource"], v["policy"], v["enforcement_level"], v["severity"], v["undecided"], v["message"]])
         })
         .collect();
-    assert_eq!(Some(&Value::Array(rows)), got["default"].get(INPUTS[0]), "{lang}: the CLI's report");
+    assert_eq!(Some(&Value::Array(rows)), got["default"].get(INPUTS[0]), "{label}: the CLI's report");
 }
 
 /// A short description of where two JSON values first differ.

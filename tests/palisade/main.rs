@@ -9,6 +9,7 @@ mod authoring;
 mod cache;
 mod cli;
 mod components;
+mod contract;
 mod corpus;
 mod drift;
 mod fixes;

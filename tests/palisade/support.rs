@@ -70,11 +70,16 @@ pub fn baseline(engine: &Engine) -> Pack {
 /// Run a guest's `build.sh OUT` (under the repository root), failing the test
 /// with the script's output and `scripts/install-toolchains.sh LANGUAGE`
 /// when it fails (a missing toolchain is a failure, never a skip).
+/// `PALISADE_TOOLCHAINS` defaults to the clone's `target/toolchains`, also
+/// for guests that `toolchain.sh` does not take for the clone's own
+/// (`tests/guests/frozen/*`, one folder deeper than `tests/guests/NAME`).
 pub fn run_build_script(script: &str, out: &Path, language: &str) {
     let script = repo(script);
+    let toolchains = std::env::var_os("PALISADE_TOOLCHAINS").unwrap_or_else(|| repo("target/toolchains").into());
     let result = Command::new("bash")
         .arg(&script)
         .arg(out)
+        .env("PALISADE_TOOLCHAINS", toolchains)
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("RUSTFLAGS")
         .output()

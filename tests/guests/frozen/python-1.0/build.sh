@@ -1,0 +1,1 @@
+../../../../examples/policies/python/build.sh

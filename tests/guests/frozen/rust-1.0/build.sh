@@ -1,0 +1,1 @@
+../../../../examples/policies/rust/build.sh

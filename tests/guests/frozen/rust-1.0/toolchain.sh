@@ -1,0 +1,1 @@
+../../../../scripts/toolchains/pack-toolchain.sh
