@@ -145,23 +145,6 @@ fn load_faults_are_errors_of_their_pack() {
     assert!(matches!(err.kind, PackErrorKind::Compile(_)), "{err}");
 }
 
-/// The contract rule (`sdk/ABI.md`): a component names its WIT version by
-/// its `palisade:policy` imports; one the host does not bind is refused at
-/// load time, naming the version and the supported ones, before linking.
-#[test]
-fn a_component_of_an_unsupported_wit_version_is_refused_naming_the_versions() {
-    let engine = engine(300);
-    for version in ["9.0.0", "1.0.1"] {
-        let text = format!(r#"(component (import "palisade:policy/types@{version}" (instance)))"#);
-        let bytes = wat::parse_str(&text).expect("valid component text");
-        let err = engine.load_pack("future.wasm", &bytes).expect_err("refused");
-        assert!(matches!(&err.kind, PackErrorKind::WitVersion { found } if found == version), "{err}");
-        let text = err.to_string();
-        assert!(text.starts_with("policy pack future.wasm: "), "{text}");
-        assert!(text.contains(&format!("palisade:policy@{version}")) && text.contains("supports 1.0.0"), "{text}");
-    }
-}
-
 #[test]
 fn a_pack_that_fails_to_load_exits_2_naming_the_pack() {
     let dir = tempfile::tempdir().expect("tempdir");
