@@ -34,6 +34,9 @@ mod scheduler;
 mod store;
 mod webhook;
 
+#[cfg(test)]
+mod tests;
+
 pub use cadence::CadenceError;
 pub use config::{Config, ConfigError, JobError, JobRef, load};
 pub use scheduler::print_check;
