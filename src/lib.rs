@@ -1,9 +1,14 @@
 //! The `palisade` command's library half: the built-in policy packs, compiled
-//! from `policies/` to WebAssembly by `build.rs` and embedded in the binary.
+//! from `policies/` to WebAssembly by `build.rs` and embedded in the binary;
+//! the scheduler of `palisade schedule` ([`schedule`]); the resource types a
+//! scan filters on ([`resource_types`]).
 //!
 //! The command itself (`src/main.rs`) only parses arguments, calls
-//! [`palisade_engine`] and maps outcomes to exit codes.
+//! [`palisade_engine`] and this library, and maps outcomes to exit codes.
 #![deny(missing_docs)]
+
+pub mod resource_types;
+pub mod schedule;
 
 /// A policy pack embedded in the binary.
 #[derive(Debug, Clone, Copy)]

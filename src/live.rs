@@ -150,7 +150,7 @@ impl InventoryArgs {
             profile: self.profile.clone(),
             endpoint_url: self.endpoint_url.clone(),
             filters: ScanFilters {
-                resource_types: resource_types(&self.resource_types)?,
+                resource_types: palisade::resource_types::tagging_types(&self.resource_types)?,
                 tags: tag_filters(&self.tags)?,
             },
             attempt_timeout: Duration::from_secs(self.attempt_timeout_secs),
@@ -161,27 +161,6 @@ impl InventoryArgs {
             ..AwsScanOptions::default()
         })
     }
-}
-
-/// `--resource-type` values: Tagging API types as given, Terraform types
-/// Palisade knows (`aws_instance`) translated to theirs (`ec2:instance`).
-pub(crate) fn resource_types(given: &[String]) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for t in given {
-        let t = match palisade_scanner::arn::rule_for_type(t) {
-            Some(rule) => rule.tagging_type(),
-            None if t.starts_with("aws_") || t.starts_with("aws:") => {
-                bail!(
-                    "--resource-type {t:?}: Palisade does not know this type's Tagging API name; give it as service:type (e.g. ec2:instance)"
-                )
-            }
-            None => t.clone(),
-        };
-        if !out.contains(&t) {
-            out.push(t);
-        }
-    }
-    Ok(out)
 }
 
 /// `--tag` values to the API's tag filters: `KEY=VALUE` or `KEY`; values

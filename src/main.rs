@@ -3,10 +3,12 @@
 //!
 //! Thin by design: parse arguments, call `palisade_engine` and
 //! `palisade_scanner`, map the outcome to an exit code. One file per
-//! subcommand (`check.rs`, `scan.rs`, `drift.rs`, and the authoring tools
-//! `new.rs`, `test_pack.rs`, `inspect.rs`); options shared between them live
-//! in `packs.rs` (policy packs, limits, config, enforcement overrides and
-//! exemptions) and `live.rs` (live scan or snapshot).
+//! subcommand (`check.rs`, `scan.rs`, `drift.rs`, `remediate.rs`,
+//! `schedule_cmd.rs`, and the authoring tools `new.rs`, `test_pack.rs`,
+//! `inspect.rs`); options shared between them live in `packs.rs` (policy
+//! packs, limits, config, enforcement overrides and exemptions) and
+//! `live.rs` (live scan or snapshot). The scheduler itself is the library's
+//! `palisade::schedule`.
 //!
 //! Exit codes: 0 clean; 1 mandatory violations or drift; 2 usage, input,
 //! pack and scan errors, and incomplete scans.
@@ -35,7 +37,7 @@ mod output;
 mod packs;
 mod remediate;
 mod scan;
-mod schedule;
+mod schedule_cmd;
 mod test_pack;
 
 #[derive(Parser)]
@@ -108,7 +110,7 @@ enum Command {
     /// passed); 2 configuration or start-up errors. With --once, the worst
     /// job's: 0 clean; 1 drift, violations, or remediation left violations;
     /// 2 errors or an incomplete scan.
-    Schedule(schedule::ScheduleArgs),
+    Schedule(schedule_cmd::ScheduleArgs),
 }
 
 /// Output format of reports.
@@ -136,7 +138,7 @@ fn main() -> ExitCode {
         Command::New(args) => new::run(&args),
         Command::Test(args) => test_pack::run(&args),
         Command::Inspect(args) => inspect::run(&args),
-        Command::Schedule(args) => schedule::run(&args),
+        Command::Schedule(args) => schedule_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

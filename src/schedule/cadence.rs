@@ -42,12 +42,48 @@ impl fmt::Debug for Cadence {
 
 /// Why an expression or a timezone was refused; its message starts with
 /// the key at fault (`schedule: "…": …` or `timezone: "…": …`).
-#[derive(Debug)]
-pub(crate) struct CadenceError(String);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CadenceError {
+    /// The cron expression is not one of the accepted forms, or never
+    /// matches a time to come.
+    Expression {
+        /// The expression as written.
+        expression: String,
+        /// What is wrong with it, naming the field: `minute 61 is out of
+        /// range 0-59`.
+        reason: String,
+    },
+    /// The timezone is not an IANA name.
+    Timezone {
+        /// The name as written.
+        timezone: String,
+    },
+}
+
+impl CadenceError {
+    /// The configuration key at fault: `schedule` or `timezone`.
+    pub fn key(&self) -> &'static str {
+        match self {
+            CadenceError::Expression { .. } => "schedule",
+            CadenceError::Timezone { .. } => "timezone",
+        }
+    }
+
+    /// What is wrong with the key's value: `"61 * * * *": minute 61 is out
+    /// of range 0-59`.
+    pub fn detail(&self) -> String {
+        match self {
+            CadenceError::Expression { expression, reason } => format!("{expression:?}: {reason}"),
+            CadenceError::Timezone { timezone } => {
+                format!("{timezone:?} is not an IANA timezone name (such as UTC or Europe/Paris)")
+            }
+        }
+    }
+}
 
 impl fmt::Display for CadenceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        write!(f, "{}: {}", self.key(), self.detail())
     }
 }
 
@@ -57,7 +93,7 @@ impl Cadence {
     /// Parse `expression` (see the module documentation for the forms)
     /// read in `timezone`, an IANA name such as `Europe/Paris` or `UTC`.
     pub(crate) fn parse(expression: &str, timezone: &str) -> Result<Cadence, CadenceError> {
-        let bad = |why: String| CadenceError(format!("schedule: {expression:?}: {why}"));
+        let bad = |reason: String| CadenceError::Expression { expression: expression.to_string(), reason };
         let fields: Vec<&str> = expression.split_whitespace().collect();
         let normalized = match fields.as_slice() {
             [one] if one.starts_with('@') => {
@@ -87,9 +123,7 @@ impl Cadence {
                 None => "not a valid cron expression".to_string(),
             }))
         })?;
-        let timezone = Tz::from_str(timezone).map_err(|_| {
-            CadenceError(format!("timezone: {timezone:?} is not an IANA timezone name (such as UTC or Europe/Paris)"))
-        })?;
+        let timezone = Tz::from_str(timezone).map_err(|_| CadenceError::Timezone { timezone: timezone.to_string() })?;
         let cadence = Cadence { expression: expression.to_string(), normalized, timezone, schedule };
         if cadence.next_after(Utc::now()).is_none() {
             return Err(bad("it never matches a time to come".to_string()));

@@ -12,9 +12,10 @@
 //! Phases run in the run's folder, naming its files relatively (reports
 //! that record paths stay right after the rename); paths from the
 //! configuration are absolute. Each phase's standard output and error go
-//! to `logs/<phase>.log`. Then `run.json` is written, the folder published
-//! ([`JobStore::commit`]), and the events queued for the webhook (the
-//! job's [`Outbox`] delivers them on its own task: the run is over).
+//! to `logs/<phase>.log`. Then the run is published (`publish.rs`:
+//! `run.json`, the folder renamed into place), and its events queued for
+//! the webhook (the job's [`Outbox`] delivers them on its own task: the run
+//! is over).
 //!
 //! At shutdown ([`Stop::Finish`]) no further phase starts and the running
 //! one is sent SIGTERM (`remediate` then stops after its current call and
@@ -27,24 +28,23 @@
 
 use std::ffi::OsString;
 use std::fs::File;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
+use thiserror::Error;
 use tokio::sync::watch;
 
-use super::Stop;
 use super::config::Job;
-use super::record::{
-    self, DRIFT_FILE, EventKind, INVENTORY_FILE, PhaseRecord, REMEDIATION_DIR, RUN_FILE, Reports, RunRecord,
-    VIOLATIONS_FILE,
-};
-use super::store::{JobStore, PendingRun};
+use super::publish::publish;
+use super::record::{DRIFT_FILE, INVENTORY_FILE, PhaseRecord, REMEDIATION_DIR, RunRecord, VIOLATIONS_FILE};
+use super::store::JobStore;
 use super::webhook::Outbox;
+use super::{Stop, error_chain};
 
 /// What a run needs.
 pub(crate) struct RunContext {
@@ -98,7 +98,7 @@ pub(crate) async fn run(ctx: RunContext) -> RunOutcome {
     let pending = match ctx.store.begin(started) {
         Ok(p) => p,
         Err(e) => {
-            tracing::error!(job = %ctx.job.name, error = %format!("{e:#}"), "run not started");
+            tracing::error!(job = %ctx.job.name, error = %error_chain(&e), "run not started");
             return RunOutcome::Failed;
         }
     };
@@ -133,7 +133,7 @@ pub(crate) async fn run(ctx: RunContext) -> RunOutcome {
     let record = match publish(&ctx, pending, started, phases, interrupted) {
         Ok(record) => record,
         Err(e) => {
-            tracing::error!(job = %ctx.job.name, error = %format!("{e:#}"), "run not published");
+            tracing::error!(job = %ctx.job.name, error = %error_chain(&e), "run not published");
             return RunOutcome::Failed;
         }
     };
@@ -293,7 +293,7 @@ impl PhaseRunner<'_> {
         tracing::debug!(job = %self.ctx.job.name, phase = name, "phase started");
         let mut interrupted = false;
         match self.spawn(&args, &self.tmp.join(&log_rel)) {
-            Err(e) => record.error = Some(format!("{e:#}")),
+            Err(e) => record.error = Some(error_chain(&e)),
             Ok(mut child) => match self.wait(name, &mut child, &mut stop).await {
                 Ended::Exited(Ok(status)) => {
                     record.exit_code = status.code();
@@ -379,12 +379,13 @@ impl PhaseRunner<'_> {
     /// Start the child: its own process group (a terminal's Ctrl-C reaches
     /// only the scheduler, which decides), output to `log`, killed if
     /// dropped.
-    fn spawn(&self, args: &[OsString], log: &Path) -> Result<tokio::process::Child> {
+    fn spawn(&self, args: &[OsString], log: &Path) -> Result<tokio::process::Child, SpawnError> {
         if let Some(dir) = log.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|source| SpawnError::Create { path: dir.to_path_buf(), source })?;
         }
-        let out = File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
-        let err = out.try_clone().with_context(|| format!("cannot create {}", log.display()))?;
+        let log_error = |source| SpawnError::Create { path: log.to_path_buf(), source };
+        let out = File::create(log).map_err(log_error)?;
+        let err = out.try_clone().map_err(log_error)?;
         tokio::process::Command::new(&self.ctx.exe)
             .args(args)
             .current_dir(self.tmp)
@@ -394,16 +395,27 @@ impl PhaseRunner<'_> {
             .process_group(0)
             .kill_on_drop(true)
             .spawn()
-            .with_context(|| format!("cannot start {}", self.ctx.exe.display()))
+            .map_err(|source| SpawnError::Start { exe: self.ctx.exe.clone(), source })
     }
+}
+
+/// Why a phase's process did not start (kept in its record's `error`).
+#[derive(Debug, Error)]
+enum SpawnError {
+    /// The log folder or file cannot be created.
+    #[error("cannot create {}", path.display())]
+    Create { path: PathBuf, source: io::Error },
+    /// The `palisade` binary cannot be started.
+    #[error("cannot start {}", exe.display())]
+    Start { exe: PathBuf, source: io::Error },
 }
 
 /// How waiting for a phase's process ended.
 enum Ended {
     /// It exited by itself (or could not be waited for).
-    Exited(std::io::Result<std::process::ExitStatus>),
+    Exited(io::Result<std::process::ExitStatus>),
     /// It exited after it was sent SIGTERM at shutdown.
-    Interrupted(std::io::Result<std::process::ExitStatus>),
+    Interrupted(io::Result<std::process::ExitStatus>),
     /// The run's deadline came first: kill it.
     TimedOut,
     /// Shutdown stopped waiting ([`Stop::Abandon`]): kill it.
@@ -411,13 +423,13 @@ enum Ended {
 }
 
 /// Send SIGTERM to a phase's process (not reaped yet).
-fn terminate(child: &tokio::process::Child) -> std::io::Result<()> {
+fn terminate(child: &tokio::process::Child) -> io::Result<()> {
     let pid = child
         .id()
         .and_then(|id| i32::try_from(id).ok())
         .and_then(rustix::process::Pid::from_raw)
-        .ok_or_else(|| std::io::Error::other("the process has already exited"))?;
-    rustix::process::kill_process(pid, rustix::process::Signal::TERM).map_err(std::io::Error::from)
+        .ok_or_else(|| io::Error::other("the process has already exited"))?;
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).map_err(io::Error::from)
 }
 
 /// Kill a phase's process and reap it.
@@ -432,113 +444,6 @@ pub(crate) async fn abandoned(stop: &mut watch::Receiver<Stop>) {
     if stop.wait_for(|s| *s == Stop::Abandon).await.is_err() {
         std::future::pending::<()>().await;
     }
-}
-
-/// Write `run.json`, publish the folder (moving `latest` to it unless the
-/// run was interrupted), and log the outcome.
-fn publish(
-    ctx: &RunContext,
-    pending: PendingRun,
-    started: DateTime<Utc>,
-    phases: Vec<PhaseRecord>,
-    interrupted: bool,
-) -> Result<RunRecord> {
-    let job = &ctx.job;
-    let final_dir = ctx.store.dir().join(&pending.id);
-    let counts = record::read_counts(&pending.tmp);
-    let reports = Reports::found(&pending.tmp, &final_dir);
-    let code_of = |name: &str| phases.iter().find(|p| p.phase == name).map(PhaseRecord::code);
-    let scan_complete = code_of("scan") == Some(0);
-    let mut events = Vec::new();
-    if scan_complete {
-        match code_of("drift") {
-            Some(0) => events.push(EventKind::DriftClean),
-            Some(1) => events.push(EventKind::DriftDetected),
-            _ => {}
-        }
-        let remediation = counts.remediation.unwrap_or_default();
-        let remediate_code = code_of("remediate");
-        let failed_phase = phases.iter().any(|p| p.code() == 2 && !(job.auto_remediate && p.phase == "remediate"));
-        if failed_phase {
-            events.push(EventKind::RunFailed);
-        }
-        if job.auto_remediate && remediate_code.is_some() {
-            if remediate_code == Some(2) || remediation.failed > 0 {
-                events.push(EventKind::RemediationFailed);
-            } else if remediation.applied > 0 {
-                events.push(EventKind::RemediationApplied);
-            }
-        }
-    } else {
-        events.push(EventKind::ScanIncomplete);
-    }
-    // Remediation judges the same violations again, after its changes: its
-    // verdict replaces check's 1 (check's errors still count).
-    let remediated = code_of("remediate").is_some();
-    let exit_code = if interrupted {
-        2
-    } else {
-        phases
-            .iter()
-            .map(|p| if remediated && p.phase == "check" && p.code() == 1 { 0 } else { p.code() })
-            .max()
-            .unwrap_or(2)
-    };
-    let record = RunRecord {
-        format: "palisade-schedule-run",
-        version: 1,
-        job: job.name.clone(),
-        run_id: pending.id.clone(),
-        scheduled_for: ctx.scheduled_for.map(rfc3339),
-        started_at: rfc3339(started),
-        finished_at: rfc3339(Utc::now()),
-        exit_code,
-        scan_complete,
-        interrupted,
-        skipped_ticks: ctx.skipped_ticks.load(Ordering::Relaxed),
-        phases,
-        counts,
-        events,
-        reports,
-        palisade_version: env!("CARGO_PKG_VERSION"),
-    };
-    let run_file = pending.tmp.join(RUN_FILE);
-    crate::output::write_output(&run_file, "run.json", |out| {
-        serde_json::to_writer_pretty(&mut *out, &record)?;
-        out.write_all(b"\n")
-    })?;
-    let id = pending.id.clone();
-    let (dir, pruned) = match ctx.store.commit(pending, !interrupted) {
-        Ok(done) => done,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(ctx.store.dir().join(format!(".tmp-{id}")));
-            return Err(e);
-        }
-    };
-    for old in &pruned {
-        tracing::info!(job = %job.name, dir = %old.display(), "old run removed (history)");
-    }
-    let events: Vec<&str> = record.events.iter().map(|e| e.as_str()).collect();
-    let c = &record.counts;
-    tracing::info!(
-        job = %job.name,
-        run_id = %record.run_id,
-        exit_code = record.exit_code,
-        scan_complete = record.scan_complete,
-        interrupted = record.interrupted,
-        resources = c.resources,
-        drift_missing = c.drift.map(|d| d.missing),
-        drift_unmanaged = c.drift.map(|d| d.unmanaged),
-        drift_changed = c.drift.map(|d| d.changed),
-        violations = c.violations,
-        remediation_applied = c.remediation.map(|r| r.applied),
-        remediation_failed = c.remediation.map(|r| r.failed),
-        skipped_ticks = record.skipped_ticks,
-        events = %events.join(","),
-        dir = %dir.display(),
-        "run finished"
-    );
-    Ok(record)
 }
 
 /// RFC 3339 in UTC with seconds: `2026-11-30T10:15:00Z`.

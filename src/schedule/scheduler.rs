@@ -1,6 +1,7 @@
-//! The clock: one task per job that sleeps until its next cron tick and
+//! The waiting: one task per job that sleeps until its next cron tick and
 //! starts a run, unless the job's previous run is still going (that tick
-//! is skipped, logged, and counted in the run's `run.json`). A run ends
+//! is skipped, logged, and counted in the run's `run.json`); which tick
+//! comes next, after a late wake-up too, is [`Clock`]'s rule. A run ends
 //! when it is published; its webhook events are delivered by the job's
 //! [`Outbox`] task meanwhile, so a slow webhook never skips a tick.
 //!
@@ -9,71 +10,36 @@
 //! or at a second signal, phases still going are killed and webhook events
 //! not yet delivered are dropped ([`Stop::Abandon`]).
 
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::Stop;
+use super::clock::{Clock, TickAction};
 use super::config::{Config, Job};
 use super::runner::{self, RunContext, RunOutcome, rfc3339};
 use super::store::JobStore;
 use super::webhook::Outbox;
-
-/// How to run.
-pub(crate) struct Options {
-    /// The `palisade` binary to run phases with.
-    pub exe: PathBuf,
-    /// Run each job once, now, and return the worst exit code.
-    pub once: bool,
-    /// How long runs may take to finish after a signal.
-    pub grace: Duration,
-}
+use super::{Options, ScheduleError, Stop};
 
 /// Run the jobs until a signal (or, with `--once`, until each ran once).
 /// Returns the exit code: 0 after a clean stop; with `--once`, the worst
 /// run's (an abandoned or interrupted run counts 2).
-pub(crate) async fn run(config: Config, options: Options) -> Result<u8> {
-    let mut sigterm = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
-    let mut sigint = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
-    let mut stores = Vec::new();
-    for job in &config.jobs {
-        let (store, removed) = JobStore::open(&job.dir, job.history)?;
-        for path in removed {
-            tracing::warn!(job = %job.name, path = %path.display(), "removed the leftover of an interrupted run");
-        }
-        stores.push(Arc::new(store));
-    }
+pub(crate) async fn run(config: Config, options: Options) -> Result<u8, ScheduleError> {
+    let mut signals = Signals::new()?;
+    let stores = open_stores(&config.jobs)?;
     let (stop_tx, stop_rx) = watch::channel(Stop::No);
     let mut tasks = JoinSet::new();
     for (job, store) in config.jobs.into_iter().zip(stores) {
-        let job = Arc::new(job);
-        let exe = options.exe.clone();
-        let stop = stop_rx.clone();
+        let (job, exe, stop) = (Arc::new(job), options.exe.clone(), stop_rx.clone());
         if options.once {
-            tasks.spawn(async move {
-                let (outbox, deliveries) = Outbox::open(&job.name, job.webhook.as_ref(), stop.clone());
-                let ctx = RunContext {
-                    job: Arc::clone(&job),
-                    store,
-                    exe,
-                    scheduled_for: None,
-                    skipped_ticks: Arc::new(AtomicU64::new(0)),
-                    stop,
-                    outbox,
-                };
-                // The run drops its outbox: deliveries end with its events.
-                let code = runner::run(ctx).await.code();
-                finish_deliveries(&job.name, deliveries).await;
-                code
-            });
+            tasks.spawn(run_once(job, store, exe, stop));
         } else {
             tasks.spawn(job_loop(job, store, exe, stop));
         }
@@ -84,10 +50,45 @@ pub(crate) async fn run(config: Config, options: Options) -> Result<u8> {
         once = options.once,
         "palisade schedule started"
     );
+    let worst = supervise(&mut tasks, &stop_tx, &mut signals, options.grace).await;
+    let stopped = *stop_tx.borrow() != Stop::No;
+    tracing::info!(stopped_by_signal = stopped, "palisade schedule stopped");
+    Ok(if options.once {
+        worst
+    } else if stopped {
+        0
+    } else {
+        worst
+    })
+}
+
+/// Open (lock, clean) each job's folder of runs, in job order.
+fn open_stores(jobs: &[Job]) -> Result<Vec<Arc<JobStore>>, ScheduleError> {
+    let mut stores = Vec::new();
+    for job in jobs {
+        let (store, removed) = JobStore::open(&job.dir, job.history)?;
+        for path in removed {
+            tracing::warn!(job = %job.name, path = %path.display(), "removed the leftover of an interrupted run");
+        }
+        stores.push(Arc::new(store));
+    }
+    Ok(stores)
+}
+
+/// Wait for the job tasks to end, turning signals into the shutdown state:
+/// the first into [`Stop::Finish`] and the grace period, a second one or
+/// the end of the grace period into [`Stop::Abandon`]. Returns the worst
+/// exit code of the tasks (2 for a task that failed).
+async fn supervise(
+    tasks: &mut JoinSet<u8>,
+    stop_tx: &watch::Sender<Stop>,
+    signals: &mut Signals,
+    grace: Duration,
+) -> u8 {
     let mut worst = 0u8;
     let mut grace_over: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     loop {
-        let grace = async {
+        let grace_end = async {
             match grace_over.as_mut() {
                 Some(sleep) => sleep.as_mut().await,
                 None => std::future::pending().await,
@@ -102,47 +103,74 @@ pub(crate) async fn run(config: Config, options: Options) -> Result<u8> {
                     worst = 2;
                 }
             },
-            name = next_signal(&mut sigterm, &mut sigint) => {
+            name = signals.next() => {
                 if *stop_tx.borrow() == Stop::No {
                     tracing::info!(
                         signal = name,
-                        grace_secs = options.grace.as_secs(),
+                        grace_secs = grace.as_secs(),
                         "stopping: no new run or phase; running phases are sent SIGTERM and, like webhook deliveries, have the grace period to end"
                     );
                     let _ = stop_tx.send(Stop::Finish);
-                    grace_over = Some(Box::pin(tokio::time::sleep(options.grace)));
+                    grace_over = Some(Box::pin(tokio::time::sleep(grace)));
                 } else {
                     tracing::warn!(signal = name, "second signal: killing running phases, dropping webhook deliveries");
                     let _ = stop_tx.send(Stop::Abandon);
                 }
             }
-            () = grace => {
+            () = grace_end => {
                 tracing::warn!("grace period over: killing running phases, dropping webhook deliveries");
                 let _ = stop_tx.send(Stop::Abandon);
                 grace_over = None;
             }
         }
     }
-    let stopped = *stop_tx.borrow() != Stop::No;
-    tracing::info!(stopped_by_signal = stopped, "palisade schedule stopped");
-    Ok(if options.once {
-        worst
-    } else if stopped {
-        0
-    } else {
-        worst
-    })
+    worst
 }
 
-/// The name of the next SIGTERM or SIGINT.
-async fn next_signal(
-    sigterm: &mut tokio::signal::unix::Signal,
-    sigint: &mut tokio::signal::unix::Signal,
-) -> &'static str {
-    tokio::select! {
-        _ = sigterm.recv() => "SIGTERM",
-        _ = sigint.recv() => "SIGINT",
+/// SIGTERM and SIGINT, as they come.
+struct Signals {
+    sigterm: Signal,
+    sigint: Signal,
+}
+
+impl Signals {
+    /// Handle SIGTERM and SIGINT from now on.
+    fn new() -> Result<Signals, ScheduleError> {
+        let handle = |kind: SignalKind, name: &'static str| {
+            signal(kind).map_err(|source| ScheduleError::Signal { signal: name, source })
+        };
+        Ok(Signals {
+            sigterm: handle(SignalKind::terminate(), "SIGTERM")?,
+            sigint: handle(SignalKind::interrupt(), "SIGINT")?,
+        })
     }
+
+    /// The name of the next SIGTERM or SIGINT.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.sigterm.recv() => "SIGTERM",
+            _ = self.sigint.recv() => "SIGINT",
+        }
+    }
+}
+
+/// `--once`: run the job now, then wait for its deliveries. Returns the
+/// run's exit code.
+async fn run_once(job: Arc<Job>, store: Arc<JobStore>, exe: PathBuf, stop: watch::Receiver<Stop>) -> u8 {
+    let (outbox, deliveries) = Outbox::open(&job.name, job.webhook.as_ref(), stop.clone());
+    let ctx = RunContext {
+        job: Arc::clone(&job),
+        store,
+        exe,
+        scheduled_for: None,
+        skipped_ticks: Arc::new(AtomicU64::new(0)),
+        stop,
+        outbox,
+    };
+    // The run drops its outbox: deliveries end with its events.
+    let code = runner::run(ctx).await.code();
+    finish_deliveries(&job.name, deliveries).await;
+    code
 }
 
 /// One job's clock: run at each tick until the stop; then wait for the run
@@ -150,11 +178,9 @@ async fn next_signal(
 async fn job_loop(job: Arc<Job>, store: Arc<JobStore>, exe: PathBuf, mut stop: watch::Receiver<Stop>) -> u8 {
     let (outbox, deliveries) = Outbox::open(&job.name, job.webhook.as_ref(), stop.clone());
     let mut running: Option<(JoinHandle<RunOutcome>, Arc<AtomicU64>)> = None;
-    let mut last_tick: Option<DateTime<Utc>> = None;
+    let mut clock = Clock::new(&job.cadence);
     loop {
-        let now = Utc::now();
-        let from = last_tick.map_or(now, |t| t.max(now));
-        let Some(next) = job.cadence.next_after(from) else {
+        let Some(next) = clock.next(Utc::now()) else {
             tracing::info!(job = %job.name, "no further run: the schedule matches no time to come");
             break;
         };
@@ -163,17 +189,17 @@ async fn job_loop(job: Arc<Job>, store: Arc<JobStore>, exe: PathBuf, mut stop: w
             () = sleep_until_wall(next) => {}
             () = stopping(&mut stop) => break,
         }
-        last_tick = Some(next);
-        if let Some((handle, skipped)) = &running
-            && !handle.is_finished()
-        {
-            let n = skipped.fetch_add(1, Ordering::Relaxed) + 1;
-            tracing::warn!(
-                job = %job.name,
-                tick = %rfc3339(next),
-                skipped_ticks = n,
-                "tick skipped: the previous run is still going"
-            );
+        let going = running.as_ref().is_some_and(|(handle, _)| !handle.is_finished());
+        if clock.tick(next, going) == TickAction::Skip {
+            if let Some((_, skipped)) = &running {
+                let n = skipped.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::warn!(
+                    job = %job.name,
+                    tick = %rfc3339(next),
+                    skipped_ticks = n,
+                    "tick skipped: the previous run is still going"
+                );
+            }
             continue;
         }
         let skipped = Arc::new(AtomicU64::new(0));
@@ -227,22 +253,13 @@ async fn stopping(stop: &mut watch::Receiver<Stop>) {
 }
 
 /// `--check`: each job's schedule, phases, reports folder and next three
-/// run times, on standard output.
-pub(crate) fn print_check(config: &Config) -> Result<u8> {
-    let mut out = std::io::stdout().lock();
+/// run times, written to `out` (the binary gives standard output).
+pub fn print_check(config: &Config, out: &mut dyn Write) -> io::Result<()> {
     let now = Utc::now();
     for job in &config.jobs {
         let c = &job.cadence;
         writeln!(out, "job {}: {:?} in {} (cron: {})", job.name, c.expression, c.timezone, c.normalized)?;
-        let mut phases = vec!["scan".to_string()];
-        if !job.state.is_empty() {
-            phases.push(format!("drift ({} state file(s))", job.state.len()));
-        }
-        if !job.packs.is_empty() {
-            phases.push(format!("check ({})", job.packs.join(", ")));
-            phases.push(if job.auto_remediate { "remediate --apply" } else { "remediate (dry run)" }.to_string());
-        }
-        writeln!(out, "  phases: {}", phases.join(", "))?;
+        writeln!(out, "  phases: {}", phases(job).join(", "))?;
         writeln!(out, "  reports: {} (history {})", job.dir.display(), job.history)?;
         if let Some(hook) = &job.webhook {
             writeln!(out, "  webhook: {} ({} retries)", hook.url, hook.retries)?;
@@ -255,6 +272,18 @@ pub(crate) fn print_check(config: &Config) -> Result<u8> {
         }
     }
     writeln!(out, "{}: {} job(s), valid", config.path.display(), config.jobs.len())?;
-    out.flush()?;
-    Ok(0)
+    out.flush()
+}
+
+/// The phases a run of `job` has, as `--check` lists them.
+fn phases(job: &Job) -> Vec<String> {
+    let mut phases = vec!["scan".to_string()];
+    if !job.state.is_empty() {
+        phases.push(format!("drift ({} state file(s))", job.state.len()));
+    }
+    if !job.packs.is_empty() {
+        phases.push(format!("check ({})", job.packs.join(", ")));
+        phases.push(if job.auto_remediate { "remediate --apply" } else { "remediate (dry run)" }.to_string());
+    }
+    phases
 }

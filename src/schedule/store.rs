@@ -14,8 +14,8 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
+use thiserror::Error;
 
 /// The name of the link to the newest complete run.
 pub(crate) const LATEST: &str = "latest";
@@ -23,6 +23,119 @@ pub(crate) const LATEST: &str = "latest";
 const TMP_PREFIX: &str = ".tmp-";
 /// The prefix of links being made.
 const LINK_PREFIX: &str = ".latest-";
+
+/// Why a job's folder of runs cannot be opened, or a run not begun or
+/// published; each names the path at fault.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The job's folder cannot be created.
+    #[error("cannot create the reports folder {}", dir.display())]
+    CreateDir {
+        /// The folder.
+        dir: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The lock file cannot be opened.
+    #[error("cannot open {}", path.display())]
+    OpenLock {
+        /// `<job dir>/.lock`.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// Another process holds the folder's lock.
+    #[error("{} is in use by another `palisade schedule` process (it holds {})", dir.display(), lock.display())]
+    InUse {
+        /// The job's folder.
+        dir: PathBuf,
+        /// Its lock file.
+        lock: PathBuf,
+    },
+    /// The lock cannot be taken for another reason.
+    #[error("cannot lock {}", path.display())]
+    Lock {
+        /// `<job dir>/.lock`.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The job's folder cannot be listed.
+    #[error("cannot list {}", dir.display())]
+    List {
+        /// The folder.
+        dir: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A crashed process's leftover (`.tmp-*`, `.latest-*`) cannot be
+    /// removed.
+    #[error("cannot remove the leftover {}", path.display())]
+    RemoveLeftover {
+        /// The leftover.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A run's temporary folder or the new `latest` link cannot be created.
+    #[error("cannot create {}", path.display())]
+    Create {
+        /// The folder or link.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// Every run id of that second is taken.
+    #[error("no free run id under {}", dir.display())]
+    NoFreeId {
+        /// The job's folder.
+        dir: PathBuf,
+    },
+    /// A run's temporary folder cannot be renamed to its id.
+    #[error("cannot rename {} to {}", from.display(), to.display())]
+    Rename {
+        /// `<job dir>/.tmp-<id>`.
+        from: PathBuf,
+        /// `<job dir>/<id>`.
+        to: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// `latest` cannot be replaced.
+    #[error("cannot replace {}", path.display())]
+    ReplaceLatest {
+        /// `<job dir>/latest`.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The job's folder cannot be synced to disk.
+    #[error("cannot sync {}", dir.display())]
+    Sync {
+        /// The folder.
+        dir: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A run beyond the history cannot be removed.
+    #[error("cannot remove the old run {}", path.display())]
+    RemoveOld {
+        /// The run's folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+}
 
 /// The folder of one job's runs, locked for this process.
 #[derive(Debug)]
@@ -46,39 +159,23 @@ impl JobStore {
     /// Open (creating it) `dir`, the folder of a job keeping `history` runs:
     /// take its lock, refusing a folder another process uses, and remove
     /// leftovers of a crash (returned, for the log).
-    pub(crate) fn open(dir: &Path, history: usize) -> Result<(JobStore, Vec<PathBuf>)> {
-        let shown = dir.display();
-        fs::create_dir_all(dir).with_context(|| format!("cannot create the reports folder {shown}"))?;
+    pub(crate) fn open(dir: &Path, history: usize) -> Result<(JobStore, Vec<PathBuf>), StoreError> {
+        fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { dir: dir.to_path_buf(), source })?;
         let lock_path = dir.join(".lock");
         let lock = File::options()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .with_context(|| format!("cannot open {}", lock_path.display()))?;
+            .map_err(|source| StoreError::OpenLock { path: lock_path.clone(), source })?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
-                bail!("{shown} is in use by another `palisade schedule` process (it holds {})", lock_path.display())
+                return Err(StoreError::InUse { dir: dir.to_path_buf(), lock: lock_path });
             }
-            Err(fs::TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("cannot lock {}", lock_path.display()));
-            }
+            Err(fs::TryLockError::Error(source)) => return Err(StoreError::Lock { path: lock_path, source }),
         }
-        let mut removed = Vec::new();
-        for entry in fs::read_dir(dir).with_context(|| format!("cannot list {shown}"))? {
-            let entry = entry.with_context(|| format!("cannot list {shown}"))?;
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            let path = entry.path();
-            if name.starts_with(TMP_PREFIX) && entry.file_type().is_ok_and(|t| t.is_dir()) {
-                fs::remove_dir_all(&path).with_context(|| format!("cannot remove the leftover {}", path.display()))?;
-                removed.push(path);
-            } else if name.starts_with(LINK_PREFIX) && entry.file_type().is_ok_and(|t| t.is_symlink()) {
-                fs::remove_file(&path).with_context(|| format!("cannot remove the leftover {}", path.display()))?;
-                removed.push(path);
-            }
-        }
+        let removed = remove_leftovers(dir)?;
         Ok((JobStore { dir: dir.to_path_buf(), history, _lock: lock }, removed))
     }
 
@@ -89,7 +186,7 @@ impl JobStore {
 
     /// Start a run at `now`: pick a free run id and create its temporary
     /// folder.
-    pub(crate) fn begin(&self, now: DateTime<Utc>) -> Result<PendingRun> {
+    pub(crate) fn begin(&self, now: DateTime<Utc>) -> Result<PendingRun, StoreError> {
         let base = now.format("%Y%m%dT%H%M%SZ").to_string();
         for n in 1u32.. {
             let id = if n == 1 { base.clone() } else { format!("{base}-{n}") };
@@ -100,33 +197,37 @@ impl JobStore {
             match fs::create_dir(&tmp) {
                 Ok(()) => return Ok(PendingRun { id, tmp }),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(e).with_context(|| format!("cannot create {}", tmp.display())),
+                Err(source) => return Err(StoreError::Create { path: tmp, source }),
             }
         }
-        bail!("no free run id under {}", self.dir.display())
+        Err(StoreError::NoFreeId { dir: self.dir.clone() })
     }
 
     /// Publish a run: rename its folder to `<id>`, point `latest` at it
     /// when `make_latest` (a complete run), then remove the oldest runs
     /// beyond the history (never this run, nor the one `latest` names).
     /// Returns the run's folder and the runs removed.
-    pub(crate) fn commit(&self, run: PendingRun, make_latest: bool) -> Result<(PathBuf, Vec<PathBuf>)> {
+    pub(crate) fn commit(&self, run: PendingRun, make_latest: bool) -> Result<(PathBuf, Vec<PathBuf>), StoreError> {
         let done = self.dir.join(&run.id);
-        fs::rename(&run.tmp, &done)
-            .with_context(|| format!("cannot rename {} to {}", run.tmp.display(), done.display()))?;
+        fs::rename(&run.tmp, &done).map_err(|source| StoreError::Rename {
+            from: run.tmp.clone(),
+            to: done.clone(),
+            source,
+        })?;
         if make_latest {
             let link = self.dir.join(format!("{LINK_PREFIX}{}", run.id));
-            std::os::unix::fs::symlink(&run.id, &link).with_context(|| format!("cannot create {}", link.display()))?;
+            std::os::unix::fs::symlink(&run.id, &link)
+                .map_err(|source| StoreError::Create { path: link.clone(), source })?;
             let latest = self.dir.join(LATEST);
-            if let Err(e) = fs::rename(&link, &latest) {
+            if let Err(source) = fs::rename(&link, &latest) {
                 let _ = fs::remove_file(&link);
-                return Err(e).with_context(|| format!("cannot replace {}", latest.display()));
+                return Err(StoreError::ReplaceLatest { path: latest, source });
             }
         }
         // The renames reach the disk before anyone is told about the run.
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
-            .with_context(|| format!("cannot sync {}", self.dir.display()))?;
+            .map_err(|source| StoreError::Sync { dir: self.dir.clone(), source })?;
         let pruned = self.prune(&run.id)?;
         Ok((done, pruned))
     }
@@ -141,12 +242,11 @@ impl JobStore {
 
     /// Remove the oldest runs beyond the history, never `keep` (the run
     /// just published) nor the run `latest` names.
-    fn prune(&self, keep: &str) -> Result<Vec<PathBuf>> {
+    fn prune(&self, keep: &str) -> Result<Vec<PathBuf>, StoreError> {
         let latest = fs::read_link(self.dir.join(LATEST)).ok();
         let kept = |name: &str| name == keep || latest.as_deref().is_some_and(|l| l == Path::new(name));
         let mut runs = Vec::new();
-        for entry in fs::read_dir(&self.dir).with_context(|| format!("cannot list {}", self.dir.display()))? {
-            let entry = entry.with_context(|| format!("cannot list {}", self.dir.display()))?;
+        for entry in list(&self.dir)? {
             let name = entry.file_name().to_string_lossy().into_owned();
             if entry.file_type().is_ok_and(|t| t.is_dir())
                 && let Some(key) = run_key(&name)
@@ -159,11 +259,38 @@ impl JobStore {
         let mut removed = Vec::new();
         for (_, name) in runs.into_iter().take(excess).filter(|(_, name)| !kept(name)) {
             let path = self.dir.join(&name);
-            fs::remove_dir_all(&path).with_context(|| format!("cannot remove the old run {}", path.display()))?;
+            fs::remove_dir_all(&path).map_err(|source| StoreError::RemoveOld { path: path.clone(), source })?;
             removed.push(path);
         }
         Ok(removed)
     }
+}
+
+/// Remove what a crashed process left in `dir` (`.tmp-*` folders,
+/// `.latest-*` links); returns what was removed.
+fn remove_leftovers(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
+    let mut removed = Vec::new();
+    for entry in list(dir)? {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let path = entry.path();
+        let result = if name.starts_with(TMP_PREFIX) && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            fs::remove_dir_all(&path)
+        } else if name.starts_with(LINK_PREFIX) && entry.file_type().is_ok_and(|t| t.is_symlink()) {
+            fs::remove_file(&path)
+        } else {
+            continue;
+        };
+        result.map_err(|source| StoreError::RemoveLeftover { path: path.clone(), source })?;
+        removed.push(path);
+    }
+    Ok(removed)
+}
+
+/// The entries of `dir`.
+fn list(dir: &Path) -> Result<Vec<fs::DirEntry>, StoreError> {
+    let wrap = |source| StoreError::List { dir: dir.to_path_buf(), source };
+    fs::read_dir(dir).map_err(wrap)?.map(|entry| entry.map_err(wrap)).collect()
 }
 
 /// The sort key of a run folder's name (`20261130T101500Z` or

@@ -9,11 +9,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
 use palisade_scanner::aws;
 use serde::Deserialize;
 
 use super::cadence::Cadence;
+
+mod error;
+mod resolve;
+
+pub use error::{ConfigError, JobError, JobRef};
 
 /// Runs kept per job when `history` is not set.
 pub(crate) const DEFAULT_HISTORY: usize = 30;
@@ -119,14 +123,26 @@ impl JobToml {
 
 /// A validated configuration: the jobs, in file order.
 #[derive(Debug)]
-pub(crate) struct Config {
+pub struct Config {
     /// The configuration file, as given.
     pub path: PathBuf,
     /// The jobs, with every path absolute.
-    pub jobs: Vec<Job>,
+    pub(crate) jobs: Vec<Job>,
     /// What is odd but not wrong (a region Palisade does not know), one
     /// line each, naming the file, the job and the key.
     pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// The jobs' names, in file order.
+    pub fn job_names(&self) -> Vec<&str> {
+        self.jobs.iter().map(|j| j.name.as_str()).collect()
+    }
+
+    /// Keep only the jobs named in `names` (names of no job are ignored).
+    pub fn keep_jobs(&mut self, names: &[String]) {
+        self.jobs.retain(|j| names.contains(&j.name));
+    }
 }
 
 /// The scan target of a job: the options of `palisade scan` (`None` or
@@ -211,38 +227,40 @@ pub(crate) struct Job {
 /// Errors name the file, and the job (by name and index) and key at fault:
 /// TOML syntax (with line and column), unknown keys, a bad cron expression
 /// or timezone, values out of range, missing files, duplicate job names.
-pub(crate) fn load(path: &Path) -> Result<Config> {
-    let shown = path.display().to_string();
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let file = || path.to_path_buf();
     let bytes = palisade_engine::read_capped(path, MAX_CONFIG_BYTES)
-        .with_context(|| format!("cannot read the schedule configuration {shown}"))?;
-    let text = String::from_utf8(bytes).map_err(|_| anyhow!("{shown}: the file is not UTF-8"))?;
-    let file: FileToml = match toml::Deserializer::parse(&text) {
-        Ok(de) => serde_path_to_error::deserialize(de).map_err(|e| {
-            let at = describe_path(&text, &e.path().to_string());
-            anyhow!("{shown}: {at}: {}", e.inner().to_string().trim_end())
+        .map_err(|source| ConfigError::Read { file: file(), source })?;
+    let text = String::from_utf8(bytes).map_err(|_| ConfigError::NotUtf8 { file: file() })?;
+    let parsed: FileToml = match toml::Deserializer::parse(&text) {
+        Ok(de) => serde_path_to_error::deserialize(de).map_err(|e| ConfigError::Key {
+            file: file(),
+            at: describe_path(&text, &e.path().to_string()),
+            message: e.inner().to_string().trim_end().to_string(),
         })?,
-        Err(e) => bail!("{shown}: {}", e.to_string().trim_end()),
+        Err(e) => return Err(ConfigError::Syntax { file: file(), message: e.to_string().trim_end().to_string() }),
     };
     let workdir = std::fs::canonicalize(path)
-        .with_context(|| format!("cannot resolve {shown}"))?
+        .map_err(|source| ConfigError::Resolve { file: file(), source })?
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("/"));
-    if file.defaults.name.is_some() {
-        bail!("{shown}: defaults.name: a name belongs to one job; set it in its [[job]] table");
+    if parsed.defaults.name.is_some() {
+        return Err(ConfigError::DefaultName { file: file() });
     }
-    if file.job.is_empty() {
-        bail!("{shown}: no job: add at least one [[job]] table with a name and a schedule");
+    if parsed.job.is_empty() {
+        return Err(ConfigError::NoJob { file: file() });
     }
+    let shown = path.display();
     let mut names = BTreeSet::new();
     let mut jobs = Vec::new();
     let mut warnings = Vec::new();
-    for (index, raw) in file.job.into_iter().enumerate() {
-        let merged = raw.over(&file.defaults);
-        let job = resolve(merged, index, &workdir).map_err(|e| anyhow!("{shown}: {e:#}"))?;
+    for (index, raw) in parsed.job.into_iter().enumerate() {
+        let merged = raw.over(&parsed.defaults);
+        let job = resolve::job(merged, index, &workdir).map_err(|error| ConfigError::Job { file: file(), error })?;
         warnings.extend(region_warnings(&job, index).into_iter().map(|w| format!("{shown}: {w}")));
         if !names.insert(job.name.clone()) {
-            bail!("{shown}: job[{index}]: the name {:?} is used by an earlier job; names must be unique", job.name);
+            return Err(ConfigError::DuplicateName { file: file(), index, name: job.name });
         }
         jobs.push(job);
     }
@@ -258,9 +276,9 @@ fn region_warnings(job: &Job, index: usize) -> Vec<String> {
         .iter()
         .filter(|region| !aws::regions::partition_regions(region, true).contains(region))
         .map(|region| {
+            let at = JobRef { name: Some(job.name.clone()), index };
             format!(
-                "job {:?} (job[{index}]).regions: {region} is not a region Palisade knows in partition {}; scanning it anyway",
-                job.name,
+                "{at}.regions: {region} is not a region Palisade knows in partition {}; scanning it anyway",
                 aws::regions::partition_of(region)
             )
         })
@@ -281,161 +299,4 @@ fn describe_path(text: &str, path: &str) -> String {
         Some(name) => format!("job {name:?} (job[{index}]){tail}"),
         None => path.to_string(),
     }
-}
-
-/// A job's merged keys into a [`Job`]; errors start with the job's name.
-fn resolve(t: JobToml, index: usize, workdir: &Path) -> Result<Job> {
-    let name = t.name.ok_or_else(|| anyhow!("job[{index}]: missing key `name`"))?;
-    let at = format!("job {name:?} (job[{index}])");
-    if name.is_empty()
-        || name.starts_with('.')
-        || name == "latest"
-        || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
-        bail!(
-            "{at}.name: {name:?} is not a valid job name (letters, digits, `.`, `_`, `-`; not starting with `.`; not `latest`): it names the job's reports folder"
-        );
-    }
-    let schedule = t.schedule.ok_or_else(|| anyhow!("{at}: missing key `schedule` (a cron expression)"))?;
-    let timezone = t.timezone.unwrap_or_else(|| "UTC".to_string());
-    let cadence = Cadence::parse(&schedule, &timezone).map_err(|e| anyhow!("{at}.{e}"))?;
-    let abs = |p: PathBuf| if p.is_absolute() { p } else { workdir.join(p) };
-    let existing = |key: &str, p: PathBuf| -> Result<PathBuf> {
-        let p = abs(p);
-        if !p.is_file() {
-            bail!("{at}.{key}: {} is not a file", p.display());
-        }
-        Ok(p)
-    };
-    let range = |key: &str, v: Option<u64>, lo: u64, hi: u64| -> Result<Option<u64>> {
-        match v {
-            Some(n) if !(lo..=hi).contains(&n) => bail!("{at}.{key}: {n} is out of range ({lo} to {hi})"),
-            other => Ok(other),
-        }
-    };
-    let regions = t.regions.unwrap_or_default();
-    let all_regions = t.all_regions.unwrap_or(false);
-    if all_regions && !regions.is_empty() {
-        bail!("{at}: `all_regions = true` and `regions` cannot go together");
-    }
-    if let Some(region) = regions.iter().find(|r| !aws::regions::is_region_name(r)) {
-        bail!("{at}.regions: {region:?} is not an AWS region name (such as eu-west-1)");
-    }
-    let resource_types = t.resource_types.unwrap_or_default();
-    // The scan's own check, so that a type it would refuse fails here, not
-    // at every run.
-    crate::live::resource_types(&resource_types).map_err(|e| anyhow!("{at}.resource_types: {e:#}"))?;
-    let target = Target {
-        regions,
-        all_regions,
-        resource_types,
-        tags: t.tags.unwrap_or_default(),
-        profile: t.profile,
-        endpoint_url: t.endpoint_url,
-        assume_roles: t.assume_roles.unwrap_or_default(),
-        attempt_timeout_secs: range("attempt_timeout_secs", t.attempt_timeout_secs, 1, 600)?,
-        max_attempts: range("max_attempts", t.max_attempts.map(u64::from), 1, 20)?.and_then(|n| u32::try_from(n).ok()),
-        retry_backoff_ms: range("retry_backoff_ms", t.retry_backoff_ms, 1, 60_000)?,
-        max_in_flight: range("max_in_flight", t.max_in_flight, 1, 64)?,
-    };
-    if let Some(tag) = target.tags.iter().find(|t| t.is_empty() || t.starts_with('=')) {
-        bail!("{at}.tags: {tag:?}: the key is empty (expected \"KEY=VALUE\" or \"KEY\")");
-    }
-    let state = t.state.unwrap_or_default().into_iter().map(|p| existing("state", p)).collect::<Result<Vec<_>>>()?;
-    let ignore_file = t.ignore_file.map(|p| existing("ignore_file", p)).transpose()?;
-    if ignore_file.is_some() && state.is_empty() {
-        bail!("{at}.ignore_file: drift ignore rules need state files (`state`) to compare");
-    }
-    let packs = t
-        .packs
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| {
-            if p.starts_with("builtin:") {
-                Ok(p)
-            } else {
-                existing("packs", PathBuf::from(&p)).map(|p| p.display().to_string())
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let pack_config = t.pack_config.map(|p| existing("pack_config", p)).transpose()?;
-    let exemptions = t.exemptions.map(|p| existing("exemptions", p)).transpose()?;
-    let enforcement: Vec<(String, String)> = t.enforcement.unwrap_or_default().into_iter().collect();
-    for (policy, level) in &enforcement {
-        if !matches!(level.as_str(), "advisory" | "mandatory" | "remediate" | "disabled") {
-            bail!("{at}.enforcement.{policy}: {level:?} is not a level (advisory, mandatory, remediate, disabled)");
-        }
-    }
-    let auto_remediate = t.auto_remediate.unwrap_or(false);
-    if packs.is_empty() {
-        for (key, set) in [
-            ("pack_config", pack_config.is_some()),
-            ("enforcement", !enforcement.is_empty()),
-            ("exemptions", exemptions.is_some()),
-            ("auto_remediate", auto_remediate),
-        ] {
-            if set {
-                bail!("{at}.{key}: applies to policy packs, and the job has none: add `packs`");
-            }
-        }
-    }
-    let history = match t.history {
-        None => DEFAULT_HISTORY,
-        Some(0) => bail!("{at}.history: at least 1 run must be kept"),
-        Some(n) => usize::try_from(n).map_err(|_| anyhow!("{at}.history: {n} is too large"))?,
-    };
-    let run_timeout_secs = range("run_timeout_secs", t.run_timeout_secs, 1, 7 * 24 * 3600)?;
-    let webhook = t.webhook.map(|w| webhook(w, &at)).transpose()?;
-    let reports = abs(t.reports.unwrap_or_else(|| PathBuf::from(DEFAULT_REPORTS)));
-    let dir = reports.join(&name);
-    // The folder is made at start; what is already there must be folders.
-    if let Some(blocking) = dir.ancestors().find(|p| p.symlink_metadata().is_ok()).filter(|p| !p.is_dir()) {
-        bail!(
-            "{at}.reports: {} is not a folder, so the job's runs cannot go under {}",
-            blocking.display(),
-            dir.display()
-        );
-    }
-    Ok(Job {
-        dir,
-        name,
-        cadence,
-        target,
-        state,
-        ignore_file,
-        packs,
-        pack_config,
-        enforcement,
-        exemptions,
-        auto_remediate,
-        history,
-        run_timeout: Duration::from_secs(run_timeout_secs.unwrap_or(DEFAULT_RUN_TIMEOUT_SECS)),
-        webhook,
-    })
-}
-
-/// The webhook table, validated.
-fn webhook(w: WebhookToml, at: &str) -> Result<WebhookConfig> {
-    let uri: ureq::http::Uri = w.url.parse().map_err(|e| anyhow!("{at}.webhook.url: {:?}: {e}", w.url))?;
-    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
-        bail!("{at}.webhook.url: {:?}: expected an http:// or https:// URL with a host", w.url);
-    }
-    let timeout = w.timeout_secs.unwrap_or(10);
-    if !(1..=300).contains(&timeout) {
-        bail!("{at}.webhook.timeout_secs: {timeout} is out of range (1 to 300)");
-    }
-    let retries = w.retries.unwrap_or(5);
-    if retries > 20 {
-        bail!("{at}.webhook.retries: {retries} is out of range (0 to 20)");
-    }
-    let backoff = w.retry_backoff_ms.unwrap_or(1000);
-    if !(1..=60_000).contains(&backoff) {
-        bail!("{at}.webhook.retry_backoff_ms: {backoff} is out of range (1 to 60000)");
-    }
-    Ok(WebhookConfig {
-        url: w.url,
-        timeout: Duration::from_secs(timeout),
-        retries,
-        retry_backoff: Duration::from_millis(backoff),
-    })
 }
