@@ -107,27 +107,12 @@ struct Planned {
     blocking_errors: Vec<String>,
 }
 
+/// Run `palisade remediate`; the exit code.
 pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
     let now = chrono::Utc::now();
     let started_at = rfc3339(now);
     let run_id = now.format("%Y%m%dT%H%M%SZ").to_string();
-    let (report_dir, dir_flag) = match &args.report_dir {
-        Some(dir) => (dir.clone(), format!("--report-dir {}", dir.display())),
-        None => {
-            let dir = default_report_dir(&run_id)?;
-            let flag = format!("the report directory {}", dir.display());
-            (dir, flag)
-        }
-    };
-    if let Some(out) = &args.plan_out {
-        refuse_plan_in_report_dir(out, &report_dir, &dir_flag)?;
-    }
-    check_report_dir(&report_dir, &dir_flag)?;
-    if let Some(out) = &args.plan_out {
-        output::check_destination("--plan-out", out)?;
-        let read: Vec<PathBuf> = args.inventory.inventory.iter().cloned().chain(args.packs.files_read()).collect();
-        check::refuse_overwrite("--plan-out", out, &read)?;
-    }
+    let report_dir = check_destinations(args, &run_id)?;
     let signals = if args.apply { Some(signals::StopSignals::register()?) } else { None };
     // Credentials first: an --apply that cannot reach AWS fails before the scan.
     let remediator = if args.apply {
@@ -141,19 +126,7 @@ pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
         None => from_packs(args, &started_at)?,
     };
     let Planned { plan, violations, resources, plan_in, incomplete, blocking_errors } = planned;
-    for line in &blocking_errors {
-        crate::say!("palisade: policy error: {line}");
-    }
-    if !incomplete.is_empty() {
-        crate::say!("palisade: error: the scan is incomplete, so nothing is applied and no plan is written:");
-        for line in &incomplete {
-            crate::say!("  {line}");
-        }
-    } else if let Some(out) = &args.plan_out {
-        let bytes = serde_json::to_vec_pretty(&plan).context("serializing the plan")?;
-        output::write_output(out, "the plan", |w| w.write_all(&bytes).and_then(|()| w.write_all(b"\n")))?;
-        crate::say!("palisade: plan written to {}", out.display());
-    }
+    publish_plan(args, &plan, &incomplete, &blocking_errors)?;
 
     let applying = args.apply && incomplete.is_empty();
     let stop = || signals.as_ref().and_then(signals::StopSignals::received);
@@ -171,27 +144,7 @@ pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
     };
     let report = RemediationReport::new(run, &plan, outcomes, violations, resources);
-    // The outcomes are shown even when the report cannot be written: after
-    // an --apply they are the only record left.
-    let written = render::write_dir(&report, &report_dir);
-    let shown = match args.format {
-        Format::Json => render::to_json(&report)
-            .map_err(anyhow::Error::from)
-            .and_then(|json| output::emit(None, "the report", |w| w.write_all(json.as_bytes()))),
-        Format::Text => output::emit(None, "the remediation", |w| text::render(&report, written.as_ref().ok(), w)),
-    };
-    // The render error's message carries its cause already: not the chain.
-    let written = written.map_err(|e| anyhow!("{e}"))?;
-    shown?;
-    if args.format == Format::Json {
-        crate::say!("palisade: report written to {}", written.dir.display());
-    }
-    if let Some(Interruption { reason, unsent }) = &interrupted {
-        crate::say!(
-            "palisade: interrupted by {reason}: {unsent} change(s) not sent, marked failed in the report {}; a re-run completes them",
-            written.dir.display()
-        );
-    }
+    write_report(args, &report, &report_dir, interrupted.as_ref())?;
 
     if !conflicts.is_empty() {
         crate::say!(
@@ -211,6 +164,87 @@ pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
         code = code.max(1);
     }
     Ok(code)
+}
+
+/// The report directory of this run (`--report-dir`, else a new one named
+/// after `run_id`), after checking that it and the `--plan-out` file can be
+/// written, before any AWS call.
+fn check_destinations(args: &RemediateArgs, run_id: &str) -> Result<PathBuf> {
+    let (report_dir, dir_flag) = match &args.report_dir {
+        Some(dir) => (dir.clone(), format!("--report-dir {}", dir.display())),
+        None => {
+            let dir = default_report_dir(run_id)?;
+            let flag = format!("the report directory {}", dir.display());
+            (dir, flag)
+        }
+    };
+    if let Some(out) = &args.plan_out {
+        refuse_plan_in_report_dir(out, &report_dir, &dir_flag)?;
+    }
+    check_report_dir(&report_dir, &dir_flag)?;
+    if let Some(out) = &args.plan_out {
+        output::check_destination("--plan-out", out)?;
+        let read: Vec<PathBuf> = args.inventory.inventory.iter().cloned().chain(args.packs.files_read()).collect();
+        check::refuse_overwrite("--plan-out", out, &read)?;
+    }
+    Ok(report_dir)
+}
+
+/// Say the blocking policy errors; then either why nothing is applied (an
+/// incomplete scan, with its scopes) or write the plan to `--plan-out`.
+fn publish_plan(
+    args: &RemediateArgs,
+    plan: &RemediationPlan,
+    incomplete: &[String],
+    blocking_errors: &[String],
+) -> Result<()> {
+    for line in blocking_errors {
+        crate::say!("palisade: policy error: {line}");
+    }
+    if !incomplete.is_empty() {
+        crate::say!("palisade: error: the scan is incomplete, so nothing is applied and no plan is written:");
+        for line in incomplete {
+            crate::say!("  {line}");
+        }
+    } else if let Some(out) = &args.plan_out {
+        let bytes = serde_json::to_vec_pretty(plan).context("serializing the plan")?;
+        output::write_output(out, "the plan", |w| w.write_all(&bytes).and_then(|()| w.write_all(b"\n")))?;
+        crate::say!("palisade: plan written to {}", out.display());
+    }
+    Ok(())
+}
+
+/// Write the report directory and show the report on standard output (the
+/// outcomes for people, or the JSON), then say where it went and, after a
+/// signal, what was not sent.
+fn write_report(
+    args: &RemediateArgs,
+    report: &RemediationReport,
+    report_dir: &Path,
+    interrupted: Option<&Interruption>,
+) -> Result<()> {
+    // The outcomes are shown even when the report cannot be written: after
+    // an --apply they are the only record left.
+    let written = render::write_dir(report, report_dir);
+    let shown = match args.format {
+        Format::Json => render::to_json(report)
+            .map_err(anyhow::Error::from)
+            .and_then(|json| output::emit(None, "the report", |w| w.write_all(json.as_bytes()))),
+        Format::Text => output::emit(None, "the remediation", |w| text::render(report, written.as_ref().ok(), w)),
+    };
+    // The render error's message carries its cause already: not the chain.
+    let written = written.map_err(|e| anyhow!("{e}"))?;
+    shown?;
+    if args.format == Format::Json {
+        crate::say!("palisade: report written to {}", written.dir.display());
+    }
+    if let Some(Interruption { reason, unsent }) = interrupted {
+        crate::say!(
+            "palisade: interrupted by {reason}: {unsent} change(s) not sent, marked failed in the report {}; a re-run completes them",
+            written.dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// What became of the plan's changes.

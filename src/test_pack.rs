@@ -98,86 +98,133 @@ impl LoadArgs {
 /// Run every case; the exit code.
 pub(crate) fn run(args: &TestArgs) -> Result<u8> {
     let dir = cases_dir(args)?;
-    let files = if dir.is_file() {
-        vec![dir.clone()]
-    } else {
-        discover(&dir).map_err(|e| anyhow::anyhow!("cannot list the case folder {}: {e}", dir.display()))?
-    };
-    if files.is_empty() {
-        bail!("no case files (*.yaml, *.yml, *.json) in {}", dir.display());
-    }
+    let files = case_files(&dir)?;
     let wanted: Vec<&Path> =
         std::iter::once(args.pack.as_path()).chain(args.with_pack.iter().map(PathBuf::as_path)).collect();
     let (engine, packs) = args.load.load_all(&wanted)?;
     let shown_pack = packs.iter().map(|p| p.path.as_str()).collect::<Vec<_>>().join(", ");
     let mut out = io::stdout().lock();
-    let (mut passed, mut failed, mut errors, mut case_errors) = (0usize, 0usize, 0usize, 0usize);
-    let mut case_files = 0usize;
+    let mut tally = Tally::default();
     for path in &files {
         if is_input_document(path) {
             continue;
         }
-        case_files += 1;
+        tally.run_file(&engine, &packs, path, &mut out)?;
+    }
+    tally.write_verdict(&shown_pack, &mut out)?;
+    out.flush()?;
+    if tally.total() == 0 && tally.errors == 0 {
+        crate::say!("palisade: error: the case files of {} hold no case", dir.display());
+    }
+    Ok(tally.exit_code())
+}
+
+/// The files under `dir` (or `dir` itself, a file) that may hold cases; an
+/// error when there are none.
+fn case_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let files = if dir.is_file() {
+        vec![dir.to_path_buf()]
+    } else {
+        discover(dir).map_err(|e| anyhow::anyhow!("cannot list the case folder {}: {e}", dir.display()))?
+    };
+    if files.is_empty() {
+        bail!("no case files (*.yaml, *.yml, *.json) in {}", dir.display());
+    }
+    Ok(files)
+}
+
+/// What the cases run so far gave.
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    /// Case files that could not be read.
+    errors: usize,
+    /// Cases that could not be run.
+    case_errors: usize,
+    case_files: usize,
+}
+
+impl Tally {
+    /// Run the cases of the case file `path`: a `PASS`, `FAIL` (with the
+    /// diff) or `ERROR` line each, or one `ERROR` line for the file.
+    fn run_file(&mut self, engine: &Engine, packs: &[Pack], path: &Path, out: &mut dyn Write) -> Result<()> {
+        self.case_files += 1;
         let file = match load_case_file(path) {
             Ok(file) => file,
             Err(e) => {
-                errors += 1;
+                self.errors += 1;
                 writeln!(out, "ERROR {e}")?;
-                continue;
+                return Ok(());
             }
         };
         for case in &file.cases {
-            let result = run_case(&engine, &packs, &file, case);
+            let result = run_case(engine, packs, &file, case);
             match &result.failure {
                 None => {
-                    passed += 1;
+                    self.passed += 1;
                     writeln!(out, "PASS  {} :: {}", path.display(), result.name)?;
                 }
                 Some(message) if result.error => {
-                    case_errors += 1;
+                    self.case_errors += 1;
                     writeln!(out, "ERROR {} :: {}: {}", path.display(), result.name, message.trim_start())?;
                 }
                 Some(diff) => {
-                    failed += 1;
+                    self.failed += 1;
                     writeln!(out, "FAIL  {} :: {}", path.display(), result.name)?;
                     writeln!(out, "  expected vs actual (- expected, not found; + found, not expected):")?;
                     writeln!(out, "{diff}")?;
                 }
             }
         }
+        Ok(())
     }
-    let total = passed + failed + case_errors;
-    let mut trouble = String::new();
-    if case_errors > 0 {
-        trouble.push_str(&format!(", {case_errors} in error"));
+
+    /// The cases run.
+    fn total(&self) -> usize {
+        self.passed + self.failed + self.case_errors
     }
-    if errors > 0 {
-        trouble.push_str(&format!("; {errors} case files in error"));
+
+    /// Whether anything could not be read or run, or no case was found.
+    fn erred(&self) -> bool {
+        self.errors > 0 || self.case_errors > 0 || self.total() == 0
     }
-    let erred = errors > 0 || case_errors > 0 || total == 0;
-    let verdict = if erred {
-        "ERROR"
-    } else if failed > 0 {
-        "FAILED"
-    } else {
-        "PASSED"
-    };
-    writeln!(
-        out,
-        "\n{verdict}: {total} cases in {} files: {passed} passed, {failed} failed{trouble} ({})",
-        case_files, shown_pack,
-    )?;
-    out.flush()?;
-    if total == 0 && errors == 0 {
-        crate::say!("palisade: error: the case files of {} hold no case", dir.display());
+
+    /// The last line: the verdict and the counts, for the packs `shown_pack`.
+    fn write_verdict(&self, shown_pack: &str, out: &mut dyn Write) -> io::Result<()> {
+        let Tally { passed, failed, errors, case_errors, case_files } = *self;
+        let total = self.total();
+        let mut trouble = String::new();
+        if case_errors > 0 {
+            trouble.push_str(&format!(", {case_errors} in error"));
+        }
+        if errors > 0 {
+            trouble.push_str(&format!("; {errors} case files in error"));
+        }
+        let verdict = if self.erred() {
+            "ERROR"
+        } else if failed > 0 {
+            "FAILED"
+        } else {
+            "PASSED"
+        };
+        writeln!(
+            out,
+            "\n{verdict}: {total} cases in {} files: {passed} passed, {failed} failed{trouble} ({})",
+            case_files, shown_pack,
+        )
     }
-    Ok(if erred {
-        2
-    } else if failed > 0 {
-        1
-    } else {
-        0
-    })
+
+    /// 2 when something erred, else 1 when a case failed, else 0.
+    fn exit_code(&self) -> u8 {
+        if self.erred() {
+            2
+        } else if self.failed > 0 {
+            1
+        } else {
+            0
+        }
+    }
 }
 
 /// CASES_DIR, or `tests/` beside the pack file; an error saying what was

@@ -5,8 +5,8 @@
 
 use std::io::{self, Write};
 
-use crate::{Report, clean};
-use palisade_model::finding::Violation;
+use crate::{ExemptionsOutcome, Report, clean};
+use palisade_model::finding::{PolicyError, Violation};
 
 /// Annotations of one kind (`error`, `warning`, `notice`) GitHub shows per
 /// step; [`render_github`] writes no more than this of each kind.
@@ -77,6 +77,16 @@ impl Command {
 /// `\n` → `%0A`; in property values also `:` → `%3A` and `,` → `%2C`. A
 /// name or message therefore cannot end its command or start another.
 pub fn render_github(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut commands = findings(report);
+    // Stable: within a kind, the order the findings were pushed in.
+    commands.sort_by_key(|c| KINDS.iter().position(|k| *k == c.kind).unwrap_or(KINDS.len()));
+    write_capped(&summary(report), &commands, out)
+}
+
+/// Every finding of `report` as a command, in the table's order: violations,
+/// policy errors, incomplete input, exempted and baselined violations,
+/// expired and unused exemptions.
+fn findings(report: &Report) -> Vec<Command> {
     let mut commands = Vec::new();
     for v in &report.violations {
         let kind = if v.blocks() { "error" } else { "warning" };
@@ -84,26 +94,7 @@ pub fn render_github(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let message = format!("{}: {} [{}, {}{undecided}]", v.resource, v.message, v.enforcement_level, v.severity);
         commands.push(annotation(kind, v, message));
     }
-    for e in &report.policy_errors {
-        let mut properties = Vec::new();
-        if e.file != "-" {
-            properties.push(("file", e.file.clone()));
-        }
-        properties.push(("title", format!("{} (policy error)", e.policy)));
-        let resources = match e.resources.as_slice() {
-            [] => String::new(),
-            [one] => format!(" on {one}"),
-            [first, rest @ ..] => format!(" on {first} and {} more", rest.len()),
-        };
-        commands.push(Command {
-            kind: if e.blocks() { "error" } else { "warning" },
-            properties,
-            message: format!(
-                "policy {} of pack {} ({}) failed ({}){resources}: {}",
-                e.policy, e.pack, e.enforcement_level, e.kind, e.message
-            ),
-        });
-    }
+    commands.extend(report.policy_errors.iter().map(policy_error));
     for line in &report.incomplete {
         commands.push(Command {
             kind: "error",
@@ -122,34 +113,66 @@ pub fn render_github(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         commands.push(annotation("notice", v, message));
     }
     if let Some(x) = &report.exemptions {
-        for e in &x.expired {
-            commands.push(Command {
-                kind: "warning",
-                properties: vec![("file", x.file.clone()), ("title", "Palisade: expired exemption".to_string())],
-                message: format!(
-                    "exemption #{} (policy {}, resource {}) expired on {}; it no longer exempts: {}",
-                    e.exemption.number,
-                    e.exemption.policy,
-                    e.exemption.resource,
-                    e.exemption.expires.as_deref().unwrap_or("?"),
-                    e.no_longer_exempts.join(", ")
-                ),
-            });
-        }
-        for e in &x.unused {
-            commands.push(Command {
-                kind: "notice",
-                properties: vec![("file", x.file.clone()), ("title", "Palisade: unused exemption".to_string())],
-                message: format!(
-                    "exemption #{} (policy {}, resource {}) matched no violation",
-                    e.number, e.policy, e.resource
-                ),
-            });
-        }
+        exemptions_to_review(x, &mut commands);
     }
-    // Stable: within a kind, the order the findings were pushed in.
-    commands.sort_by_key(|c| KINDS.iter().position(|k| *k == c.kind).unwrap_or(KINDS.len()));
-    let summary = summary(report);
+    commands
+}
+
+/// A policy error: at its input file, naming the first resource it concerns.
+fn policy_error(e: &PolicyError) -> Command {
+    let mut properties = Vec::new();
+    if e.file != "-" {
+        properties.push(("file", e.file.clone()));
+    }
+    properties.push(("title", format!("{} (policy error)", e.policy)));
+    let resources = match e.resources.as_slice() {
+        [] => String::new(),
+        [one] => format!(" on {one}"),
+        [first, rest @ ..] => format!(" on {first} and {} more", rest.len()),
+    };
+    Command {
+        kind: if e.blocks() { "error" } else { "warning" },
+        properties,
+        message: format!(
+            "policy {} of pack {} ({}) failed ({}){resources}: {}",
+            e.policy, e.pack, e.enforcement_level, e.kind, e.message
+        ),
+    }
+}
+
+/// The expired exemptions (warnings), then the unused ones (notices), at
+/// the exemptions file.
+fn exemptions_to_review(x: &ExemptionsOutcome, commands: &mut Vec<Command>) {
+    for e in &x.expired {
+        commands.push(Command {
+            kind: "warning",
+            properties: vec![("file", x.file.clone()), ("title", "Palisade: expired exemption".to_string())],
+            message: format!(
+                "exemption #{} (policy {}, resource {}) expired on {}; it no longer exempts: {}",
+                e.exemption.number,
+                e.exemption.policy,
+                e.exemption.resource,
+                e.exemption.expires.as_deref().unwrap_or("?"),
+                e.no_longer_exempts.join(", ")
+            ),
+        });
+    }
+    for e in &x.unused {
+        commands.push(Command {
+            kind: "notice",
+            properties: vec![("file", x.file.clone()), ("title", "Palisade: unused exemption".to_string())],
+            message: format!(
+                "exemption #{} (policy {}, resource {}) matched no violation",
+                e.number, e.policy, e.resource
+            ),
+        });
+    }
+}
+
+/// Write `summary`, then at most [`ANNOTATIONS_PER_KIND`] commands of each
+/// kind, the summary and the note counted, from `commands` (sorted by kind),
+/// then the note on those left out, if any.
+fn write_capped(summary: &Command, commands: &[Command], out: &mut dyn Write) -> io::Result<()> {
     let count = |kind: &str| commands.iter().filter(|c| c.kind == kind).count();
     let taken_by_summary = |kind: &str| usize::from(summary.kind == kind);
     let fits = |kind: &str| count(kind) + taken_by_summary(kind) <= ANNOTATIONS_PER_KIND;

@@ -78,13 +78,23 @@ pub fn render_markdown_with(report: &Report, options: &MarkdownOptions, out: &mu
     let mut doc = Doc { text: String::new(), chars: 0, max: options.max_chars, cut: 0 };
     head(report, &mut doc);
     let link = options.link_base.as_deref();
-    let violation_row = |v: &Violation, extra| violation_row(v, extra, link);
-    let violations: Vec<String> = report.violations.iter().map(|v| violation_row(v, None)).collect();
+    let violations: Vec<String> = report.violations.iter().map(|v| violation_row(v, None, link)).collect();
     doc.section(
         &format!("Violations ({})", report.violations.len()),
         &["Level", "Severity", "Resource", "Policy", "Location", "Message"],
         violations,
     );
+    fixes(report, &mut doc);
+    policy_errors(report, &mut doc);
+    exempted(report, link, &mut doc);
+    exemptions_to_review(report, &mut doc);
+    baselined(report, link, &mut doc);
+    foot(report, &mut doc);
+    out.write_all(doc.text.as_bytes())
+}
+
+/// The proposed fixes, as diffs; no section when there are none.
+fn fixes(report: &Report, doc: &mut Doc) {
     let fixes: Vec<String> = report
         .violations
         .iter()
@@ -101,6 +111,10 @@ pub fn render_markdown_with(report: &Report, options: &MarkdownOptions, out: &mu
             fixes,
         );
     }
+}
+
+/// The policy errors, with the resources each concerns.
+fn policy_errors(report: &Report, doc: &mut Doc) {
     let errors = report
         .policy_errors
         .iter()
@@ -121,6 +135,10 @@ pub fn render_markdown_with(report: &Report, options: &MarkdownOptions, out: &mu
         &["Level", "Policy", "Kind", "Input", "Resources", "Message"],
         errors,
     );
+}
+
+/// The exempted violations, with the reason and the exemption entry.
+fn exempted(report: &Report, link: Option<&str>, doc: &mut Doc) {
     let exempted = report
         .exempted
         .iter()
@@ -128,7 +146,7 @@ pub fn render_markdown_with(report: &Report, options: &MarkdownOptions, out: &mu
             let e = &x.exemption;
             let expires = e.expires.as_deref().map(|d| format!(", until {d}")).unwrap_or_default();
             let by = format!("{} \\#{}{}", code(&e.file), e.number, text(&expires));
-            violation_row(&x.violation, Some((text(&e.reason), by)))
+            violation_row(&x.violation, Some((text(&e.reason), by)), link)
         })
         .collect();
     doc.section(
@@ -136,42 +154,53 @@ pub fn render_markdown_with(report: &Report, options: &MarkdownOptions, out: &mu
         &["Level", "Severity", "Resource", "Policy", "Location", "Message", "Reason", "Exemption"],
         exempted,
     );
-    if let Some(x) = &report.exemptions {
-        let mut rows = Vec::new();
-        for e in &x.expired {
-            let r = &e.exemption;
-            let gone: Vec<String> = e.no_longer_exempts.iter().map(|r| code(r)).collect();
-            let detail = format!(
-                "expired on {}; no longer exempts {}",
-                text(r.expires.as_deref().unwrap_or("?")),
-                if gone.is_empty() { "anything".to_string() } else { gone.join(", ") }
-            );
-            rows.push(row(&["expired".into(), format!("\\#{}", r.number), code(&r.policy), code(&r.resource), detail]));
-        }
-        for r in &x.unused {
-            let detail = "matched no violation".to_string();
-            rows.push(row(&["unused".into(), format!("\\#{}", r.number), code(&r.policy), code(&r.resource), detail]));
-        }
-        doc.section(
-            &format!("Exemptions to review ({}) in {}", rows.len(), html(&x.file)),
-            &["State", "Entry", "Policy", "Resource", "Detail"],
-            rows,
+}
+
+/// The expired, then the unused exemptions, when an exemptions file was read.
+fn exemptions_to_review(report: &Report, doc: &mut Doc) {
+    let Some(x) = &report.exemptions else { return };
+    let mut rows = Vec::new();
+    for e in &x.expired {
+        let r = &e.exemption;
+        let gone: Vec<String> = e.no_longer_exempts.iter().map(|r| code(r)).collect();
+        let detail = format!(
+            "expired on {}; no longer exempts {}",
+            text(r.expires.as_deref().unwrap_or("?")),
+            if gone.is_empty() { "anything".to_string() } else { gone.join(", ") }
         );
+        rows.push(row(&["expired".into(), format!("\\#{}", r.number), code(&r.policy), code(&r.resource), detail]));
     }
-    if let Some(b) = &report.baseline {
-        let rows = report.baselined.iter().map(|v| violation_row(v, None)).collect();
-        doc.section(
-            &format!(
-                "Baselined ({}): baseline {} knows {}, {} resolved",
-                report.baselined.len(),
-                html(&b.file),
-                b.known,
-                b.resolved
-            ),
-            &["Level", "Severity", "Resource", "Policy", "Location", "Message"],
-            rows,
-        );
+    for r in &x.unused {
+        let detail = "matched no violation".to_string();
+        rows.push(row(&["unused".into(), format!("\\#{}", r.number), code(&r.policy), code(&r.resource), detail]));
     }
+    doc.section(
+        &format!("Exemptions to review ({}) in {}", rows.len(), html(&x.file)),
+        &["State", "Entry", "Policy", "Resource", "Detail"],
+        rows,
+    );
+}
+
+/// The violations the baseline knows, when a baseline was read.
+fn baselined(report: &Report, link: Option<&str>, doc: &mut Doc) {
+    let Some(b) = &report.baseline else { return };
+    let rows = report.baselined.iter().map(|v| violation_row(v, None, link)).collect();
+    doc.section(
+        &format!(
+            "Baselined ({}): baseline {} knows {}, {} resolved",
+            report.baselined.len(),
+            html(&b.file),
+            b.known,
+            b.resolved
+        ),
+        &["Level", "Severity", "Resource", "Policy", "Location", "Message"],
+        rows,
+    );
+}
+
+/// The footer (Palisade's version and the packs) if it fits, then the note
+/// on the rows cut, if any.
+fn foot(report: &Report, doc: &mut Doc) {
     let packs: Vec<String> =
         report.provenance.packs.iter().map(|p| format!("{} {}", text(&p.name), text(&p.version))).collect();
     let footer = format!(
@@ -189,7 +218,6 @@ pub fn render_markdown_with(report: &Report, options: &MarkdownOptions, out: &mu
         );
         doc.push(&note);
     }
-    out.write_all(doc.text.as_bytes())
 }
 
 /// The comment being written, and how many rows were cut.

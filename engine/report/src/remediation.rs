@@ -354,54 +354,136 @@ impl<'a> View<'a> {
     fn new(report: &'a RemediationReport, keep: usize) -> View<'a> {
         let s = &report.summary;
         let run = &report.run;
-        let (mode, mode_label, mode_note) = match run.mode {
-            Mode::DryRun => {
-                ("dry-run", "Dry run", "Nothing was changed: this is the plan. Run again with --apply to apply it.")
-            }
-            Mode::Apply => ("apply", "Applied", "The plan was applied to live resources (--apply)."),
-        };
-        let humans = format!(
-            "{} violation{} need{} a human",
-            s.needs_human,
-            plural(s.needs_human),
-            if s.needs_human == 1 { "s" } else { "" }
-        );
-        let rest = if run.plan.is_some() && report.violations.is_empty() {
-            // A reviewed plan (--plan-in) re-evaluates no policy.
-            format!("{humans}; violations not re-evaluated with --plan-in: {} change(s) not applied.", s.remaining)
-        } else {
-            format!(
-                "{humans}; {} blocking violation{} remain{}.",
-                s.remaining,
-                plural(s.remaining),
-                if s.remaining == 1 { "s" } else { "" },
-            )
-        };
-        let outcome = match run.mode {
-            Mode::DryRun => format!("{} change{} planned; {rest}", s.planned, plural(s.planned)),
-            Mode::Apply => {
-                format!("{} applied, {} already applied, {} failed; {rest}", s.applied, s.already_applied, s.failed)
-            }
-        };
-        let bad = |n: usize| if n > 0 { "bad" } else { "" };
-        let counts = vec![
-            Count { label: "Resources", value: s.resources, class: "" },
-            Count { label: "Violations", value: s.violations, class: "" },
-            Count { label: "Planned", value: s.planned, class: "" },
-            Count { label: "Applied", value: s.applied, class: if s.applied > 0 { "good" } else { "" } },
-            Count { label: "Already applied", value: s.already_applied, class: "" },
-            Count { label: "Failed", value: s.failed, class: bad(s.failed) },
-            Count { label: "Needs a human", value: s.needs_human, class: bad(s.needs_human) },
-            Count { label: "Remaining", value: s.remaining, class: bad(s.remaining) },
-        ];
-        let severities = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low]
-            .into_iter()
-            .map(|severity| SeverityCount {
-                severity,
-                violations: report.violations.iter().filter(|v| v.severity == severity).count(),
-            })
-            .collect();
+        let (mode, mode_label, mode_note) = mode_texts(run.mode);
         let views: Vec<ChangeView<'a>> = report.changes.iter().map(ChangeView::new).collect();
+        let Details { failed, changed, needs_human, by_policy, tag_rows, violations, cut, totals } =
+            Details::new(report, &views, keep);
+        View {
+            format: &report.format,
+            version: report.version,
+            run,
+            summary: s,
+            mode,
+            mode_label,
+            mode_note,
+            outcome: outcome(report),
+            ok: report.exit_code() == 0,
+            exit_code: report.exit_code(),
+            caller: run.caller.as_deref().filter(|c| !c.is_empty()).unwrap_or("unknown"),
+            duration: duration(&run.started_at, &run.finished_at),
+            counts: counts(s),
+            severities: severities(&report.violations),
+            chart: Chart::new(&report.by_policy),
+            by_policy,
+            failed,
+            changed,
+            needs_human,
+            tags: views,
+            tag_rows,
+            violations,
+            cut,
+            totals,
+        }
+    }
+
+    /// The number of detail rows (what `keep` counts).
+    fn rows(&self) -> usize {
+        self.failed.len()
+            + self.needs_human.len()
+            + self.changed.len()
+            + self.by_policy.len()
+            + self.tag_rows.len()
+            + self.violations.len()
+    }
+}
+
+/// A run mode as the templates show it: its CSS class, its label and what
+/// it means.
+fn mode_texts(mode: Mode) -> (&'static str, &'static str, &'static str) {
+    match mode {
+        Mode::DryRun => {
+            ("dry-run", "Dry run", "Nothing was changed: this is the plan. Run again with --apply to apply it.")
+        }
+        Mode::Apply => ("apply", "Applied", "The plan was applied to live resources (--apply)."),
+    }
+}
+
+/// The outcome of the run in one sentence: changes planned or applied,
+/// violations left to people, blocking violations that remain.
+fn outcome(report: &RemediationReport) -> String {
+    let s = &report.summary;
+    let run = &report.run;
+    let humans = format!(
+        "{} violation{} need{} a human",
+        s.needs_human,
+        plural(s.needs_human),
+        if s.needs_human == 1 { "s" } else { "" }
+    );
+    let rest = if run.plan.is_some() && report.violations.is_empty() {
+        // A reviewed plan (--plan-in) re-evaluates no policy.
+        format!("{humans}; violations not re-evaluated with --plan-in: {} change(s) not applied.", s.remaining)
+    } else {
+        format!(
+            "{humans}; {} blocking violation{} remain{}.",
+            s.remaining,
+            plural(s.remaining),
+            if s.remaining == 1 { "s" } else { "" },
+        )
+    };
+    match run.mode {
+        Mode::DryRun => format!("{} change{} planned; {rest}", s.planned, plural(s.planned)),
+        Mode::Apply => {
+            format!("{} applied, {} already applied, {} failed; {rest}", s.applied, s.already_applied, s.failed)
+        }
+    }
+}
+
+/// The summary numbers, in the order the page shows them.
+fn counts(s: &Summary) -> Vec<Count> {
+    let bad = |n: usize| if n > 0 { "bad" } else { "" };
+    vec![
+        Count { label: "Resources", value: s.resources, class: "" },
+        Count { label: "Violations", value: s.violations, class: "" },
+        Count { label: "Planned", value: s.planned, class: "" },
+        Count { label: "Applied", value: s.applied, class: if s.applied > 0 { "good" } else { "" } },
+        Count { label: "Already applied", value: s.already_applied, class: "" },
+        Count { label: "Failed", value: s.failed, class: bad(s.failed) },
+        Count { label: "Needs a human", value: s.needs_human, class: bad(s.needs_human) },
+        Count { label: "Remaining", value: s.remaining, class: bad(s.remaining) },
+    ]
+}
+
+/// The violations of each severity, most severe first.
+fn severities(violations: &[Violation]) -> Vec<SeverityCount> {
+    [Severity::Critical, Severity::High, Severity::Medium, Severity::Low]
+        .into_iter()
+        .map(|severity| SeverityCount {
+            severity,
+            violations: violations.iter().filter(|v| v.severity == severity).count(),
+        })
+        .collect()
+}
+
+/// The detail sections of a [`View`], cut to `keep` rows in section order,
+/// and their sizes before the cut.
+struct Details<'a> {
+    failed: Vec<ChangeView<'a>>,
+    changed: Vec<ChangeView<'a>>,
+    needs_human: Vec<&'a NeedsHuman>,
+    by_policy: Vec<&'a PolicyCount>,
+    tag_rows: Vec<TagRowView<'a>>,
+    violations: Vec<&'a Violation>,
+    /// Detail rows left out.
+    cut: usize,
+    /// Entries per section before the cut.
+    totals: Totals,
+}
+
+impl<'a> Details<'a> {
+    /// The sections of `report`, whose changes are `views`: failed changes,
+    /// violations left to people, the other changes, counts by policy, tag
+    /// rows, violations.
+    fn new(report: &'a RemediationReport, views: &[ChangeView<'a>], keep: usize) -> Details<'a> {
         let failed_total = views.iter().filter(|c| c.status == ChangeStatus::Failed).count();
         let totals = Totals {
             failed: failed_total,
@@ -421,42 +503,7 @@ impl<'a> View<'a> {
                 .collect(),
         );
         let violations = rows.limit(report.violations.iter().collect());
-        View {
-            format: &report.format,
-            version: report.version,
-            run,
-            summary: s,
-            mode,
-            mode_label,
-            mode_note,
-            outcome,
-            ok: report.exit_code() == 0,
-            exit_code: report.exit_code(),
-            caller: run.caller.as_deref().filter(|c| !c.is_empty()).unwrap_or("unknown"),
-            duration: duration(&run.started_at, &run.finished_at),
-            counts,
-            severities,
-            chart: Chart::new(&report.by_policy),
-            by_policy,
-            failed,
-            changed,
-            needs_human,
-            tags: views,
-            tag_rows,
-            violations,
-            cut: rows.cut,
-            totals,
-        }
-    }
-
-    /// The number of detail rows (what `keep` counts).
-    fn rows(&self) -> usize {
-        self.failed.len()
-            + self.needs_human.len()
-            + self.changed.len()
-            + self.by_policy.len()
-            + self.tag_rows.len()
-            + self.violations.len()
+        Details { failed, changed, needs_human, by_policy, tag_rows, violations, cut: rows.cut, totals }
     }
 }
 

@@ -136,7 +136,7 @@ impl SourceMap {
         };
         walker.read_manifest();
         let mut stack = vec![identity(&root)];
-        walker.walk(&root, "", "", None, &mut stack)?;
+        walker.walk(&ModuleAt { dir: &root, prefix: "", key: "", anchor: None }, &mut stack)?;
         Ok(walker.map)
     }
 
@@ -227,6 +227,21 @@ struct Walker {
     map: SourceMap,
 }
 
+/// A module folder the walk reached, and how.
+#[derive(Clone, Copy)]
+struct ModuleAt<'a> {
+    /// The module's folder.
+    dir: &'a Path,
+    /// The address prefix of its blocks: `""` or `module.a.module.b.`.
+    prefix: &'a str,
+    /// Its module key in the manifest: `""` or `a.b`.
+    key: &'a str,
+    /// The outermost call on the path that went through the manifest or
+    /// into a `.terraform` folder: when set, everything below is located
+    /// there.
+    anchor: Option<&'a SourceLocation>,
+}
+
 #[derive(serde::Deserialize)]
 struct Manifest {
     #[serde(rename = "Modules", default)]
@@ -268,21 +283,11 @@ impl Walker {
         }
     }
 
-    /// Record the declarations of the module in `dir`, reached through the
-    /// address prefix `prefix` (`""` or `module.a.module.b.`) and module key
-    /// `key` (`""` or `a.b`), then walk its module calls. `anchor` is the
-    /// outermost call on the path that went through the manifest or into a
-    /// `.terraform` folder: when set, everything below is located there.
-    /// `stack` holds the identities of the folders on the call path, `dir`'s
-    /// included.
-    fn walk(
-        &mut self,
-        dir: &Path,
-        prefix: &str,
-        key: &str,
-        anchor: Option<&SourceLocation>,
-        stack: &mut Vec<PathBuf>,
-    ) -> Result<(), SourceMapError> {
+    /// Record the declarations of the module `at`, then walk its module
+    /// calls. `stack` holds the identities of the folders on the call path,
+    /// `at.dir`'s included.
+    fn walk(&mut self, at: &ModuleAt<'_>, stack: &mut Vec<PathBuf>) -> Result<(), SourceMapError> {
+        let ModuleAt { dir, prefix, key, anchor } = *at;
         let decls = self.parse_dir(dir)?;
         for (address, location) in &decls.blocks {
             let location = anchor.unwrap_or(location);
@@ -321,7 +326,9 @@ impl Walker {
             let local = call.source.as_deref().is_some_and(is_local_source);
             let child_anchor = anchor.or_else(|| (!local || in_dot_terraform(&child)).then_some(&call.at));
             stack.push(id);
-            let walked = self.walk(&child, &format!("{module_path}."), &child_key, child_anchor, stack);
+            let child_prefix = format!("{module_path}.");
+            let child_at = ModuleAt { dir: &child, prefix: &child_prefix, key: &child_key, anchor: child_anchor };
+            let walked = self.walk(&child_at, stack);
             stack.pop();
             walked?;
         }
@@ -820,8 +827,11 @@ mod tests {
         }
     }
 
-    #[test]
-    fn installed_remote_modules_through_the_manifest() {
+    /// The test tree copied to `infra/` in a temporary folder, with the
+    /// registry module of `module "vpc"` installed in `.terraform`: its own
+    /// resource, a nested remote module, a nested local module (installed
+    /// too) and a call to a folder that does not exist. No manifest yet.
+    fn tree_with_installed_vpc() -> (tempfile::TempDir, PathBuf) {
         let tmp = tempfile::tempdir().expect("tempdir");
         let root = tmp.path().join("infra");
         copy_tree(Path::new(TREE), &root);
@@ -838,18 +848,31 @@ mod tests {
             &root.join(".terraform/modules/vpc/modules/flow-logs/main.tf"),
             "resource \"aws_flow_log\" \"this\" {}\n",
         );
-        write(
-            &root.join(MANIFEST),
-            r#"{"Modules":[
+        (tmp, root)
+    }
+
+    /// The source map of [`tree_with_installed_vpc`] with `manifest` as its
+    /// module manifest, and the tree's root as locations show it.
+    fn map_with_manifest(manifest: &str) -> (SourceMap, String) {
+        let (_tmp, root) = tree_with_installed_vpc();
+        write(&root.join(MANIFEST), manifest);
+        let map = SourceMap::from_dir(&root).expect("maps");
+        (map, display(&root))
+    }
+
+    /// The manifest `terraform init` writes for the tree of
+    /// [`tree_with_installed_vpc`].
+    const VPC_MANIFEST: &str = r#"{"Modules":[
                 {"Key":"","Source":"","Dir":"."},
                 {"Key":"network","Source":"./modules/network","Dir":"modules/network"},
                 {"Key":"vpc","Source":"registry.terraform.io/terraform-aws-modules/vpc/aws","Version":"5.8.1","Dir":".terraform/modules/vpc"},
                 {"Key":"vpc.endpoints","Source":"registry.terraform.io/terraform-aws-modules/vpc/aws//modules/vpc-endpoints","Version":"5.8.1","Dir":".terraform/modules/vpc/modules/vpc-endpoints"},
                 {"Key":"vpc.flow_logs","Source":"./modules/flow-logs","Dir":".terraform/modules/vpc/modules/flow-logs"}
-            ]}"#,
-        );
-        let map = SourceMap::from_dir(&root).expect("maps");
-        let base = display(&root);
+            ]}"#;
+
+    #[test]
+    fn installed_remote_modules_through_the_manifest() {
+        let (map, base) = map_with_manifest(VPC_MANIFEST);
         // `.terraform` is not in the repository: everything the installed
         // module declares, nested modules (remote or local) included, is
         // located at the `module "vpc"` block the user wrote.
@@ -861,11 +884,22 @@ mod tests {
         // The installed module is read: what it does not declare is not located.
         assert_eq!(map.locate("module.vpc.aws_subnet.nope"), None);
         assert_eq!(map.locate("module.vpc.module.flow_logs.aws_subnet.nope"), None);
-        // A call in the installed module that cannot be followed: at the outer call too.
+        assert_no_dot_terraform(&map);
+    }
+
+    #[test]
+    fn a_call_an_installed_module_cannot_follow_is_located_at_the_outer_call() {
+        let (map, base) = map_with_manifest(VPC_MANIFEST);
+        let call = format!("{base}/main.tf:84");
         assert_eq!(file_of(&map, "module.vpc.module.gone.aws_subnet.x"), call);
         assert_eq!(map.warnings().len(), 1, "{:?}", map.warnings());
         assert!(map.warnings()[0].contains(&format!("located at the module call at {call}")), "{:?}", map.warnings());
-        // Local modules in the repository keep their own files.
+        assert_no_dot_terraform(&map);
+    }
+
+    #[test]
+    fn local_modules_keep_their_own_files_beside_installed_ones() {
+        let (map, base) = map_with_manifest(VPC_MANIFEST);
         assert_eq!(
             file_of(&map, "module.network.aws_security_group.ssh"),
             format!("{base}/modules/network/security.tf:2")
@@ -873,16 +907,18 @@ mod tests {
         assert_eq!(file_of(&map, "aws_s3_bucket.logs"), format!("{base}/main.tf:30"));
         assert_eq!(map.len(), 13);
         assert_no_dot_terraform(&map);
+    }
 
-        // A manifest without the key: back to the call, with a warning.
-        write(&root.join(MANIFEST), r#"{"Modules":[{"Key":"","Source":"","Dir":"."}]}"#);
-        let map = SourceMap::from_dir(&root).expect("maps");
+    #[test]
+    fn a_manifest_without_the_key_locates_at_the_call_with_a_warning() {
+        let (map, base) = map_with_manifest(r#"{"Modules":[{"Key":"","Source":"","Dir":"."}]}"#);
         assert_eq!(file_of(&map, "module.vpc.aws_vpc.this[0]"), format!("{base}/main.tf:84"));
         assert!(map.warnings()[0].contains("no \"vpc\" key"), "{:?}", map.warnings());
+    }
 
-        // A malformed manifest is a warning, not an error.
-        write(&root.join(MANIFEST), "{not json");
-        let map = SourceMap::from_dir(&root).expect("maps");
+    #[test]
+    fn a_malformed_manifest_is_a_warning_not_an_error() {
+        let (map, base) = map_with_manifest("{not json");
         assert_eq!(file_of(&map, "module.vpc.aws_vpc.this[0]"), format!("{base}/main.tf:84"));
         assert!(map.warnings()[0].contains("invalid module manifest"), "{:?}", map.warnings());
         assert_eq!(map.warnings().len(), 2, "{:?}", map.warnings());

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use crate::Report;
+use palisade_model::finding::{PolicyError, Violation};
 
 /// A policy error concerning more resources than this is printed once.
 const WIDE_ERROR: usize = 3;
@@ -14,6 +15,38 @@ const WIDE_ERROR: usize = 3;
 /// characters in names and messages are escaped (`\n`, `\u{1b}`), so that
 /// an address or a message cannot forge lines or terminal escapes.
 pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    render_preamble(report, out)?;
+    let mut blocks = Blocks::default();
+    for v in &report.violations {
+        blocks.add_violation(v);
+    }
+    // An error that concerns many resources (a stack policy's) is printed
+    // once, after the resources, not under each of them.
+    let (wide, narrow): (Vec<_>, Vec<_>) = report.policy_errors.iter().partition(|e| e.resources.len() > WIDE_ERROR);
+    for e in narrow {
+        blocks.add_error(e);
+    }
+    blocks.render(out)?;
+    for e in wide {
+        render_wide_error(e, out)?;
+    }
+    render_exemptions(report, out)?;
+    if let Some(b) = &report.baseline {
+        writeln!(
+            out,
+            "Baseline {}: {} known violations not shown ({} in the baseline); {} of its findings are no longer found.\n",
+            clean(&b.file),
+            b.suppressed,
+            b.known,
+            b.resolved
+        )?;
+    }
+    render_summary(report, out)
+}
+
+/// What comes before the findings: the warning of an incomplete scan with
+/// its scopes, then the policies' notes.
+fn render_preamble(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !report.incomplete.is_empty() {
         writeln!(out, "INCOMPLETE: the inventory scan did not complete; resources may be missing from this report:")?;
         for line in &report.incomplete {
@@ -24,14 +57,27 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for note in report.policies.iter().filter_map(|p| p.note.as_ref()) {
         writeln!(out, "note: {}", clean(note))?;
     }
-    let mut by_resource: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
-    let mut types: BTreeMap<(&str, &str), &str> = BTreeMap::new();
-    let mut declared: BTreeMap<(&str, &str), String> = BTreeMap::new();
-    for v in &report.violations {
+    Ok(())
+}
+
+/// The findings of each (resource, input file), in that order: their lines,
+/// and the resource's type and declaration when a violation gave them.
+#[derive(Default)]
+struct Blocks<'r> {
+    lines: BTreeMap<(&'r str, &'r str), Vec<String>>,
+    types: BTreeMap<(&'r str, &'r str), &'r str>,
+    /// `, declared at FILE:LINE`.
+    declared: BTreeMap<(&'r str, &'r str), String>,
+}
+
+impl<'r> Blocks<'r> {
+    /// A violation: its level, policy, severity, pack and message, and its
+    /// proposed fix.
+    fn add_violation(&mut self, v: &'r Violation) {
         let key = (v.resource.as_str(), v.file.as_str());
-        types.insert(key, &v.resource_type);
+        self.types.insert(key, &v.resource_type);
         if let Some(at) = &v.location {
-            declared.insert(key, format!(", declared at {}:{}", clean(&at.file), at.line));
+            self.declared.insert(key, format!(", declared at {}:{}", clean(&at.file), at.line));
         }
         let undecided = if v.undecided { " (undecided: needs values known only after apply)" } else { "" };
         let mut line = format!(
@@ -49,14 +95,13 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 line.push_str(&format!("\n        {}", clean(d)));
             }
         }
-        by_resource.entry(key).or_default().push(line);
+        self.lines.entry(key).or_default().push(line);
     }
-    // An error that concerns many resources (a stack policy's) is printed
-    // once, after the resources, not under each of them.
-    let (wide, narrow): (Vec<_>, Vec<_>) = report.policy_errors.iter().partition(|e| e.resources.len() > WIDE_ERROR);
-    for e in narrow {
+
+    /// A policy error, under each resource it concerns.
+    fn add_error(&mut self, e: &'r PolicyError) {
         for r in &e.resources {
-            by_resource.entry((r.as_str(), e.file.as_str())).or_default().push(format!(
+            self.lines.entry((r.as_str(), e.file.as_str())).or_default().push(format!(
                 "  [{} policy error: {}] {} (pack {})\n      {}",
                 e.enforcement_level,
                 e.kind,
@@ -66,45 +111,46 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             ));
         }
     }
-    for ((resource, file), lines) in &by_resource {
-        let ty = types.get(&(*resource, *file));
-        let at = declared.get(&(*resource, *file)).map_or("", String::as_str);
-        let (resource, file) = (clean(resource), clean(file));
-        match ty {
-            Some(t) => writeln!(out, "{resource} ({}) in {file}{at}", clean(t))?,
-            None => writeln!(out, "{resource} in {file}{at}")?,
+
+    /// One block per resource: a header line, the findings, a blank line.
+    fn render(&self, out: &mut dyn Write) -> io::Result<()> {
+        for ((resource, file), lines) in &self.lines {
+            let ty = self.types.get(&(*resource, *file));
+            let at = self.declared.get(&(*resource, *file)).map_or("", String::as_str);
+            let (resource, file) = (clean(resource), clean(file));
+            match ty {
+                Some(t) => writeln!(out, "{resource} ({}) in {file}{at}", clean(t))?,
+                None => writeln!(out, "{resource} in {file}{at}")?,
+            }
+            for line in lines {
+                writeln!(out, "{line}")?;
+            }
+            writeln!(out)?;
         }
-        for line in lines {
-            writeln!(out, "{line}")?;
-        }
-        writeln!(out)?;
+        Ok(())
     }
-    for e in wide {
-        let first: Vec<String> = e.resources.iter().take(WIDE_ERROR).map(|r| clean(r).into_owned()).collect();
-        writeln!(
-            out,
-            "{} resources in {} (first: {}, ...)\n  [{} policy error: {}] {} (pack {})\n      {}\n",
-            e.resources.len(),
-            clean(&e.file),
-            first.join(", "),
-            e.enforcement_level,
-            e.kind,
-            clean(&e.policy),
-            clean(&e.pack),
-            clean(&e.message)
-        )?;
-    }
-    render_exemptions(report, out)?;
-    if let Some(b) = &report.baseline {
-        writeln!(
-            out,
-            "Baseline {}: {} known violations not shown ({} in the baseline); {} of its findings are no longer found.\n",
-            clean(&b.file),
-            b.suppressed,
-            b.known,
-            b.resolved
-        )?;
-    }
+}
+
+/// A policy error concerning more than [`WIDE_ERROR`] resources: once, with
+/// their count and the first few.
+fn render_wide_error(e: &PolicyError, out: &mut dyn Write) -> io::Result<()> {
+    let first: Vec<String> = e.resources.iter().take(WIDE_ERROR).map(|r| clean(r).into_owned()).collect();
+    writeln!(
+        out,
+        "{} resources in {} (first: {}, ...)\n  [{} policy error: {}] {} (pack {})\n      {}\n",
+        e.resources.len(),
+        clean(&e.file),
+        first.join(", "),
+        e.enforcement_level,
+        e.kind,
+        clean(&e.policy),
+        clean(&e.pack),
+        clean(&e.message)
+    )
+}
+
+/// The last line: the verdict and the counts.
+fn render_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
     let mut extra = String::new();
     if report.exemptions.is_some() {

@@ -102,6 +102,19 @@ pub(crate) enum Kind {
     Component,
 }
 
+/// How one kind of code is compiled from a pack's bytes, serialized into a
+/// cache entry, and deserialized from one.
+pub(crate) struct Compiler<B, S, D> {
+    /// The kind, part of the entry's key.
+    pub(crate) kind: Kind,
+    /// Compile the bytes (on a miss).
+    pub(crate) build: B,
+    /// The compiled code as an entry's payload.
+    pub(crate) serialize: S,
+    /// The compiled code from a trusted entry's payload.
+    pub(crate) deserialize: D,
+}
+
 impl ModuleCache {
     /// Open (creating if needed, mode 0700) the cache directory `dir` for
     /// code compiled by `engine`, and read or create its secret.
@@ -144,15 +157,18 @@ impl ModuleCache {
     }
 
     /// The compiled code for `bytes`: deserialized from a trusted entry, or
-    /// built with `build` and stored.
-    pub(crate) fn get_or_build<T>(
+    /// built with `compiler.build` and stored.
+    pub(crate) fn get_or_build<T, B, S, D>(
         &self,
-        kind: Kind,
         bytes: &[u8],
-        build: impl FnOnce() -> wasmtime::Result<T>,
-        serialize: impl FnOnce(&T) -> wasmtime::Result<Vec<u8>>,
-        deserialize: impl FnOnce(&[u8]) -> wasmtime::Result<T>,
-    ) -> wasmtime::Result<(T, CacheOutcome)> {
+        compiler: Compiler<B, S, D>,
+    ) -> wasmtime::Result<(T, CacheOutcome)>
+    where
+        B: FnOnce() -> wasmtime::Result<T>,
+        S: FnOnce(&T) -> wasmtime::Result<Vec<u8>>,
+        D: FnOnce(&[u8]) -> wasmtime::Result<T>,
+    {
+        let Compiler { kind, build, serialize, deserialize } = compiler;
         let key = self.key(kind, bytes);
         let path = self.dir.join(format!("{}.bin", hex::encode(key)));
         let mut discarded = None;

@@ -312,26 +312,31 @@ fn run_job(job: &Job<'_>, settings: &PolicySettings, tripped: &Tripped) -> Findi
     }
     let batch = job.stack.batch(&job.range);
     let resources = &job.stack.stack.resources[job.range.clone()];
-    let index: HashMap<&str, usize> = resources.iter().enumerate().map(|(i, r)| (r.address.as_str(), i)).collect();
-    // The guest sees the whole batch: any of its secrets may be in any message.
-    let scope = job.stack.secrets.scope(job.range.clone());
+    let cx = JobContext {
+        job,
+        index: resources.iter().enumerate().map(|(i, r)| (r.address.as_str(), i)).collect(),
+        settings,
+        // The guest sees the whole batch: any of its secrets may be in any message.
+        scope: job.stack.secrets.scope(job.range.clone()),
+    };
+    let scope = &cx.scope;
     let mut guest: Option<Guest> = None;
     let key =
         |task: &Task<'_>| (job.pack.metadata.name.clone(), task.policy.name.clone(), job.stack.stack.source.clone());
     for task in &tasks {
         let earlier = tripped.lock().ok().and_then(|t| t.get(&key(task)).cloned());
         if let Some(fault) = earlier {
-            out.policy_errors.push(policy_error(job, task, fault, &scope));
+            out.policy_errors.push(policy_error(job, task, fault, scope));
             continue;
         }
         let mut g = match guest.take().map_or_else(|| start(job, &batch), Ok) {
             Ok(g) => g,
             Err(fault) => {
-                out.policy_errors.push(policy_error(job, task, fault, &scope));
+                out.policy_errors.push(policy_error(job, task, fault, scope));
                 continue;
             }
         };
-        match evaluate(&mut g, job, &index, task, settings, &scope) {
+        match evaluate(&mut g, &cx, task) {
             Ok((violations, bad_fixes)) => {
                 out.violations.extend(violations);
                 out.policy_errors.extend(bad_fixes);
@@ -347,7 +352,7 @@ fn run_job(job: &Job<'_>, settings: &PolicySettings, tripped: &Tripped) -> Findi
                 {
                     t.entry(key(task)).or_insert_with(|| fault.clone());
                 }
-                out.policy_errors.push(policy_error(job, task, fault, &scope));
+                out.policy_errors.push(policy_error(job, task, fault, scope));
             }
         }
     }
@@ -361,18 +366,26 @@ fn start(job: &Job<'_>, batch: &[u8]) -> Result<Guest, GuestFault> {
     Ok(guest)
 }
 
-/// Run one policy on the loaded batch; `index` maps the batch's addresses to
-/// batch-local indexes. Violations must name one of the task's targets. A
-/// fix that does not fit its resource is an `abi` error of the policy for
-/// that resource only (second list); its violation is kept without the fix.
+/// What every policy run of a job shares.
+struct JobContext<'a> {
+    job: &'a Job<'a>,
+    /// The batch's addresses, to batch-local indexes.
+    index: HashMap<&'a str, usize>,
+    settings: &'a PolicySettings,
+    /// The secrets of the batch, which messages are redacted of.
+    scope: SecretScope,
+}
+
+/// Run one policy on the loaded batch. Violations must name one of the
+/// task's targets. A fix that does not fit its resource is an `abi` error
+/// of the policy for that resource only (second list); its violation is
+/// kept without the fix.
 fn evaluate(
     guest: &mut Guest,
-    job: &Job<'_>,
-    index: &HashMap<&str, usize>,
+    cx: &JobContext<'_>,
     task: &Task<'_>,
-    settings: &PolicySettings,
-    scope: &SecretScope,
 ) -> Result<(Vec<Violation>, Vec<PolicyError>), GuestFault> {
+    let JobContext { job, index, settings, scope } = cx;
     let config = task.policy.config_with_defaults(settings.configs.get(&task.policy.name));
     let mut bad_fixes = Vec::new();
     let wire = guest.evaluate(&Request {

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::{ExternType, Linker, Module};
 
-use crate::cache::{CacheOutcome, Kind};
+use crate::cache::{CacheOutcome, Compiler, Kind};
 use crate::runtime::component::{self, PrepareError};
 use crate::runtime::{Code, DescribeError, Guest, HostState, Runtime};
 use crate::wasi;
@@ -283,7 +283,8 @@ fn compile_module(runtime: &Runtime, bytes: &[u8]) -> wasmtime::Result<(Module, 
     // wasmtime checks their engine compatibility.
     #[allow(unsafe_code)]
     let deserialize = |payload: &[u8]| unsafe { Module::deserialize(engine, payload) };
-    cached(runtime, Kind::Module, bytes, || Module::new(engine, bytes), Module::serialize, deserialize)
+    let build = || Module::new(engine, bytes);
+    cached(runtime, bytes, Compiler { kind: Kind::Module, build, serialize: Module::serialize, deserialize })
 }
 
 /// Compile a component, through the cache when there is one.
@@ -292,21 +293,24 @@ fn compile_component(runtime: &Runtime, bytes: &[u8]) -> wasmtime::Result<(Compo
     // SAFETY: as in `compile_module`: only entries the cache wrote.
     #[allow(unsafe_code)]
     let deserialize = |payload: &[u8]| unsafe { Component::deserialize(engine, payload) };
-    cached(runtime, Kind::Component, bytes, || Component::new(engine, bytes), Component::serialize, deserialize)
+    let build = || Component::new(engine, bytes);
+    cached(runtime, bytes, Compiler { kind: Kind::Component, build, serialize: Component::serialize, deserialize })
 }
 
-/// `build()` directly without a cache, else through it.
-fn cached<T>(
+/// `compiler.build()` directly without a cache, else through it.
+fn cached<T, B, S, D>(
     runtime: &Runtime,
-    kind: Kind,
     bytes: &[u8],
-    build: impl FnOnce() -> wasmtime::Result<T>,
-    serialize: impl FnOnce(&T) -> wasmtime::Result<Vec<u8>>,
-    deserialize: impl FnOnce(&[u8]) -> wasmtime::Result<T>,
-) -> wasmtime::Result<(T, CacheOutcome)> {
+    compiler: Compiler<B, S, D>,
+) -> wasmtime::Result<(T, CacheOutcome)>
+where
+    B: FnOnce() -> wasmtime::Result<T>,
+    S: FnOnce(&T) -> wasmtime::Result<Vec<u8>>,
+    D: FnOnce(&[u8]) -> wasmtime::Result<T>,
+{
     match &runtime.cache {
-        None => Ok((build()?, CacheOutcome::Disabled)),
-        Some(cache) => cache.get_or_build(kind, bytes, build, serialize, deserialize),
+        None => Ok(((compiler.build)()?, CacheOutcome::Disabled)),
+        Some(cache) => cache.get_or_build(bytes, compiler),
     }
 }
 

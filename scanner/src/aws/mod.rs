@@ -140,6 +140,39 @@ struct Account {
 pub async fn scan(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
     validate(options)?;
     let started_at = now();
+    let (base, regions) = home_config(options).await;
+    let accounts = accounts(options, &base).await;
+    // With no account identified there is nothing to scan: a setup error
+    // (no credentials, a wrong endpoint), not a scan of empty regions.
+    if let [Account { id: Err(why), .. }] = accounts.as_slice() {
+        return Err(ScanError::Credentials(why.clone()));
+    }
+    let progress = Progress::new(options.progress);
+    let (tasks, mut scopes) = spawn_scopes(options, &accounts, &regions, &progress);
+    let found = join_scopes(tasks, &mut scopes).await;
+    progress.clear();
+    for scope in scopes.iter_mut().filter(|s| s.status == ScopeStatus::Incomplete && s.error.is_none()) {
+        scope.error = Some("the scan of this scope did not finish".into());
+    }
+    let mut order: Vec<usize> = (0..scopes.len()).collect();
+    order.sort_by(|&a, &b| (&scopes[a].account, &scopes[a].region).cmp(&(&scopes[b].account, &scopes[b].region)));
+    let scopes = order.into_iter().map(|i| scopes[i].clone()).collect();
+    Ok(Inventory {
+        format: INVENTORY_FORMAT.to_string(),
+        version: INVENTORY_VERSION,
+        provider: "aws".into(),
+        started_at,
+        finished_at: now(),
+        filters: options.filters.clone(),
+        scopes,
+        resources: merge_found(found),
+    })
+}
+
+/// The shared configuration in the home region (the first region asked
+/// for, else the profile's, else `us-east-1`), and the regions to scan:
+/// those asked for, sorted, else the home region's partition's.
+async fn home_config(options: &AwsScanOptions) -> (SdkConfig, Vec<String>) {
     let base = load_base_config(options).await;
     let home_region = options
         .regions
@@ -156,8 +189,12 @@ pub async fn scan(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
         r.dedup();
         r
     };
+    (base, regions)
+}
 
-    // The accounts: the default credentials', or one per role assumed.
+/// The accounts: the default credentials', or one per role assumed, each
+/// identified (STS `GetCallerIdentity`) or with why it could not be.
+async fn accounts(options: &AwsScanOptions, base: &SdkConfig) -> Vec<Account> {
     let mut configs: Vec<(SdkConfig, Option<String>)> = Vec::new();
     if options.assume_roles.is_empty() {
         configs.push((base.clone(), None));
@@ -165,7 +202,7 @@ pub async fn scan(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
     for role in &options.assume_roles {
         let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
             .session_name("palisade-scan")
-            .configure(&base)
+            .configure(base)
             .build()
             .await;
         let config = base.clone().into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
@@ -181,19 +218,26 @@ pub async fn scan(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
         let id = caller_account(&config, &who).await;
         accounts.push(Account { config, role_arn, id });
     }
-    // With no account identified there is nothing to scan: a setup error
-    // (no credentials, a wrong endpoint), not a scan of empty regions.
-    if let [Account { id: Err(why), .. }] = accounts.as_slice() {
-        return Err(ScanError::Credentials(why.clone()));
-    }
+    accounts
+}
 
-    let progress = Progress::new(options.progress);
+/// The scan tasks of every account and region (at most
+/// `in_flight_per_region` calls in flight per region), each giving its
+/// scope's index and outcome, and the scopes, incomplete until their task
+/// ends. An account that could not be identified gets no task: its scopes
+/// stay incomplete, with why.
+fn spawn_scopes(
+    options: &AwsScanOptions,
+    accounts: &[Account],
+    regions: &[String],
+    progress: &Progress,
+) -> (tokio::task::JoinSet<(usize, ScopeOutcome)>, Vec<ScanScope>) {
     let semaphores: HashMap<String, Arc<Semaphore>> =
         regions.iter().map(|r| (r.clone(), Arc::new(Semaphore::new(options.in_flight_per_region)))).collect();
     let mut tasks = tokio::task::JoinSet::new();
     let mut scopes = Vec::new();
-    for account in &accounts {
-        for region in &regions {
+    for account in accounts {
+        for region in regions {
             let index = scopes.len();
             let account_id = account.id.clone().unwrap_or_default();
             scopes.push(ScanScope {
@@ -213,18 +257,31 @@ pub async fn scan(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
                 continue;
             }
             let config = tagging::config::Builder::from(&account.config).region(Region::new(region.clone())).build();
-            let client = tagging::Client::from_conf(config);
-            let filters = options.filters.clone();
-            let semaphore = semaphores.get(region).cloned().unwrap_or_else(|| Arc::new(Semaphore::new(1)));
-            let region = region.clone();
+            let scope = ScopeScan {
+                client: tagging::Client::from_conf(config),
+                filters: options.filters.clone(),
+                semaphore: semaphores.get(region).cloned().unwrap_or_else(|| Arc::new(Semaphore::new(1))),
+                region: region.clone(),
+                account: account_id,
+                bar,
+            };
             tasks.spawn(async move {
-                let outcome = scan_scope(&client, &filters, &semaphore, &region, &account_id, &bar).await;
-                bar.finish(outcome.error.is_none(), outcome.pages, outcome.resources.len() as u64);
+                let outcome = scope.run().await;
+                scope.bar.finish(outcome.error.is_none(), outcome.pages, outcome.resources.len() as u64);
                 (index, outcome)
             });
         }
     }
+    (tasks, scopes)
+}
 
+/// Wait for every scan task, recording each outcome in its scope; the
+/// resources found, with their scope's index. A task that panicked leaves
+/// its scope incomplete.
+async fn join_scopes(
+    mut tasks: tokio::task::JoinSet<(usize, ScopeOutcome)>,
+    scopes: &mut [ScanScope],
+) -> Vec<(usize, Vec<InventoryResource>)> {
     let mut found: Vec<(usize, Vec<InventoryResource>)> = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         match joined {
@@ -245,11 +302,12 @@ pub async fn scan(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
             }
         }
     }
-    progress.clear();
-    for scope in scopes.iter_mut().filter(|s| s.status == ScopeStatus::Incomplete && s.error.is_none()) {
-        scope.error = Some("the scan of this scope did not finish".into());
-    }
+    found
+}
 
+/// The resources found, one per ARN (the first scope's, in scope order),
+/// sorted by ARN.
+fn merge_found(mut found: Vec<(usize, Vec<InventoryResource>)>) -> Vec<InventoryResource> {
     found.sort_by_key(|(index, _)| *index);
     let mut by_arn: BTreeMap<String, InventoryResource> = BTreeMap::new();
     for (_, resources) in found {
@@ -257,19 +315,7 @@ pub async fn scan(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
             by_arn.entry(r.arn.clone()).or_insert(r);
         }
     }
-    let mut order: Vec<usize> = (0..scopes.len()).collect();
-    order.sort_by(|&a, &b| (&scopes[a].account, &scopes[a].region).cmp(&(&scopes[b].account, &scopes[b].region)));
-    let scopes = order.into_iter().map(|i| scopes[i].clone()).collect();
-    Ok(Inventory {
-        format: INVENTORY_FORMAT.to_string(),
-        version: INVENTORY_VERSION,
-        provider: "aws".into(),
-        started_at,
-        finished_at: now(),
-        filters: options.filters.clone(),
-        scopes,
-        resources: by_arn.into_values().collect(),
-    })
+    by_arn.into_values().collect()
 }
 
 fn validate(options: &AwsScanOptions) -> Result<(), ScanError> {
@@ -392,71 +438,82 @@ struct ScopeOutcome {
     error: Option<String>,
 }
 
-async fn scan_scope(
-    client: &tagging::Client,
-    filters: &ScanFilters,
-    semaphore: &Semaphore,
-    region: &str,
-    account: &str,
-    bar: &crate::progress::ScopeBar,
-) -> ScopeOutcome {
-    let mut outcome = ScopeOutcome { pages: 0, resources: Vec::new(), error: None };
-    let mut token: Option<String> = None;
-    let mut seen_tokens = std::collections::HashSet::new();
-    let tag_filters: Vec<tagging::types::TagFilter> = filters
-        .tags
-        .iter()
-        .map(|f| tagging::types::TagFilter::builder().key(&f.key).set_values(Some(f.values.clone())).build())
-        .collect();
-    loop {
-        let request = client
-            .get_resources()
-            .resources_per_page(100)
-            .set_pagination_token(token.clone())
-            .set_resource_type_filters((!filters.resource_types.is_empty()).then(|| filters.resource_types.clone()))
-            .set_tag_filters((!tag_filters.is_empty()).then(|| tag_filters.clone()));
-        let response = {
-            let _permit = semaphore.acquire().await;
-            request.send().await
-        };
-        let page = match response {
-            Ok(page) => page,
-            Err(e) => {
-                outcome.error =
-                    Some(format!("GetResources page {} failed: {}", outcome.pages + 1, describe_sdk_error(&e)));
-                return outcome;
-            }
-        };
-        // An answer without the list (`{}`, an empty body) is not a page of
-        // an empty region: AWS always sends `ResourceTagMappingList`.
-        if page.resource_tag_mapping_list.is_none() {
-            outcome.error = Some(format!(
-                "GetResources page {} has no ResourceTagMappingList: not a Tagging API answer",
-                outcome.pages + 1
-            ));
-            return outcome;
-        }
-        outcome.pages += 1;
-        if outcome.pages > MAX_PAGES {
-            outcome.error = Some(format!("GetResources gave more than {MAX_PAGES} pages; stopped"));
-            return outcome;
-        }
-        let seen_at = now();
-        for mapping in page.resource_tag_mapping_list() {
-            let Some(arn_text) = mapping.resource_arn() else { continue };
-            let tags = mapping.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
-            outcome.resources.push(inventory_resource(arn_text, region, account, tags, &seen_at));
-        }
-        bar.update(outcome.pages, outcome.resources.len() as u64);
-        match page.pagination_token().filter(|t| !t.is_empty()) {
-            Some(next) => {
-                if !seen_tokens.insert(next.to_string()) {
-                    outcome.error = Some(format!("GetResources returned pagination token {next:?} twice"));
+/// The scan of one scope (account x region), run in a task of its own.
+struct ScopeScan {
+    /// A Tagging API client of the account's credentials, in the region.
+    client: tagging::Client,
+    filters: ScanFilters,
+    /// The region's bound on calls in flight.
+    semaphore: Arc<Semaphore>,
+    region: String,
+    account: String,
+    bar: crate::progress::ScopeBar,
+}
+
+impl ScopeScan {
+    /// Read every page of `GetResources` (with the filters) until the last,
+    /// an error after retries, a repeated pagination token or
+    /// [`MAX_PAGES`].
+    async fn run(&self) -> ScopeOutcome {
+        let ScopeScan { client, filters, semaphore, region, account, bar } = self;
+        let mut outcome = ScopeOutcome { pages: 0, resources: Vec::new(), error: None };
+        let mut token: Option<String> = None;
+        let mut seen_tokens = std::collections::HashSet::new();
+        let tag_filters: Vec<tagging::types::TagFilter> = filters
+            .tags
+            .iter()
+            .map(|f| tagging::types::TagFilter::builder().key(&f.key).set_values(Some(f.values.clone())).build())
+            .collect();
+        loop {
+            let request = client
+                .get_resources()
+                .resources_per_page(100)
+                .set_pagination_token(token.clone())
+                .set_resource_type_filters((!filters.resource_types.is_empty()).then(|| filters.resource_types.clone()))
+                .set_tag_filters((!tag_filters.is_empty()).then(|| tag_filters.clone()));
+            let response = {
+                let _permit = semaphore.acquire().await;
+                request.send().await
+            };
+            let page = match response {
+                Ok(page) => page,
+                Err(e) => {
+                    outcome.error =
+                        Some(format!("GetResources page {} failed: {}", outcome.pages + 1, describe_sdk_error(&e)));
                     return outcome;
                 }
-                token = Some(next.to_string());
+            };
+            // An answer without the list (`{}`, an empty body) is not a page of
+            // an empty region: AWS always sends `ResourceTagMappingList`.
+            if page.resource_tag_mapping_list.is_none() {
+                outcome.error = Some(format!(
+                    "GetResources page {} has no ResourceTagMappingList: not a Tagging API answer",
+                    outcome.pages + 1
+                ));
+                return outcome;
             }
-            None => return outcome,
+            outcome.pages += 1;
+            if outcome.pages > MAX_PAGES {
+                outcome.error = Some(format!("GetResources gave more than {MAX_PAGES} pages; stopped"));
+                return outcome;
+            }
+            let seen_at = now();
+            for mapping in page.resource_tag_mapping_list() {
+                let Some(arn_text) = mapping.resource_arn() else { continue };
+                let tags = mapping.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+                outcome.resources.push(inventory_resource(arn_text, region, account, tags, &seen_at));
+            }
+            bar.update(outcome.pages, outcome.resources.len() as u64);
+            match page.pagination_token().filter(|t| !t.is_empty()) {
+                Some(next) => {
+                    if !seen_tokens.insert(next.to_string()) {
+                        outcome.error = Some(format!("GetResources returned pagination token {next:?} twice"));
+                        return outcome;
+                    }
+                    token = Some(next.to_string());
+                }
+                None => return outcome,
+            }
         }
     }
 }

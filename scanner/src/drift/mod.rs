@@ -98,7 +98,8 @@ pub fn analyze(desired: &[Stack], inventory: &Inventory, ignore: &IgnoreRules) -
     }
     let by_service = pass.cloud_side();
     pass.acc.duplicate_claims = pass.duplicate_claims(&wanted);
-    pass.acc.finish(desired, inventory, ignore, wanted.len(), left_out, by_service)
+    let inputs = Inputs { stacks: desired, inventory, ignore };
+    pass.acc.finish(inputs, Tally { state_resources: wanted.len(), left_out, by_service })
 }
 
 /// One comparison in progress: the inventory indexed, what each cloud
@@ -161,7 +162,8 @@ impl<'i> Pass<'i> {
                 };
                 if !state_rules.is_empty() || !cloud_rules.is_empty() {
                     let pair = Some(cloud_ref(cloud, &d.secret));
-                    self.acc.ignore(self.ignore, &state_rules, cloud_rules, Some(d), pair);
+                    let matched = Matched { state_rules: &state_rules, cloud_rules, state: Some(d), cloud: pair };
+                    self.acc.ignore(self.ignore, matched);
                     self.claim(i, Claim::Held);
                     return;
                 }
@@ -181,7 +183,10 @@ impl<'i> Pass<'i> {
                 }
                 self.claim(i, Claim::Managed);
             }
-            _ if !state_rules.is_empty() => self.acc.ignore(self.ignore, &state_rules, &[], Some(d), None),
+            _ if !state_rules.is_empty() => {
+                let matched = Matched { state_rules: &state_rules, cloud_rules: &[], state: Some(d), cloud: None };
+                self.acc.ignore(self.ignore, matched);
+            }
             Found::Several(candidates) => {
                 let mut arns: Vec<String> =
                     candidates.iter().filter_map(|&i| self.inventory.resources.get(i)).map(|r| r.arn.clone()).collect();
@@ -243,7 +248,9 @@ impl<'i> Pass<'i> {
                 Claim::Managed => run.1 += 1,
                 Claim::Held => {}
                 Claim::Free if !rules_here.is_empty() => {
-                    self.acc.ignore(self.ignore, &[], rules_here, None, Some(cloud_ref(r, &no_secret)))
+                    let cloud = Some(cloud_ref(r, &no_secret));
+                    let matched = Matched { state_rules: &[], cloud_rules: rules_here, state: None, cloud };
+                    self.acc.ignore(self.ignore, matched);
                 }
                 Claim::Free => {
                     run.2 += 1;
@@ -366,6 +373,33 @@ fn state_order(a: &StateRef, b: &StateRef) -> std::cmp::Ordering {
     (&a.address, &a.source, &a.arn).cmp(&(&b.address, &b.source, &b.arn))
 }
 
+/// What an analysis compares: the stacks, the inventory, the ignore rules.
+#[derive(Clone, Copy)]
+struct Inputs<'a> {
+    stacks: &'a [Stack],
+    inventory: &'a Inventory,
+    ignore: &'a IgnoreRules,
+}
+
+/// The counts of an analysis that are not lists of [`Acc`].
+struct Tally<'a> {
+    /// The state resources analysed.
+    state_resources: usize,
+    /// The state resources not looked at.
+    left_out: LeftOut,
+    /// Per service: (managed, unmanaged) cloud resources.
+    by_service: BTreeMap<&'a str, (usize, usize)>,
+}
+
+/// An entry that ignore rules matched: its state and cloud sides, and the
+/// rules matching each side (ascending indices).
+struct Matched<'a, 'd> {
+    state_rules: &'a [usize],
+    cloud_rules: &'a [usize],
+    state: Option<&'a Desired<'d>>,
+    cloud: Option<CloudRef>,
+}
+
 /// The lists and counts being gathered.
 #[derive(Default)]
 struct Acc {
@@ -381,15 +415,9 @@ struct Acc {
 }
 
 impl Acc {
-    /// Records an ignored entry matched by `state` and `cloud` rules (ascending indices).
-    fn ignore(
-        &mut self,
-        ignore: &IgnoreRules,
-        state: &[usize],
-        cloud: &[usize],
-        d: Option<&Desired<'_>>,
-        cloud_side: Option<CloudRef>,
-    ) {
+    /// Records an ignored entry, matched by rules of `ignore`.
+    fn ignore(&mut self, ignore: &IgnoreRules, matched: Matched<'_, '_>) {
+        let Matched { state_rules: state, cloud_rules: cloud, state: d, cloud: cloud_side } = matched;
         let mut all: Vec<usize> = state.iter().chain(cloud).copied().collect();
         all.sort_unstable();
         all.dedup();
@@ -410,15 +438,11 @@ impl Acc {
         });
     }
 
-    fn finish(
-        mut self,
-        stacks: &[Stack],
-        inventory: &Inventory,
-        ignore: &IgnoreRules,
-        state_resources: usize,
-        left_out: LeftOut,
-        by_service: BTreeMap<&str, (usize, usize)>,
-    ) -> DriftReport {
+    /// The report: the lists sorted, the summary counted, each ignore rule
+    /// with its matches.
+    fn finish(mut self, inputs: Inputs<'_>, tally: Tally<'_>) -> DriftReport {
+        let Inputs { stacks, inventory, ignore } = inputs;
+        let Tally { state_resources, left_out, by_service } = tally;
         self.missing.sort_unstable_by(state_order);
         self.unmanaged.sort_unstable_by(|a, b| a.arn.cmp(&b.arn));
         self.changed

@@ -123,96 +123,115 @@ fn mirrored_corpus_states_have_no_drift() {
     }
 }
 
+/// `mutate` applied to the mirror of the Pulumi VPC export: the report
+/// finds `expected` (the untagged EIPs added to its not checked; routes
+/// and associations, with neither rule nor ARN, left out of the outcome),
+/// says drift exactly when `expected` has some, and its headline ends with
+/// `coverage`.
+fn assert_vpc_drift(name: &str, mutate: impl FnOnce(&mut Inventory), mut expected: Outcome, coverage: &str) {
+    let eips =
+        ["awsx-nodejs-subnets-with-tags-1", "awsx-nodejs-subnets-with-tags-2", "awsx-nodejs-subnets-with-tags-3"]
+            .map(|n| (format!("aws:ec2/eip:Eip {n}"), UNTAGGED));
+    let (stacks, mut inv) = vpc_inventory();
+    mutate(&mut inv);
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    let mut got = outcome(&report);
+    // Routes and route table associations have neither rule nor ARN.
+    got.not_checked.retain(|(_, reason)| *reason != UNSUPPORTED);
+    expected.not_checked.extend(eips);
+    assert_eq!(got, expected, "{name}");
+    let drifted = !(expected.missing.is_empty() && expected.unmanaged.is_empty() && expected.changed.is_empty());
+    assert_eq!(report.summary.drifted, drifted, "{name}");
+    let headline = text(&report).lines().next().unwrap_or_default().to_string();
+    assert!(headline.ends_with(&format!("; coverage {coverage}")), "{name}: {headline}");
+}
+
 #[test]
-fn each_kind_of_drift_on_a_pulumi_vpc() {
-    type Mutation = fn(&mut Inventory);
+fn a_pulumi_vpc_in_sync_has_no_drift() {
+    assert_vpc_drift("in sync", |_| {}, Outcome::default(), "100.0% (17 of 17)");
+    assert_vpc_drift(
+        "CloudFormation's aws: tags everywhere",
+        |inv| {
+            for r in &mut inv.resources {
+                r.tags.insert("aws:cloudformation:stack-name".into(), "imported".into());
+                r.tags.insert("AWS:CloudFormation:logical-id".into(), "Res".into());
+            }
+        },
+        Outcome::default(),
+        "100.0% (17 of 17)",
+    );
+}
+
+#[test]
+fn deleted_resources_of_a_pulumi_vpc_are_missing() {
     let subnet = "aws:ec2/subnet:Subnet awsx-nodejs-subnets-with-tags-public-1";
     let nat = "aws:ec2/natGateway:NatGateway awsx-nodejs-subnets-with-tags-1";
-    let vpc = "aws:ec2/vpc:Vpc awsx-nodejs-subnets-with-tags";
-    let eips = || {
-        ["awsx-nodejs-subnets-with-tags-1", "awsx-nodejs-subnets-with-tags-2", "awsx-nodejs-subnets-with-tags-3"]
-            .map(|n| (format!("aws:ec2/eip:Eip {n}"), UNTAGGED))
-    };
+    assert_vpc_drift(
+        "a subnet deleted",
+        |inv| inv.resources.retain(|r| !r.arn.ends_with("subnet-0b8ee6b33b730a471")),
+        Outcome { missing: vec![subnet.into()], ..Outcome::default() },
+        "100.0% (16 of 16)",
+    );
+    assert_vpc_drift(
+        "a NAT gateway (matched by id) deleted",
+        |inv| inv.resources.retain(|r| !r.arn.ends_with("nat-02996c4673053c0f9")),
+        Outcome { missing: vec![nat.into()], ..Outcome::default() },
+        "100.0% (16 of 16)",
+    );
+}
+
+#[test]
+fn resources_created_beside_a_pulumi_vpc_are_unmanaged() {
     let hand_made = "arn:aws:ec2:us-west-2:616138583583:instance/i-0123456789abcdef0";
-    #[rustfmt::skip]
-    let cases: Vec<(&str, Mutation, Outcome, &str)> = vec![
-        ("in sync", |_| {}, Outcome::default(), "100.0% (17 of 17)"),
-        (
-            "a subnet deleted",
-            |inv| inv.resources.retain(|r| !r.arn.ends_with("subnet-0b8ee6b33b730a471")),
-            Outcome { missing: vec![subnet.into()], ..Outcome::default() },
-            "100.0% (16 of 16)",
-        ),
-        (
-            "a NAT gateway (matched by id) deleted",
-            |inv| inv.resources.retain(|r| !r.arn.ends_with("nat-02996c4673053c0f9")),
-            Outcome { missing: vec![nat.into()], ..Outcome::default() },
-            "100.0% (16 of 16)",
-        ),
-        (
-            "an instance created by hand",
-            |inv| inv.resources.push(cloud("arn:aws:ec2:us-west-2:616138583583:instance/i-0123456789abcdef0", "", "", &[("Name", "debug")])),
-            Outcome { unmanaged: vec![hand_made.into()], ..Outcome::default() },
-            "94.4% (17 of 18)",
-        ),
-        (
-            "tags edited on the VPC",
-            |inv| {
-                let tags = &mut arn_containing(inv, ":vpc/").tags;
-                tags.insert("Name".into(), "renamed".into());
-                tags.remove("isoverridden");
-                tags.insert("Owner".into(), "ops".into());
-            },
-            Outcome {
-                changed: vec![(vpc.into(), vec![
+    assert_vpc_drift(
+        "an instance created by hand",
+        |inv| inv.resources.push(cloud(hand_made, "", "", &[("Name", "debug")])),
+        Outcome { unmanaged: vec![hand_made.into()], ..Outcome::default() },
+        "94.4% (17 of 18)",
+    );
+    assert_vpc_drift(
+        "the same NAT gateway id in another region",
+        |inv| {
+            let mut twin = arn_containing(inv, "nat-02996c4673053c0f9").clone();
+            twin.arn = twin.arn.replace("us-west-2", "eu-west-1");
+            twin.region = "eu-west-1".into();
+            inv.resources.push(twin);
+            inv.scopes.push(scope(ACCOUNT, "eu-west-1"));
+        },
+        // The state file's other resources are in us-west-2: that picks
+        // one; the other is another resource.
+        Outcome {
+            unmanaged: vec!["arn:aws:ec2:eu-west-1:616138583583:natgateway/nat-02996c4673053c0f9".into()],
+            ..Outcome::default()
+        },
+        "94.4% (17 of 18)",
+    );
+}
+
+#[test]
+fn tags_edited_on_a_pulumi_vpc_are_changed() {
+    let vpc = "aws:ec2/vpc:Vpc awsx-nodejs-subnets-with-tags";
+    assert_vpc_drift(
+        "tags edited on the VPC",
+        |inv| {
+            let tags = &mut arn_containing(inv, ":vpc/").tags;
+            tags.insert("Name".into(), "renamed".into());
+            tags.remove("isoverridden");
+            tags.insert("Owner".into(), "ops".into());
+        },
+        Outcome {
+            changed: vec![(
+                vpc.into(),
+                vec![
                     ("Name".into(), TagChangeKind::Changed),
                     ("Owner".into(), TagChangeKind::Added),
                     ("isoverridden".into(), TagChangeKind::Removed),
-                ])],
-                ..Outcome::default()
-            },
-            "100.0% (17 of 17)",
-        ),
-        (
-            "CloudFormation's aws: tags everywhere",
-            |inv| {
-                for r in &mut inv.resources {
-                    r.tags.insert("aws:cloudformation:stack-name".into(), "imported".into());
-                    r.tags.insert("AWS:CloudFormation:logical-id".into(), "Res".into());
-                }
-            },
-            Outcome::default(),
-            "100.0% (17 of 17)",
-        ),
-        (
-            "the same NAT gateway id in another region",
-            |inv| {
-                let mut twin = arn_containing(inv, "nat-02996c4673053c0f9").clone();
-                twin.arn = twin.arn.replace("us-west-2", "eu-west-1");
-                twin.region = "eu-west-1".into();
-                inv.resources.push(twin);
-                inv.scopes.push(scope(ACCOUNT, "eu-west-1"));
-            },
-            // The state file's other resources are in us-west-2: that picks
-            // one; the other is another resource.
-            Outcome { unmanaged: vec!["arn:aws:ec2:eu-west-1:616138583583:natgateway/nat-02996c4673053c0f9".into()], ..Outcome::default() },
-            "94.4% (17 of 18)",
-        ),
-    ];
-    for (name, mutate, mut expected, coverage) in cases {
-        let (stacks, mut inv) = vpc_inventory();
-        mutate(&mut inv);
-        let report = analyze(&stacks, &inv, &IgnoreRules::empty());
-        let mut got = outcome(&report);
-        // Routes and route table associations have neither rule nor ARN.
-        got.not_checked.retain(|(_, reason)| *reason != UNSUPPORTED);
-        expected.not_checked.extend(eips());
-        assert_eq!(got, expected, "{name}");
-        let drifted = !(expected.missing.is_empty() && expected.unmanaged.is_empty() && expected.changed.is_empty());
-        assert_eq!(report.summary.drifted, drifted, "{name}");
-        let headline = text(&report).lines().next().unwrap_or_default().to_string();
-        assert!(headline.ends_with(&format!("; coverage {coverage}")), "{name}: {headline}");
-    }
+                ],
+            )],
+            ..Outcome::default()
+        },
+        "100.0% (17 of 17)",
+    );
 }
 
 #[test]

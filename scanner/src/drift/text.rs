@@ -26,22 +26,64 @@ use super::report::{CloudRef, Coverage, DriftReport, NotChecked, NotCheckedReaso
 /// Control characters in names, tags and messages are escaped (`\n`,
 /// `\u{1b}`), so cloud tags cannot forge lines or terminal escapes.
 pub fn render_text(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
-    let s = &report.summary;
-    if !report.complete {
-        let n = report.incomplete_scopes.len();
-        writeln!(
-            out,
-            "INCOMPLETE SCAN: {n} scope{} did not finish; this result cannot be trusted as \"no drift\".",
-            plural(n)
-        )?;
-        for scope in &report.incomplete_scopes {
-            let account = if scope.account.is_empty() { "unknown account" } else { &scope.account };
-            let error = scope.error.as_deref().map(|e| format!(": {}", clean(e))).unwrap_or_default();
-            writeln!(out, "  {} {}{error}", clean(account), clean(&scope.region))?;
+    incomplete_warning(report, out)?;
+    headline(report, out)?;
+    if !report.missing.is_empty() {
+        writeln!(out, "\nMissing (in a state, not in the cloud): {}", report.missing.len())?;
+        for m in &report.missing {
+            writeln!(out, "  {}", state(m))?;
         }
-        writeln!(out, "  Resources there are not checked; some missing or unmanaged resources may not be listed.")?;
-        writeln!(out)?;
     }
+    if !report.unmanaged.is_empty() {
+        writeln!(out, "\nUnmanaged (in the cloud, in no state): {}", report.unmanaged.len())?;
+        for u in &report.unmanaged {
+            writeln!(out, "  {}", cloud(u))?;
+        }
+    }
+    changed(report, out)?;
+    duplicate_claims(report, out)?;
+    not_checked(&report.not_checked, out)?;
+    if !report.summary.coverage_by_service.is_empty() {
+        writeln!(out, "\nCoverage by service:")?;
+        for (service, c) in &report.summary.coverage_by_service {
+            writeln!(out, "  {}: {}", clean(service), coverage(c))?;
+        }
+    }
+    ignored(report, out)?;
+    if !report.ignore_rules.is_empty() {
+        writeln!(out, "\nIgnore rules:")?;
+        for r in &report.ignore_rules {
+            let n = r.matched;
+            writeln!(out, "  {}:{}: {} ({n} match{})", clean(&r.file), r.line, clean(&r.text), plural_es(n))?;
+        }
+    }
+    Ok(())
+}
+
+/// When the scan is incomplete: the warning, the scopes, and what it means.
+fn incomplete_warning(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
+    if report.complete {
+        return Ok(());
+    }
+    let n = report.incomplete_scopes.len();
+    writeln!(
+        out,
+        "INCOMPLETE SCAN: {n} scope{} did not finish; this result cannot be trusted as \"no drift\".",
+        plural(n)
+    )?;
+    for scope in &report.incomplete_scopes {
+        let account = if scope.account.is_empty() { "unknown account" } else { &scope.account };
+        let error = scope.error.as_deref().map(|e| format!(": {}", clean(e))).unwrap_or_default();
+        writeln!(out, "  {} {}{error}", clean(account), clean(&scope.region))?;
+    }
+    writeln!(out, "  Resources there are not checked; some missing or unmanaged resources may not be listed.")?;
+    writeln!(out)
+}
+
+/// The verdict with the counts and coverage, why nothing was checked (when
+/// nothing was), and a line of what was compared.
+fn headline(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
     let verdict = match (s.drifted, s.nothing_checked, report.complete) {
         (true, _, _) => "drift",
         (false, true, _) => "no drift found, but nothing was checked",
@@ -80,73 +122,67 @@ pub fn render_text(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> 
         s.in_sync,
         s.not_checked,
         s.ignored
-    )?;
-    if !report.missing.is_empty() {
-        writeln!(out, "\nMissing (in a state, not in the cloud): {}", report.missing.len())?;
-        for m in &report.missing {
-            writeln!(out, "  {}", state(m))?;
-        }
+    )
+}
+
+/// The changed section: each state resource, its cloud resource when the
+/// ARNs differ, and each tag change on its own line.
+fn changed(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
+    if report.changed.is_empty() {
+        return Ok(());
     }
-    if !report.unmanaged.is_empty() {
-        writeln!(out, "\nUnmanaged (in the cloud, in no state): {}", report.unmanaged.len())?;
-        for u in &report.unmanaged {
-            writeln!(out, "  {}", cloud(u))?;
+    writeln!(out, "\nChanged (tags differ; state -> cloud): {}", report.changed.len())?;
+    for c in &report.changed {
+        writeln!(out, "  {}", state(&c.state))?;
+        if c.state.arn.as_deref() != Some(c.cloud.arn.as_str()) {
+            writeln!(out, "    cloud: {} (matched by {})", clean(&c.cloud.arn), c.matched_by.as_str())?;
         }
-    }
-    if !report.changed.is_empty() {
-        writeln!(out, "\nChanged (tags differ; state -> cloud): {}", report.changed.len())?;
-        for c in &report.changed {
-            writeln!(out, "  {}", state(&c.state))?;
-            if c.state.arn.as_deref() != Some(c.cloud.arn.as_str()) {
-                writeln!(out, "    cloud: {} (matched by {})", clean(&c.cloud.arn), c.matched_by.as_str())?;
-            }
-            for t in &c.tags {
-                let (key, want, got) = (clean(&t.key), quoted(t.desired.as_deref()), quoted(t.actual.as_deref()));
-                match t.kind {
-                    TagChangeKind::Added => writeln!(out, "    added   {key}: {got} (not in the state)")?,
-                    TagChangeKind::Removed => writeln!(out, "    removed {key}: {want} (not in the cloud)")?,
-                    TagChangeKind::Changed => writeln!(out, "    changed {key}: {want} -> {got}")?,
-                }
+        for t in &c.tags {
+            let (key, want, got) = (clean(&t.key), quoted(t.desired.as_deref()), quoted(t.actual.as_deref()));
+            match t.kind {
+                TagChangeKind::Added => writeln!(out, "    added   {key}: {got} (not in the state)")?,
+                TagChangeKind::Removed => writeln!(out, "    removed {key}: {want} (not in the cloud)")?,
+                TagChangeKind::Changed => writeln!(out, "    changed {key}: {want} -> {got}")?,
             }
         }
     }
-    if !report.duplicate_claims.is_empty() {
-        let n = report.duplicate_claims.len();
-        writeln!(out, "\nClaimed by several states (each claim counted on its own; managed twice?): {n}")?;
-        for d in &report.duplicate_claims {
-            writeln!(out, "  {}", clean(&d.arn))?;
-            for st in &d.states {
-                writeln!(out, "    {}", state(st))?;
-            }
+    Ok(())
+}
+
+/// The warning of cloud resources claimed by several states, each with its
+/// claimants.
+fn duplicate_claims(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
+    if report.duplicate_claims.is_empty() {
+        return Ok(());
+    }
+    let n = report.duplicate_claims.len();
+    writeln!(out, "\nClaimed by several states (each claim counted on its own; managed twice?): {n}")?;
+    for d in &report.duplicate_claims {
+        writeln!(out, "  {}", clean(&d.arn))?;
+        for st in &d.states {
+            writeln!(out, "    {}", state(st))?;
         }
     }
-    not_checked(&report.not_checked, out)?;
-    if !report.summary.coverage_by_service.is_empty() {
-        writeln!(out, "\nCoverage by service:")?;
-        for (service, c) in &report.summary.coverage_by_service {
-            writeln!(out, "  {}: {}", clean(service), coverage(c))?;
-        }
+    Ok(())
+}
+
+/// The ignored section: each entry (state side, cloud side or both) and the
+/// rule that matched it.
+fn ignored(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
+    if report.ignored.is_empty() {
+        return Ok(());
     }
-    if !report.ignored.is_empty() {
-        writeln!(out, "\nIgnored: {}", report.ignored.len())?;
-        for i in &report.ignored {
-            let what = match (&i.state, &i.cloud) {
-                (Some(st), Some(c)) if st.arn.as_deref() == Some(c.arn.as_str()) => state(st),
-                (Some(st), Some(c)) => format!("{} = {}", state(st), clean(&c.arn)),
-                (Some(st), None) => state(st),
-                (None, Some(c)) => cloud(c),
-                (None, None) => String::new(),
-            };
-            let rule = &i.rule;
-            writeln!(out, "  {what}\n    by {}:{}: {}", clean(&rule.file), rule.line, clean(&rule.text))?;
-        }
-    }
-    if !report.ignore_rules.is_empty() {
-        writeln!(out, "\nIgnore rules:")?;
-        for r in &report.ignore_rules {
-            let n = r.matched;
-            writeln!(out, "  {}:{}: {} ({n} match{})", clean(&r.file), r.line, clean(&r.text), plural_es(n))?;
-        }
+    writeln!(out, "\nIgnored: {}", report.ignored.len())?;
+    for i in &report.ignored {
+        let what = match (&i.state, &i.cloud) {
+            (Some(st), Some(c)) if st.arn.as_deref() == Some(c.arn.as_str()) => state(st),
+            (Some(st), Some(c)) => format!("{} = {}", state(st), clean(&c.arn)),
+            (Some(st), None) => state(st),
+            (None, Some(c)) => cloud(c),
+            (None, None) => String::new(),
+        };
+        let rule = &i.rule;
+        writeln!(out, "  {what}\n    by {}:{}: {}", clean(&rule.file), rule.line, clean(&rule.text))?;
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::TagChange;
 use crate::finding::Violation;
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, InventoryResource};
 use crate::policy::{EnforcementLevel, Severity};
 
 /// The value of a plan's `format` field.
@@ -150,81 +150,18 @@ impl RemediationPlan {
         violations: &[Violation],
         created_at: String,
     ) -> RemediationPlan {
-        let by_arn: BTreeMap<&str, &crate::inventory::InventoryResource> =
+        let by_arn: BTreeMap<&str, &InventoryResource> =
             inventory.resources.iter().map(|r| (r.arn.as_str(), r)).collect();
         let mut needs_human = Vec::new();
-        let mut asks: BTreeMap<&str, Vec<(&Violation, &TagChange)>> = BTreeMap::new();
-        let human = |v: &Violation, reason: String| NeedsHuman {
-            resource: v.resource.clone(),
-            pack: v.pack.clone(),
-            policy: v.policy.clone(),
-            severity: v.severity,
-            message: v.message.clone(),
-            reason,
-        };
-        for v in violations {
-            if v.undecided || v.enforcement_level != EnforcementLevel::Remediate {
-                continue;
-            }
-            if !by_arn.contains_key(v.resource.as_str()) {
-                continue;
-            }
-            match v.remediation.as_ref().map(|r| r.tags.as_ref()) {
-                None => needs_human.push(human(v, "the policy proposed no fix".to_string())),
-                Some(None) => needs_human.push(human(v, "the fix is not a tag change".to_string())),
-                Some(Some(change)) => asks.entry(v.resource.as_str()).or_default().push((v, change)),
-            }
-        }
+        let asks = tag_asks(&by_arn, violations, &mut needs_human);
         let mut changes = Vec::new();
         for (arn, asked) in asks {
             let Some(resource) = by_arn.get(arn) else { continue };
-            let mut change = TagChange::default();
-            let mut conflict: Option<String> = None;
-            for (_, c) in &asked {
-                for (key, value) in &c.set {
-                    match change.set.get(key) {
-                        Some(other) if other != value => {
-                            conflict = Some(format!("policies ask for different values of tag `{key}`"));
-                        }
-                        _ if change.remove.contains(key) => {
-                            conflict = Some(format!("one policy sets tag `{key}` and another removes it"));
-                        }
-                        _ => {
-                            change.set.insert(key.clone(), value.clone());
-                        }
-                    }
-                }
-                for key in &c.remove {
-                    if change.set.contains_key(key) {
-                        conflict = Some(format!("one policy sets tag `{key}` and another removes it"));
-                    }
-                    change.remove.insert(key.clone());
-                }
+            match planned_change(arn, resource, &asked) {
+                Ok(Some(change)) => changes.push(change),
+                Ok(None) => {}
+                Err(reason) => needs_human.extend(asked.iter().map(|(v, _)| human(v, reason.clone()))),
             }
-            let change = change.pending(&resource.tags);
-            if conflict.is_none()
-                && let Some(why) = change.aws_violation(&resource.tags)
-            {
-                conflict = Some(format!("AWS would refuse the change: {why}"));
-            }
-            if let Some(reason) = conflict {
-                needs_human.extend(asked.iter().map(|(v, _)| human(v, reason.clone())));
-                continue;
-            }
-            if change.is_empty() {
-                continue;
-            }
-            let policies: BTreeSet<String> = asked.iter().map(|(v, _)| format!("{}/{}", v.pack, v.policy)).collect();
-            changes.push(PlannedChange {
-                arn: arn.to_string(),
-                region: resource.region.clone(),
-                account: resource.account.clone(),
-                resource_type: resource.terraform_type.clone().unwrap_or_else(|| resource.resource_type.clone()),
-                after: shown_tags(change.apply_to(&resource.tags), &change),
-                before: shown_tags(resource.tags.clone(), &change),
-                change,
-                policies: policies.into_iter().collect(),
-            });
         }
         needs_human.sort_by(|a, b| (&a.resource, &a.pack, &a.policy).cmp(&(&b.resource, &b.pack, &b.policy)));
         needs_human.dedup();
@@ -344,6 +281,104 @@ fn check_arn(c: &PlannedChange) -> Result<(), String> {
         return Err(format!("`account` {:?} is not a 12-digit account id", c.account));
     }
     Ok(())
+}
+
+/// A violation that asks for a tag change, and the change.
+type Ask<'v> = (&'v Violation, &'v TagChange);
+
+/// The tag changes asked for, by ARN, in violation order: only decided
+/// violations at level `remediate` on resources of the inventory (`by_arn`)
+/// count. Those without a fix, or with a fix that is not a tag change, go
+/// to `needs_human`.
+fn tag_asks<'v>(
+    by_arn: &BTreeMap<&str, &InventoryResource>,
+    violations: &'v [Violation],
+    needs_human: &mut Vec<NeedsHuman>,
+) -> BTreeMap<&'v str, Vec<Ask<'v>>> {
+    let mut asks: BTreeMap<&str, Vec<Ask<'v>>> = BTreeMap::new();
+    for v in violations {
+        if v.undecided || v.enforcement_level != EnforcementLevel::Remediate {
+            continue;
+        }
+        if !by_arn.contains_key(v.resource.as_str()) {
+            continue;
+        }
+        match v.remediation.as_ref().map(|r| r.tags.as_ref()) {
+            None => needs_human.push(human(v, "the policy proposed no fix".to_string())),
+            Some(None) => needs_human.push(human(v, "the fix is not a tag change".to_string())),
+            Some(Some(change)) => asks.entry(v.resource.as_str()).or_default().push((v, change)),
+        }
+    }
+    asks
+}
+
+/// The change of one resource from what its policies `asked`: `Ok(None)`
+/// when the resource already has it, `Err` with the reason when it is left
+/// to a person (policies that disagree, a change AWS would refuse).
+fn planned_change(arn: &str, resource: &InventoryResource, asked: &[Ask<'_>]) -> Result<Option<PlannedChange>, String> {
+    let (change, conflict) = merge_asks(asked);
+    let change = change.pending(&resource.tags);
+    if let Some(reason) = conflict {
+        return Err(reason);
+    }
+    if let Some(why) = change.aws_violation(&resource.tags) {
+        return Err(format!("AWS would refuse the change: {why}"));
+    }
+    if change.is_empty() {
+        return Ok(None);
+    }
+    let policies: BTreeSet<String> = asked.iter().map(|(v, _)| format!("{}/{}", v.pack, v.policy)).collect();
+    Ok(Some(PlannedChange {
+        arn: arn.to_string(),
+        region: resource.region.clone(),
+        account: resource.account.clone(),
+        resource_type: resource.terraform_type.clone().unwrap_or_else(|| resource.resource_type.clone()),
+        after: shown_tags(change.apply_to(&resource.tags), &change),
+        before: shown_tags(resource.tags.clone(), &change),
+        change,
+        policies: policies.into_iter().collect(),
+    }))
+}
+
+/// The asked changes merged into one, and the last conflict between them
+/// (one key given two values, or set by one policy and removed by another).
+fn merge_asks(asked: &[Ask<'_>]) -> (TagChange, Option<String>) {
+    let mut change = TagChange::default();
+    let mut conflict: Option<String> = None;
+    for (_, c) in asked {
+        for (key, value) in &c.set {
+            match change.set.get(key) {
+                Some(other) if other != value => {
+                    conflict = Some(format!("policies ask for different values of tag `{key}`"));
+                }
+                _ if change.remove.contains(key) => {
+                    conflict = Some(format!("one policy sets tag `{key}` and another removes it"));
+                }
+                _ => {
+                    change.set.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        for key in &c.remove {
+            if change.set.contains_key(key) {
+                conflict = Some(format!("one policy sets tag `{key}` and another removes it"));
+            }
+            change.remove.insert(key.clone());
+        }
+    }
+    (change, conflict)
+}
+
+/// `v` left to a person for `reason`.
+fn human(v: &Violation, reason: String) -> NeedsHuman {
+    NeedsHuman {
+        resource: v.resource.clone(),
+        pack: v.pack.clone(),
+        policy: v.policy.clone(),
+        severity: v.severity,
+        message: v.message.clone(),
+        reason,
+    }
 }
 
 /// `tags` as a plan shows them: the values of conventionally secret keys
