@@ -36,9 +36,17 @@ fn names<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
     out
 }
 
-#[test]
-fn drift_reports_each_kind_against_a_live_scan_and_its_snapshot() {
-    let session = moto::session();
+/// The seeded cloud of the drift test: what its state files refer to.
+struct Seeded {
+    data_arn: String,
+    logs_arn: String,
+    orders_url: String,
+    vpc_arn: String,
+    vpc_id: String,
+}
+
+/// Seeds buckets, queues, a parameter and a VPC; a reserved `aws:` tag on one bucket.
+fn seed_drift_cloud(session: &moto::MotoSession) -> Seeded {
     let seeded = session.seed(&json!({"resources": [
         {"kind": "s3_bucket", "region": "eu-west-1", "name": "palisade-data", "tags": {"owner": "data", "managed_by": "terraform"}},
         {"kind": "s3_bucket", "region": "eu-west-1", "name": "palisade-logs", "tags": {"owner": "ops", "temp": "1", "managed_by": "terraform"}},
@@ -55,7 +63,13 @@ fn drift_reports_each_kind_against_a_live_scan_and_its_snapshot() {
     // CloudFormation's reserved tags on a managed resource are not drift.
     session.seed(&json!({"tag": [{"arn": data_arn, "region": "eu-west-1", "tags": {"aws:cloudformation:stack-name": "legacy"}}]}));
 
-    let dir = tempfile::tempdir().expect("tempdir");
+    Seeded { data_arn, logs_arn, orders_url, vpc_arn, vpc_id }
+}
+
+/// Writes the Terraform state, the Pulumi export and the ignore file into
+/// `dir`; their paths, in that order.
+fn write_drift_inputs(dir: &std::path::Path, seeded: &Seeded) -> [std::path::PathBuf; 3] {
+    let Seeded { data_arn, logs_arn, orders_url, vpc_arn, vpc_id } = seeded;
     let state = json!({"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "drift-test", "outputs": {},
     "resources": [
         // In sync: `managed_by` comes from the provider's default tags (tags_all only).
@@ -78,7 +92,7 @@ fn drift_reports_each_kind_against_a_live_scan_and_its_snapshot() {
         // Not checked: IAM is not served by the Tagging API.
         tf("aws_iam_role", "ci", json!({"id": "ci", "arn": "arn:aws:iam::123456789012:role/ci", "tags": {"team": "ci"}})),
     ]});
-    let state_path = dir.path().join("terraform.tfstate");
+    let state_path = dir.join("terraform.tfstate");
     std::fs::write(&state_path, serde_json::to_vec_pretty(&state).expect("state")).expect("write state");
     // The VPC is declared by a Pulumi stack (the seed names EC2 resources
     // with a `Name` tag); the two files are merged.
@@ -89,40 +103,20 @@ fn drift_reports_each_kind_against_a_live_scan_and_its_snapshot() {
          "inputs": {"cidrBlock": "10.0.0.0/16", "tags": {"env": "prod", "Name": "main"}},
          "outputs": {"id": vpc_id, "arn": vpc_arn, "cidrBlock": "10.0.0.0/16", "tags": {"env": "prod", "Name": "main"}, "tagsAll": {"env": "prod", "Name": "main"}}}
     ]}});
-    let export_path = dir.path().join("net.stack.json");
+    let export_path = dir.join("net.stack.json");
     std::fs::write(&export_path, serde_json::to_vec_pretty(&export).expect("export")).expect("write export");
-    let ignore_path = dir.path().join(".palisadeignore");
+    let ignore_path = dir.join(".palisadeignore");
     std::fs::write(
         &ignore_path,
         "# build scratch space\narn:aws:s3:::scratch-*\n\ntag:legacy=yes\ntype:aws_lambda_function\n",
     )
     .expect("write ignore file");
 
-    let endpoint = session.endpoint();
-    let snapshot_path = dir.path().join("inventory.json");
-    let (state_arg, export_arg, ignore_arg, snapshot_arg) = (
-        state_path.to_str().expect("utf-8"),
-        export_path.to_str().expect("utf-8"),
-        ignore_path.to_str().expect("utf-8"),
-        snapshot_path.to_str().expect("utf-8"),
-    );
-    let drift = |source: &[&str]| {
-        let mut args = vec!["drift", "--state", state_arg, "--state", export_arg, "--ignore-file", ignore_arg];
-        args.extend_from_slice(source);
-        palisade_aws(&session, &args)
-    };
-    let live = drift(&[
-        "--endpoint-url",
-        &endpoint,
-        "--region",
-        "eu-west-1",
-        "--format",
-        "json",
-        "--save-inventory",
-        snapshot_arg,
-    ]);
-    assert_eq!(code(&live), 1, "drift exits 1: {}", String::from_utf8_lossy(&live.stderr));
-    let report: Value = serde_json::from_slice(&live.stdout).expect("the drift report is JSON");
+    [state_path, export_path, ignore_path]
+}
+
+/// The missing, unmanaged and changed resources (each tag key) of the report.
+fn assert_drift_kinds(report: &Value) {
     assert_eq!(report["complete"], true);
     assert_eq!(names(&report["missing"], "/address"), vec!["aws_sqs_queue.gone"], "{report:#}");
     assert_eq!(names(&report["unmanaged"], "/arn"), vec!["arn:aws:sqs:eu-west-1:123456789012:stray"], "{report:#}");
@@ -149,6 +143,10 @@ fn drift_reports_each_kind_against_a_live_scan_and_its_snapshot() {
             ("temp".into(), "added".into(), Value::Null, json!("1")),
         ]
     );
+}
+
+/// The not-checked resources with their reasons, the ignored ones, and coverage.
+fn assert_not_checked_ignored_and_coverage(report: &Value) {
     let mut not_checked: Vec<(&str, &str)> = report["not_checked"]
         .as_array()
         .expect("not_checked")
@@ -179,6 +177,41 @@ fn drift_reports_each_kind_against_a_live_scan_and_its_snapshot() {
     assert_eq!(report["summary"]["coverage"]["unmanaged"], 1);
     assert_eq!(report["summary"]["coverage"]["percent"], 80.0);
     assert_eq!(report["summary"]["coverage_by_service"]["sqs"]["percent"], 50.0, "{report:#}");
+}
+
+#[test]
+fn drift_reports_each_kind_against_a_live_scan_and_its_snapshot() {
+    let session = moto::session();
+    let seeded = seed_drift_cloud(&session);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let [state_path, export_path, ignore_path] = write_drift_inputs(dir.path(), &seeded);
+    let endpoint = session.endpoint();
+    let snapshot_path = dir.path().join("inventory.json");
+    let (state_arg, export_arg, ignore_arg, snapshot_arg) = (
+        state_path.to_str().expect("utf-8"),
+        export_path.to_str().expect("utf-8"),
+        ignore_path.to_str().expect("utf-8"),
+        snapshot_path.to_str().expect("utf-8"),
+    );
+    let drift = |source: &[&str]| {
+        let mut args = vec!["drift", "--state", state_arg, "--state", export_arg, "--ignore-file", ignore_arg];
+        args.extend_from_slice(source);
+        palisade_aws(&session, &args)
+    };
+    let live = drift(&[
+        "--endpoint-url",
+        &endpoint,
+        "--region",
+        "eu-west-1",
+        "--format",
+        "json",
+        "--save-inventory",
+        snapshot_arg,
+    ]);
+    assert_eq!(code(&live), 1, "drift exits 1: {}", String::from_utf8_lossy(&live.stderr));
+    let report: Value = serde_json::from_slice(&live.stdout).expect("the drift report is JSON");
+    assert_drift_kinds(&report);
+    assert_not_checked_ignored_and_coverage(&report);
 
     // The same comparison from the snapshot the live run saved, as text.
     let text = drift(&["--inventory", snapshot_arg]);

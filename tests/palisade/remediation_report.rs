@@ -53,21 +53,16 @@ fn inventory() -> Inventory {
 }
 
 /// A violation of `policy` on `arn`, with the fix `fix` resolved against the
-/// resource as the engine does for a policy's remediation document.
-fn violation(
-    inv: &Inventory,
-    arn: &str,
-    policy: &str,
-    level: EnforcementLevel,
-    message: &str,
-    fix: Option<Value>,
-) -> Violation {
+/// resource as the engine does for a policy's remediation document;
+/// `s3-no-public-read` is mandatory and high, the others at `remediate`.
+fn violation(inv: &Inventory, arn: &str, policy: &str, message: &str, fix: Option<Value>) -> Violation {
     let resource = inv.resources.iter().find(|r| r.arn == arn).expect("in the inventory").to_resource("inventory.json");
+    let public_read = policy == "s3-no-public-read";
     Violation {
         policy: policy.to_string(),
         pack: "aws-baseline".to_string(),
-        enforcement_level: level,
-        severity: if policy == "s3-no-public-read" { Severity::High } else { Severity::Medium },
+        enforcement_level: if public_read { EnforcementLevel::Mandatory } else { EnforcementLevel::Remediate },
+        severity: if public_read { Severity::High } else { Severity::Medium },
         resource: arn.to_string(),
         resource_type: resource.resource_type.clone(),
         message: message.to_string(),
@@ -78,79 +73,48 @@ fn violation(
     }
 }
 
-/// A realistic applied run: 3 applied, 1 already applied (the archive
-/// bucket got its tags from an interrupted run after the inventory was
-/// taken), 1 failed (SQS), 1 needing a human, hostile strings throughout.
-fn report(mode: Mode) -> RemediationReport {
-    let inv = inventory();
+/// The run's violations, and the inventory its plan was made from: the
+/// archive bucket was fixed by an interrupted earlier run, so the plan made
+/// from an older inventory still lists it.
+fn violations(inv: &Inventory) -> (Vec<Violation>, Inventory) {
     let tags = |set: Value| Some(json!({"tags": {"set": set}}));
-    let remediate = EnforcementLevel::Remediate;
     let defaults = json!({"owner": "platform", "cost-center": "0000"});
+    let missing = "missing tags: owner, cost-center";
     let mut violations = vec![
+        violation(inv, "arn:aws:s3:::logs", "required-tags", missing, tags(defaults.clone())),
+        violation(inv, "arn:aws:s3:::media", "required-tags", missing, tags(defaults.clone())),
+        violation(inv, &arn("sqs", "jobs"), "required-tags", missing, tags(defaults.clone())),
         violation(
-            &inv,
-            "arn:aws:s3:::logs",
-            "required-tags",
-            remediate,
-            "missing tags: owner, cost-center",
-            tags(defaults.clone()),
-        ),
-        violation(
-            &inv,
-            "arn:aws:s3:::media",
-            "required-tags",
-            remediate,
-            "missing tags: owner, cost-center",
-            tags(defaults.clone()),
-        ),
-        violation(
-            &inv,
-            &arn("sqs", "jobs"),
-            "required-tags",
-            remediate,
-            "missing tags: owner, cost-center",
-            tags(defaults.clone()),
-        ),
-        violation(
-            &inv,
+            inv,
             &arn("ec2", "instance/i-0abc"),
             "required-tags",
-            remediate,
             "tag owner=nobody is not allowed; missing cost-center",
             Some(json!({"tags": {"set": {"owner": "team-web", "cost-center": "4242"}, "remove": ["tmp"]}})),
         ),
         violation(
-            &inv,
+            inv,
             &arn("dynamodb", "table/orders"),
             "required-tags",
-            remediate,
             "missing owner: \"quotes\" & <b>bold</b> and <script>alert(1)</script>",
             None,
         ),
-        violation(
-            &inv,
-            "arn:aws:s3:::logs",
-            "s3-no-public-read",
-            EnforcementLevel::Mandatory,
-            "the bucket is public",
-            None,
-        ),
+        violation(inv, "arn:aws:s3:::logs", "s3-no-public-read", "the bucket is public", None),
     ];
-    // The archive bucket was fixed by an interrupted earlier run: the plan
-    // made from an older inventory still lists it.
     let mut older = inv.clone();
     if let Some(r) = older.resources.iter_mut().find(|r| r.arn == "arn:aws:s3:::archive") {
         r.tags.remove("owner");
         r.tags.remove("cost-center");
     }
-    violations.push(violation(
-        &older,
-        "arn:aws:s3:::archive",
-        "required-tags",
-        remediate,
-        "missing tags: owner, cost-center",
-        tags(defaults),
-    ));
+    violations.push(violation(&older, "arn:aws:s3:::archive", "required-tags", missing, tags(defaults)));
+    (violations, older)
+}
+
+/// A realistic applied run: 3 applied, 1 already applied (the archive
+/// bucket got its tags from an interrupted run after the inventory was
+/// taken), 1 failed (SQS), 1 needing a human, hostile strings throughout.
+fn report(mode: Mode) -> RemediationReport {
+    let inv = inventory();
+    let (violations, older) = violations(&inv);
     let inventory_ref = InventoryRef {
         source: "snapshots/inventory.json".to_string(),
         started_at: inv.started_at.clone(),
