@@ -148,4 +148,5 @@ fn a_component_of_an_unsupported_wit_version_is_refused_naming_both_versions() {
     let text = err.to_string();
     assert!(text.starts_with("policy pack "), "{text}");
     assert!(text.contains("palisade:policy@1.1.0") && text.contains("it supports 1.0.0"), "{text}");
+    assert!(text.contains("use a newer Palisade"), "{text}");
 }

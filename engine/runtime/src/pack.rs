@@ -52,10 +52,7 @@ pub enum PackErrorKind {
     ComponentImport(String),
     /// The component was built against a version of the WIT package
     /// `palisade:policy` that this host does not bind.
-    #[error(
-        "is built against palisade:policy@{found}, which this Palisade does not support (it supports {}); build the pack against a supported version, or use a newer Palisade",
-        crate::WIT_VERSIONS.join(", ")
-    )]
+    #[error("{}", crate::runtime::component::unsupported_wit(.found))]
     WitVersion {
         /// The version the component imports.
         found: String,

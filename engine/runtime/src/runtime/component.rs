@@ -95,22 +95,53 @@ pub(crate) fn prepare(
 }
 
 /// The version of `palisade:policy` a component was built against, told by
-/// the version of its `palisade:policy/...` imports (a component with none
-/// is bound to the newest version, whose exports it must then match).
+/// the version of its `palisade:policy/...` imports; `None` when it imports
+/// nothing of the package (it is then tried against the bound worlds,
+/// oldest first: today only `@1.0.0`).
 ///
-/// Errors: [`PrepareError::Version`] for a version not in [`WIT_VERSIONS`].
-fn wit_version<'a>(imports: impl Iterator<Item = &'a str>) -> Result<&'static str, PrepareError> {
-    let mut newest = WIT_VERSIONS.last().copied().unwrap_or("1.0.0");
+/// Errors: [`PrepareError::Version`] for a version not in [`WIT_VERSIONS`]
+/// (or none), [`PrepareError::Link`] for imports naming two versions.
+fn wit_version<'a>(imports: impl Iterator<Item = &'a str>) -> Result<Option<&'static str>, PrepareError> {
+    let mut found: Option<&'static str> = None;
     for name in imports {
         let Some(rest) = name.strip_prefix("palisade:policy/") else { continue };
         let version = rest.split_once('@').map_or("", |(_, v)| v);
-        newest = WIT_VERSIONS
+        let bound = WIT_VERSIONS
             .iter()
             .copied()
             .find(|v| *v == version)
             .ok_or_else(|| PrepareError::Version(version.to_string()))?;
+        if let Some(other) = found.filter(|v| *v != bound) {
+            return Err(PrepareError::Link(format!(
+                "it imports both palisade:policy@{other} and palisade:policy@{bound}; a component is built against one version"
+            )));
+        }
+        found = Some(bound);
     }
-    Ok(newest)
+    Ok(found)
+}
+
+/// The load error of a component built against `found`, a version of
+/// `palisade:policy` this host does not bind: the supported versions, and
+/// what to do (an older pack is rebuilt; a newer one needs a newer
+/// Palisade).
+pub(crate) fn unsupported_wit(found: &str) -> String {
+    let supported = WIT_VERSIONS.join(", ");
+    if found.is_empty() {
+        return format!(
+            "imports palisade:policy without a version; build the pack against a supported version ({supported})"
+        );
+    }
+    let numbers = |v: &str| v.split('.').map(|n| n.parse::<u64>().unwrap_or(0)).collect::<Vec<_>>();
+    let older = WIT_VERSIONS.first().is_some_and(|oldest| numbers(found) < numbers(oldest));
+    let advice = if older {
+        "build the pack against a supported version"
+    } else {
+        "use a newer Palisade, or build the pack against a supported version"
+    };
+    format!(
+        "is built against palisade:policy@{found}, which this Palisade does not support (it supports {supported}); {advice}"
+    )
 }
 
 /// Why a component cannot be pre-instantiated.
@@ -283,4 +314,35 @@ fn tail(pipe: &MemoryOutputPipe) -> String {
         return String::new();
     }
     format!("; stderr: {}", lines[lines.len().saturating_sub(3)..].join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(imports: &[&str]) -> Result<Option<&'static str>, String> {
+        wit_version(imports.iter().copied()).map_err(|e| match e {
+            PrepareError::Version(v) => format!("version {v:?}"),
+            PrepareError::Link(m) => m,
+            PrepareError::Import(i) => format!("import {i}"),
+        })
+    }
+
+    #[test]
+    fn the_version_is_told_by_the_palisade_imports() {
+        assert_eq!(version(&["wasi:io/streams@0.2.6", "palisade:policy/types@1.0.0"]), Ok(Some("1.0.0")));
+        assert_eq!(version(&["wasi:io/streams@0.2.6"]), Ok(None), "no palisade import: tried against the bound worlds");
+        assert_eq!(version(&["palisade:policy/types@1.1.0"]), Err("version \"1.1.0\"".into()));
+        assert_eq!(version(&["palisade:policy/types"]), Err("version \"\"".into()));
+    }
+
+    #[test]
+    fn unsupported_versions_are_told_what_to_do() {
+        assert!(
+            unsupported_wit("1.1.0")
+                .ends_with("(it supports 1.0.0); use a newer Palisade, or build the pack against a supported version")
+        );
+        assert!(unsupported_wit("0.9.0").ends_with("(it supports 1.0.0); build the pack against a supported version"));
+        assert!(unsupported_wit("").starts_with("imports palisade:policy without a version"));
+    }
 }
