@@ -70,8 +70,7 @@ pub(crate) fn run(args: &DriftArgs) -> Result<u8> {
     let loaded = args.inventory.load()?;
     let inventory = &loaded.inventory;
     if let Some(path) = &args.save_inventory {
-        let snapshot = inventory.to_snapshot_bytes().context("serializing the snapshot")?;
-        output::write_snapshot(path, &snapshot)?;
+        output::write_snapshot(path, loaded.snapshot()?)?;
     }
     let report = drift::analyze(&stacks, inventory, &ignore);
     let render = |out: &mut dyn Write| match args.format {

@@ -1,6 +1,7 @@
 //! Where inventory comes from, for `scan`, `drift` and `remediate`: a live AWS scan
 //! (the options below) or a snapshot file (`--inventory`).
 
+use std::cell::OnceCell;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -109,12 +110,11 @@ impl InventoryArgs {
             let bytes = palisade_engine::read_capped(path, 1 << 30)
                 .with_context(|| format!("cannot read inventory {shown}"))?;
             let inventory = input::read_inventory(&shown, &bytes)?;
-            return Ok(Loaded { inventory, source: shown, bytes });
+            return Ok(Loaded { inventory, source: shown, read: Some(bytes), snapshot: OnceCell::new() });
         }
         let options = self.scan_options()?;
         let inventory = aws::scan_blocking(&options)?;
-        let bytes = inventory.to_snapshot_bytes().context("serializing the snapshot")?;
-        Ok(Loaded { inventory, source: "live:aws".to_string(), bytes })
+        Ok(Loaded { inventory, source: "live:aws".to_string(), read: None, snapshot: OnceCell::new() })
     }
 
     /// The AWS access options for calls other than the scan (`remediate
@@ -203,15 +203,35 @@ pub(crate) struct Loaded {
     pub inventory: Inventory,
     /// The name it goes by in reports: the file as given, or `live:aws`.
     pub source: String,
-    /// The bytes it was read from, or for a live scan the snapshot as
-    /// `--output` writes it: what its digest is computed over.
-    pub bytes: Vec<u8>,
+    /// The bytes of the `--inventory` file; `None` for a live scan.
+    read: Option<Vec<u8>>,
+    /// The snapshot as `--output` writes it, serialized once when first asked.
+    snapshot: OnceCell<Vec<u8>>,
 }
 
 impl Loaded {
+    /// The snapshot file's bytes as `scan --output` writes them
+    /// ([`Inventory::to_snapshot_bytes`]), serialized once.
+    pub(crate) fn snapshot(&self) -> Result<&[u8]> {
+        if self.snapshot.get().is_none() {
+            let bytes = self.inventory.to_snapshot_bytes().context("serializing the snapshot")?;
+            let _ = self.snapshot.set(bytes);
+        }
+        Ok(self.snapshot.get().map_or(&[][..], Vec::as_slice))
+    }
+
+    /// What its digest is computed over: the bytes of the `--inventory`
+    /// file, or for a live scan [`Loaded::snapshot`].
+    pub(crate) fn digest_bytes(&self) -> Result<&[u8]> {
+        match &self.read {
+            Some(bytes) => Ok(bytes),
+            None => self.snapshot(),
+        }
+    }
+
     /// The snapshot as an input of the check pipeline.
-    pub(crate) fn check_input(&self) -> CheckInput {
-        CheckInput::inventory(&self.source, &self.inventory, &self.bytes)
+    pub(crate) fn check_input(&self) -> Result<CheckInput> {
+        Ok(CheckInput::inventory(&self.source, &self.inventory, self.digest_bytes()?))
     }
 
     /// One line per incomplete scope: `SOURCE: ACCOUNT REGION: error`.

@@ -303,7 +303,7 @@ fn from_packs(args: &RemediateArgs, created_at: &str) -> Result<Planned> {
     let (inventory, source) = (&loaded.inventory, &loaded.source);
     let engine = args.packs.engine()?;
     let packs = args.packs.load(&engine)?;
-    let input = loaded.check_input();
+    let input = loaded.check_input()?;
     let sha256 = input.provenance.sha256.clone();
     let checked = files.pipeline(&args.packs, &engine, &packs).build()?.check(vec![input]);
     crate::packs::warn(&checked);
@@ -351,7 +351,7 @@ fn from_plan_file(args: &RemediateArgs, path: &Path) -> Result<Planned> {
     if args.inventory.inventory.is_some() {
         let loaded = args.inventory.load_with_access()?;
         let (inventory, source) = (&loaded.inventory, &loaded.source);
-        let sha256 = input_digest(&loaded.bytes);
+        let sha256 = input_digest(loaded.digest_bytes()?);
         let theirs = timestamp(&plan.inventory.started_at).with_context(|| format!("{shown}: inventory.started_at"))?;
         let ours = timestamp(&inventory.started_at).with_context(|| format!("{source}: started_at"))?;
         if ours > theirs && sha256 != plan.inventory.sha256 {

@@ -47,9 +47,9 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
     let files = args.packs.policy_files()?;
     let loaded = args.inventory.load()?;
     let (inventory, source) = (&loaded.inventory, &loaded.source);
-    let snapshot = inventory.to_snapshot_bytes().context("serializing the snapshot")?;
+    let snapshot = loaded.snapshot()?;
     if let Some(path) = &args.output {
-        match output::write_snapshot(path, &snapshot) {
+        match output::write_snapshot(path, snapshot) {
             // A reader of `-o -` that stopped early does not change the verdict.
             Err(e) if !crate::is_broken_pipe(&e) => return Err(e),
             _ => {}
@@ -59,7 +59,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
     if !args.packs.packs.is_empty() {
         let engine = args.packs.engine()?;
         let packs = args.packs.load(&engine)?;
-        let checked = files.pipeline(&args.packs, &engine, &packs).build()?.check(vec![loaded.check_input()]);
+        let checked = files.pipeline(&args.packs, &engine, &packs).build()?.check(vec![loaded.check_input()?]);
         crate::packs::warn(&checked);
         let format = match args.format {
             Format::Text => report::Format::Text,
@@ -77,7 +77,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
     } else {
         let mut lock = io::stdout().lock();
         match args.format {
-            Format::Json => lock.write_all(&snapshot),
+            Format::Json => lock.write_all(snapshot),
             Format::Text => render_summary(inventory, source, args.output.as_deref(), &mut lock),
         }
         .and_then(|()| lock.flush())
