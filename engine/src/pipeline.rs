@@ -198,16 +198,6 @@ impl Checked {
 }
 
 impl Pipeline<'_> {
-    /// The resolved settings.
-    pub fn settings(&self) -> &PolicySettings {
-        &self.settings
-    }
-
-    /// The packs it runs.
-    pub fn packs(&self) -> &[Pack] {
-        self.builder.packs
-    }
-
     /// Checks `inputs`, each its own stack, into a report.
     pub fn check(&self, inputs: Vec<CheckInput>) -> Checked {
         let b = &self.builder;
