@@ -62,6 +62,8 @@ fn desired() -> Stack {
                 props: json!({"id": c.id, "arn": arn, "region": REGIONS[i % 2], "tags": tags, "tags_all": tags_all}),
                 before: None,
                 secret: Vec::new(),
+                unset: Vec::new(),
+                encrypted: Vec::new(),
                 source: "bench.tfstate".into(),
                 partial: false,
             }

@@ -60,6 +60,8 @@ fn resource(node: &Node<'_>) -> Result<Resource, InputError> {
         props: state.props,
         before: None,
         secret: state.secret,
+        unset: Vec::new(),
+        encrypted: Vec::new(),
         source: node.ctx.source.to_string(),
         partial: false,
     })

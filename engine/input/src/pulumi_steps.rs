@@ -132,6 +132,8 @@ fn resource(urn: String, entry: Entry, source: &str) -> Resource {
         props,
         before: entry.old.map(|s| s.props),
         secret,
+        unset: Vec::new(),
+        encrypted: Vec::new(),
         source: source.to_string(),
         partial: false,
     }

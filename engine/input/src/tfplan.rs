@@ -86,6 +86,8 @@ fn resource(entry: &Node<'_>) -> Result<Resource, InputError> {
         props: props(&change, op)?,
         before: change.get("before")?.map(|n| n.value.clone()),
         secret,
+        unset: Vec::new(),
+        encrypted: Vec::new(),
         source: entry.ctx.source.to_string(),
         partial: false,
     })

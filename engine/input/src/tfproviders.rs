@@ -98,6 +98,8 @@ pub(crate) fn parse(root: &Node<'_>) -> Result<Vec<Resource>, InputError> {
             props: Value::Object(props),
             before: None,
             secret,
+            unset: Vec::new(),
+            encrypted: Vec::new(),
             source: root.ctx.source.to_string(),
             partial: false,
         });

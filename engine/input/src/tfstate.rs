@@ -77,6 +77,8 @@ fn instance(res: &Node<'_>, inst: &Node<'_>) -> Result<Resource, InputError> {
         props,
         before: None,
         secret: sensitive_paths(inst.get("sensitive_attributes")?.map(|n| n.value)),
+        unset: Vec::new(),
+        encrypted: Vec::new(),
         source: res.ctx.source.to_string(),
         partial: false,
     })

@@ -68,6 +68,8 @@ fn resource(res: &Node<'_>) -> Result<Resource, InputError> {
         },
         before: None,
         secret,
+        unset: Vec::new(),
+        encrypted: Vec::new(),
         source: res.ctx.source.to_string(),
         partial: false,
     })

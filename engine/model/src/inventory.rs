@@ -224,6 +224,8 @@ impl InventoryResource {
             props: Value::Object(props),
             before: None,
             secret: Vec::new(),
+            unset: Vec::new(),
+            encrypted: Vec::new(),
             source: source.to_string(),
             partial: true,
         }

@@ -121,6 +121,22 @@ pub struct Resource {
     /// everything beneath it secret.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secret: Vec<Path>,
+    /// Paths (within `props`) of values the configuration does not set and
+    /// the provider fills in at apply (Terraform's Optional + Computed
+    /// attributes left out of the `configuration` section, and computed-only
+    /// ones). Each holds [`UNKNOWN`] in `props`, so a guest that does not
+    /// know this field reads it as unknown; a path marks everything beneath
+    /// it. A value set by an expression that is unknown at plan time is not
+    /// listed: it stays unknown. Empty for inputs without a configuration
+    /// (ABI section 4, "Not set and encrypted values").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unset: Vec<Path>,
+    /// Paths (within `props`) of values the input holds encrypted (a Pulumi
+    /// secret as ciphertext, an event log's `[secret]`): unreadable here,
+    /// and not unknown. Each holds [`UNKNOWN`] in `props` and is also listed
+    /// in `secret`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub encrypted: Vec<Path>,
     /// The input file this resource was read from.
     pub source: String,
     /// Whether only the properties present in `props` are known: every
@@ -249,6 +265,8 @@ mod tests {
             props: Value::Null,
             before: None,
             secret: Vec::new(),
+            unset: Vec::new(),
+            encrypted: Vec::new(),
             source: "test".into(),
             partial: false,
         }

@@ -386,6 +386,8 @@ mod tests {
             props,
             before: None,
             secret: Vec::new(),
+            unset: Vec::new(),
+            encrypted: Vec::new(),
             source: "plan.json".into(),
             partial,
         }

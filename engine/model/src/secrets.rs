@@ -413,6 +413,8 @@ mod tests {
             props,
             before: Some(json!({"password": "oldpw12"})),
             secret,
+            unset: Vec::new(),
+            encrypted: Vec::new(),
             source: "s".into(),
             partial: false,
         }

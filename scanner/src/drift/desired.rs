@@ -258,6 +258,8 @@ mod tests {
             props,
             before: None,
             secret: Vec::new(),
+            unset: Vec::new(),
+            encrypted: Vec::new(),
             source: "s.tfstate".into(),
             partial: false,
         }

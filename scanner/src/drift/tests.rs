@@ -702,6 +702,8 @@ fn resources_not_created_yet_have_no_identity() {
         props: serde_json::json!({"arn": UNKNOWN, "id": UNKNOWN, "tags": {"Name": name}, "tags_all": UNKNOWN}),
         before: None,
         secret: Vec::new(),
+        unset: Vec::new(),
+        encrypted: Vec::new(),
         source: "plan.json".into(),
         partial: false,
     };

@@ -138,13 +138,19 @@ impl PolicyKind {
     }
 }
 
+/// Whether `pattern` is a prefix pattern (`aws_*`: not empty before the
+/// `*`) that `resource_type` starts with.
+fn prefixes(pattern: &str, resource_type: &str) -> bool {
+    pattern.strip_suffix('*').is_some_and(|prefix| !prefix.is_empty() && resource_type.starts_with(prefix))
+}
+
 /// Whether a resource policy declaring `types` judges a resource (ABI
 /// section 3). `kind` is the resource's wire kind (`managed`, `data`,
 /// `provider`, `component`), `will_exist` whether its op leaves it in place
 /// (not `delete`, not `forget`).
 ///
-/// Managed resources match when `types` is empty, has `*`, or names their
-/// type; data sources only when `data.<type>` is named (they share type
+/// Managed resources match when `types` is empty, has `*`, names their
+/// type, or has a prefix pattern their type starts with (`aws_*`); data sources only when `data.<type>` is named (they share type
 /// names with managed resources); providers and components only when their
 /// type is named. Resources that will not exist never match.
 pub fn is_targeted(kind: &str, will_exist: bool, resource_type: &str, types: &[String]) -> bool {
@@ -152,7 +158,9 @@ pub fn is_targeted(kind: &str, will_exist: bool, resource_type: &str, types: &[S
         return false;
     }
     match kind {
-        "managed" => types.is_empty() || types.iter().any(|t| t == "*" || t == resource_type),
+        "managed" => {
+            types.is_empty() || types.iter().any(|t| t == "*" || t == resource_type || prefixes(t, resource_type))
+        }
         "data" => types.iter().any(|t| t.strip_prefix("data.") == Some(resource_type)),
         _ => types.iter().any(|t| t == resource_type),
     }
