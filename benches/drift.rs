@@ -69,7 +69,7 @@ fn desired() -> Stack {
             }
         })
         .collect();
-    Stack { source: "bench.tfstate".into(), format: InputFormat::TfState, resources }
+    Stack { source: "bench.tfstate".into(), format: InputFormat::TfState, resources, notes: Vec::new() }
 }
 
 fn cloud(i: usize) -> InventoryResource {

@@ -84,6 +84,7 @@ fn bench(c: &mut Criterion) {
     let stack = Stack {
         source: "inventory.json".into(),
         format: InputFormat::Inventory,
+        notes: Vec::new(),
         resources: inv.to_resources("inventory.json"),
     };
     let stacks = [stack];

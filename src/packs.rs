@@ -46,6 +46,11 @@ pub(crate) struct PackArgs {
     /// Repeatable.
     #[arg(long = "enforcement", value_name = "POLICY=LEVEL")]
     pub enforcement: Vec<LevelOverride>,
+    /// Make every undecided result (a value known only after apply, not
+    /// set, or encrypted) block the run like a mandatory violation, for a
+    /// strict gate; the config's `failOnUndecided: true` does the same.
+    #[arg(long)]
+    pub fail_on_undecided: bool,
     /// Exemptions file (YAML or JSON): entries of policy, resource glob
     /// (address, URN or ARN), reason and optional expires date. Exempted
     /// violations are reported and do not fail the run.
@@ -72,6 +77,7 @@ impl PolicyFiles {
         PipelineBuilder::new(engine, packs)
             .config(self.config.as_ref())
             .overrides(&args.enforcement)
+            .fail_on_undecided(args.fail_on_undecided)
             .exemptions(self.exemptions.as_ref())
             .version(env!("CARGO_PKG_VERSION"))
     }

@@ -17,7 +17,9 @@
 //! - a value is an enforcement level (`advisory`, `mandatory`, `remediate`,
 //!   `disabled`), or an object with an optional `enforcementLevel` and the
 //!   policy's config (`all` takes the level only);
-//! - a policy name shared by two packs configures both.
+//! - a policy name shared by two packs configures both;
+//! - `failOnUndecided` (a boolean, Palisade's own key) makes every
+//!   undecided result block the run, as `--fail-on-undecided` does.
 //!
 //! The effective level of a policy is, first found: `--enforcement POLICY=LEVEL`,
 //! `--enforcement all=LEVEL`, the file's entry for the policy, the file's
@@ -40,6 +42,9 @@ use crate::{EnforcementLevel, Pack};
 /// The key that configures every policy.
 pub const ALL: &str = "all";
 
+/// The key that makes undecided results block (`failOnUndecided: true`).
+pub const FAIL_ON_UNDECIDED: &str = "failOnUndecided";
+
 /// A parsed pack configuration file.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PackConfig {
@@ -47,6 +52,8 @@ pub struct PackConfig {
     pub path: String,
     /// The level of `all`, if given.
     pub all: Option<EnforcementLevel>,
+    /// `failOnUndecided`, if given: whether undecided results block.
+    pub fail_on_undecided: Option<bool>,
     /// Per-policy entries, by policy name.
     pub policies: BTreeMap<String, PolicyEntry>,
 }
@@ -213,6 +220,13 @@ impl PackConfig {
         };
         let mut config = PackConfig { path: path.to_string(), ..PackConfig::default() };
         for (key, value) in map {
+            if key == FAIL_ON_UNDECIDED {
+                let Value::Bool(on) = value else {
+                    return Err(shape(&key, format!("expected true or false, found {}", kind(&value))));
+                };
+                config.fail_on_undecided = Some(on);
+                continue;
+            }
             let entry = match value {
                 Value::String(s) => {
                     PolicyEntry { level: Some(s.parse().map_err(|e| shape(&key, e))?), config: Map::new() }

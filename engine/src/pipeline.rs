@@ -64,7 +64,7 @@ impl CheckInput {
         let mut resources = inventory.to_resources(source);
         resources.iter_mut().for_each(mark_conventional_secrets);
         CheckInput {
-            stack: Stack { source: source.to_string(), format: InputFormat::Inventory, resources },
+            stack: Stack { source: source.to_string(), format: InputFormat::Inventory, resources, notes: Vec::new() },
             provenance: provenance(source, InputFormat::Inventory, bytes),
             incomplete: inventory.incomplete_lines(source),
         }
@@ -94,6 +94,7 @@ pub struct PipelineBuilder<'a> {
     baseline: Option<&'a Baseline>,
     source_map: Option<&'a SourceMap>,
     keep_unbaselined: bool,
+    fail_on_undecided: bool,
     version: String,
 }
 
@@ -110,6 +111,7 @@ impl<'a> PipelineBuilder<'a> {
             baseline: None,
             source_map: None,
             keep_unbaselined: false,
+            fail_on_undecided: false,
             version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
@@ -148,6 +150,13 @@ impl<'a> PipelineBuilder<'a> {
     /// ([`Checked::unbaselined`]), for `--write-baseline`.
     pub fn keep_unbaselined(mut self, keep: bool) -> Self {
         self.keep_unbaselined = keep;
+        self
+    }
+
+    /// Makes every undecided result block the run (`--fail-on-undecided`);
+    /// the config's `failOnUndecided: true` does too.
+    pub fn fail_on_undecided(mut self, on: bool) -> Self {
+        self.fail_on_undecided = on;
         self
     }
 
@@ -216,13 +225,58 @@ impl Pipeline<'_> {
         if let Some(map) = b.source_map {
             report.locate(|resource, _| map.locate(resource).cloned());
         }
+        if b.fail_on_undecided || b.config.and_then(|c| c.fail_on_undecided).unwrap_or(false) {
+            report.fail_on_undecided();
+        }
         let mut unbaselined = None;
         if let Some(baseline) = b.baseline {
             unbaselined = b.keep_unbaselined.then(|| report.clone());
             report.apply_baseline(baseline);
         }
+        let mut warnings = warnings;
+        warnings.extend(input_notes(&stacks));
+        warnings.extend(encrypted_warning(&stacks, &report));
         Checked { report, unbaselined, warnings }
     }
+}
+
+/// What the readers said once about each input (`Stack::notes`), as
+/// warnings naming the input.
+fn input_notes(stacks: &[Stack]) -> Vec<String> {
+    stacks.iter().flat_map(|s| s.notes.iter().map(move |note| format!("{}: {note}", s.source))).collect()
+}
+
+/// One warning when undecided results fall on resources holding values
+/// encrypted in their input (a Pulumi export without `--show-secrets`):
+/// how many results, and how many encrypted values those resources hold.
+fn encrypted_warning(stacks: &[Stack], report: &Report) -> Option<String> {
+    let encrypted: std::collections::HashMap<(&str, &str), usize> = stacks
+        .iter()
+        .flat_map(|s| s.resources.iter())
+        .filter(|r| !r.encrypted.is_empty())
+        .map(|r| ((r.source.as_str(), r.address.as_str()), r.encrypted.len()))
+        .collect();
+    if encrypted.is_empty() {
+        return None;
+    }
+    let mut resources = std::collections::HashSet::new();
+    let mut results = 0;
+    for v in report.violations.iter().chain(&report.baselined).filter(|v| v.undecided) {
+        if encrypted.contains_key(&(v.file.as_str(), v.resource.as_str())) {
+            results += 1;
+            resources.insert((v.file.as_str(), v.resource.as_str()));
+        }
+    }
+    if results == 0 {
+        return None;
+    }
+    let values: usize = resources.iter().filter_map(|k| encrypted.get(k)).sum();
+    Some(format!(
+        "{results} undecided result(s) on {} resource(s) holding {values} value(s) encrypted in their input \
+         (Pulumi ciphertext): policies cannot read them. Export with `pulumi stack export --show-secrets`, \
+         or run the packs through `pulumi policy analyze`",
+        resources.len()
+    ))
 }
 
 /// Applies `exemptions` to `report` as of today (UTC); the warnings about

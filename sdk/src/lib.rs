@@ -72,7 +72,7 @@ pub use policy::{
     Config, EnforcementLevel, Finding, Outcome, Policy, Remediation, ResourceCheck, ResourcePolicy, Severity,
     StackCheck, StackPolicy, all, require, undecided, violation, violation_with_fix,
 };
-pub use prop::{Items, PathSegment, Prop, PropValue, Shown, UNKNOWN, Unknown};
+pub use prop::{Cause, Items, PathSegment, Prop, PropValue, Shown, UNKNOWN, Unknown};
 pub use resource::{Batch, Kind, Op, Resource, Stack};
 pub use serde_json;
 pub use serde_json::json;

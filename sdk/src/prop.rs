@@ -41,41 +41,80 @@ pub(crate) fn path_to_string(path: &[PathSegment]) -> String {
     out
 }
 
-/// A value a policy needs is known only after apply.
+/// A value a policy needs is not known here: known only after apply, not
+/// set in the configuration (the provider chooses it at apply), encrypted
+/// in the input, or not carried by a live resource ([`Cause`]).
 ///
 /// Returned as the error of the typed readers of [`Prop`]; `?` turns it into
-/// [`Finding::Undecided`](crate::Finding::Undecided) in a check function.
+/// [`Finding::Undecided`](crate::Finding::Undecided) in a check function,
+/// with a message that gives the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unknown {
     path: String,
-    /// Unknown because the resource is a live one (partial), not a plan's.
-    live: bool,
+    cause: Cause,
+}
+
+/// Why a value is not known (ABI section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cause {
+    /// Set by an expression whose value is known only after apply.
+    AfterApply,
+    /// Not set in the configuration: the provider fills it in at apply
+    /// (the Resource's `unset` paths).
+    Unset,
+    /// Held encrypted by the input: a Pulumi secret as ciphertext (the
+    /// Resource's `encrypted` paths).
+    Encrypted,
+    /// A live (partial) resource, which the inventory carries with its ARN
+    /// and tags only.
+    Live,
 }
 
 impl Unknown {
     /// An unknown value at `path` (as printed in messages, e.g. `ingress[0].cidr_blocks`).
     pub fn new(path: impl Into<String>) -> Self {
-        Unknown { path: path.into(), live: false }
+        Unknown::because(path, Cause::AfterApply)
     }
 
     /// An unknown value at `path` of a live (partial) resource, which the
     /// inventory does not carry.
     pub fn live(path: impl Into<String>) -> Self {
-        Unknown { path: path.into(), live: true }
+        Unknown::because(path, Cause::Live)
+    }
+
+    /// A value at `path` that is not known for the reason `cause`.
+    pub fn because(path: impl Into<String>, cause: Cause) -> Self {
+        Unknown { path: path.into(), cause }
     }
 
     /// The path of the unknown value, e.g. `root_block_device[0].encrypted`.
     pub fn path(&self) -> &str {
         &self.path
     }
+
+    /// Why the value is not known.
+    pub fn cause(&self) -> Cause {
+        self.cause
+    }
 }
 
 impl fmt::Display for Unknown {
+    /// The reason, for an undecided message: e.g. "acl is known only after
+    /// apply", "encrypted is not set in the configuration ...".
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.live {
-            write!(f, "{} is not known for a live resource (the inventory has its ARN and tags only)", self.path)
-        } else {
-            write!(f, "{} is known only after apply", self.path)
+        let path = &self.path;
+        match self.cause {
+            Cause::AfterApply => write!(f, "{path} is known only after apply"),
+            Cause::Unset => {
+                write!(f, "{path} is not set in the configuration, and the provider chooses its value at apply")
+            }
+            Cause::Encrypted => write!(
+                f,
+                "{path} is encrypted in this export; run pulumi stack export --show-secrets, or pulumi policy analyze"
+            ),
+            Cause::Live => {
+                write!(f, "{path} is not known for a live resource (the inventory has its ARN and tags only)")
+            }
         }
     }
 }
@@ -89,8 +128,16 @@ pub enum PropValue<'a> {
     Absent,
     /// The value is JSON `null`.
     Null,
-    /// The value is known only after apply ([`UNKNOWN`]).
+    /// The value is known only after apply ([`UNKNOWN`]): set by an
+    /// expression unknown at plan time.
     Unknown,
+    /// Not set in the configuration: the provider fills it in at apply
+    /// (the sentinel at or under one of the resource's `unset` paths).
+    /// [`Prop::as_configured`] reads it as [`PropValue::Absent`].
+    Unset,
+    /// Held encrypted by the input (the sentinel at or under one of the
+    /// resource's `encrypted` paths): it has a value, unreadable here.
+    Encrypted,
     /// A known JSON value: never `null`, never the unknown marker.
     Known(&'a Value),
 }
@@ -106,20 +153,48 @@ impl<'a> PropValue<'a> {
     }
 }
 
+/// The paths a resource marks (ABI section 4): secret, not set in the
+/// configuration, encrypted. Each marks everything beneath it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Marks<'a> {
+    pub(crate) secret: &'a [Vec<PathSegment>],
+    pub(crate) unset: &'a [Vec<PathSegment>],
+    pub(crate) encrypted: &'a [Vec<PathSegment>],
+}
+
+impl Marks<'_> {
+    /// What the unknown sentinel at `path` stands for.
+    fn unknown_at(&self, path: &[PathSegment]) -> PropValue<'static> {
+        if self.encrypted.iter().any(|p| path.starts_with(p)) {
+            PropValue::Encrypted
+        } else if self.unset.iter().any(|p| path.starts_with(p)) {
+            PropValue::Unset
+        } else {
+            PropValue::Unknown
+        }
+    }
+}
+
 /// A property of a resource (or of a config), reached by a path from the root.
 ///
-/// A `Prop` is [absent](Prop::is_absent), [null](Prop::is_null),
-/// [unknown](Prop::is_unknown) or a known JSON value. Navigation never fails:
-/// [`get`](Prop::get) on an absent or null value gives an absent one, and on
-/// an unknown value gives the same unknown value. The typed readers
-/// ([`bool`](Prop::bool), [`str`](Prop::str), [`i64`](Prop::i64),
-/// [`f64`](Prop::f64), [`strings`](Prop::strings)) return `Err(Unknown)` for an
-/// unknown value, so that `?` in a check function answers *undecided*.
+/// A `Prop` is [absent](Prop::is_absent), [null](Prop::is_null), not known
+/// ([unknown](Prop::is_unknown): [unset](Prop::is_unset) in the
+/// configuration, [encrypted](Prop::is_encrypted), or known only after
+/// apply) or a known JSON value. Navigation never fails: [`get`](Prop::get)
+/// on an absent or null value gives an absent one, and on a value not known
+/// gives the same value. The typed readers ([`bool`](Prop::bool),
+/// [`str`](Prop::str), [`i64`](Prop::i64), [`f64`](Prop::f64),
+/// [`strings`](Prop::strings)) return `Err(Unknown)` for a value not known,
+/// its [`Cause`] in the message, so that `?` in a check function answers
+/// *undecided*. A policy that applies the provider's default for a value the
+/// configuration leaves out reads through [`as_configured`](Prop::as_configured).
 #[derive(Debug, Clone)]
 pub struct Prop<'a> {
     value: PropValue<'a>,
     path: Vec<PathSegment>,
-    secrets: &'a [Vec<PathSegment>],
+    marks: Marks<'a>,
+    /// Read unset values as absent ([`Prop::as_configured`]); inherited.
+    configured: bool,
     /// Name absent keys in camelCase in [`path_string`](Self::path_string)
     /// (the resource is a Pulumi one), so messages use the author's names.
     camel: bool,
@@ -154,13 +229,62 @@ impl<'a> Prop<'a> {
     }
 
     pub(crate) fn root(value: Option<&'a Value>, secrets: &'a [Vec<PathSegment>]) -> Self {
-        Prop { value: PropValue::classify(value), path: Vec::new(), secrets, camel: false, open: false, live: false }
+        Prop::root_marked(value, Marks { secret: secrets, ..Marks::default() })
+    }
+
+    pub(crate) fn root_marked(value: Option<&'a Value>, marks: Marks<'a>) -> Self {
+        let root = Prop {
+            value: PropValue::Absent,
+            path: Vec::new(),
+            marks,
+            configured: false,
+            camel: false,
+            open: false,
+            live: false,
+        };
+        Prop { value: root.refine(PropValue::classify(value), &[]), ..root }
+    }
+
+    /// `value` at `path`, with the sentinel told apart by the marks, and
+    /// unset read as absent when [configured](Prop::as_configured).
+    fn refine(&self, value: PropValue<'a>, path: &[PathSegment]) -> PropValue<'a> {
+        match value {
+            PropValue::Unknown => match self.marks.unknown_at(path) {
+                PropValue::Unset if self.configured => PropValue::Absent,
+                other => other,
+            },
+            other => other,
+        }
     }
 
     fn child(&self, value: PropValue<'a>, seg: PathSegment) -> Self {
         let mut path = self.path.clone();
         path.push(seg);
-        Prop { value, path, secrets: self.secrets, camel: self.camel, open: false, live: self.live }
+        let value = self.refine(value, &path);
+        Prop {
+            value,
+            path,
+            marks: self.marks,
+            configured: self.configured,
+            camel: self.camel,
+            open: false,
+            live: self.live,
+        }
+    }
+
+    /// This property read as the configuration sets it: a value the
+    /// configuration leaves out for the provider to fill in
+    /// ([`PropValue::Unset`]) reads as absent, here and in every property
+    /// reached from it, so the policy applies its rule for an absent value
+    /// (the provider's default). Values known only after apply and
+    /// encrypted ones are unchanged. Use it where the provider's default is
+    /// known: `r.props().as_configured().get("encrypted").bool_or(false)?`.
+    pub fn as_configured(&self) -> Prop<'a> {
+        let value = match self.value {
+            PropValue::Unset => PropValue::Absent,
+            other => other,
+        };
+        Prop { value, configured: true, ..self.clone() }
     }
 
     /// What this property holds.
@@ -196,9 +320,22 @@ impl<'a> Prop<'a> {
         self.value == PropValue::Null
     }
 
-    /// Whether the value is known only after apply.
+    /// Whether the value is not known here: known only after apply,
+    /// [unset](Prop::is_unset) in the configuration, or
+    /// [encrypted](Prop::is_encrypted). [`value`](Prop::value) tells which.
     pub fn is_unknown(&self) -> bool {
-        self.value == PropValue::Unknown
+        matches!(self.value, PropValue::Unknown | PropValue::Unset | PropValue::Encrypted)
+    }
+
+    /// Whether the configuration does not set the value and the provider
+    /// fills it in at apply ([`PropValue::Unset`]).
+    pub fn is_unset(&self) -> bool {
+        self.value == PropValue::Unset
+    }
+
+    /// Whether the input holds the value encrypted ([`PropValue::Encrypted`]).
+    pub fn is_encrypted(&self) -> bool {
+        self.value == PropValue::Encrypted
     }
 
     /// Whether the value is known and not null.
@@ -235,7 +372,7 @@ impl<'a> Prop<'a> {
     /// partial resource, a key that is not there is unknown.
     pub fn get(&self, key: &str) -> Prop<'a> {
         match self.value {
-            PropValue::Unknown => self.clone(),
+            PropValue::Unknown | PropValue::Unset | PropValue::Encrypted => self.clone(),
             PropValue::Known(Value::Object(map)) => match lookup(map, key) {
                 Some((found, v)) => self.child(PropValue::classify(Some(v)), PathSegment::Key(found.to_owned())),
                 None if self.open => Prop { live: true, ..self.child(PropValue::Unknown, self.absent_key(key)) },
@@ -273,7 +410,7 @@ impl<'a> Prop<'a> {
     /// propagates; anything else gives an absent value.
     pub fn at(&self, index: usize) -> Prop<'a> {
         match self.value {
-            PropValue::Unknown => self.clone(),
+            PropValue::Unknown | PropValue::Unset | PropValue::Encrypted => self.clone(),
             PropValue::Known(Value::Array(items)) => {
                 self.child(PropValue::classify(items.get(index)), PathSegment::Index(index))
             }
@@ -290,7 +427,7 @@ impl<'a> Prop<'a> {
     /// (`root_block_device: [{...}]`) and its Pulumi form (`rootBlockDevice: {...}`).
     pub fn items(&self) -> Result<Items<'a>, Unknown> {
         let inner = match self.value {
-            PropValue::Unknown => return Err(self.unknown()),
+            PropValue::Unknown | PropValue::Unset | PropValue::Encrypted => return Err(self.unknown()),
             PropValue::Absent | PropValue::Null => ItemsInner::Empty,
             PropValue::Known(Value::Array(items)) => {
                 ItemsInner::List { parent: self.clone(), iter: items.iter().enumerate() }
@@ -309,14 +446,20 @@ impl<'a> Prop<'a> {
         }
     }
 
-    /// The [`Unknown`] error for this property's path.
+    /// The [`Unknown`] error for this property's path, with its [`Cause`].
     pub fn unknown(&self) -> Unknown {
-        if self.live { Unknown::live(self.path_string()) } else { Unknown::new(self.path_string()) }
+        let cause = match self.value {
+            PropValue::Unset => Cause::Unset,
+            PropValue::Encrypted => Cause::Encrypted,
+            _ if self.live => Cause::Live,
+            _ => Cause::AfterApply,
+        };
+        Unknown::because(self.path_string(), cause)
     }
 
     fn known(&self) -> Result<Option<&'a Value>, Unknown> {
         match self.value {
-            PropValue::Unknown => Err(self.unknown()),
+            PropValue::Unknown | PropValue::Unset | PropValue::Encrypted => Err(self.unknown()),
             PropValue::Known(v) => Ok(Some(v)),
             PropValue::Absent | PropValue::Null => Ok(None),
         }
@@ -391,9 +534,10 @@ impl<'a> Prop<'a> {
                 for (i, item) in items.iter().enumerate() {
                     match item {
                         Value::String(s) if s == UNKNOWN => {
-                            let mut path = self.path.clone();
-                            path.push(PathSegment::Index(i));
-                            return Err(Unknown::new(path_to_string(&path)));
+                            let element = self.child(PropValue::Unknown, PathSegment::Index(i));
+                            if !element.is_absent() {
+                                return Err(element.unknown());
+                            }
                         }
                         Value::String(s) => out.push(s.as_str()),
                         _ => {}
@@ -408,17 +552,18 @@ impl<'a> Prop<'a> {
     /// Whether this value is secret: a secret path of the resource is this
     /// path or a prefix of it. Never print a secret value.
     pub fn is_secret(&self) -> bool {
-        self.secrets.iter().any(|s| self.path.starts_with(s))
+        self.marks.secret.iter().any(|s| self.path.starts_with(s))
     }
 
     /// Whether this value is secret or holds a secret value beneath it.
     pub fn contains_secret(&self) -> bool {
-        self.secrets.iter().any(|s| self.path.starts_with(s) || s.starts_with(&self.path))
+        self.marks.secret.iter().any(|s| self.path.starts_with(s) || s.starts_with(&self.path))
     }
 
     /// The value for a message: strings quoted, other values as JSON,
     /// `not set` when absent, `null`, `(known after apply)` when unknown,
-    /// and `[secret]` when it is or holds a secret value.
+    /// `not set in the configuration` when unset, `[encrypted]` when
+    /// encrypted, and `[secret]` when it is or holds a secret value.
     pub fn display(&self) -> Shown<'_, 'a> {
         Shown(self)
     }
@@ -436,6 +581,8 @@ impl fmt::Display for Shown<'_, '_> {
             PropValue::Absent => f.write_str("not set"),
             PropValue::Null => f.write_str("null"),
             PropValue::Unknown => f.write_str("(known after apply)"),
+            PropValue::Unset => f.write_str("not set in the configuration"),
+            PropValue::Encrypted => f.write_str("[encrypted]"),
             PropValue::Known(_) if prop.contains_secret() => f.write_str("[secret]"),
             PropValue::Known(v) => write!(f, "{v}"),
         }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::prop::{PathSegment, Prop, camel_to_snake};
+use crate::prop::{Marks, PathSegment, Prop, camel_to_snake};
 
 /// What the change does to a resource (ABI `op`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,6 +99,12 @@ pub(crate) struct ResourceData {
     before: Option<Value>,
     #[serde(default)]
     secret: Vec<Vec<PathSegment>>,
+    /// Values not set in the configuration (ABI section 4).
+    #[serde(default)]
+    unset: Vec<Vec<PathSegment>>,
+    /// Values the input holds encrypted (ABI section 4).
+    #[serde(default)]
+    encrypted: Vec<Vec<PathSegment>>,
     #[serde(default)]
     source: String,
     /// Only the keys present in `props` are known (live inventory).
@@ -254,7 +260,8 @@ impl<'a> Resource<'a> {
     /// top-level key that is not in `props` is unknown, not absent, so a
     /// policy reading it answers undecided.
     pub fn props(&self) -> Prop<'a> {
-        Prop::root(Some(&self.data.props), &self.data.secret).camel_case(self.is_pulumi()).open(self.data.partial)
+        let marks = Marks { secret: &self.data.secret, unset: &self.data.unset, encrypted: &self.data.encrypted };
+        Prop::root_marked(Some(&self.data.props), marks).camel_case(self.is_pulumi()).open(self.data.partial)
     }
 
     /// Whether only the properties present are known (ABI section 4,
@@ -278,6 +285,14 @@ impl<'a> Resource<'a> {
     /// `props().get(key)`: a top-level property, in either naming style.
     pub fn get(&self, key: &str) -> Prop<'a> {
         self.props().get(key)
+    }
+
+    /// `props().as_configured()`: the values as the configuration sets
+    /// them, where a value the configuration leaves for the provider to
+    /// fill in reads as absent ([`Prop::as_configured`]), so the policy
+    /// applies the provider's default for it.
+    pub fn configured(&self) -> Prop<'a> {
+        self.props().as_configured()
     }
 
     /// `props().get_any(keys)`: the first of `keys` that is present.
@@ -433,5 +448,76 @@ mod tests {
         assert!(Batch::from_json("{}").is_err());
         assert!(Batch::from_json(r#"{"resources": [{"type": "x"}]}"#).is_err());
         assert!(Batch::from_json("not json").is_err());
+    }
+}
+
+#[cfg(test)]
+mod state_tests {
+    use super::*;
+    use crate::prop::{Cause, PropValue, UNKNOWN};
+
+    /// A create with `acl` set by an unknown expression, `root_block_device`
+    /// and `grant` left out of the configuration, one element of
+    /// `cidr_blocks` unset, and a Pulumi-style encrypted `password`.
+    fn batch() -> String {
+        format!(
+            r#"{{"stack": {{"source": "plan.json", "format": "tfplan"}},
+              "resources": [
+                {{"address": "aws_instance.a", "type": "aws_instance", "name": "a", "kind": "managed",
+                  "op": "create", "source": "plan.json",
+                  "props": {{"acl": "{u}", "grant": "{u}", "root_block_device": "{u}", "password": "{u}",
+                            "cidr_blocks": ["10.0.0.0/8", "{u}"], "ingress": [{{"from_port": "{u}"}}]}},
+                  "unset": [["grant"], ["root_block_device"], ["cidr_blocks", 1], ["ingress", 0, "from_port"]],
+                  "encrypted": [["password"]], "secret": [["password"]]}}
+              ]}}"#,
+            u = UNKNOWN
+        )
+    }
+
+    #[test]
+    fn the_four_states_are_told_apart() {
+        let batch = Batch::from_json(&batch()).expect("valid batch");
+        let r = batch.resource(0).expect("resource 0");
+        assert_eq!(r.get("acl").value(), PropValue::Unknown);
+        assert_eq!(r.get("grant").value(), PropValue::Unset);
+        assert_eq!(r.get("password").value(), PropValue::Encrypted);
+        assert_eq!(r.get("nothing").value(), PropValue::Absent);
+        assert!(r.get("grant").is_unset() && r.get("grant").is_unknown());
+        assert!(r.get("password").is_encrypted() && r.get("password").is_unknown());
+        // Beneath an unset block, everything is unset.
+        assert_eq!(r.get("root_block_device").first().get("encrypted").value(), PropValue::Unset);
+        assert_eq!(r.get("ingress").first().get("from_port").value(), PropValue::Unset);
+    }
+
+    #[test]
+    fn readers_answer_undecided_with_the_reason() {
+        let batch = Batch::from_json(&batch()).expect("valid batch");
+        let r = batch.resource(0).expect("resource 0");
+        let unset = r.get("root_block_device").first().get("encrypted").bool().expect_err("unset");
+        assert_eq!(unset.cause(), Cause::Unset);
+        assert!(unset.to_string().contains("not set in the configuration"), "{unset}");
+        let encrypted = r.get("password").str().expect_err("encrypted");
+        assert_eq!(encrypted.cause(), Cause::Encrypted);
+        assert!(encrypted.to_string().contains("encrypted in this export"), "{encrypted}");
+        let unknown = r.get("acl").str().expect_err("unknown");
+        assert_eq!(unknown.cause(), Cause::AfterApply);
+        assert_eq!(unknown.to_string(), "acl is known only after apply");
+        assert_eq!(r.get("cidr_blocks").strings().expect_err("element unset").cause(), Cause::Unset);
+        assert_eq!(r.get("grant").display().to_string(), "not set in the configuration");
+        assert_eq!(r.get("password").display().to_string(), "[encrypted]");
+    }
+
+    #[test]
+    fn as_configured_reads_unset_as_absent_and_nothing_else() {
+        let batch = Batch::from_json(&batch()).expect("valid batch");
+        let r = batch.resource(0).expect("resource 0");
+        let c = r.configured();
+        assert!(c.get("grant").is_absent());
+        assert_eq!(c.get("root_block_device").first().get("encrypted").bool_or(false), Ok(false));
+        assert_eq!(c.get("cidr_blocks").strings(), Ok(vec!["10.0.0.0/8"]));
+        assert_eq!(c.get("acl").value(), PropValue::Unknown);
+        assert_eq!(c.get("password").value(), PropValue::Encrypted);
+        assert!(r.get("grant").as_configured().is_absent());
+        assert!(r.get("grant").is_unset(), "as_configured does not change the original");
     }
 }

@@ -24,6 +24,7 @@ mod pulumi_events;
 mod pulumi_export;
 mod pulumi_preview;
 mod pulumi_steps;
+mod tfconfig;
 mod tfplan;
 mod tfproviders;
 mod tfstate;
@@ -72,6 +73,7 @@ pub fn read_input_with_inventory(
     };
     let ctx = json::Ctx { source, format };
     let mut snapshot = None;
+    let mut notes = Vec::new();
     let mut resources = match (format, parsed) {
         (InputFormat::PulumiEvents, parsed) => pulumi_events::parse(ctx, &text, parsed)?,
         (InputFormat::Inventory, parsed) => {
@@ -82,6 +84,15 @@ pub fn read_input_with_inventory(
             let inventory = inventory::parse(ctx, &doc)?;
             let resources = inventory.to_resources(source);
             snapshot = Some(inventory);
+            resources
+        }
+        (InputFormat::TfPlan, parsed) => {
+            let doc = match parsed {
+                Some(doc) => doc,
+                None => json::parse_text(ctx, &text)?,
+            };
+            let (resources, plan_notes) = tfplan::parse(ctx, &doc)?;
+            notes = plan_notes;
             resources
         }
         (_, Some(doc)) => parse_document(ctx, &doc)?,
@@ -95,7 +106,7 @@ pub fn read_input_with_inventory(
         let kind = InputErrorKind::DuplicateAddress { address: dup.address.clone() };
         return Err(InputError::new(source, Some(format), kind));
     }
-    Ok((Stack { source: source.to_string(), format, resources }, snapshot))
+    Ok((Stack { source: source.to_string(), format, resources, notes }, snapshot))
 }
 
 /// Normalizes a document of a one-value format (all but event logs).
@@ -104,7 +115,7 @@ fn parse_document(
     doc: &serde_json::Value,
 ) -> Result<Vec<palisade_model::model::Resource>, InputError> {
     match ctx.format {
-        InputFormat::TfPlan => tfplan::parse(ctx, doc),
+        InputFormat::TfPlan => tfplan::parse(ctx, doc).map(|(resources, _)| resources),
         InputFormat::TfState => tfstate::parse(ctx, doc),
         InputFormat::PulumiExport => pulumi_export::parse(ctx, doc),
         InputFormat::PulumiPreview => pulumi_preview::parse(ctx, doc),

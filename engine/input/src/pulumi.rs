@@ -81,10 +81,14 @@ pub(crate) struct State {
     /// `outputs` when a non-empty object, else `inputs`, else `{}`.
     pub props: Value,
     pub secret: Vec<Path>,
+    /// Secrets held as ciphertext (or `[secret]` when `blinded`): each is
+    /// [`UNKNOWN`] in `props` and also in `secret`.
+    pub encrypted: Vec<Path>,
 }
 
 /// Reads a state object. `blinded`: the string `"[secret]"` is a hidden
-/// secret (event logs, previews), made [`UNKNOWN`] and marked secret.
+/// secret (event logs, previews), made [`UNKNOWN`] and marked secret and
+/// encrypted.
 pub(crate) fn read_state(node: &Node<'_>, blinded: bool) -> Result<State, InputError> {
     let outputs = node.get("outputs")?;
     let raw = match outputs.as_ref().map(|n| n.object()).transpose()? {
@@ -94,11 +98,12 @@ pub(crate) fn read_state(node: &Node<'_>, blinded: bool) -> Result<State, InputE
             None => None,
         },
     };
-    let mut secret = Vec::new();
+    let mut decoder = Decoder { blinded, path: Vec::new(), secret: Vec::new(), encrypted: Vec::new() };
     let props = match raw {
-        Some(v) => normalize(v, blinded, &mut Vec::new(), &mut secret, 0),
+        Some(v) => decoder.normalize(v, 0),
         None => Value::Object(Map::new()),
     };
+    let Decoder { mut secret, encrypted, .. } = decoder;
     for name in node.opt_items("additionalSecretOutputs")? {
         push_unique(&mut secret, vec![PathSegment::Key(name.str()?.to_string())]);
     }
@@ -110,67 +115,86 @@ pub(crate) fn read_state(node: &Node<'_>, blinded: bool) -> Result<State, InputE
         provider: node.opt_str("provider")?.map(str::to_string),
         props,
         secret,
+        encrypted,
     })
 }
 
-/// Decodes Pulumi's property encodings in `v` (at `path`), collecting secret paths.
-fn normalize(v: &Value, blinded: bool, path: &mut Path, secret: &mut Vec<Path>, depth: usize) -> Value {
-    match v {
-        Value::String(s) if blinded && s == BLINDED => {
-            push_unique(secret, path.clone());
-            Value::String(UNKNOWN.into())
-        }
-        Value::Object(m) if m.contains_key(SIG_KEY) => special(m, blinded, path, secret, depth),
-        Value::Object(m) => {
-            let mut out = Map::new();
-            for (k, x) in m {
-                path.push(PathSegment::Key(k.clone()));
-                out.insert(k.clone(), normalize(x, blinded, path, secret, depth));
-                path.pop();
-            }
-            Value::Object(out)
-        }
-        Value::Array(a) => {
-            let mut out = Vec::with_capacity(a.len());
-            for (i, x) in a.iter().enumerate() {
-                path.push(PathSegment::Index(i));
-                out.push(normalize(x, blinded, path, secret, depth));
-                path.pop();
-            }
-            Value::Array(out)
-        }
-        other => other.clone(),
-    }
+/// Decodes Pulumi's property encodings, collecting the paths of secret and
+/// encrypted values on the way.
+struct Decoder {
+    /// `"[secret]"` strings are hidden secrets.
+    blinded: bool,
+    /// Where the walk is.
+    path: Path,
+    secret: Vec<Path>,
+    encrypted: Vec<Path>,
 }
 
-/// A value carrying [`SIG_KEY`]: secret, resource reference or output value;
-/// assets and archives are kept as they are.
-fn special(m: &Map<String, Value>, blinded: bool, path: &mut Path, secret: &mut Vec<Path>, depth: usize) -> Value {
-    match m.get(SIG_KEY).and_then(Value::as_str) {
-        Some(SECRET_SIG) => {
-            push_unique(secret, path.clone());
-            match m.get("plaintext").and_then(Value::as_str) {
-                Some(text) if depth < MAX_DEPTH => {
-                    let decoded = serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.into()));
-                    normalize(&decoded, blinded, path, secret, depth + 1)
+impl Decoder {
+    /// A secret whose value this input does not hold: [`UNKNOWN`], marked
+    /// secret and encrypted.
+    fn hidden(&mut self) -> Value {
+        push_unique(&mut self.secret, self.path.clone());
+        push_unique(&mut self.encrypted, self.path.clone());
+        Value::String(UNKNOWN.into())
+    }
+
+    /// `v` (at `self.path`) decoded.
+    fn normalize(&mut self, v: &Value, depth: usize) -> Value {
+        match v {
+            Value::String(s) if self.blinded && s == BLINDED => self.hidden(),
+            Value::Object(m) if m.contains_key(SIG_KEY) => self.special(m, depth),
+            Value::Object(m) => {
+                let mut out = Map::new();
+                for (k, x) in m {
+                    self.path.push(PathSegment::Key(k.clone()));
+                    out.insert(k.clone(), self.normalize(x, depth));
+                    self.path.pop();
                 }
-                Some(text) => Value::String(text.into()),
-                None => Value::String(UNKNOWN.into()),
+                Value::Object(out)
             }
+            Value::Array(a) => {
+                let mut out = Vec::with_capacity(a.len());
+                for (i, x) in a.iter().enumerate() {
+                    self.path.push(PathSegment::Index(i));
+                    out.push(self.normalize(x, depth));
+                    self.path.pop();
+                }
+                Value::Array(out)
+            }
+            other => other.clone(),
         }
-        Some(RESOURCE_REF_SIG) => match m.get("id") {
-            Some(id) if !id.is_null() && id.as_str() != Some("") => id.clone(),
-            _ => m.get("urn").cloned().unwrap_or(Value::Null),
-        },
-        Some(OUTPUT_SIG) => {
-            if m.get("secret").and_then(Value::as_bool) == Some(true) {
-                push_unique(secret, path.clone());
+    }
+
+    /// A value carrying [`SIG_KEY`]: secret, resource reference or output
+    /// value; assets and archives are kept as they are.
+    fn special(&mut self, m: &Map<String, Value>, depth: usize) -> Value {
+        match m.get(SIG_KEY).and_then(Value::as_str) {
+            Some(SECRET_SIG) => {
+                push_unique(&mut self.secret, self.path.clone());
+                match m.get("plaintext").and_then(Value::as_str) {
+                    Some(text) if depth < MAX_DEPTH => {
+                        let decoded = serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.into()));
+                        self.normalize(&decoded, depth + 1)
+                    }
+                    Some(text) => Value::String(text.into()),
+                    None => self.hidden(),
+                }
             }
-            match m.get("value") {
-                Some(inner) => normalize(inner, blinded, path, secret, depth),
-                None => Value::String(UNKNOWN.into()),
+            Some(RESOURCE_REF_SIG) => match m.get("id") {
+                Some(id) if !id.is_null() && id.as_str() != Some("") => id.clone(),
+                _ => m.get("urn").cloned().unwrap_or(Value::Null),
+            },
+            Some(OUTPUT_SIG) => {
+                if m.get("secret").and_then(Value::as_bool) == Some(true) {
+                    push_unique(&mut self.secret, self.path.clone());
+                }
+                match m.get("value") {
+                    Some(inner) => self.normalize(inner, depth),
+                    None => Value::String(UNKNOWN.into()),
+                }
             }
+            _ => Value::Object(m.clone()),
         }
-        _ => Value::Object(m.clone()),
     }
 }

@@ -61,7 +61,7 @@ fn resource(node: &Node<'_>) -> Result<Resource, InputError> {
         before: None,
         secret: state.secret,
         unset: Vec::new(),
-        encrypted: Vec::new(),
+        encrypted: state.encrypted,
         source: node.ctx.source.to_string(),
         partial: false,
     })

@@ -116,6 +116,8 @@ fn resource(urn: String, entry: Entry, source: &str) -> Resource {
             push_unique(&mut secret, p.clone());
         }
     }
+    // Encrypted paths are of `props`: the new state's, or the old one's.
+    let encrypted = entry.new.as_ref().or(entry.old.as_ref()).map(|s| s.encrypted.clone()).unwrap_or_default();
     let props = match (op, &entry.new, &entry.old) {
         (Operation::Delete, _, _) => Value::Null,
         (_, Some(new), _) => new.props.clone(),
@@ -133,7 +135,7 @@ fn resource(urn: String, entry: Entry, source: &str) -> Resource {
         before: entry.old.map(|s| s.props),
         secret,
         unset: Vec::new(),
-        encrypted: Vec::new(),
+        encrypted,
         source: source.to_string(),
         partial: false,
     }

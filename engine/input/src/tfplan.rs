@@ -7,21 +7,35 @@
 //! `before_sensitive`. Then one provider resource per provider configuration
 //! (aliased ones too; [`crate::tfproviders`]). A plan with `"errored": true`
 //! is refused.
+//!
+//! `unset` lists the unknown paths the resource's configuration leaves out
+//! (the plan's `configuration` section, [`crate::tfconfig`]): values the
+//! provider fills in at apply, not values set by an expression unknown at
+//! plan time. A plan without a configuration section has no `unset` paths,
+//! and [`parse`] says so in a note.
 
 use serde_json::{Map, Value};
 
 use crate::error::{InputError, InputErrorKind};
 use crate::json::{Ctx, Node};
 use crate::masks;
+use crate::tfconfig::{self, Configuration};
 use palisade_model::model::{Operation, Resource, ResourceKind};
+
+/// The note of a plan without a `configuration` section.
+pub(crate) const NO_CONFIGURATION: &str = "the plan has no `configuration` section, so a value the configuration \
+     leaves for the provider to fill in cannot be told from one known only after apply: both are read as unknown \
+     (policies that need them are undecided). `terraform show -json PLANFILE` writes the section.";
 
 /// The major `format_version`s read.
 const ACCEPTED_MAJORS: &[&str] = &["0", "1"];
 
-/// Reads a plan document. Errors: `IncompletePlan` for `errored: true`,
+/// Reads a plan document: its resources, and the notes to give once about
+/// the whole plan ([`NO_CONFIGURATION`] for a plan with resource changes and
+/// no configuration section). Errors: `IncompletePlan` for `errored: true`,
 /// `UnsupportedVersion` for a `format_version` major other than 0 or 1,
 /// `Shape` for entries of the wrong structure.
-pub(crate) fn parse(ctx: Ctx<'_>, doc: &Value) -> Result<Vec<Resource>, InputError> {
+pub(crate) fn parse(ctx: Ctx<'_>, doc: &Value) -> Result<(Vec<Resource>, Vec<String>), InputError> {
     let root = Node::root(doc, ctx);
     root.object()?;
     if root.flag("errored")? {
@@ -31,9 +45,15 @@ pub(crate) fn parse(ctx: Ctx<'_>, doc: &Value) -> Result<Vec<Resource>, InputErr
     if ["format_version", "resource_changes", "planned_values"].iter().all(|k| doc.get(k).is_none()) {
         return Err(root.shape_error("a Terraform plan with `format_version` and `resource_changes`"));
     }
-    let mut resources = root.opt_items("resource_changes")?.iter().map(resource).collect::<Result<Vec<_>, _>>()?;
+    let config = Configuration::of_plan(doc);
+    let changes = root.opt_items("resource_changes")?;
+    let mut resources = changes.iter().map(|e| resource(e, config.as_ref())).collect::<Result<Vec<_>, _>>()?;
     resources.extend(super::tfproviders::parse(&root)?);
-    Ok(resources)
+    let mut notes = Vec::new();
+    if config.is_none() && !changes.is_empty() {
+        notes.push(NO_CONFIGURATION.to_string());
+    }
+    Ok((resources, notes))
 }
 
 fn check_version(root: &Node<'_>) -> Result<(), InputError> {
@@ -52,7 +72,7 @@ fn check_version(root: &Node<'_>) -> Result<(), InputError> {
     }))
 }
 
-fn resource(entry: &Node<'_>) -> Result<Resource, InputError> {
+fn resource(entry: &Node<'_>, config: Option<&Configuration<'_>>) -> Result<Resource, InputError> {
     let address = entry.req_str("address")?;
     let kind = match entry.req("mode")?.str()? {
         "managed" => ResourceKind::Managed,
@@ -76,21 +96,76 @@ fn resource(entry: &Node<'_>) -> Result<Resource, InputError> {
             masks::true_paths(mask.value, &mut secret);
         }
     }
+    let resource_type = entry.req_str("type")?;
+    let name = entry.req_str("name")?;
+    let mut props = props(&change, op)?;
+    let unset = match config {
+        Some(config) if !matches!(op, Operation::Delete | Operation::Forget) => {
+            let mode = if kind == ResourceKind::Data { "data" } else { "managed" };
+            let module = entry.opt_str("module_address")?;
+            let resource = config.resource(module, mode, resource_type, name);
+            let mut unset = unset(&change, resource.map(|r| r.expressions))?;
+            if let Some(resource) = resource.filter(|_| is_aws(entry)) {
+                resolve_tags_all(&mut props, &mut unset, &resource);
+            }
+            unset
+        }
+        _ => Vec::new(),
+    };
     Ok(Resource {
         address,
-        resource_type: entry.req_str("type")?.to_string(),
-        name: entry.req_str("name")?.to_string(),
+        resource_type: resource_type.to_string(),
+        name: name.to_string(),
         provider: entry.opt_str("provider_name")?.unwrap_or_default().to_string(),
         kind,
         op,
-        props: props(&change, op)?,
+        props,
         before: change.get("before")?.map(|n| n.value.clone()),
         secret,
-        unset: Vec::new(),
+        unset,
         encrypted: Vec::new(),
         source: entry.ctx.source.to_string(),
         partial: false,
     })
+}
+
+/// The paths of `change.after_unknown` that `expressions` (the resource's
+/// configuration, when found) leaves out.
+fn unset(
+    change: &Node<'_>,
+    expressions: Option<&serde_json::Map<String, Value>>,
+) -> Result<Vec<palisade_model::model::Path>, InputError> {
+    let (Some(expressions), Some(mask)) = (expressions, change.get("after_unknown")?) else {
+        return Ok(Vec::new());
+    };
+    let mut unknown = Vec::new();
+    masks::true_paths(mask.value, &mut unknown);
+    Ok(tfconfig::unset_paths(expressions, &unknown))
+}
+
+/// Whether the entry's provider is the AWS provider
+/// (`registry.terraform.io/hashicorp/aws`, or OpenTofu's registry).
+fn is_aws(entry: &Node<'_>) -> bool {
+    entry.opt_str("provider_name").ok().flatten().is_some_and(|p| p.ends_with("/hashicorp/aws") || p == "aws")
+}
+
+/// Fills in an AWS resource's `tags_all` where it is unset only because the
+/// provider computes it from `tags` and the provider's `default_tags`, and
+/// both are known from the plan ([`tfconfig::ResourceConfig::aws_tags_all`]).
+fn resolve_tags_all(
+    props: &mut Value,
+    unset: &mut Vec<palisade_model::model::Path>,
+    resource: &tfconfig::ResourceConfig<'_>,
+) {
+    let tags_all = vec![palisade_model::model::PathSegment::Key("tags_all".into())];
+    if !unset.contains(&tags_all) {
+        return;
+    }
+    let Some(obj) = props.as_object_mut() else { return };
+    if let Some(value) = resource.aws_tags_all(obj.get("tags")) {
+        obj.insert("tags_all".into(), value);
+        unset.retain(|p| p != &tags_all);
+    }
 }
 
 /// `change.actions` (and `change.importing`) to an [`Operation`].

@@ -177,6 +177,10 @@ pub struct Stack {
     pub format: InputFormat,
     /// Every resource of the input, in input order.
     pub resources: Vec<Resource>,
+    /// What the reader says once about the whole input, for the run's
+    /// warnings and the report (e.g. a plan without a `configuration`
+    /// section, whose left-out values read as unknown). Usually empty.
+    pub notes: Vec<String>,
 }
 
 impl Stack {

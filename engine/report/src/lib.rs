@@ -174,6 +174,10 @@ pub struct Summary {
     /// Violations that could not be decided (unknown values); they are
     /// counted as advisory above.
     pub undecided: usize,
+    /// Whether undecided results fail the run (`--fail-on-undecided`, or
+    /// the config's `failOnUndecided`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub undecided_blocks: bool,
     /// Policy errors, all levels.
     pub policy_errors: usize,
     /// Policy errors of mandatory or remediate policies.
@@ -377,7 +381,16 @@ impl Report {
         s.blocking_policy_errors = self.policy_errors.iter().filter(|e| e.blocks()).count();
         s.exempted = self.exempted.len();
         s.baselined = self.baselined.len();
-        s.failed = self.violations.iter().any(Violation::blocks) || self.policy_errors.iter().any(PolicyError::blocks);
+        s.failed = self.violations.iter().any(Violation::blocks)
+            || self.policy_errors.iter().any(PolicyError::blocks)
+            || (s.undecided_blocks && s.undecided > 0);
+    }
+
+    /// Makes every undecided result fail the run from now on
+    /// (`--fail-on-undecided`): [`Summary::undecided_blocks`].
+    pub fn fail_on_undecided(&mut self) {
+        self.summary.undecided_blocks = true;
+        self.recount();
     }
 
     /// Moves every violation an exemption in force covers to

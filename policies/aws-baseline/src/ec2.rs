@@ -23,37 +23,56 @@ pub fn policies() -> [ResourcePolicy; 3] {
     ]
 }
 
+/// `encrypted` not set in the configuration is unencrypted: the provider
+/// leaves it to the account's EBS encryption by default, which is off
+/// unless turned on (checkov fails it too).
 fn ebs_encrypted(r: &Resource, _: &Config) -> Outcome {
     let encrypted = r.get("encrypted");
     require(
-        encrypted.bool()? == Some(true),
+        encrypted.as_configured().bool()? == Some(true),
         format!("EBS volume is not encrypted (encrypted is {}).", encrypted.display()),
     )
 }
 
+/// `associate_public_ip_address` not set in the configuration is decided
+/// by the subnet (`map_public_ip_on_launch`), which this resource does not
+/// carry: undecided, with that reason.
 fn no_public_ip(r: &Resource, _: &Config) -> Outcome {
     let public = r.get("associate_public_ip_address");
+    if public.is_unset() {
+        return undecided(format!(
+            "{} is not set in the configuration, so the instance gets a public IP address when its subnet \
+             maps one on launch (map_public_ip_on_launch); set it to false to decide.",
+            public.path_string()
+        ));
+    }
     require(
         public.bool()? != Some(true),
         format!("EC2 instance is given a public IP address ({} is true).", public.path_string()),
     )
 }
 
+/// A root block device left out of the configuration, or one whose
+/// `encrypted` the configuration leaves out, is not declared encrypted.
 fn root_device_encrypted(r: &Resource, _: &Config) -> Outcome {
     let block = r.get("root_block_device");
-    let device = block.first();
+    let device = block.as_configured().first();
     if device.is_unknown() {
         return Err(device.unknown().into());
     }
     if !device.is_known() {
+        let where_ = if block.is_unset() { " in the configuration" } else { "" };
         return violation(format!(
-            "EC2 instance has no {}, so its root volume is not declared encrypted.",
+            "EC2 instance has no {}{where_}, so its root volume is not declared encrypted.",
             block.path_string()
         ));
     }
     let encrypted = device.get("encrypted");
     require(
         encrypted.bool()? == Some(true),
-        format!("EC2 instance root block device is not encrypted (encrypted is {}).", encrypted.display()),
+        format!(
+            "EC2 instance root block device is not encrypted (encrypted is {}).",
+            block.first().get("encrypted").display()
+        ),
     )
 }

@@ -11,8 +11,8 @@ pub fn policies() -> [ResourcePolicy; 1] {
 
 fn immutable_tags(r: &Resource, _: &Config) -> Outcome {
     let mutability = r.get("image_tag_mutability");
-    // Absent means MUTABLE, the AWS default.
-    let value = mutability.str_or("MUTABLE")?;
+    // Absent, or not set in the configuration, means MUTABLE, the AWS default.
+    let value = mutability.as_configured().str_or("MUTABLE")?;
     require(
         value.eq_ignore_ascii_case("IMMUTABLE"),
         format!(

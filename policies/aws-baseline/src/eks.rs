@@ -11,7 +11,8 @@ pub fn policies() -> [ResourcePolicy; 1] {
 
 fn private_endpoint(r: &Resource, _: &Config) -> Outcome {
     // Terraform: vpc_config = [{...}]; Pulumi: vpcConfig = {...}.
-    let public = r.get("vpc_config").first().get("endpoint_public_access");
+    // Not set in the configuration is true, AWS's default.
+    let public = r.configured().get("vpc_config").first().get("endpoint_public_access");
     match public.bool()? {
         Some(false) => Ok(()),
         Some(true) => {

@@ -10,17 +10,19 @@ pub fn policies() -> [ResourcePolicy; 1] {
 }
 
 fn key_rotation(r: &Resource, _: &Config) -> Outcome {
-    // Only symmetric encryption keys can rotate; absent means SYMMETRIC_DEFAULT.
+    // Only symmetric encryption keys can rotate; absent (or not set in the
+    // configuration) means SYMMETRIC_DEFAULT, and rotation off.
+    let props = r.configured();
     let mut spec_unknown = None;
     for key in ["customer_master_key_spec", "key_spec"] {
-        match r.get(key).str() {
+        match props.get(key).str() {
             Ok(Some(spec)) if !spec.eq_ignore_ascii_case("SYMMETRIC_DEFAULT") => return Ok(()),
             Ok(_) => {}
             Err(unknown) => spec_unknown = Some(unknown),
         }
     }
     let rotation = r.get("enable_key_rotation");
-    if rotation.bool()? == Some(true) {
+    if rotation.as_configured().bool()? == Some(true) {
         return Ok(());
     }
     if let Some(unknown) = spec_unknown {

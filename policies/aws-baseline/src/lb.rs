@@ -19,10 +19,11 @@ pub fn policies() -> [ResourcePolicy; 1] {
 }
 
 fn encrypted_listener(r: &Resource, _: &Config) -> Outcome {
-    let protocol = r.get("protocol");
+    let protocol = r.configured().get("protocol");
     let Some(name) = protocol.str()? else {
         return undecided(
-            "protocol is not set: AWS chooses HTTP for an application load balancer and TCP for a network load balancer.",
+            "protocol is not set in the configuration: AWS chooses HTTP for an application load balancer and TCP \
+             for a network load balancer.",
         );
     };
     if !name.eq_ignore_ascii_case("HTTP") {
@@ -31,7 +32,7 @@ fn encrypted_listener(r: &Resource, _: &Config) -> Outcome {
     let port = r.get("port");
     // Terraform: default_action = [{type, redirect = [{protocol}]}];
     // Pulumi: defaultActions = [{type, redirect: {protocol}}].
-    let actions: Vec<_> = r.get_any(&["default_action", "defaultActions"]).items()?.collect();
+    let actions: Vec<_> = r.configured().get_any(&["default_action", "defaultActions"]).items()?.collect();
     if actions.is_empty() {
         return violation(format!(
             "Listener accepts unencrypted HTTP on port {} and has no redirect to HTTPS.",

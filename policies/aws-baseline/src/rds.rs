@@ -19,18 +19,29 @@ pub fn policies() -> [ResourcePolicy; 2] {
     ]
 }
 
+/// `publicly_accessible` not set in the configuration is false (the
+/// provider's default).
 fn no_public_access(r: &Resource, _: &Config) -> Outcome {
     let public = r.get("publicly_accessible");
     require(
-        public.bool()? != Some(true),
+        public.as_configured().bool()? != Some(true),
         format!("RDS DB instance is publicly accessible ({} is true).", public.path_string()),
     )
 }
 
+/// `storage_encrypted` not set in the configuration is false, except for
+/// an Aurora instance, whose cluster decides (undecided).
 fn storage_encrypted(r: &Resource, _: &Config) -> Outcome {
     let encrypted = r.get("storage_encrypted");
+    let aurora = r.configured().get("engine").str()?.is_some_and(|e| e.starts_with("aurora"));
+    if encrypted.is_unset() && aurora {
+        return undecided(format!(
+            "{} is not set in the configuration: an Aurora instance's storage is encrypted as its cluster is.",
+            encrypted.path_string()
+        ));
+    }
     require(
-        encrypted.bool()? == Some(true),
+        encrypted.as_configured().bool()? == Some(true),
         format!("RDS DB instance storage is not encrypted ({} is {}).", encrypted.path_string(), encrypted.display()),
     )
 }

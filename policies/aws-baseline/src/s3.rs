@@ -23,16 +23,20 @@ pub fn policies() -> [ResourcePolicy; 1] {
 fn no_public_read(r: &Resource, _: &Config) -> Outcome {
     // aws_s3_bucket(_acl) `grant`/Pulumi `grants`; aws_s3_bucket_acl
     // `access_control_policy[0].grant[].grantee[0]`/Pulumi `accessControlPolicy.grants[].grantee`.
-    let policy = r.get("access_control_policy").first();
+    // Not set in the configuration, `acl`, `grant` and
+    // `access_control_policy` are private: the AWS provider 4+ computes
+    // them, and a new bucket is private.
+    let props = r.configured();
+    let policy = props.get("access_control_policy").first();
     all([
-        canned_acl(r),
-        grants(r.props(), |g| (g.get("uri"), g.get("permissions"))),
+        canned_acl(&props),
+        grants(props, |g| (g.get("uri"), g.get("permissions"))),
         grants(policy, |g| (g.get("grantee").first().get("uri"), g.get("permission"))),
     ])
 }
 
-fn canned_acl(r: &Resource) -> Outcome {
-    let acl = r.get("acl");
+fn canned_acl(props: &Prop) -> Outcome {
+    let acl = props.get("acl");
     match acl.str()? {
         Some(a) if PUBLIC_ACLS.contains(&a) => {
             let access = if a == "public-read-write" { "read and write" } else { "read" };

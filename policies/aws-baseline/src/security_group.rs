@@ -36,7 +36,9 @@ pub fn policies() -> [ResourcePolicy; 2] {
 /// resource (the resource itself, when it is an ingress rule).
 fn ingress_rules<'a>(r: &Resource<'a>) -> Result<Vec<Prop<'a>>, Unknown> {
     Ok(match r.resource_type() {
-        "aws_security_group" | "aws:ec2/securityGroup:SecurityGroup" => r.get("ingress").items()?.collect(),
+        // `ingress` not set in the configuration: no inline rules (they
+        // live in separate rule resources, judged on their own).
+        "aws_security_group" | "aws:ec2/securityGroup:SecurityGroup" => r.configured().get("ingress").items()?.collect(),
         "aws_security_group_rule" | "aws:ec2/securityGroupRule:SecurityGroupRule" => match r.get("type").str()? {
             Some("ingress") => vec![r.props()],
             _ => Vec::new(),

@@ -4,7 +4,9 @@ use palisade_sdk::prelude::*;
 use palisade_sdk::serde_json::{Map, Value};
 
 pub fn policies() -> [ResourcePolicy; 1] {
+    // AWS resources only: other providers' `tags` are lists or labels.
     [ResourcePolicy::new("required-tags", Severity::Medium, required_tags)
+        .types(["aws_*", "aws:*"])
         .description(
             "Checks that taggable resources carry the required tag keys, with allowed values; at level remediate, \
              sets the configured default values of missing keys.",
@@ -49,7 +51,9 @@ fn required_tags(r: &Resource, config: &Config) -> Outcome {
     if required.is_empty() && allowed.is_empty() {
         return Ok(());
     }
-    let tags = r.get("tags");
+    // `tags` not set in the configuration is no tags; `tags_all` (the tags
+    // with the provider's default tags) is computed, so it stays unknown.
+    let tags = r.configured().get("tags");
     let all = r.get("tags_all");
     // Auto Scaling groups take `tag` blocks (or a `tags` list) of {key, value}.
     // (A live resource has only its tags: its absent `tag` is not unknown here.)
@@ -100,7 +104,8 @@ fn required_tags(r: &Resource, config: &Config) -> Outcome {
     }
     if !missing.is_empty() && wrong.is_empty() && all.is_unknown() {
         // The provider's default tags may supply them.
-        return undecided("Tags are missing from `tags`, and `tags_all` (with the provider's default tags) is known only after apply.");
+        let when = if all.is_unset() { "is filled in by the provider at apply" } else { "is known only after apply" };
+        return undecided(format!("Tags are missing from `tags`, and `tags_all` (with the provider's default tags) {when}."));
     }
     if missing.is_empty() && wrong.is_empty() {
         return match unknown {

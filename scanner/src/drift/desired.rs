@@ -270,6 +270,7 @@ mod tests {
         let stack = Stack {
             source: "s.tfstate".into(),
             format: palisade_input::InputFormat::TfState,
+            notes: Vec::new(),
             resources: vec![
                 res("aws_instance", ResourceKind::Managed, Operation::NoOp, json!({})),
                 res("aws:s3/bucket:Bucket", ResourceKind::Managed, Operation::NoOp, json!({})),
@@ -299,6 +300,7 @@ mod tests {
         let stack = Stack {
             source: "s.json".into(),
             format: palisade_input::InputFormat::PulumiExport,
+            notes: Vec::new(),
             resources: vec![
                 m("pulumi:providers:aws", "east", ResourceKind::Provider, "", json!({"region": "us-east-1"})),
                 m(
@@ -415,6 +417,7 @@ mod tests {
         let stack = Stack {
             source: "s.json".into(),
             format: palisade_input::InputFormat::PulumiExport,
+            notes: Vec::new(),
             resources: vec![
                 m("pulumi:providers:aws", "east", ResourceKind::Provider, "", json!({"region": "us-east-1"})),
                 m(

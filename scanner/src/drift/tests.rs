@@ -710,6 +710,7 @@ fn resources_not_created_yet_have_no_identity() {
     let stacks = [Stack {
         source: "plan.json".into(),
         format: palisade_input::InputFormat::TfPlan,
+        notes: Vec::new(),
         resources: vec![planned("aws_instance", "new"), planned("aws_iam_role", "new")],
     }];
     let report = analyze(&stacks, &inventory(vec![scope(ACCOUNT, REGION)], Vec::new()), &IgnoreRules::empty());

@@ -3,7 +3,8 @@
 //! Two resource policies, exactly as `examples/policies/README.md` specifies
 //! them; the other six languages implement the same pack. The SDK
 //! (`palisade-sdk`) is the helper layer: it parses the batch and the request,
-//! tells absent, null, unknown and known values apart ([`PropValue`]), writes
+//! tells absent, null, unset, encrypted, unknown and known values apart
+//! ([`PropValue`]), writes
 //! the replies and generates the ABI exports ([`palisade_sdk::export_pack!`]).
 
 use palisade_sdk::PropValue;
@@ -47,9 +48,21 @@ fn pack() -> Pack {
 
 palisade_sdk::export_pack!(pack);
 
+/// The undecided message for an encrypted `acl` (ABI section 4).
+const ENCRYPTED_ACL: &str =
+    "The bucket ACL is encrypted in this export; run pulumi stack export --show-secrets, or pulumi policy analyze.";
+
+/// The undecided message for encrypted `tags`.
+const ENCRYPTED_TAGS: &str =
+    "The tags are encrypted in this export; run pulumi stack export --show-secrets, or pulumi policy analyze.";
+
 fn no_public_read(r: &Resource, _: &Config) -> Outcome {
     match prop(r, "acl") {
         PropValue::Unknown => undecided("The bucket ACL is unknown until apply."),
+        PropValue::Encrypted => undecided(ENCRYPTED_ACL),
+        // Not set in the configuration: the AWS provider 4+ computes `acl`,
+        // and a new bucket is private.
+        PropValue::Unset => Ok(()),
         PropValue::Known(Value::String(acl)) if acl == "public-read" => {
             violation("S3 bucket ACL \"public-read\" grants public read access.")
         }
@@ -67,6 +80,9 @@ fn required_tags(r: &Resource, config: &Config) -> Outcome {
     }
     let missing: Vec<&str> = match prop(r, "tags") {
         PropValue::Unknown => return undecided("The tags are unknown until apply."),
+        PropValue::Encrypted => return undecided(ENCRYPTED_TAGS),
+        // Not set in the configuration: no tags (`PropValue::Unset` falls
+        // through to the last arm, as absent does).
         // Present whatever the value, an unknown one included.
         PropValue::Known(Value::Object(tags)) => required.into_iter().filter(|key| !tags.contains_key(*key)).collect(),
         _ => required,

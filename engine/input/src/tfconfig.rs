@@ -1,0 +1,251 @@
+//! A Terraform plan's `configuration` section: what each resource's
+//! configuration sets, to tell a value the configuration leaves out from one
+//! set by an expression unknown at plan time.
+//!
+//! Terraform writes both as `true` in `change.after_unknown` (an Optional +
+//! Computed attribute the configuration does not set is filled in by the
+//! provider at apply). The configuration section (`terraform show -json`,
+//! "configuration representation") holds per module (`root_module`, then
+//! `module_calls.<name>.module`, recursively) the resources, each with
+//! `mode`, `type`, `name` and `expressions`: per attribute an expression
+//! (`constant_value` and/or `references`), per nested block a list of block
+//! bodies (a single nested block is one body). Resource instances of `count`
+//! and `for_each` share their resource's configuration, and module instances
+//! share their module's.
+//!
+//! A path of `after_unknown` is *unset* when the resource's configuration
+//! leaves it out: an attribute or block not in `expressions`, or an
+//! attribute whose expression is the constant `null`. Anything else stays
+//! unknown, including what `dynamic` blocks make (they are not in
+//! `expressions`, so a `dynamic` block whose `for_each` is unknown at plan
+//! time reads as not set: a documented limit).
+
+use serde_json::{Map, Value};
+
+use palisade_model::model::{Path, PathSegment};
+
+/// The configuration of a plan, indexed for lookups by resource.
+#[derive(Debug)]
+pub(crate) struct Configuration<'a> {
+    root: &'a Value,
+    /// `configuration.provider_config`: provider configurations by key.
+    providers: Option<&'a Map<String, Value>>,
+}
+
+impl<'a> Configuration<'a> {
+    /// The plan's `configuration.root_module`, if it has one.
+    pub(crate) fn of_plan(doc: &'a Value) -> Option<Self> {
+        let config = doc.get("configuration")?;
+        let root = config.get("root_module").filter(|m| m.is_object())?;
+        Some(Configuration { root, providers: config.get("provider_config").and_then(Value::as_object) })
+    }
+
+    /// The configuration of the resource `mode`.`type`.`name` in the module
+    /// at `module_address` (`module.a["k"].module.b[0]`; `None` for the
+    /// root module); `None` when the configuration does not have it.
+    pub(crate) fn resource(
+        &self,
+        module_address: Option<&str>,
+        mode: &str,
+        rtype: &str,
+        name: &str,
+    ) -> Option<ResourceConfig<'a>> {
+        let mut module = self.root;
+        for call in module_names(module_address.unwrap_or_default())? {
+            module = module.get("module_calls")?.get(call)?.get("module")?;
+        }
+        let resources = module.get("resources")?.as_array()?;
+        let resource = resources.iter().find(|r| {
+            r.get("mode").and_then(Value::as_str) == Some(mode)
+                && r.get("type").and_then(Value::as_str) == Some(rtype)
+                && r.get("name").and_then(Value::as_str) == Some(name)
+        })?;
+        let expressions = match resource.get("expressions") {
+            Some(Value::Object(expressions)) => expressions,
+            // A resource whose configuration sets nothing.
+            None => empty(),
+            Some(_) => return None,
+        };
+        let provider = resource
+            .get("provider_config_key")
+            .and_then(Value::as_str)
+            .and_then(|key| self.providers?.get(key)?.get("expressions")?.as_object());
+        Some(ResourceConfig { expressions, provider })
+    }
+}
+
+/// What the configuration says of one resource.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResourceConfig<'a> {
+    /// Its body: attribute name to expression, block type to bodies.
+    pub(crate) expressions: &'a Map<String, Value>,
+    /// The `expressions` of its provider configuration
+    /// (`configuration.provider_config[provider_config_key]`), when found.
+    pub(crate) provider: Option<&'a Map<String, Value>>,
+}
+
+impl ResourceConfig<'_> {
+    /// An AWS resource's `tags_all` (its tags merged over the provider's
+    /// `default_tags`), when the plan leaves it unknown only because the
+    /// provider computes it: `tags` is known (an object, or null or absent:
+    /// no tags) and the provider configuration has no `default_tags`, or
+    /// constant ones. `None` otherwise (default tags from an expression).
+    pub(crate) fn aws_tags_all(&self, tags: Option<&Value>) -> Option<Value> {
+        let mut all = match self.provider?.get("default_tags") {
+            None => Map::new(),
+            Some(Value::Array(blocks)) => match blocks.as_slice() {
+                [] => Map::new(),
+                [block] => match block.get("tags") {
+                    None => Map::new(),
+                    Some(expression) if is_expression(expression) => match expression.get("constant_value") {
+                        Some(Value::Object(tags)) if expression.get("references").is_none() => tags.clone(),
+                        Some(Value::Null) => Map::new(),
+                        _ => return None,
+                    },
+                    Some(_) => return None,
+                },
+                _ => return None,
+            },
+            Some(_) => return None,
+        };
+        match tags {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(own)) if !own.values().any(palisade_model::model::is_unknown) => {
+                all.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            Some(_) => return None,
+        }
+        Some(Value::Object(all))
+    }
+}
+
+/// An empty body, for resources with no `expressions`.
+fn empty() -> &'static Map<String, Value> {
+    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(Map::new)
+}
+
+/// The module call names of a module address, instance keys dropped:
+/// `module.a["k.x"].module.b[0]` -> `["a", "b"]`. `None` when the address
+/// does not have that shape.
+fn module_names(address: &str) -> Option<Vec<&str>> {
+    let mut names = Vec::new();
+    let mut rest = address;
+    while !rest.is_empty() {
+        rest = rest.strip_prefix("module.")?;
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        names.push(&rest[..end]);
+        rest = &rest[end..];
+        if rest.starts_with('[') {
+            rest = skip_key(rest)?;
+        }
+        if let Some(after) = rest.strip_prefix('.') {
+            rest = after;
+        }
+    }
+    Some(names)
+}
+
+/// `rest` after the instance key it starts with (`[0]`, `["a]b"]`).
+fn skip_key(rest: &str) -> Option<&str> {
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in rest.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ']' if !quoted => return Some(&rest[i + 1..]),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Which of `unknown` (the paths where `after_unknown` holds `true`) the
+/// configuration body `expressions` leaves out.
+pub(crate) fn unset_paths(expressions: &Map<String, Value>, unknown: &[Path]) -> Vec<Path> {
+    unknown.iter().filter(|path| is_unset(expressions, path)).cloned().collect()
+}
+
+/// Whether `body` (block body: attribute name to expression, block type to
+/// bodies) leaves out the value at `path`.
+fn is_unset(body: &Map<String, Value>, path: &[PathSegment]) -> bool {
+    let Some(PathSegment::Key(key)) = path.first() else {
+        return false;
+    };
+    let rest = &path[1..];
+    match body.get(key) {
+        None => true,
+        Some(value) if is_expression(value) => is_null_constant(value),
+        Some(Value::Array(blocks)) => match rest.first() {
+            Some(PathSegment::Index(i)) => {
+                blocks.get(*i).and_then(Value::as_object).is_some_and(|b| is_unset(b, &rest[1..]))
+            }
+            _ => false,
+        },
+        Some(Value::Object(block)) => match rest.first() {
+            Some(PathSegment::Index(0)) => is_unset(block, &rest[1..]),
+            Some(PathSegment::Index(_)) => false,
+            _ => is_unset(block, rest),
+        },
+        Some(_) => false,
+    }
+}
+
+/// Whether `value` is an expression (`constant_value`, `references`), not
+/// a block body. An empty object is an expression that is neither a
+/// constant nor a reference (a function call): set.
+fn is_expression(value: &Value) -> bool {
+    value.as_object().is_some_and(|m| m.keys().all(|k| k == "constant_value" || k == "references"))
+}
+
+/// Whether an expression is the constant `null` (an argument set to `null`
+/// is not set).
+fn is_null_constant(expression: &Value) -> bool {
+    expression.get("constant_value").is_some_and(Value::is_null) && expression.get("references").is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn key(k: &str) -> PathSegment {
+        PathSegment::Key(k.into())
+    }
+
+    #[test]
+    fn module_addresses_lose_their_instance_keys() {
+        assert_eq!(module_names(""), Some(vec![]));
+        assert_eq!(module_names("module.a"), Some(vec!["a"]));
+        assert_eq!(module_names(r#"module.a["k.x]"].module.b[0]"#), Some(vec!["a", "b"]));
+        assert_eq!(module_names("aws_s3_bucket.x"), None);
+        assert_eq!(module_names(r#"module.a["open"#), None);
+    }
+
+    #[test]
+    fn left_out_and_null_are_unset_expressions_and_blocks_are_not() {
+        let body = json!({
+            "acl": {"references": ["var.acl"]},
+            "bucket": {"constant_value": "b"},
+            "policy": {"constant_value": null},
+            "tags": {},
+            "root_block_device": [{"volume_size": {"constant_value": 10}}],
+            "vpc_config": {"subnet_ids": {"references": ["aws_subnet.a.id"]}}
+        });
+        let body = body.as_object().expect("an object");
+        let unset = |path: Vec<PathSegment>| is_unset(body, &path);
+        assert!(unset(vec![key("grant")]));
+        assert!(unset(vec![key("policy")]));
+        assert!(!unset(vec![key("acl")]));
+        assert!(!unset(vec![key("tags"), key("Name")]));
+        assert!(unset(vec![key("root_block_device"), PathSegment::Index(0), key("encrypted")]));
+        assert!(!unset(vec![key("root_block_device"), PathSegment::Index(0), key("volume_size")]));
+        assert!(!unset(vec![key("root_block_device"), PathSegment::Index(1), key("encrypted")]));
+        assert!(!unset(vec![key("root_block_device")]));
+        assert!(unset(vec![key("vpc_config"), PathSegment::Index(0), key("endpoint_public_access")]));
+        assert!(unset(vec![key("vpc_config"), key("endpoint_public_access")]));
+        assert!(!unset(vec![key("vpc_config"), key("subnet_ids")]));
+    }
+}
