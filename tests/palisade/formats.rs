@@ -26,9 +26,13 @@ use serde_json::Value;
 
 use crate::support::{code, palisade, repo, root};
 
-/// The corpus plan of the golden files: one mandatory and four undecided
-/// violations on nested modules, and a stack policy.
-const PLAN: &str = "tests/data/corpus/tfplan/bridgecrewio__checkov__nested-child-modules-connections.json";
+/// The plan of the golden files: one mandatory and four undecided
+/// violations on nested modules, and a stack policy. It is the corpus plan
+/// `bridgecrewio__checkov__nested-child-modules-connections.json` without
+/// its `configuration` section, as older tools print plans: with it, the
+/// four buckets' `acl` is not set (private) rather than unknown, and they
+/// pass (`tests/cases/plans/`).
+const PLAN: &str = "tests/data/golden/nested-child-modules.no-configuration.json";
 /// Its exemptions: one in force, one expired, one unused.
 const EXEMPTIONS: &str = "tests/data/golden/nested-child-modules.exemptions.yaml";
 /// The golden files' stem.
@@ -468,8 +472,9 @@ fn junit_of_the_cli_parses_with_the_reports_counts() {
     let xml = String::from_utf8(out.stdout).expect("UTF-8");
     let root = parse_junit(&xml);
     let [tests, failures, errors, skipped] = junit_counts(&root);
-    // 5 resources judged by the S3 policy, 9 taggable ones by required-tags (unconfigured: all pass), 1 stack case.
-    assert_eq!((tests, failures, errors, skipped), (15, 1, 0, 2));
+    // 5 resources judged by the S3 policy, 9 taggable ones by required-tags (unconfigured: all pass), and a
+    // stack case per stack policy (the stack-aware public IP check and the deletion check).
+    assert_eq!((tests, failures, errors, skipped), (16, 1, 0, 2));
     let suite = root.test_suites.first().expect("a suite");
     assert_eq!(suite.name.as_str(), format!("aws-baseline: {PLAN}"));
     let names: Vec<&str> = suite.test_cases.iter().map(|c| c.name.as_str()).collect();
@@ -490,6 +495,7 @@ fn junit_of_the_cli_parses_with_the_reports_counts() {
             "module.s3_module.aws_s3_bucket_public_access_block.module_bucket",
             "module.s3_module.module.s3_submodule.aws_s3_bucket.submodule_bucket",
             "module.s3_module.module.s3_submodule.aws_s3_bucket_public_access_block.submodule_bucket",
+            &format!("stack: {PLAN}"),
             &format!("stack: {PLAN}"),
         ]
     );

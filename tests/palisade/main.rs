@@ -24,4 +24,5 @@ mod remediation_report;
 mod scan;
 mod schedule;
 mod support;
+mod verdicts;
 mod walkthrough;

@@ -2,16 +2,24 @@
 
 use palisade_sdk::prelude::*;
 
-pub fn policies() -> [ResourcePolicy; 3] {
+/// Instance and subnet types: Terraform and Pulumi forms.
+const INSTANCE_TYPES: [&str; 2] = ["aws_instance", "aws:ec2/instance:Instance"];
+const SUBNET_TYPES: [&str; 2] = ["aws_subnet", "aws:ec2/subnet:Subnet"];
+
+/// The stack-aware public IP policy: whether an instance gets a public IP
+/// address can depend on its subnet, elsewhere in the plan.
+pub fn stack_policies() -> [StackPolicy; 1] {
+    [StackPolicy::new("aws-ec2-instance-disallow-public-ip", Severity::High, no_public_ips)
+        .description("Checks that EC2 instances are not given a public IP address (by their own setting, or by their subnet's map_public_ip_on_launch when they leave it out).")
+        .help("Set associate_public_ip_address to false and reach the instance through a load balancer, a bastion or SSM.")]
+}
+
+pub fn policies() -> [ResourcePolicy; 2] {
     [
         ResourcePolicy::new("aws-ebs-volume-disallow-unencrypted-volume", Severity::High, ebs_encrypted)
             .description("Checks that EBS volumes are encrypted.")
             .types(["aws_ebs_volume", "aws:ebs/volume:Volume"])
             .help("Set encrypted to true on the volume (optionally with a customer managed kms_key_id)."),
-        ResourcePolicy::new("aws-ec2-instance-disallow-public-ip", Severity::High, no_public_ip)
-            .description("Checks that EC2 instances are not given a public IP address.")
-            .types(["aws_instance", "aws:ec2/instance:Instance"])
-            .help("Set associate_public_ip_address to false and reach the instance through a load balancer, a bastion or SSM."),
         ResourcePolicy::new(
             "aws-ec2-instance-disallow-unencrypted-root-block-device",
             Severity::High,
@@ -34,21 +42,56 @@ fn ebs_encrypted(r: &Resource, _: &Config) -> Outcome {
     )
 }
 
-/// `associate_public_ip_address` not set in the configuration is decided
-/// by the subnet (`map_public_ip_on_launch`), which this resource does not
-/// carry: undecided, with that reason.
-fn no_public_ip(r: &Resource, _: &Config) -> Outcome {
+/// Every instance that will exist, judged with the stack at hand.
+fn no_public_ips(stack: &Stack, _: &Config) -> Vec<(String, Finding)> {
+    stack
+        .resources()
+        .filter(|r| r.kind() == Kind::Managed && r.op().will_exist() && r.is_type(&INSTANCE_TYPES))
+        .filter_map(|r| no_public_ip(stack, &r).err().map(|finding| (r.address().to_string(), finding)))
+        .collect()
+}
+
+/// `associate_public_ip_address` true fails. Not set in the configuration,
+/// the subnet decides: its `map_public_ip_on_launch` (not set: false), when
+/// the plan has the subnet with the instance's known `subnet_id`;
+/// otherwise undecided, with the reason.
+fn no_public_ip(stack: &Stack, r: &Resource) -> Outcome {
     let public = r.get("associate_public_ip_address");
-    if public.is_unset() {
+    if !public.is_unset() {
+        return require(
+            public.bool()? != Some(true),
+            format!("EC2 instance is given a public IP address ({} is true).", public.path_string()),
+        );
+    }
+    let left_out = format!("{} is not set in the configuration, so the subnet decides", public.path_string());
+    let subnet_id = r.get("subnet_id");
+    if subnet_id.as_configured().is_unknown() {
+        return undecided(format!("{left_out}, and {}.", subnet_id.unknown()));
+    }
+    let Some(id) = subnet_id.as_configured().str()? else {
         return undecided(format!(
-            "{} is not set in the configuration, so the instance gets a public IP address when its subnet \
-             maps one on launch (map_public_ip_on_launch); set it to false to decide.",
+            "{left_out}: with no {} the instance launches into the default VPC's default subnet, which maps a \
+             public IP address on launch unless changed; set {} to false to decide.",
+            subnet_id.path_string(),
             public.path_string()
         ));
-    }
+    };
+    let Some(subnet) = stack.resources().find(|s| s.is_type(&SUBNET_TYPES) && s.get("id").str() == Ok(Some(id)))
+    else {
+        return undecided(format!(
+            "{left_out}, and subnet {id} is not in this plan (its map_public_ip_on_launch decides); set {} to false \
+             to decide.",
+            public.path_string()
+        ));
+    };
+    let maps = subnet.get("map_public_ip_on_launch");
     require(
-        public.bool()? != Some(true),
-        format!("EC2 instance is given a public IP address ({} is true).", public.path_string()),
+        maps.as_configured().bool()? != Some(true),
+        format!(
+            "EC2 instance is given a public IP address: {left_out}, and its subnet {} maps one on launch ({} is true).",
+            subnet.address(),
+            maps.path_string()
+        ),
     )
 }
 

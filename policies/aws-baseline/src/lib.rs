@@ -4,7 +4,9 @@
 //! properties, nested blocks as lists) and the Pulumi form
 //! (`aws:ebs/volume:Volume`, camelCase properties, nested blocks as objects)
 //! of the resources it checks. A value known only after apply makes the
-//! policy undecided, never a violation. Built for `wasm32-unknown-unknown`;
+//! policy undecided, never a violation; a value the configuration leaves
+//! out takes the provider's default, or is undecided with the reason where
+//! something else decides (ABI section 4, "Not set and encrypted values"). Built for `wasm32-unknown-unknown`;
 //! see README.md.
 
 use palisade_sdk::Pack;
@@ -37,6 +39,7 @@ fn pack() -> Pack {
             "Baseline security policies for AWS resources in Terraform plans and states and Pulumi previews and exports.",
         )
         .policies(policies)
+        .policies(ec2::stack_policies())
         .policies(stack::policies())
 }
 

@@ -1,0 +1,106 @@
+//! Trustworthy verdicts (issue 16) through the CLI: the one note about a
+//! plan without a configuration section, `--fail-on-undecided` and the
+//! config's `failOnUndecided`, and the one warning about values encrypted
+//! in a Pulumi export. The verdicts themselves are case files
+//! (`tests/cases/plans/unset-vs-unknown.yaml`, `encrypted-export.yaml`,
+//! `mixed-providers.yaml`, `modules-count-for-each.yaml`).
+
+use std::path::Path;
+
+use crate::support::{code, edge_probe, json, palisade};
+
+/// A real plan with a configuration section, and the same plan without it.
+const PLAN: &str = "tests/data/terraform/unset-vs-unknown/plan.json";
+const PLAN_WITHOUT_CONFIGURATION: &str = "tests/data/terraform/unset-vs-unknown/plan-without-configuration.json";
+/// A real Pulumi checkpoint whose role holds two encrypted values.
+const ENCRYPTED_EXPORT: &str = "tests/data/corpus/pulumi_stack_export/pulumi__pulumi__checkpoint-v3-secrets.json";
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write test file");
+    path.to_str().expect("UTF-8 path").to_string()
+}
+
+#[test]
+fn a_plan_without_configuration_is_said_once_and_one_with_it_not_at_all() {
+    let out = palisade(&["check", "--format", "json", PLAN_WITHOUT_CONFIGURATION, PLAN], None);
+    let err = stderr(&out);
+    let note = "has no `configuration` section";
+    assert_eq!(err.matches(note).count(), 1, "one note, for the one plan without it: {err}");
+    assert!(err.contains(&format!("{PLAN_WITHOUT_CONFIGURATION}: the plan has no")), "names the input: {err}");
+    let out = palisade(&["check", "--format", "json", PLAN], None);
+    assert!(!stderr(&out).contains(note), "{}", stderr(&out));
+}
+
+#[test]
+fn fail_on_undecided_makes_undecided_results_block_from_the_flag_or_the_config() {
+    // Every policy advisory: the plan's violations never block...
+    let out = palisade(&["check", "--format", "json", "--enforcement", "all=advisory", PLAN], None);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = json(&out);
+    assert!(report["summary"]["undecided"].as_u64().unwrap_or(0) > 0, "the plan has undecided results");
+    assert!(report["summary"].get("undecided_blocks").is_none());
+    // ...unless undecided results block.
+    let out =
+        palisade(&["check", "--format", "json", "--enforcement", "all=advisory", "--fail-on-undecided", PLAN], None);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["summary"]["undecided_blocks"], true);
+    assert_eq!(report["summary"]["failed"], true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write(dir.path(), "strict.json", r#"{"all": "advisory", "failOnUndecided": true}"#);
+    let out = palisade(&["check", "--format", "json", "--config", &config, PLAN], None);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    // A plan whose only results are decided passes as before.
+    let out = palisade(
+        &[
+            "check",
+            "--fail-on-undecided",
+            "--enforcement",
+            "all=advisory",
+            "tests/data/terraform/default-tags/plan.json",
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let bad = write(dir.path(), "bad.json", r#"{"failOnUndecided": "yes"}"#);
+    let out = palisade(&["check", "--config", &bad, PLAN], None);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("failOnUndecided") && stderr(&out).contains("bad.json"), "{}", stderr(&out));
+}
+
+#[test]
+fn values_encrypted_in_an_export_get_one_warning_with_their_count() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write(
+        dir.path(),
+        "probe.json",
+        r#"{"probe-require": {"enforcementLevel": "mandatory", "path": "assumeRolePolicy", "types": ["aws:iam/role:Role"]}}"#,
+    );
+    let probe = edge_probe().to_str().expect("UTF-8 path");
+    let out = palisade(&["check", "--format", "json", "--pack", probe, "--config", &config, ENCRYPTED_EXPORT], None);
+    // Undecided, so a mandatory policy does not block: never a pass
+    // reported as decided, never a mandatory failure.
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = json(&out);
+    let undecided: Vec<&serde_json::Value> =
+        report["violations"].as_array().expect("violations").iter().filter(|v| v["undecided"] == true).collect();
+    assert_eq!(undecided.len(), 1, "{report}");
+    assert!(undecided[0]["message"].as_str().unwrap_or_default().contains("encrypted in this export"));
+    let err = stderr(&out);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("encrypted in their input")).collect();
+    assert_eq!(warnings.len(), 1, "one warning: {err}");
+    assert!(
+        warnings[0].contains("1 undecided result(s) on 1 resource(s) holding 2 value(s)")
+            && warnings[0].contains("pulumi stack export --show-secrets")
+            && warnings[0].contains("pulumi policy analyze"),
+        "{err}"
+    );
+    // The built-in pack reads none of this export's encrypted values: no warning.
+    let out = palisade(&["check", ENCRYPTED_EXPORT], None);
+    assert!(!stderr(&out).contains("encrypted in their input"), "{}", stderr(&out));
+}
