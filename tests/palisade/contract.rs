@@ -8,8 +8,9 @@
 //! (a component of `palisade:policy@1.0.0`) with its helper layer and WIT
 //! world. Each is built from that source by the example's current `build.sh`
 //! (linked in its folder), checked by `palisade inspect` for the contract it
-//! was built for, and run as `languages.rs` runs the live examples: the same
-//! inputs and configs, its findings equal to `tests/guests/frozen/expected/`.
+//! was built for, and run as `languages.rs` runs the live examples: the
+//! inputs of contract 1.0.0 (`INPUTS_1_0`) and the same configs, its
+//! findings equal to `tests/guests/frozen/expected/`.
 //! A mismatch names the guest, the config, the input and the finding.
 //! The sources must match `tests/guests/frozen/SHA256SUMS`: they are never
 //! edited. Only a change in how the host reads the inputs may change the
@@ -24,7 +25,7 @@ use palisade_engine::{PackErrorKind, PolicySettings, input};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::languages::{Built, verify};
+use crate::languages::{Built, INPUTS_1_0, verify};
 use crate::support::{build_once, build_wat, code, engine, json, palisade, repo};
 
 /// The frozen guests' folder, under the repository root.
@@ -44,7 +45,7 @@ fn check(cell: &'static OnceLock<PathBuf>, name: &str, lang: &str, contract: Val
     assert_eq!(doc["problems"], json!([]), "{label}: {doc}");
     let seen = json!(["name", "kind", "abi_version", "wit_package", "wit_version"].map(|k| doc[k].clone()));
     assert_eq!(seen, contract, "{label}: what palisade inspect sees");
-    verify(&Built { lang, label: &label, wasm }, &format!("{FROZEN}/expected"), bless);
+    verify(&Built { lang, label: &label, wasm, inputs: INPUTS_1_0 }, &format!("{FROZEN}/expected"), bless);
 }
 
 #[test]

@@ -8,20 +8,44 @@
 //! nothing is skipped. `PALISADE_BLESS=1` rewrites the expected files from
 //! the Rust pack (review the diff).
 //!
+//! One input is a batch written by hand (`*.batch.json`), handed to the packs
+//! as it is, without a parser: its resources carry `unset` and `encrypted`
+//! (ABI section 4), so every helper layer's value states are tested whatever
+//! the parsers write.
+//!
 //! [`verify`] also checks the frozen copies of the example (`contract.rs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use palisade_engine::model::{InputFormat, Resource, Stack};
 use palisade_engine::{Engine, EngineBuilder, PolicySettings, input};
 use serde_json::{Value, json};
 
 use crate::support::{repo, run_build_script};
 
-/// The inputs every language is run on: Terraform plans, a Pulumi preview,
-/// a Pulumi event log and a stack export.
+/// The inputs every language is run on: Terraform plans (one with a
+/// `configuration` section: values it leaves out are unset), a Pulumi
+/// preview, a Pulumi event log, stack exports (one with an encrypted secret)
+/// and a batch written by hand ([`read`]).
 const INPUTS: &[&str] = &[
+    "examples/policies/testdata/buckets.tfplan.json",
+    "examples/policies/testdata/buckets.preview.json",
+    "examples/policies/testdata/states.tfplan.json",
+    "examples/policies/testdata/states.stack-export.json",
+    "examples/policies/testdata/states.batch.json",
+    "examples/plans/web-stack.tfplan.json",
+    "tests/data/corpus/tfplan/bridgecrewio__checkov__nested-child-modules-connections.json",
+    "tests/data/corpus/tfplan/terraform-compliance__cli__module-depth3.json",
+    "tests/data/corpus/pulumi_events/pulumi__pulumi__events-webserver-userdata.jsonl",
+    "tests/data/corpus/pulumi_stack_export/pulumi__pulumi-awsx__stack-export-ts-lb-attach-ec2.json",
+];
+
+/// The inputs of contract 1.0.0, on which the frozen guests' expected files
+/// (`contract.rs`) were recorded: [`INPUTS`] before the `states.*` inputs
+/// were added.
+pub(crate) const INPUTS_1_0: &[&str] = &[
     "examples/policies/testdata/buckets.tfplan.json",
     "examples/policies/testdata/buckets.preview.json",
     "examples/plans/web-stack.tfplan.json",
@@ -60,11 +84,13 @@ fn build(lang: &str) -> PathBuf {
 }
 
 /// A build of the example pack: its language (the pack is `example-<lang>`,
-/// a component for Python and JavaScript), how failures name it, its file.
+/// a component for Python and JavaScript), how failures name it, its file,
+/// and the inputs to run it on (the first is also run through the CLI).
 pub(crate) struct Built<'a> {
     pub lang: &'a str,
     pub label: &'a str,
     pub wasm: &'a Path,
+    pub inputs: &'a [&'a str],
 }
 
 /// Check a build of the example pack: its findings on every input with
@@ -105,9 +131,8 @@ fn findings(built: &Built<'_>) -> BTreeMap<String, Value> {
             settings.configs.insert("required-tags".into(), config);
         }
         let mut per_input = BTreeMap::new();
-        for rel in INPUTS {
-            let bytes = std::fs::read(repo(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
-            let stack = input::read_input(rel, &bytes, None).unwrap_or_else(|e| panic!("{e}"));
+        for rel in built.inputs {
+            let stack = read(rel);
             let found = engine().check(std::slice::from_ref(&pack), &[stack], &settings);
             assert!(found.policy_errors.is_empty(), "{label} on {rel} ({config_name}): {:#?}", found.policy_errors);
             let rows: Vec<Value> = found
@@ -141,13 +166,29 @@ fn findings(built: &Built<'_>) -> BTreeMap<String, Value> {
     by_config
 }
 
+/// The stack of the input `rel`: read by its parser, or, for a batch written
+/// by hand (`*.batch.json`: the batch document of ABI section 4), its
+/// resources as they are.
+fn read(rel: &str) -> Stack {
+    let bytes = std::fs::read(repo(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    if !rel.ends_with(".batch.json") {
+        return input::read_input(rel, &bytes, None).unwrap_or_else(|e| panic!("{e}"));
+    }
+    #[derive(serde::Deserialize)]
+    struct Batch {
+        resources: Vec<Resource>,
+    }
+    let batch: Batch = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    Stack { source: rel.to_string(), format: InputFormat::TfPlan, resources: batch.resources }
+}
+
 /// Build `lang`'s example and check it against
 /// `examples/policies/testdata/expected/` (`PALISADE_BLESS=1` rewrites the
 /// files from the Rust pack).
 fn check(lang: &str) {
     let wasm = build(lang);
     let bless = lang == "rust" && std::env::var_os("PALISADE_BLESS").is_some();
-    verify(&Built { lang, label: lang, wasm: &wasm }, "examples/policies/testdata/expected", bless);
+    verify(&Built { lang, label: lang, wasm: &wasm, inputs: INPUTS }, "examples/policies/testdata/expected", bless);
 }
 
 /// `palisade check --pack` with the built pack on the first input: exit 1
@@ -156,7 +197,8 @@ fn check(lang: &str) {
 fn cli_report(built: &Built<'_>, got: &BTreeMap<String, Value>) {
     let label = built.label;
     let wasm = built.wasm.to_str().expect("utf-8 path");
-    let out = crate::support::palisade(&["check", "--pack", wasm, "--format", "json", INPUTS[0]], None);
+    let first = built.inputs[0];
+    let out = crate::support::palisade(&["check", "--pack", wasm, "--format", "json", first], None);
     assert_eq!(crate::support::code(&out), 1, "{label}: {}", String::from_utf8_lossy(&out.stderr));
     let report = crate::support::json(&out);
     let kind = if matches!(built.lang, "python" | "javascript") { "component" } else { "module" };
@@ -169,7 +211,7 @@ fn cli_report(built: &Built<'_>, got: &BTreeMap<String, Value>) {
             json!([v["resource"], v["policy"], v["enforcement_level"], v["severity"], v["undecided"], v["message"]])
         })
         .collect();
-    assert_eq!(Some(&Value::Array(rows)), got["default"].get(INPUTS[0]), "{label}: the CLI's report");
+    assert_eq!(Some(&Value::Array(rows)), got["default"].get(first), "{label}: the CLI's report");
 }
 
 /// A short description of where two JSON values first differ.

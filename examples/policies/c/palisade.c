@@ -647,16 +647,23 @@ const pal_value *pal_at(const pal_value *array, size_t i) {
   return pal_is_array(array) && i < array->len ? &array->as.items[i] : NULL;
 }
 
-const pal_value *pal_get_n(const pal_value *object, const char *key,
-                           size_t len) {
+/* The member `key` of an object (the last one if repeated), else NULL. */
+static const pal_member *member_n(const pal_value *object, const char *key,
+                                  size_t len) {
   if (!pal_is_object(object))
     return NULL;
   for (size_t i = object->len; i-- > 0;) {
     const pal_member *m = &object->as.members[i];
     if (m->key.len == len && memcmp(m->key.ptr, key, len) == 0)
-      return &m->value;
+      return m;
   }
   return NULL;
+}
+
+const pal_value *pal_get_n(const pal_value *object, const char *key,
+                           size_t len) {
+  const pal_member *m = member_n(object, key, len);
+  return m ? &m->value : NULL;
 }
 
 const pal_value *pal_get(const pal_value *object, const char *key) {
@@ -692,9 +699,11 @@ static size_t other_style(const char *key, size_t n, char *out) {
   return len;
 }
 
-const pal_value *pal_lookup(const pal_value *object, const char *key) {
+/* The member `key` in either naming style (see pal_lookup). */
+static const pal_member *lookup_member(const pal_value *object,
+                                       const char *key) {
   size_t n = strlen(key);
-  const pal_value *found = pal_get_n(object, key, n);
+  const pal_member *found = member_n(object, key, n);
   if (found || !pal_is_object(object) || n > SIZE_MAX / 2)
     return found;
   char small[128];
@@ -703,14 +712,154 @@ const pal_value *pal_lookup(const pal_value *object, const char *key) {
     return NULL;
   size_t len = other_style(key, n, other);
   if (len != n || memcmp(other, key, n) != 0)
-    found = pal_get_n(object, other, len);
+    found = member_n(object, other, len);
   if (other != small)
     free(other);
   return found;
 }
 
+const pal_value *pal_lookup(const pal_value *object, const char *key) {
+  const pal_member *m = lookup_member(object, key);
+  return m ? &m->value : NULL;
+}
+
 const pal_value *pal_prop(const pal_resource *r, const char *key) {
   return pal_lookup(r->props, key);
+}
+
+/* ---- Value states ---- */
+
+bool pal_has_no_value(pal_state state) {
+  return state == PAL_STATE_UNSET || state == PAL_STATE_ENCRYPTED ||
+         state == PAL_STATE_UNKNOWN;
+}
+
+const char *pal_state_name(pal_state state) {
+  switch (state) {
+  case PAL_STATE_ABSENT:
+    return "absent";
+  case PAL_STATE_NULL:
+    return "null";
+  case PAL_STATE_UNSET:
+    return "unset";
+  case PAL_STATE_ENCRYPTED:
+    return "encrypted";
+  case PAL_STATE_UNKNOWN:
+    return "unknown";
+  case PAL_STATE_KNOWN:
+    return "known";
+  }
+  return "?";
+}
+
+/* Whether the listed `path` (a JSON array of keys and indexes) is the path
+ * of `ref` or a prefix of it. */
+static bool is_prefix(const pal_value *path, const pal_ref *ref) {
+  if (!pal_is_array(path) || path->len > ref->depth ||
+      path->len > PAL_PATH_MAX)
+    return false;
+  for (size_t i = 0; i < path->len; i++) {
+    const pal_value *step = pal_at(path, i);
+    const pal_step *at = &ref->path[i];
+    if (step->type == PAL_STRING) {
+      if (at->is_index || at->key.len != step->as.string.len ||
+          memcmp(at->key.ptr, step->as.string.ptr, at->key.len) != 0)
+        return false;
+    } else if (step->type == PAL_NUMBER && step->integer) {
+      if (!at->is_index || step->as.number < 0 ||
+          step->as.number != (double)at->index)
+        return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* The state of the sentinel at `ref`'s path: that of the nearest path
+ * listed in `encrypted` or `unset` that is it or a prefix of it (encrypted
+ * wins a tie); unknown when none is. */
+static pal_state covering(const pal_ref *ref) {
+  const pal_value *lists[2] = {ref->resource->encrypted,
+                               ref->resource->unset};
+  const pal_state states[2] = {PAL_STATE_ENCRYPTED, PAL_STATE_UNSET};
+  pal_state state = PAL_STATE_UNKNOWN;
+  size_t best = 0;
+  bool found = false;
+  for (size_t l = 0; l < 2; l++) {
+    for (size_t i = 0; i < pal_len(lists[l]); i++) {
+      const pal_value *path = pal_at(lists[l], i);
+      if (is_prefix(path, ref) && (!found || path->len > best)) {
+        found = true;
+        best = path->len;
+        state = states[l];
+      }
+    }
+  }
+  return state;
+}
+
+/* Sets `ref`'s value and state from `v` (NULL: absent). */
+static void settle(pal_ref *ref, const pal_value *v) {
+  ref->value = NULL;
+  if (!v)
+    ref->state = PAL_STATE_ABSENT;
+  else if (v->type == PAL_NULL)
+    ref->state = PAL_STATE_NULL;
+  else if (pal_is_unknown(v))
+    ref->state = ref->resource ? covering(ref) : PAL_STATE_UNKNOWN;
+  else {
+    ref->state = PAL_STATE_KNOWN;
+    ref->value = v;
+  }
+  if (ref->configured && ref->state == PAL_STATE_UNSET)
+    ref->state = PAL_STATE_ABSENT;
+}
+
+pal_ref pal_ref_props(const pal_resource *r) {
+  pal_ref ref = {.resource = r};
+  settle(&ref, r ? r->props : NULL);
+  return ref;
+}
+
+/* A child of `ref` at `step`: the same state when `ref` has no value here,
+ * else the state of `v`. */
+static pal_ref child(const pal_ref *ref, pal_step step, const pal_value *v) {
+  pal_ref out = *ref;
+  if (out.depth < PAL_PATH_MAX)
+    out.path[out.depth] = step;
+  out.depth++;
+  if (!pal_has_no_value(ref->state))
+    settle(&out, v);
+  return out;
+}
+
+pal_ref pal_ref_get(const pal_ref *ref, const char *key) {
+  const pal_member *m = lookup_member(ref->value, key);
+  pal_step step = {.key = m ? m->key : (pal_str){key, strlen(key)}};
+  return child(ref, step, m ? &m->value : NULL);
+}
+
+pal_ref pal_ref_at(const pal_ref *ref, size_t index) {
+  pal_step step = {.index = index, .is_index = true};
+  return child(ref, step, pal_at(ref->value, index));
+}
+
+pal_ref pal_ref_prop(const pal_resource *r, const char *key) {
+  pal_ref root = pal_ref_props(r);
+  return pal_ref_get(&root, key);
+}
+
+pal_ref pal_configured(const pal_ref *ref) {
+  pal_ref out = *ref;
+  out.configured = true;
+  if (out.state == PAL_STATE_UNSET)
+    out.state = PAL_STATE_ABSENT;
+  return out;
+}
+
+pal_state pal_state_of(const pal_resource *r, const char *key) {
+  return pal_ref_prop(r, key).state;
 }
 
 bool pal_is_type(const pal_resource *r, const char *const *types) {
@@ -812,6 +961,68 @@ void pal_undecided(pal_report *out, const char *message) {
   pal_begin(out, true);
   pal_add(out, message);
   pal_end(out);
+}
+
+/* Appends `n` in decimal. */
+static void add_uint(pal_report *out, size_t n) {
+  char digits[24];
+  size_t i = sizeof digits;
+  do {
+    digits[--i] = (char)('0' + n % 10);
+    n /= 10;
+  } while (n);
+  pal_add_n(out, digits + i, sizeof digits - i);
+}
+
+/* Appends the path of `ref`: keys joined by `.`, indexes as `[0]`. */
+static void add_path(pal_report *out, const pal_ref *ref) {
+  size_t shown = ref->depth < PAL_PATH_MAX ? ref->depth : PAL_PATH_MAX;
+  if (ref->depth == 0)
+    pal_add(out, "props");
+  for (size_t i = 0; i < shown; i++) {
+    const pal_step *step = &ref->path[i];
+    if (step->is_index) {
+      pal_add(out, "[");
+      add_uint(out, step->index);
+      pal_add(out, "]");
+    } else {
+      if (i > 0)
+        pal_add(out, ".");
+      pal_add_n(out, step->key.ptr, step->key.len);
+    }
+  }
+  if (ref->depth > shown)
+    pal_add(out, "...");
+}
+
+void pal_add_reason(pal_report *out, const pal_ref *ref) {
+  const char *why;
+  switch (ref->state) {
+  case PAL_STATE_UNSET:
+    why = "` is not set in the configuration";
+    break;
+  case PAL_STATE_ENCRYPTED:
+    why = "` is encrypted in this export (run `pulumi stack export "
+          "--show-secrets`, or `pulumi policy analyze`)";
+    break;
+  case PAL_STATE_UNKNOWN:
+    why = "` is known only after apply";
+    break;
+  default:
+    return;
+  }
+  pal_add(out, "`");
+  add_path(out, ref);
+  pal_add(out, why);
+}
+
+bool pal_undecided_ref(pal_report *out, const pal_ref *ref) {
+  if (!pal_has_no_value(ref->state))
+    return false;
+  pal_begin(out, true);
+  pal_add_reason(out, ref);
+  pal_end(out);
+  return true;
 }
 
 void pal_fail(pal_report *out, const char *message) {
@@ -923,6 +1134,8 @@ static bool index_batch(const pal_value *doc) {
       r->props = &NULL_VALUE;
     r->before = pal_is_null(before) ? NULL : before;
     r->secret = pal_get(v, "secret");
+    r->unset = pal_get(v, "unset");
+    r->encrypted = pal_get(v, "encrypted");
   }
   return true;
 }

@@ -67,12 +67,53 @@ struct pal_member {
 
 /* One resource of the batch (ABI section 4). Absent string fields are empty
  * (`kind` "managed", `op` "no-op"); `props` is never NULL (a JSON null when
- * absent); `before` and `secret` are NULL when absent. */
+ * absent); `before`, `secret`, `unset` and `encrypted` are NULL when absent.
+ * `unset` and `encrypted` are arrays of paths (arrays of keys and indexes);
+ * read a value's state with pal_ref_prop and pal_state_of below. */
 typedef struct {
   size_t index; /* in the batch */
   pal_str address, type, name, provider, kind, op, source;
-  const pal_value *props, *before, *secret;
+  const pal_value *props, *before, *secret, *unset, *encrypted;
 } pal_resource;
+
+/* The state of a value in `props` (ABI section 4, "Not set and encrypted
+ * values"). */
+typedef enum {
+  PAL_STATE_ABSENT,    /* no such key (or under a value without it) */
+  PAL_STATE_NULL,      /* a JSON null */
+  PAL_STATE_UNSET,     /* not set in the configuration; the provider fills it
+                          in at apply */
+  PAL_STATE_ENCRYPTED, /* encrypted in this input (Pulumi ciphertext) */
+  PAL_STATE_UNKNOWN,   /* set by an expression known only after apply */
+  PAL_STATE_KNOWN,     /* a value */
+} pal_state;
+
+/* The longest path a pal_ref records; listed paths longer than it are not
+ * matched. */
+#define PAL_PATH_MAX 16
+
+/* One step of a path: a key, or an index when `is_index`. */
+typedef struct {
+  pal_str key;
+  size_t index;
+  bool is_index;
+} pal_step;
+
+/* A value of a resource's `props` with its path and state. Navigate with
+ * pal_ref_get and pal_ref_at: a missing key is absent, and under an unset,
+ * encrypted or unknown value everything is in the same state.
+ * pal_configured reads unset values as absent, for a policy that applies
+ * the provider's default; it sticks through navigation. A zeroed pal_ref is
+ * absent. Keys given to pal_ref_get must outlive the ref (literals do). */
+typedef struct {
+  const pal_resource *resource;
+  const pal_value *value; /* NULL unless `state` is PAL_STATE_KNOWN */
+  pal_state state;
+  bool configured;
+  size_t depth; /* steps from the root of `props`; the first PAL_PATH_MAX
+                   are in `path` */
+  pal_step path[PAL_PATH_MAX];
+} pal_ref;
 
 /* Where a check function reports its findings. */
 typedef struct pal_report pal_report;
@@ -131,8 +172,25 @@ const pal_value *pal_prop(const pal_resource *r, const char *key);
 /* Whether the resource's type is one of the NULL-terminated `types`. */
 bool pal_is_type(const pal_resource *r, const char *const *types);
 
+/* Value states. The root of `props`, and `props.key` (either naming style,
+ * as pal_prop). */
+pal_ref pal_ref_props(const pal_resource *r);
+pal_ref pal_ref_prop(const pal_resource *r, const char *key);
+/* The member `key` (either naming style) / item `index` under `ref`. */
+pal_ref pal_ref_get(const pal_ref *ref, const char *key);
+pal_ref pal_ref_at(const pal_ref *ref, size_t index);
+/* `ref` with unset values read as absent, here and below. */
+pal_ref pal_configured(const pal_ref *ref);
+/* The state of `props.key`. */
+pal_state pal_state_of(const pal_resource *r, const char *key);
+/* "absent", "null", "unset", "encrypted", "unknown" or "known". */
+const char *pal_state_name(pal_state state);
+/* Whether the state has no value to read here: unset, encrypted, unknown. */
+bool pal_has_no_value(pal_state state);
+
 /* Reporting. A violation names the resource being checked; `undecided`
- * ones say that a value needed to decide is unknown. */
+ * ones say that a value needed to decide cannot be read here. */
+
 void pal_violation(pal_report *out, const char *message);
 void pal_undecided(pal_report *out, const char *message);
 /* A message built piece by piece: pal_begin, pal_add..., pal_end. */
@@ -140,6 +198,14 @@ void pal_begin(pal_report *out, bool undecided);
 void pal_add(pal_report *out, const char *text);
 void pal_add_n(pal_report *out, const char *text, size_t len);
 void pal_end(pal_report *out);
+/* Appends why `ref` cannot be read here to the message being built:
+ * "`acl` is not set in the configuration", "`rules[0].cidr` is encrypted in
+ * this export (run ...)", "`acl` is known only after apply"; nothing when it
+ * is absent, null or known. */
+void pal_add_reason(pal_report *out, const pal_ref *ref);
+/* When `ref` is unset, encrypted or unknown: reports an undecided violation
+ * with that reason and returns true; otherwise false. */
+bool pal_undecided_ref(pal_report *out, const pal_ref *ref);
 /* Fails the whole request (`{"error": message}`), e.g. on a bad config. */
 void pal_fail(pal_report *out, const char *message);
 

@@ -1,11 +1,29 @@
 /* The Palisade example pack, in C (examples/policies/README.md). */
 #include "palisade.h"
 
+/* `props.<key>` exactly as the spec reads it (absent unless `props` is an
+ * object), with unset values read as absent. */
+static pal_ref configured_prop(const pal_resource *r, const char *key) {
+  pal_ref ref = {0}; /* absent */
+  if (pal_is_object(r->props)) {
+    pal_ref found = pal_ref_prop(r, key);
+    ref = pal_configured(&found);
+  }
+  return ref;
+}
+
 static void check_public_read(const pal_resource *r, const pal_value *config,
                               pal_report *out) {
-  const pal_value *acl = pal_prop(r, "acl");
+  /* An ACL the configuration does not set reads as absent: the AWS provider
+   * (4 and later) makes it computed, and a new bucket is private. */
+  pal_ref ref = configured_prop(r, "acl");
+  const pal_value *acl = ref.value;
   (void)config;
-  if (pal_is_unknown(acl))
+  if (ref.state == PAL_STATE_ENCRYPTED)
+    pal_undecided(out, "The bucket ACL is encrypted in this export; run pulumi "
+                       "stack export --show-secrets, or pulumi policy "
+                       "analyze.");
+  else if (ref.state == PAL_STATE_UNKNOWN)
     pal_undecided(out, "The bucket ACL is unknown until apply.");
   else if (pal_str_eq(acl, "public-read"))
     pal_violation(out, "S3 bucket ACL \"public-read\" grants public read "
@@ -25,14 +43,22 @@ static bool seen_before(const pal_value *list, size_t i) {
 
 static void check_required_tags(const pal_resource *r, const pal_value *config,
                                 pal_report *out) {
-  const pal_value *tags = pal_prop(r, "tags");
+  /* Tags the configuration does not set: no tags. */
+  pal_ref ref = configured_prop(r, "tags");
+  const pal_value *tags = ref.value;
   const pal_value *required = pal_get(config, "tags");
   size_t missing = 0, wanted = 0;
   for (size_t i = 0; i < pal_len(required); i++)
     wanted += pal_is_string(pal_at(required, i));
   if (wanted == 0)
     return; /* nothing required: no value needed to decide */
-  if (pal_is_unknown(tags)) {
+  if (ref.state == PAL_STATE_ENCRYPTED) {
+    pal_undecided(out, "The tags are encrypted in this export; run pulumi "
+                       "stack export --show-secrets, or pulumi policy "
+                       "analyze.");
+    return;
+  }
+  if (ref.state == PAL_STATE_UNKNOWN) {
     pal_undecided(out, "The tags are unknown until apply.");
     return;
   }

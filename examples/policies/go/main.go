@@ -38,14 +38,35 @@ func init() {
 	})
 }
 
+const (
+	encryptedACL  = "The bucket ACL is encrypted in this export; run pulumi stack export --show-secrets, or pulumi policy analyze."
+	encryptedTags = "The tags are encrypted in this export; run pulumi stack export --show-secrets, or pulumi policy analyze."
+)
+
+// prop is props.<key> exactly as the spec reads it: absent unless props is
+// an object.
+func prop(r *palisade.Resource, key string) palisade.Value {
+	if _, ok := r.Props.(map[string]any); !ok {
+		return palisade.Value{} // absent
+	}
+	return r.Get(key)
+}
+
 func disallowPublicRead(r *palisade.Resource, _ palisade.Config) *palisade.Finding {
-	switch r.Prop("acl") {
+	// An ACL the configuration does not set reads as absent: the AWS provider
+	// (4 and later) makes it computed, and a new bucket is private.
+	acl := prop(r, "acl").Configured()
+	switch {
+	case acl.IsEncrypted():
+		return palisade.Undecided(encryptedACL)
+	case acl.IsUnknown():
+		return palisade.Undecided("The bucket ACL is unknown until apply.")
+	}
+	switch acl.Value() {
 	case "public-read":
 		return palisade.Violation(`S3 bucket ACL "public-read" grants public read access.`)
 	case "public-read-write":
 		return palisade.Violation(`S3 bucket ACL "public-read-write" grants public read and write access.`)
-	case palisade.Unknown:
-		return palisade.Undecided("The bucket ACL is unknown until apply.")
 	}
 	return nil
 }
@@ -55,11 +76,15 @@ func requiredTags(r *palisade.Resource, config palisade.Config) *palisade.Findin
 	if len(required) == 0 {
 		return nil // nothing required: no value is needed to decide
 	}
-	tags := r.Prop("tags")
-	if tags == palisade.Unknown {
+	// Tags the configuration does not set: no tags.
+	tags := prop(r, "tags").Configured()
+	switch {
+	case tags.IsEncrypted():
+		return palisade.Undecided(encryptedTags)
+	case tags.IsUnknown():
 		return palisade.Undecided("The tags are unknown until apply.")
 	}
-	present, _ := tags.(map[string]any) // nil (no keys) when not an object
+	present, _ := tags.Value().(map[string]any) // nil (no keys) when not an object
 	var missing []string
 	for _, key := range required {
 		if _, ok := present[key]; !ok && !slices.Contains(missing, key) {

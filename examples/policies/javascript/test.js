@@ -136,6 +136,43 @@ for (const [props, messages] of cases) {
   assert.deepEqual(lines.map((l) => l.split(" | ").at(-1)).sort(), [...messages].sort(), JSON.stringify(props));
   for (const line of lines) assert(line.startsWith(`${address} | `), line);
 }
+// Not set and encrypted values (ABI v1 section 4): batches that carry
+// `unset` and `encrypted`, as the host writes them.
+const encryptedAcl =
+  "The bucket ACL is encrypted in this export; run pulumi stack export --show-secrets, or pulumi policy analyze.";
+const unknownAcl = "The bucket ACL is unknown until apply.";
+const states = [
+  // [props, unset, encrypted, messages with the default config]
+  [{ acl: UNKNOWN, tags: { owner: "x" } }, [["acl"]], [], []],
+  [{ acl: UNKNOWN, tags: { owner: "x" } }, [[]], [], []],
+  [{ acl: UNKNOWN, tags: { owner: "x" } }, [], [["acl"]], [encryptedAcl]],
+  [{ acl: UNKNOWN, tags: UNKNOWN }, [[]], [["acl"]], [encryptedAcl, "Missing required tags: owner."]],
+  [{ acl: UNKNOWN, tags: { owner: "x" } }, [["grant"]], [["acl", 0]], [unknownAcl]],
+  [{ acl: "public-read", tags: { owner: "x" } }, [["acl"]], [["acl"]], [acl_("public-read")]],
+  [{ tags: UNKNOWN }, [["tags"]], [], ["Missing required tags: owner."]],
+  [{ tags: UNKNOWN, tags_all: UNKNOWN }, [["tags_all"]], [], ["The tags are unknown until apply."]],
+  [
+    { tags: UNKNOWN },
+    [],
+    [["tags"]],
+    ["The tags are encrypted in this export; run pulumi stack export --show-secrets, or pulumi policy analyze."],
+  ],
+  [{ tags: { owner: UNKNOWN } }, [["tags", "owner"]], [], []],
+  [{ acl: UNKNOWN, tags: { owner: "x" } }, "acl", { acl: 1 }, [unknownAcl]],
+];
+function acl_(value) {
+  return `S3 bucket ACL "${value}" grants public read access.`;
+}
+for (const [props, unset, encrypted, messages] of states) {
+  const resources = [{ address, type: "aws_s3_bucket", props, unset, encrypted, secret: encrypted }];
+  const lines = check({ stack: {}, resources });
+  assert.deepEqual(lines.map((l) => l.split(" | ").at(-1)).sort(), [...messages].sort(), JSON.stringify(resources));
+  for (const line of lines) {
+    const undecided = line.split(" | ")[2] === "true";
+    assert.equal(undecided, !line.includes("Missing") && !line.includes("grants"), line);
+  }
+}
+
 // No required keys: nothing to report, whatever the tags.
 for (const tags of [[], [1, null], "owner", null, {}]) {
   const resources = [{ address, type: "aws_s3_bucket", props: { tags: UNKNOWN } }];
@@ -167,5 +204,83 @@ for (const [i, run] of failures.entries()) {
 // Deep nesting: ok or err, nothing else.
 const deep = (n) => `{"resources": [{"props": {"tags": ${"[".repeat(n)}${"]".repeat(n)}}}]}`;
 for (const depth of [1e3, 1e5, 1e6]) assert(["ok", "err"].includes(call(pack.load, deep(depth)).tag));
+
+// The helper layer's value states, on plain JavaScript only.
+if (!process.argv[2]) {
+  const { Prop, State, Undecided, pack: declare, prop, stateOf } = await import(new URL("palisade.js", here).href);
+  const r = {
+    address: "r",
+    props: { a: null, u: UNKNOWN, s: UNKNOWN, e: UNKNOWN, k: [1, { x: UNKNOWN }], rules: [{ cidr: UNKNOWN }] },
+    unset: [["s"], ["k", 1, "x"], ["a", true], [1.5]],
+    encrypted: [["e"], ["rules", 0, "cidr"]],
+  };
+  assert.deepEqual(
+    ["none", "a", "s", "e", "u", "k"].map((key) => stateOf(r, key)),
+    [State.ABSENT, State.NULL, State.UNSET, State.ENCRYPTED, State.UNKNOWN, State.KNOWN],
+  );
+  assert.equal(stateOf(r, "k", 1, "x"), State.UNSET);
+  assert.equal(prop(r, "k").get(1).get("x").state, State.UNSET);
+  assert.deepEqual([stateOf(r, "k", 0), stateOf(r, "k", 2), stateOf(r, "k", "0"), stateOf(r, "a", "b")], [
+    State.KNOWN,
+    State.ABSENT,
+    State.ABSENT,
+    State.ABSENT,
+  ]);
+  assert.deepEqual([stateOf(r, "s", "x", 0), stateOf(r, "e", "x"), stateOf(r, "u", 3)], [
+    State.UNSET,
+    State.ENCRYPTED,
+    State.UNKNOWN,
+  ]);
+  assert.deepEqual([prop(r, "k", 0).value, prop(r, "e").value], [1, undefined]);
+  assert(prop(r, "s").isUnset && prop(r, "e").isEncrypted && prop(r, "u").isUnknown);
+  assert(prop(r, "k").isKnown && prop(r, "a").isNull && prop(r, "none").isAbsent);
+  assert.equal(stateOf({ props: UNKNOWN, unset: [[]] }, "x"), State.UNSET);
+  assert.equal(stateOf({ props: UNKNOWN }, "x"), State.UNKNOWN);
+  assert.equal(stateOf({}, "x"), State.ABSENT);
+  // The nearest path decides; encrypted wins a tie.
+  const near = { props: { a: { b: UNKNOWN }, c: UNKNOWN }, unset: [["a"], ["c"]], encrypted: [["a", "b"], ["c"]] };
+  assert.deepEqual([stateOf(near, "a", "b"), stateOf(near, "c")], [State.ENCRYPTED, State.ENCRYPTED]);
+  assert.equal(stateOf({ props: { a: { b: UNKNOWN } }, unset: [["a", "b"]], encrypted: [["a"]] }, "a", "b"), State.UNSET);
+  // Configured: unset reads as absent, sticky through navigation.
+  assert.equal(prop(r, "s").configured().state, State.ABSENT);
+  assert.equal(prop(r, "s").state, State.UNSET);
+  assert.equal(prop(r).configured().get("k").get(1).get("x").state, State.ABSENT);
+  assert.deepEqual([prop(r, "e").configured().state, prop(r, "u").configured().state], [State.ENCRYPTED, State.UNKNOWN]);
+  // Reasons and typed readers.
+  assert.equal(prop(r, "s").reason(), "`s` is not set in the configuration");
+  assert.equal(
+    prop(r, "rules", 0, "cidr").reason(),
+    "`rules[0].cidr` is encrypted in this export (run `pulumi stack export --show-secrets`, or `pulumi policy analyze`)",
+  );
+  assert.equal(prop(r, "u").reason(), "`u` is known only after apply");
+  assert.equal(prop(r, "k").reason(), undefined);
+  assert.deepEqual([prop(r, "k").array(), prop(r, "k").object(), prop(r, "a").string()], [[1, { x: UNKNOWN }], undefined, undefined]);
+  assert.equal(prop(r, "s").configured().string(), undefined);
+  assert.throws(() => prop(r, "s").string(), (e) => e instanceof Undecided && e.message === "`s` is not set in the configuration");
+  assert.equal(new Prop(r, ["x"], "v", State.UNSET, true).state, State.ABSENT);
+  // Undecided thrown by a check becomes an undecided finding.
+  const demo = declare({
+    name: "demo",
+    version: "1",
+    policies: [
+      {
+        name: "p",
+        severity: "low",
+        enforcementLevel: "advisory",
+        check: (resource) => (prop(resource, "acl").string() === "public-read" ? "public" : undefined),
+      },
+    ],
+  });
+  const batch = { resources: [{ address: "a", props: { acl: UNKNOWN }, encrypted: [["acl"]] }, { address: "b", props: { acl: "public-read" } }] };
+  assert.equal(demo.load(JSON.stringify(batch)).tag, "ok");
+  assert.deepEqual(demo.evaluate({ policy: "p", config: "{}", targets: Uint32Array.of(0, 1) }).val, [
+    {
+      resource: "a",
+      message: "`acl` is encrypted in this export (run `pulumi stack export --show-secrets`, or `pulumi policy analyze`)",
+      undecided: true,
+    },
+    { resource: "b", message: "public", undecided: false },
+  ]);
+}
 
 console.log(`ok: ${module}`);

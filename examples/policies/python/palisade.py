@@ -9,8 +9,16 @@ CPython (see `test_policy.py`).
 A policy is a function `(resource, config)` that returns or yields its
 findings: a message (`str`) for a violation, `undecided(message)` when a value
 it needs is unknown until apply, or nothing (`None`) when the resource passes.
+
+`resource.prop("acl")` reads a value with its state (`State`): absent, null,
+unset (not set in the configuration: the provider fills it in at apply),
+encrypted (unreadable in this input), unknown (known only after apply) or
+known (ABI v1 section 4, "Not set and encrypted values"). Its typed readers
+(`Prop.string()`, ...) raise `Undecided` for the three states without a
+value, which `Pack.evaluate` reports as an undecided finding with the reason.
 """
 
+import enum
 import json
 from dataclasses import dataclass, field
 
@@ -40,6 +48,172 @@ def undecided(message):
     return Violation(message, undecided=True)
 
 
+class Undecided(Exception):
+    """Raised where a policy needs a value it cannot read here (unset,
+    encrypted or unknown): `Pack.evaluate` reports an undecided finding with
+    its message instead of failing the policy."""
+
+
+class State(enum.Enum):
+    """The state of a value in `props` (ABI v1 section 4)."""
+
+    ABSENT = "absent"
+    """No such key (or a key under a value that is not an object or list)."""
+    NULL = "null"
+    """A JSON null."""
+    UNSET = "unset"
+    """Not set in the configuration; the provider fills it in at apply."""
+    ENCRYPTED = "encrypted"
+    """Encrypted in this input (Pulumi ciphertext, `[secret]`)."""
+    UNKNOWN = "unknown"
+    """Set by an expression known only after apply."""
+    KNOWN = "known"
+    """A value: a string, number, boolean, list or object."""
+
+
+_NO_VALUE = (State.UNSET, State.ENCRYPTED, State.UNKNOWN)
+
+
+def _is_path(path):
+    return isinstance(path, list) and all(
+        isinstance(step, (str, int)) and not isinstance(step, bool) for step in path
+    )
+
+
+def _paths(resource, name):
+    paths = resource.get(name)
+    return [p for p in paths if _is_path(p)] if isinstance(paths, list) else []
+
+
+def path_text(path):
+    """A path as text: keys joined by `.`, indexes as `[0]` (`rules[0].cidr`)."""
+    text = ""
+    for step in path:
+        if isinstance(step, int):
+            text += f"[{step}]"
+        else:
+            text += f".{step}" if text else str(step)
+    return text or "props"
+
+
+def reason(path, state):
+    """Why the value at `path` in `state` cannot be read here, or `None` when
+    it can: the message of an undecided finding."""
+    where = f"`{path_text(path)}`"
+    if state is State.UNSET:
+        return f"{where} is not set in the configuration"
+    if state is State.ENCRYPTED:
+        return (
+            f"{where} is encrypted in this export (run `pulumi stack export "
+            "--show-secrets`, or `pulumi policy analyze`)"
+        )
+    if state is State.UNKNOWN:
+        return f"{where} is known only after apply"
+    return None
+
+
+class Prop:
+    """A value of a resource's `props` with its path and `State`.
+
+    `get` navigates (a missing key is absent; under an unset, encrypted or
+    unknown value everything is in the same state). `configured()` reads
+    unset values as absent, for a policy that applies the provider's default;
+    it sticks through `get`."""
+
+    def __init__(self, resource, path, value, state, configured=False):
+        if configured and state is State.UNSET:
+            state, value = State.ABSENT, None
+        self.resource = resource
+        self.path = tuple(path)
+        self.value = value if state is State.KNOWN else None
+        self.state = state
+        self.is_configured = configured
+
+    def __repr__(self):
+        return f"Prop({path_text(self.path)}: {self.state.value})"
+
+    @property
+    def is_absent(self):
+        """Whether there is no value here."""
+        return self.state is State.ABSENT
+
+    @property
+    def is_null(self):
+        """Whether the value is a JSON null."""
+        return self.state is State.NULL
+
+    @property
+    def is_unset(self):
+        """Whether the configuration does not set the value (the provider does)."""
+        return self.state is State.UNSET
+
+    @property
+    def is_encrypted(self):
+        """Whether the value is encrypted in this input."""
+        return self.state is State.ENCRYPTED
+
+    @property
+    def is_unknown(self):
+        """Whether the value is known only after apply."""
+        return self.state is State.UNKNOWN
+
+    @property
+    def is_known(self):
+        """Whether there is a value to read (`value`)."""
+        return self.state is State.KNOWN
+
+    def configured(self):
+        """This value with unset values read as absent, here and below."""
+        return Prop(self.resource, self.path, self.value, self.state, True)
+
+    def reason(self):
+        """The message of an undecided finding for this value, or `None` when
+        it is absent, null or known."""
+        return reason(self.path, self.state)
+
+    def get(self, step):
+        """The member `step` (a key) of an object or item `step` (an index)
+        of a list."""
+        path = self.path + (step,)
+        if self.state in _NO_VALUE:
+            return Prop(self.resource, path, None, self.state, self.is_configured)
+        value = self.value
+        if isinstance(step, str) and isinstance(value, dict) and step in value:
+            child = value[step]
+        elif (
+            isinstance(step, int)
+            and not isinstance(step, bool)
+            and isinstance(value, list)
+            and 0 <= step < len(value)
+        ):
+            child = value[step]
+        else:
+            return Prop(self.resource, path, None, State.ABSENT, self.is_configured)
+        return self.resource._prop(path, child, self.is_configured)
+
+    def known(self):
+        """The value; `None` when absent or null. Raises `Undecided` when it
+        is unset, encrypted or unknown."""
+        if self.state in _NO_VALUE:
+            raise Undecided(self.reason())
+        return self.value
+
+    def string(self):
+        """`known()` when it is a string, else `None`."""
+        value = self.known()
+        return value if isinstance(value, str) else None
+
+    def object(self):
+        """`known()` when it is an object (a dict), else `None`."""
+        value = self.known()
+        return value if isinstance(value, dict) else None
+
+    def list(self):
+        """`known()` when it is a list, else `None`."""
+        value = self.known()
+        return value if isinstance(value, list) else None
+
+
 class Resource(dict):
     """A resource of the batch (ABI v1 section 4): the JSON object, as a dict."""
 
@@ -56,6 +230,55 @@ class Resource(dict):
         """The `props` object; `{}` when it is null or not an object."""
         props = self.get("props")
         return props if isinstance(props, dict) else {}
+
+    @property
+    def unset(self):
+        """Paths of the values the configuration does not set (`[]` when absent)."""
+        return _paths(self, "unset")
+
+    @property
+    def encrypted(self):
+        """Paths of the values encrypted in this input (`[]` when absent)."""
+        return _paths(self, "encrypted")
+
+    def prop(self, *path):
+        """The value at `path` (keys and indexes) from the root of `props`,
+        as a `Prop`: `resource.prop("acl")`, `resource.prop("rules", 0)`."""
+        value = self.get("props", _ABSENT)
+        found = Prop(self, (), None, State.ABSENT) if value is _ABSENT else self._prop((), value)
+        for step in path:
+            found = found.get(step)
+        return found
+
+    def state(self, *path):
+        """The `State` of the value at `path` from the root of `props`."""
+        return self.prop(*path).state
+
+    def _prop(self, path, value, configured=False):
+        if value is None:
+            state = State.NULL
+        elif isinstance(value, str) and value == UNKNOWN:
+            state = self._covering(path)
+        else:
+            state = State.KNOWN
+        return Prop(self, path, value, state, configured)
+
+    def _covering(self, path):
+        """The state of the sentinel at `path`: that of the nearest path listed
+        in `encrypted` or `unset` that is `path` or a prefix of it."""
+        best, state = -1, State.UNKNOWN
+        for listed, paths in ((State.ENCRYPTED, self.encrypted), (State.UNSET, self.unset)):
+            for p in paths:
+                if best < len(p) <= len(path) and all(_same_step(a, b) for a, b in zip(p, path)):
+                    best, state = len(p), listed
+        return state
+
+
+_ABSENT = object()
+
+
+def _same_step(a, b):
+    return type(a) is type(b) and a == b
 
 
 @dataclass
@@ -144,7 +367,7 @@ class Pack:
                 raise PolicyError(f"target {index} is out of the batch")
             resource = self._resources[index]
             try:
-                for violation in _findings(found.function(resource, config)):
+                for violation in _findings(lambda: found.function(resource, config)):
                     violation.resource = resource.address
                     violations.append(violation)
             except Exception as error:  # noqa: BLE001 (any failure is the policy's)
@@ -161,14 +384,18 @@ def _parse(what, text):
         raise PolicyError(f"the {what} is not valid JSON: {error}") from None
 
 
-def _findings(result):
-    """A policy's result as Violations: None, a message, a Violation, or an iterable."""
-    if result is None:
-        return []
-    if isinstance(result, (str, Violation)):
-        result = [result]
-    return [
-        r if isinstance(r, Violation) else Violation(str(r))
-        for r in result
-        if r is not None
-    ]
+def _findings(run):
+    """The result of `run()`, a policy's call, as Violations: None, a message,
+    a Violation, or an iterable of them. `Undecided` raised by the policy
+    (also while it yields) adds an undecided finding with its message."""
+    found = []
+    try:
+        result = run()
+        if isinstance(result, (str, Violation)):
+            result = [result]
+        for r in result or []:
+            if r is not None:
+                found.append(r if isinstance(r, Violation) else Violation(str(r)))
+    except Undecided as reason:
+        found.append(undecided(str(reason)))
+    return found

@@ -48,10 +48,23 @@ comptime {
     p.exportPack(pack);
 }
 
+/// `props.<key>` exactly as the spec reads it (absent unless `props` is an
+/// object), with unset values read as absent.
+fn configuredProp(r: p.Resource, key: []const u8) p.Ref {
+    if (r.props != .object) return .{};
+    return r.ref(key).configured();
+}
+
 fn disallowPublicRead(ctx: *p.Context, r: p.Resource) !void {
-    const acl = r.prop("acl");
-    if (p.isUnknown(acl)) return ctx.undecided(r, "The bucket ACL is unknown until apply.");
-    const s = p.string(acl) orelse return;
+    // An ACL the configuration does not set reads as absent: the AWS provider
+    // (4 and later) makes it computed, and a new bucket is private.
+    const acl = configuredProp(r, "acl");
+    switch (acl.state) {
+        .encrypted => return ctx.undecided(r, "The bucket ACL is encrypted in this export; run pulumi stack export --show-secrets, or pulumi policy analyze."),
+        .unknown => return ctx.undecided(r, "The bucket ACL is unknown until apply."),
+        else => {},
+    }
+    const s = p.string(acl.value) orelse return;
     if (std.mem.eql(u8, s, "public-read"))
         return ctx.violation(r, "S3 bucket ACL \"public-read\" grants public read access.");
     if (std.mem.eql(u8, s, "public-read-write"))
@@ -67,8 +80,14 @@ fn requiredTags(ctx: *p.Context, r: p.Resource) !void {
     for (required) |item| {
         if (p.string(item) != null) break;
     } else return;
-    const tags = r.prop("tags");
-    if (p.isUnknown(tags)) return ctx.undecided(r, "The tags are unknown until apply.");
+    // Tags the configuration does not set: no tags.
+    const ref = configuredProp(r, "tags");
+    switch (ref.state) {
+        .encrypted => return ctx.undecided(r, "The tags are encrypted in this export; run pulumi stack export --show-secrets, or pulumi policy analyze."),
+        .unknown => return ctx.undecided(r, "The tags are unknown until apply."),
+        else => {},
+    }
+    const tags = ref.value;
     var missing: std.ArrayList(u8) = .empty;
     for (required, 0..) |item, i| {
         const key = p.string(item) orelse continue;

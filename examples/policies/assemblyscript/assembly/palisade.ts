@@ -3,7 +3,7 @@
 // findings. A policy file imports from here and holds only policy logic;
 // `index.ts` exports the five ABI functions for one `Pack`.
 
-import { Json, JsonObject, JsonWriter, Parser } from "./json";
+import { Json, JsonKind, JsonObject, JsonWriter, Parser } from "./json";
 
 export { Json, JsonKind, JsonWriter, UNKNOWN, parseJson } from "./json";
 
@@ -65,6 +65,220 @@ export class Resource {
   get(key: string): Json {
     return this.props.get(key);
   }
+
+  /** Paths (arrays of keys and indexes) of the values the configuration does not set. */
+  get unset(): Json {
+    return this.json.get("unset");
+  }
+
+  /** Paths of the values encrypted in this input. */
+  get encrypted(): Json {
+    return this.json.get("encrypted");
+  }
+
+  /** The root of `props` as a `Ref`, to navigate with `get` and `at`. */
+  root(): Ref {
+    return Ref.of(this, new Array<Step>(), this.props, false);
+  }
+
+  /** The property `key` of `props` with its state: `resource.ref("acl").state`. */
+  ref(key: string): Ref {
+    return this.root().get(key);
+  }
+
+  /** The state of the property `key` of `props`. */
+  state(key: string): State {
+    return this.ref(key).state;
+  }
+}
+
+// ---------------------------------------------------------------- value states
+
+/** The state of a value in `props` (ABI section 4, "Not set and encrypted values"). */
+export enum State {
+  /** No such key (or a key under a value that is not an object or array). */
+  Absent,
+  /** A JSON null. */
+  Null,
+  /** Not set in the configuration; the provider fills it in at apply. */
+  Unset,
+  /** Encrypted in this input (Pulumi ciphertext, `[secret]`). */
+  Encrypted,
+  /** Set by an expression known only after apply. */
+  Unknown,
+  /** A value. */
+  Known,
+}
+
+/** Whether there is no value to read in `state`: unset, encrypted or unknown. */
+export function hasNoValue(state: State): bool {
+  return state == State.Unset || state == State.Encrypted || state == State.Unknown;
+}
+
+/** One step of a path: an object key, or an array index when `index >= 0`. */
+export class Step {
+  constructor(
+    readonly key: string,
+    readonly index: i32,
+  ) {}
+}
+
+const NO_JSON = new Json(JsonKind.Absent);
+
+/**
+ * A value of a resource's `props` with its path and `State`. `get` and `at`
+ * navigate: a missing key is absent, and under an unset, encrypted or
+ * unknown value everything is in the same state. `configured()` reads unset
+ * values as absent, for a policy that applies the provider's default; it
+ * sticks through navigation.
+ */
+export class Ref {
+  constructor(
+    readonly resource: Resource | null,
+    readonly path: Array<Step>,
+    /** The value when `state` is `Known`, else an absent `Json`. */
+    readonly value: Json,
+    readonly state: State,
+    /** Whether unset values read as absent here and below. */
+    readonly isConfigured: bool,
+  ) {}
+
+  /** An absent value (under a `props` that is not an object, say). */
+  static absent(): Ref {
+    return new Ref(null, new Array<Step>(), NO_JSON, State.Absent, false);
+  }
+
+  /** The `Ref` of `value` at `path` of `resource`. */
+  static of(resource: Resource, path: Array<Step>, value: Json, configured: bool): Ref {
+    let state = State.Known;
+    if (value.isAbsent()) state = State.Absent;
+    else if (value.isNull()) state = State.Null;
+    else if (value.isUnknown()) state = covering(resource, path);
+    if (configured && state == State.Unset) state = State.Absent;
+    return new Ref(resource, path, state == State.Known ? value : NO_JSON, state, configured);
+  }
+
+  isAbsent(): bool {
+    return this.state == State.Absent;
+  }
+
+  isNull(): bool {
+    return this.state == State.Null;
+  }
+
+  /** Whether the configuration does not set the value (the provider does). */
+  isUnset(): bool {
+    return this.state == State.Unset;
+  }
+
+  /** Whether the value is encrypted in this input. */
+  isEncrypted(): bool {
+    return this.state == State.Encrypted;
+  }
+
+  /** Whether the value is known only after apply. */
+  isUnknown(): bool {
+    return this.state == State.Unknown;
+  }
+
+  /** Whether there is a value to read (`value`). */
+  isKnown(): bool {
+    return this.state == State.Known;
+  }
+
+  /** The member `key` of an object. */
+  get(key: string): Ref {
+    return this.child(new Step(key, -1), this.value.get(key));
+  }
+
+  /** The item `index` of an array. */
+  at(index: i32): Ref {
+    return this.child(new Step("", index), this.value.at(index));
+  }
+
+  /** This value with unset values read as absent, here and below. */
+  configured(): Ref {
+    const state = this.state == State.Unset ? State.Absent : this.state;
+    return new Ref(this.resource, this.path, this.value, state, true);
+  }
+
+  /**
+   * Why the value cannot be read here ("`acl` is not set in the
+   * configuration"); "" when it is absent, null or known.
+   */
+  reason(): string {
+    let why = "";
+    if (this.state == State.Unset) why = " is not set in the configuration";
+    else if (this.state == State.Encrypted) {
+      why =
+        " is encrypted in this export (run `pulumi stack export --show-secrets`, or `pulumi policy analyze`)";
+    } else if (this.state == State.Unknown) why = " is known only after apply";
+    else return "";
+    return "`" + pathText(this.path) + "`" + why;
+  }
+
+  private child(step: Step, found: Json): Ref {
+    const path = this.path.slice(0);
+    path.push(step);
+    const resource = this.resource;
+    if (hasNoValue(this.state) || resource === null) {
+      const state = hasNoValue(this.state) ? this.state : State.Absent;
+      return new Ref(resource, path, NO_JSON, state, this.isConfigured);
+    }
+    return Ref.of(resource, path, found, this.isConfigured);
+  }
+}
+
+/** A path as text: keys joined by `.`, indexes as `[0]` (`rules[0].cidr`). */
+export function pathText(path: Array<Step>): string {
+  let text = "";
+  for (let i = 0; i < path.length; i++) {
+    const step = path[i];
+    if (step.index >= 0) text += "[" + step.index.toString() + "]";
+    else text += text.length > 0 ? "." + step.key : step.key;
+  }
+  return text.length > 0 ? text : "props";
+}
+
+/** An undecided finding with the reason when `ref` cannot be read here, else `null`. */
+export function undecidedFor(ref: Ref): Outcome {
+  return hasNoValue(ref.state) ? undecided(ref.reason()) : null;
+}
+
+// The state of the sentinel at `path`: that of the nearest path listed in
+// `encrypted` or `unset` that is `path` or a prefix of it (encrypted wins a
+// tie); unknown when none is.
+function covering(resource: Resource, path: Array<Step>): State {
+  let best = -1;
+  let state = State.Unknown;
+  for (let l = 0; l < 2; l++) {
+    const list = l == 0 ? resource.encrypted : resource.unset;
+    for (let i = 0; i < list.length; i++) {
+      const listed = list.at(i);
+      if (best < listed.length && startsWith(path, listed)) {
+        best = listed.length;
+        state = l == 0 ? State.Encrypted : State.Unset;
+      }
+    }
+  }
+  return state;
+}
+
+// Whether the listed path (a JSON array) is `path` or a prefix of it.
+function startsWith(path: Array<Step>, listed: Json): bool {
+  if (!listed.isArray() || listed.length > path.length) return false;
+  for (let i = 0; i < listed.length; i++) {
+    const step = listed.at(i);
+    const at = path[i];
+    const key = step.str();
+    if (key !== null) {
+      if (at.index >= 0 || at.key != key) return false;
+    } else {
+      const n = step.numOr(-1);
+      if (at.index < 0 || n != <f64>at.index) return false;
+    }
+  }
+  return true;
 }
 
 /** The check of a resource policy: `config` is the request's config object. */

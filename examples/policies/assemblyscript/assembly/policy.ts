@@ -1,10 +1,24 @@
 // The example pack (examples/policies/README.md): two resource policies.
-import { Json, Outcome, Pack, Resource, pass, undecided, violation } from "./palisade";
+import { Json, Outcome, Pack, Ref, Resource, State, pass, undecided, violation } from "./palisade";
+
+// `props.<key>` exactly as the spec reads it (absent unless `props` is an
+// object), with unset values read as absent.
+function configuredProp(resource: Resource, key: string): Ref {
+  if (!resource.props.isObject()) return Ref.absent();
+  return resource.ref(key).configured();
+}
 
 function disallowPublicRead(resource: Resource, config: Json): Outcome {
-  const acl = resource.get("acl");
-  if (acl.isUnknown()) return undecided("The bucket ACL is unknown until apply.");
-  const value = acl.strOr("");
+  // An ACL the configuration does not set reads as absent: the AWS provider
+  // (4 and later) makes it computed, and a new bucket is private.
+  const acl = configuredProp(resource, "acl");
+  if (acl.state == State.Encrypted) {
+    return undecided(
+      "The bucket ACL is encrypted in this export; run pulumi stack export --show-secrets, or pulumi policy analyze.",
+    );
+  }
+  if (acl.state == State.Unknown) return undecided("The bucket ACL is unknown until apply.");
+  const value = acl.value.strOr("");
   if (value == "public-read") {
     return violation('S3 bucket ACL "public-read" grants public read access.');
   }
@@ -17,8 +31,15 @@ function disallowPublicRead(resource: Resource, config: Json): Outcome {
 function requiredTags(resource: Resource, config: Json): Outcome {
   const required = config.get("tags").strings();
   if (required.length == 0) return pass();
-  const tags = resource.get("tags");
-  if (tags.isUnknown()) return undecided("The tags are unknown until apply.");
+  // Tags the configuration does not set: no tags.
+  const ref = configuredProp(resource, "tags");
+  if (ref.state == State.Encrypted) {
+    return undecided(
+      "The tags are encrypted in this export; run pulumi stack export --show-secrets, or pulumi policy analyze.",
+    );
+  }
+  if (ref.state == State.Unknown) return undecided("The tags are unknown until apply.");
+  const tags = ref.value;
   const missing = new Array<string>();
   for (let i = 0; i < required.length; i++) {
     const key = required[i];

@@ -18,7 +18,12 @@ type Resource struct {
 	Props    any    // an object, or nil
 	Before   any    // the values before the change, or nil
 	Secret   []any  // paths of secret values: never print them
-	Source   string
+	// Unset lists the paths of values the configuration does not set;
+	// Encrypted those of values encrypted in this input (ABI v1 section 4).
+	// Each path is a []any of string keys and Number indexes. Read a value's
+	// state with Get or State (state.go).
+	Unset, Encrypted []any
+	Source           string
 }
 
 // Prop returns the property key of r.Props: nil when it is absent or null,
@@ -49,10 +54,11 @@ var batch []Resource
 func resource(v any) Resource {
 	m, _ := v.(map[string]any)
 	text := func(key string) string { s, _ := m[key].(string); return s }
-	secret, _ := m["secret"].([]any)
+	paths := func(key string) []any { p, _ := m[key].([]any); return p }
 	return Resource{Address: text("address"), Type: text("type"), Name: text("name"),
 		Provider: text("provider"), Kind: text("kind"), Op: text("op"), Props: m["props"],
-		Before: m["before"], Secret: secret, Source: text("source")}
+		Before: m["before"], Secret: paths("secret"), Unset: paths("unset"),
+		Encrypted: paths("encrypted"), Source: text("source")}
 }
 
 // Load parses and keeps a batch (ABI v1 section 4); it returns an empty
