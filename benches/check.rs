@@ -22,8 +22,37 @@ use serde_json::{Value, json};
 
 /// A plan of `n` resources; a quarter violate one policy each
 /// (i % 8 == 0: a security group open to 0.0.0.0/0; i % 8 == 1: an unencrypted volume).
+/// Its `configuration` section (as `terraform show -json` writes it) has
+/// each resource in the `svc` module, its arguments as constants.
 fn plan(n: usize) -> Vec<u8> {
-    let changes: Vec<Value> = (0..n)
+    let changes = changes(n);
+    let resources: Vec<Value> = changes
+        .iter()
+        .map(|c| {
+            let expressions: serde_json::Map<String, Value> = c["change"]["after"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), json!({"constant_value": v})))
+                .collect();
+            json!({"address": format!("{}.{}", c["type"].as_str().unwrap_or_default(), c["name"].as_str().unwrap_or_default()),
+                "mode": "managed", "type": c["type"], "name": c["name"], "provider_config_key": "aws",
+                "expressions": expressions, "schema_version": 0})
+        })
+        .collect();
+    let configuration = json!({
+        "provider_config": {"aws": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws"}},
+        "root_module": {"module_calls": {"svc": {"source": "./svc", "for_each_expression": {"references": ["local.services"]},
+            "module": {"resources": resources}}}}
+    });
+    serde_json::to_vec(&json!({"format_version": "1.2", "terraform_version": "1.9.5", "resource_changes": changes,
+        "configuration": configuration}))
+    .expect("plan serializes")
+}
+
+/// The `resource_changes` of [`plan`].
+fn changes(n: usize) -> Vec<Value> {
+    (0..n)
         .map(|i| {
             let module = format!("module.svc[\"svc-{}\"]", i % 50);
             let bad = i % 8 < 2;
@@ -39,9 +68,7 @@ fn plan(n: usize) -> Vec<u8> {
                 "provider_name": "registry.terraform.io/hashicorp/aws",
                 "change": {"actions": ["create"], "before": null, "after": after, "after_unknown": {"id": true, "arn": true}}})
         })
-        .collect();
-    serde_json::to_vec(&json!({"format_version": "1.2", "terraform_version": "1.9.5", "resource_changes": changes}))
-        .expect("plan serializes")
+        .collect()
 }
 
 fn bench(c: &mut Criterion) {

@@ -179,7 +179,7 @@ fn read(rel: &str) -> Stack {
         resources: Vec<Resource>,
     }
     let batch: Batch = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{rel}: {e}"));
-    Stack { source: rel.to_string(), format: InputFormat::TfPlan, resources: batch.resources }
+    Stack { source: rel.to_string(), format: InputFormat::TfPlan, resources: batch.resources, notes: Vec::new() }
 }
 
 /// Build `lang`'s example and check it against

@@ -20,6 +20,8 @@
 //! `expressions`, so a `dynamic` block whose `for_each` is unknown at plan
 //! time reads as not set: a documented limit).
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use palisade_model::model::{Path, PathSegment};
@@ -27,9 +29,39 @@ use palisade_model::model::{Path, PathSegment};
 /// The configuration of a plan, indexed for lookups by resource.
 #[derive(Debug)]
 pub(crate) struct Configuration<'a> {
-    root: &'a Value,
+    /// Every module's resources by module path (call names), mode, type
+    /// and name.
+    resources: HashMap<Key<'a>, &'a Value>,
     /// `configuration.provider_config`: provider configurations by key.
     providers: Option<&'a Map<String, Value>>,
+}
+
+/// A resource's place in the configuration: the module call names from the
+/// root, then mode, type and name.
+type Key<'a> = (Vec<&'a str>, &'a str, &'a str, &'a str);
+
+/// Modules nested deeper than this are not indexed (a plan cannot nest
+/// this deep; a hostile one is not walked forever).
+const MAX_MODULE_DEPTH: usize = 64;
+
+/// Adds the resources of `module` (at `path`) and of its calls to `index`.
+fn index_module<'a>(module: &'a Value, path: &mut Vec<&'a str>, index: &mut HashMap<Key<'a>, &'a Value>) {
+    for resource in module.get("resources").and_then(Value::as_array).into_iter().flatten() {
+        let field = |k: &str| resource.get(k).and_then(Value::as_str);
+        if let (Some(mode), Some(rtype), Some(name)) = (field("mode"), field("type"), field("name")) {
+            index.entry((path.clone(), mode, rtype, name)).or_insert(resource);
+        }
+    }
+    if path.len() >= MAX_MODULE_DEPTH {
+        return;
+    }
+    for (call, body) in module.get("module_calls").and_then(Value::as_object).into_iter().flatten() {
+        if let Some(child) = body.get("module") {
+            path.push(call);
+            index_module(child, path, index);
+            path.pop();
+        }
+    }
 }
 
 impl<'a> Configuration<'a> {
@@ -37,7 +69,9 @@ impl<'a> Configuration<'a> {
     pub(crate) fn of_plan(doc: &'a Value) -> Option<Self> {
         let config = doc.get("configuration")?;
         let root = config.get("root_module").filter(|m| m.is_object())?;
-        Some(Configuration { root, providers: config.get("provider_config").and_then(Value::as_object) })
+        let mut resources = HashMap::new();
+        index_module(root, &mut Vec::new(), &mut resources);
+        Some(Configuration { resources, providers: config.get("provider_config").and_then(Value::as_object) })
     }
 
     /// The configuration of the resource `mode`.`type`.`name` in the module
@@ -50,16 +84,8 @@ impl<'a> Configuration<'a> {
         rtype: &str,
         name: &str,
     ) -> Option<ResourceConfig<'a>> {
-        let mut module = self.root;
-        for call in module_names(module_address.unwrap_or_default())? {
-            module = module.get("module_calls")?.get(call)?.get("module")?;
-        }
-        let resources = module.get("resources")?.as_array()?;
-        let resource = resources.iter().find(|r| {
-            r.get("mode").and_then(Value::as_str) == Some(mode)
-                && r.get("type").and_then(Value::as_str) == Some(rtype)
-                && r.get("name").and_then(Value::as_str) == Some(name)
-        })?;
+        let path = module_names(module_address.unwrap_or_default())?;
+        let resource = *self.resources.get(&(path, mode, rtype, name))?;
         let expressions = match resource.get("expressions") {
             Some(Value::Object(expressions)) => expressions,
             // A resource whose configuration sets nothing.
