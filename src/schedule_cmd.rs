@@ -51,8 +51,16 @@ enum LogFormat {
 /// exit code (an abandoned or interrupted run counts 2).
 pub(crate) fn run(args: &ScheduleArgs) -> Result<u8> {
     let mut config = schedule::load(&args.config)?;
-    for warning in &config.warnings {
-        crate::say!("palisade: warning: {warning}");
+    if args.check {
+        for warning in &config.warnings {
+            crate::say!("palisade: warning: {warning}");
+        }
+    } else {
+        // Running: the warnings go to the log, in its format.
+        init_logging(args.log_format);
+        for warning in &config.warnings {
+            tracing::warn!(warning = %warning, "configuration warning");
+        }
     }
     if !args.jobs.is_empty() {
         let known = config.job_names();
@@ -65,7 +73,6 @@ pub(crate) fn run(args: &ScheduleArgs) -> Result<u8> {
         schedule::print_check(&config, &mut std::io::stdout().lock())?;
         return Ok(0);
     }
-    init_logging(args.log_format);
     let exe = std::env::current_exe().context("cannot find the palisade binary to run phases with")?;
     let options = schedule::Options { exe, once: args.once, grace: Duration::from_secs(args.grace_secs) };
     Ok(schedule::run(config, options)?)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's five-minute walkthrough, end to end, on a local AWS endpoint
+# The five-minute walkthrough (docs/walkthrough.md; the README runs this script), end to end, on a local AWS endpoint
 # (moto): seed resources, scan, drift, remediate (dry run, then --apply),
 # the HTML report, and one scheduled run (`schedule --once`).
 #

@@ -13,7 +13,12 @@
 //!
 //! Day names (`MON-FRI`) mean the same in every form. As in the `cron`
 //! crate, a time must match both the day-of-month and the day-of-week
-//! field (Vixie cron runs when either matches).
+//! field. Vixie cron (crontab) runs when either matches, unless one of the
+//! two begins with `*`: so a line whose two day fields are both restricted
+//! (neither begins with `*` nor is `?`) means something else here than in
+//! a crontab, and [`Cadence::warnings`] says so. It also warns of a 6- or
+//! 7-field line whose day of week has numbers: they count from 1 (Sunday),
+//! not 0 (Sunday) as in the 5-field form.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -129,6 +134,35 @@ impl Cadence {
             return Err(bad("it never matches a time to come".to_string()));
         }
         Ok(cadence)
+    }
+
+    /// What the expression means that a reader may not expect, one
+    /// sentence each, starting with the expression (`"0 9 1 * MON": …`):
+    /// both day fields restricted (a time must match both, unlike
+    /// crontab), and day-of-week numbers in the 6- and 7-field forms
+    /// (Sunday is 1 there, 0 in the 5-field form).
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        let fields: Vec<&str> = self.expression.split_whitespace().collect();
+        let (dom, dow) = match fields.as_slice() {
+            [_, _, dom, _, dow] => (*dom, *dow),
+            [_, _, _, dom, _, dow] | [_, _, _, dom, _, dow, _] => (*dom, *dow),
+            _ => return Vec::new(),
+        };
+        let expression = &self.expression;
+        let mut warnings = Vec::new();
+        let restricted = |field: &str| !(field.starts_with('*') || field == "?");
+        if restricted(dom) && restricted(dow) {
+            warnings.push(format!(
+                "{expression:?}: day of month {dom:?} and day of week {dow:?} are both restricted, so a time must match both (unlike crontab, which runs when either matches); to run on either, use two jobs"
+            ));
+        }
+        if fields.len() > 5 && has_day_number(dow) {
+            warnings.push(format!(
+                "{expression:?}: in the 6- and 7-field forms days of the week are numbered 1 (Sunday) to 7 (Saturday), not 0 (Sunday) to 6 as in the 5-field form: day of week {dow:?} means {}; day names (MON-FRI) read the same in every form",
+                day_names(dow)
+            ));
+        }
+        warnings
     }
 
     /// The first time strictly after `after` that the schedule matches,
@@ -266,6 +300,39 @@ fn crate_message(error: &str) -> Option<String> {
     let rest = rest.trim();
     (!rest.is_empty()).then(|| rest.to_string())
 }
+
+/// Whether a day-of-week field names a day by number (steps aside).
+fn has_day_number(field: &str) -> bool {
+    field.split(',').any(|item| {
+        let base = item.split_once('/').map_or(item, |(base, _)| base);
+        base.split('-').any(|day| day.parse::<u32>().is_ok())
+    })
+}
+
+/// A 6- or 7-field day-of-week field (1 Sunday … 7 Saturday) with its day
+/// numbers written as names: `1-5` → `SUN-THU`.
+fn day_names(field: &str) -> String {
+    let name = |day: &str| match day.parse::<usize>() {
+        Ok(n @ 1..=7) => DAY_ABBREVIATIONS[n - 1].to_string(),
+        _ => day.to_string(),
+    };
+    let item = |item: &str| {
+        let (base, step) = match item.split_once('/') {
+            Some((base, step)) => (base, Some(step)),
+            None => (item, None),
+        };
+        let base: Vec<String> = base.split('-').map(name).collect();
+        match step {
+            Some(step) => format!("{}/{step}", base.join("-")),
+            None => base.join("-"),
+        }
+    };
+    field.split(',').map(item).collect::<Vec<_>>().join(",")
+}
+
+/// The days of the week from Sunday, as the 6-field form numbers them
+/// from 1.
+const DAY_ABBREVIATIONS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 /// A standard crontab day-of-week field (0 or 7 Sunday, 1 Monday, …, 6
 /// Saturday; names; lists, ranges and steps) as the `cron` crate's list of

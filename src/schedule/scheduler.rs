@@ -66,9 +66,17 @@ pub(crate) async fn run(config: Config, options: Options) -> Result<u8, Schedule
 fn open_stores(jobs: &[Job]) -> Result<Vec<Arc<JobStore>>, ScheduleError> {
     let mut stores = Vec::new();
     for job in jobs {
-        let (store, removed) = JobStore::open(&job.dir, job.history)?;
-        for path in removed {
+        let (store, recovered) = JobStore::open(&job.dir, job.history)?;
+        for path in recovered.removed {
             tracing::warn!(job = %job.name, path = %path.display(), "removed the leftover of an interrupted run");
+        }
+        if let Some(moved) = recovered.latest {
+            tracing::warn!(
+                job = %job.name,
+                before = moved.before.as_deref().unwrap_or("(none)"),
+                now = moved.now.as_deref().unwrap_or("(none: no complete run)"),
+                "latest did not name the newest complete run: repaired"
+            );
         }
         stores.push(Arc::new(store));
     }

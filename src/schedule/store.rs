@@ -6,6 +6,13 @@
 //! reader sees whole runs or none, and `latest` always names a whole run.
 //! A run interrupted during remediation is published too (renamed the same
 //! way), but `latest` stays on the last complete run.
+//! A run is complete when its `run.json` says `"interrupted": false`; the
+//! newest complete run is the one with the greatest id. `latest` names it
+//! (or is absent when there is none): at start, `latest` is repaired when it
+//! is missing or names another run (a crash between a run's rename and the
+//! link's, a link removed by hand), and after each interrupted run. History
+//! pruning never removes the newest complete run, nor the one `latest`
+//! names, whatever `latest` says.
 //! The folder holds an exclusive lock (`.lock`) while a `palisade
 //! schedule` process uses it; at start, leftovers of a crashed process
 //! (`.tmp-*` folders, `.latest-*` links) are removed.
@@ -15,7 +22,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use thiserror::Error;
+
+use super::record::RUN_FILE;
 
 /// The name of the link to the newest complete run.
 pub(crate) const LATEST: &str = "latest";
@@ -146,6 +156,24 @@ pub(crate) struct JobStore {
     _lock: File,
 }
 
+/// What opening a job's folder found and repaired, for the log.
+#[derive(Debug, Default)]
+pub(crate) struct Recovered {
+    /// Leftovers of a crashed process, removed.
+    pub removed: Vec<PathBuf>,
+    /// `latest` re-pointed, if it was.
+    pub latest: Option<LatestMoved>,
+}
+
+/// `latest` re-pointed to the newest complete run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LatestMoved {
+    /// The run it named before (`None`: it was absent).
+    pub before: Option<String>,
+    /// The run it names now (`None`: removed, no run is complete).
+    pub now: Option<String>,
+}
+
 /// A run being built: its id and temporary folder.
 #[derive(Debug)]
 pub(crate) struct PendingRun {
@@ -157,9 +185,10 @@ pub(crate) struct PendingRun {
 
 impl JobStore {
     /// Open (creating it) `dir`, the folder of a job keeping `history` runs:
-    /// take its lock, refusing a folder another process uses, and remove
-    /// leftovers of a crash (returned, for the log).
-    pub(crate) fn open(dir: &Path, history: usize) -> Result<(JobStore, Vec<PathBuf>), StoreError> {
+    /// take its lock, refusing a folder another process uses, remove
+    /// leftovers of a crash, and point `latest` at the newest complete run
+    /// (what was done is returned, for the log).
+    pub(crate) fn open(dir: &Path, history: usize) -> Result<(JobStore, Recovered), StoreError> {
         fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { dir: dir.to_path_buf(), source })?;
         let lock_path = dir.join(".lock");
         let lock = File::options()
@@ -176,7 +205,12 @@ impl JobStore {
             Err(fs::TryLockError::Error(source)) => return Err(StoreError::Lock { path: lock_path, source }),
         }
         let removed = remove_leftovers(dir)?;
-        Ok((JobStore { dir: dir.to_path_buf(), history, _lock: lock }, removed))
+        let store = JobStore { dir: dir.to_path_buf(), history, _lock: lock };
+        let latest = store.repair_latest()?;
+        if latest.is_some() {
+            store.sync()?;
+        }
+        Ok((store, Recovered { removed, latest }))
     }
 
     /// The job's folder.
@@ -204,9 +238,11 @@ impl JobStore {
     }
 
     /// Publish a run: rename its folder to `<id>`, point `latest` at it
-    /// when `make_latest` (a complete run), then remove the oldest runs
-    /// beyond the history (never this run, nor the one `latest` names).
-    /// Returns the run's folder and the runs removed.
+    /// when `make_latest` (a complete run; otherwise `latest` is left on,
+    /// or repaired to, the newest complete run), then remove the oldest
+    /// runs beyond the history (never this run, the one `latest` names, nor
+    /// the newest complete run). Returns the run's folder and the runs
+    /// removed.
     pub(crate) fn commit(&self, run: PendingRun, make_latest: bool) -> Result<(PathBuf, Vec<PathBuf>), StoreError> {
         let done = self.dir.join(&run.id);
         fs::rename(&run.tmp, &done).map_err(|source| StoreError::Rename {
@@ -215,21 +251,77 @@ impl JobStore {
             source,
         })?;
         if make_latest {
-            let link = self.dir.join(format!("{LINK_PREFIX}{}", run.id));
-            std::os::unix::fs::symlink(&run.id, &link)
-                .map_err(|source| StoreError::Create { path: link.clone(), source })?;
-            let latest = self.dir.join(LATEST);
-            if let Err(source) = fs::rename(&link, &latest) {
-                let _ = fs::remove_file(&link);
-                return Err(StoreError::ReplaceLatest { path: latest, source });
-            }
+            self.point_latest(&run.id)?;
+        } else {
+            self.repair_latest()?;
         }
         // The renames reach the disk before anyone is told about the run.
-        File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|source| StoreError::Sync { dir: self.dir.clone(), source })?;
+        self.sync()?;
         let pruned = self.prune(&run.id)?;
         Ok((done, pruned))
+    }
+
+    /// Sync the job's folder (its renames) to disk.
+    fn sync(&self) -> Result<(), StoreError> {
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|source| StoreError::Sync { dir: self.dir.clone(), source })
+    }
+
+    /// Replace `latest` with a link to `id`, atomically.
+    fn point_latest(&self, id: &str) -> Result<(), StoreError> {
+        let link = self.dir.join(format!("{LINK_PREFIX}{id}"));
+        std::os::unix::fs::symlink(id, &link).map_err(|source| StoreError::Create { path: link.clone(), source })?;
+        let latest = self.dir.join(LATEST);
+        if let Err(source) = fs::rename(&link, &latest) {
+            let _ = fs::remove_file(&link);
+            return Err(StoreError::ReplaceLatest { path: latest, source });
+        }
+        Ok(())
+    }
+
+    /// Make `latest` name the newest complete run, or remove it when no run
+    /// is complete; returns what it named before and names now, when that
+    /// changed.
+    fn repair_latest(&self) -> Result<Option<LatestMoved>, StoreError> {
+        let path = self.dir.join(LATEST);
+        let before = fs::read_link(&path).ok().map(|l| l.to_string_lossy().into_owned());
+        // A `latest` that is not a link is not the store's: left alone.
+        let not_a_link = path.symlink_metadata().is_ok_and(|m| !m.file_type().is_symlink());
+        let newest = self.newest_complete()?;
+        if not_a_link || before == newest {
+            return Ok(None);
+        }
+        match &newest {
+            Some(id) => self.point_latest(id)?,
+            None => match fs::remove_file(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(StoreError::ReplaceLatest { path, source: e });
+                }
+                _ => {}
+            },
+        }
+        Ok(Some(LatestMoved { before, now: newest }))
+    }
+
+    /// The run folders' names, oldest first.
+    fn runs(&self) -> Result<Vec<String>, StoreError> {
+        let mut runs = Vec::new();
+        for entry in list(&self.dir)? {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.file_type().is_ok_and(|t| t.is_dir())
+                && let Some(key) = run_key(&name)
+            {
+                runs.push((key, name));
+            }
+        }
+        runs.sort();
+        Ok(runs.into_iter().map(|(_, name)| name).collect())
+    }
+
+    /// The newest run whose `run.json` says it is complete.
+    fn newest_complete(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.runs()?.into_iter().rev().find(|name| is_complete(&self.dir.join(name))))
     }
 
     /// Remove a run that will not complete, and its temporary folder.
@@ -241,29 +333,40 @@ impl JobStore {
     }
 
     /// Remove the oldest runs beyond the history, never `keep` (the run
-    /// just published) nor the run `latest` names.
+    /// just published), the run `latest` names, nor the newest complete
+    /// run.
     fn prune(&self, keep: &str) -> Result<Vec<PathBuf>, StoreError> {
         let latest = fs::read_link(self.dir.join(LATEST)).ok();
-        let kept = |name: &str| name == keep || latest.as_deref().is_some_and(|l| l == Path::new(name));
-        let mut runs = Vec::new();
-        for entry in list(&self.dir)? {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if entry.file_type().is_ok_and(|t| t.is_dir())
-                && let Some(key) = run_key(&name)
-            {
-                runs.push((key, name));
-            }
-        }
-        runs.sort();
+        let newest = self.newest_complete()?;
+        let kept = |name: &str| {
+            name == keep || latest.as_deref().is_some_and(|l| l == Path::new(name)) || newest.as_deref() == Some(name)
+        };
+        let runs = self.runs()?;
         let excess = runs.len().saturating_sub(self.history);
         let mut removed = Vec::new();
-        for (_, name) in runs.into_iter().take(excess).filter(|(_, name)| !kept(name)) {
+        for name in runs.into_iter().take(excess).filter(|name| !kept(name)) {
             let path = self.dir.join(&name);
             fs::remove_dir_all(&path).map_err(|source| StoreError::RemoveOld { path: path.clone(), source })?;
             removed.push(path);
         }
         Ok(removed)
     }
+}
+
+/// What the store reads of a run's `run.json`.
+#[derive(Deserialize)]
+struct RunState {
+    /// Whether a shutdown stopped the run during remediation.
+    interrupted: bool,
+}
+
+/// Whether the run in folder `run` is complete: its `run.json` reads and
+/// says `"interrupted": false`. A folder without one is not known to be.
+fn is_complete(run: &Path) -> bool {
+    fs::read(run.join(RUN_FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<RunState>(&bytes).ok())
+        .is_some_and(|state| !state.interrupted)
 }
 
 /// Remove what a crashed process left in `dir` (`.tmp-*` folders,

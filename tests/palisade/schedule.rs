@@ -940,3 +940,70 @@ fn schedule_cron_errors_name_the_field_and_its_range() {
     let e = refused("@reboot");
     assert!(e.contains("schedule: \"@reboot\": @reboot is not supported"), "{e}");
 }
+
+#[test]
+fn schedule_warns_of_cron_lines_that_differ_from_crontab_in_check_and_in_the_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 1 January that is a Monday: 2029; both day fields restricted.
+    let config = "[[job]]\nname = \"new-year-monday\"\nschedule = \"0 0 1 1 MON\"\nregions = [\"eu-west-1\"]\n\
+                  [[job]]\nname = \"weekdays\"\nschedule = \"0 0 9 * * 2-6\"\nregions = [\"eu-west-1\"]\n\
+                  [[job]]\nname = \"plain\"\nschedule = \"0 9 * * MON-FRI\"\nregions = [\"eu-west-1\"]\n";
+    std::fs::write(dir.path().join("palisade.toml"), config).expect("write the config");
+    let out = run(dir.path(), None, &["--config", "palisade.toml", "--check"]);
+    assert_eq!(code(&out), 0, "warnings do not fail --check: {}", stderr(&out));
+    let e = stderr(&out);
+    let warnings: Vec<&str> = e.lines().filter(|l| l.starts_with("palisade: warning: ")).collect();
+    assert_eq!(warnings.len(), 2, "{e}");
+    assert!(
+        warnings[0].contains("job \"new-year-monday\" (job[0]).schedule: \"0 0 1 1 MON\": day of month \"1\" and day of week \"MON\" are both restricted"),
+        "{e}"
+    );
+    assert!(warnings[1].contains("job \"weekdays\" (job[1]).schedule") && warnings[1].contains("means MON-FRI"), "{e}");
+    // --check shows when it really runs: a 1 January that is a Monday.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("next: 2029-01-01T00:00:00Z"), "{text}");
+
+    // Running, the same warnings are log events.
+    let mut daemon = start(dir.path(), None, &["--config", "palisade.toml", "--log-format", "json"]);
+    wait_until(Duration::from_secs(10), "the jobs scheduled", dir.path(), || {
+        log(dir.path()).matches("job scheduled").count() >= 3
+    });
+    sigterm(&daemon);
+    assert_eq!(wait(&mut daemon, Duration::from_secs(5), dir.path()), 0, "{}", log(dir.path()));
+    let logged: Vec<String> = log(dir.path())
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .filter(|l| l["message"] == "configuration warning" && l["level"] == "WARN")
+        .map(|l| l["warning"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(logged.len(), 2, "{}", log(dir.path()));
+    assert!(logged[0].contains("are both restricted") && logged[1].contains("means MON-FRI"), "{logged:?}");
+}
+
+#[test]
+fn schedule_points_latest_at_the_newest_complete_run_at_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("palisade.toml"),
+        "[[job]]\nname = \"yearly\"\nschedule = \"@yearly\"\nregions = [\"eu-west-1\"]\n",
+    )
+    .expect("write the config");
+    // Runs of an earlier process that stopped between a complete run's
+    // rename and its link: `latest` names the run before; the newest run
+    // was interrupted.
+    let job_dir = dir.path().join("palisade-reports/yearly");
+    for (id, interrupted) in [("20261130T100000Z", false), ("20261130T110000Z", false), ("20261130T120000Z", true)] {
+        std::fs::create_dir_all(job_dir.join(id)).expect("a run folder");
+        let record = json!({"format": "palisade-schedule-run", "version": 1, "run_id": id, "interrupted": interrupted});
+        std::fs::write(job_dir.join(id).join("run.json"), record.to_string()).expect("its run.json");
+    }
+    std::os::unix::fs::symlink("20261130T100000Z", job_dir.join("latest")).expect("latest");
+    let mut daemon = start(dir.path(), None, &["--config", "palisade.toml"]);
+    wait_until(Duration::from_secs(10), "the job scheduled", dir.path(), || log(dir.path()).contains("job scheduled"));
+    sigterm(&daemon);
+    assert_eq!(wait(&mut daemon, Duration::from_secs(5), dir.path()), 0, "{}", log(dir.path()));
+    let text = log(dir.path());
+    assert!(text.contains("latest did not name the newest complete run: repaired"), "{text}");
+    assert!(text.contains("before=\"20261130T100000Z\"") && text.contains("now=\"20261130T110000Z\""), "{text}");
+    assert_eq!(std::fs::read_link(job_dir.join("latest")).expect("latest"), PathBuf::from("20261130T110000Z"));
+}

@@ -128,8 +128,10 @@ pub struct Config {
     pub path: PathBuf,
     /// The jobs, with every path absolute.
     pub(crate) jobs: Vec<Job>,
-    /// What is odd but not wrong (a region Palisade does not know), one
-    /// line each, naming the file, the job and the key.
+    /// What is odd but not wrong (a schedule whose day fields are both
+    /// restricted, or whose 6-field day of week has numbers; a region
+    /// Palisade does not know), one line each, naming the file, the job and
+    /// the key.
     pub warnings: Vec<String>,
 }
 
@@ -258,6 +260,8 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     for (index, raw) in parsed.job.into_iter().enumerate() {
         let merged = raw.over(&parsed.defaults);
         let job = resolve::job(merged, index, &workdir).map_err(|error| ConfigError::Job { file: file(), error })?;
+        let at = JobRef { name: Some(job.name.clone()), index };
+        warnings.extend(job.cadence.warnings().into_iter().map(|w| format!("{shown}: {at}.schedule: {w}")));
         warnings.extend(region_warnings(&job, index).into_iter().map(|w| format!("{shown}: {w}")));
         if !names.insert(job.name.clone()) {
             return Err(ConfigError::DuplicateName { file: file(), index, name: job.name });

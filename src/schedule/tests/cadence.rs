@@ -133,3 +133,61 @@ fn errors_name_the_key_and_the_field() {
     assert_eq!(e.key(), "timezone");
     assert_eq!(e.to_string(), "timezone: \"Europe/Pariss\" is not an IANA timezone name (such as UTC or Europe/Paris)");
 }
+
+/// The warnings of `expression` (in UTC).
+fn warnings(expression: &str) -> Vec<String> {
+    Cadence::parse(expression, "UTC").expect("a valid cadence").warnings()
+}
+
+#[test]
+fn both_day_fields_restricted_must_both_match_and_warn() {
+    // Crontab would run on every 1st and every Monday; here only on a 1st
+    // that is a Monday.
+    let both = ticks("0 9 1 * MON", "UTC", "2026-01-01T00:00:00Z", 2);
+    assert_eq!(both, ["2026-06-01T09:00:00+00:00", "2027-02-01T09:00:00+00:00"]);
+    assert_eq!(
+        warnings("0 9 1 * MON"),
+        [
+            "\"0 9 1 * MON\": day of month \"1\" and day of week \"MON\" are both restricted, so a time must match both (unlike crontab, which runs when either matches); to run on either, use two jobs"
+        ]
+    );
+    // The same in six fields, with a name for the day: one warning.
+    assert_eq!(warnings("0 0 9 1-7 * FRI").len(), 1);
+    assert!(warnings("0 0 9 1-7 * FRI")[0].contains("day of month \"1-7\" and day of week \"FRI\""));
+}
+
+#[test]
+fn six_field_day_numbers_warn_with_the_days_they_mean() {
+    assert_eq!(
+        warnings("0 0 9 * * 2-6"),
+        [
+            "\"0 0 9 * * 2-6\": in the 6- and 7-field forms days of the week are numbered 1 (Sunday) to 7 (Saturday), not 0 (Sunday) to 6 as in the 5-field form: day of week \"2-6\" means MON-FRI; day names (MON-FRI) read the same in every form"
+        ]
+    );
+    let w = warnings("0 30 4 * * 1,7 2030");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("day of week \"1,7\" means SUN,SAT"), "{w:?}");
+    let w = warnings("0 0 9 * * 1-5/2");
+    assert!(w[0].contains("means SUN-THU/2"), "{w:?}");
+    // Both warnings at once.
+    assert_eq!(warnings("0 0 9 15 * 2").len(), 2);
+}
+
+#[test]
+fn lines_that_mean_the_same_as_in_crontab_do_not_warn() {
+    for expression in [
+        "0 9 * * 1-5",       // five fields: crontab's numbering
+        "0 9 1 * *",         // one day field restricted
+        "0 9 * * MON",       // the other
+        "0 9 */2 * MON",     // crontab also ANDs when a day field begins with `*`
+        "0 9 1 * */2",       // the same
+        "0 0 9 * * MON-FRI", // six fields with day names
+        "0 0 9 * * *",       // six fields, every day
+        "0 0 9 1 * ?",       // `?` is no restriction
+        "*/10 * * * * */2",  // a step is not a day number
+        "@weekly",
+        "@daily",
+    ] {
+        assert_eq!(warnings(expression), Vec::<String>::new(), "{expression}");
+    }
+}

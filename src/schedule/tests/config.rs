@@ -119,3 +119,31 @@ fn a_valid_file_keeps_the_jobs_asked_for() {
     let dir_of = |name: &str| fs::canonicalize(dir.path()).expect("a folder").join("palisade-reports").join(name);
     assert_eq!(config.jobs[0].dir, dir_of("b"));
 }
+
+#[test]
+fn cron_lines_that_differ_from_crontab_are_warnings_naming_the_job() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let text = "[[job]]\nname = \"first-monday\"\nschedule = \"0 9 1-7 * MON\"\n\
+                [[job]]\nname = \"weekdays\"\nschedule = \"0 0 9 * * 1-5\"\n\
+                [[job]]\nname = \"plain\"\nschedule = \"0 9 * * MON-FRI\"\n";
+    let (path, loaded) = load_text(dir.path(), text);
+    let config = loaded.expect("warnings do not refuse the file");
+    assert_eq!(config.job_names(), ["first-monday", "weekdays", "plain"]);
+    let shown = path.display();
+    assert_eq!(config.warnings.len(), 2, "{:?}", config.warnings);
+    assert!(
+        config.warnings[0].starts_with(&format!(
+            "{shown}: job \"first-monday\" (job[0]).schedule: \"0 9 1-7 * MON\": day of month \"1-7\" and day of week \"MON\" are both restricted"
+        )),
+        "{:?}",
+        config.warnings
+    );
+    assert!(
+        config.warnings[1].starts_with(&format!(
+            "{shown}: job \"weekdays\" (job[1]).schedule: \"0 0 9 * * 1-5\": in the 6- and 7-field forms"
+        )),
+        "{:?}",
+        config.warnings
+    );
+    assert!(config.warnings[1].contains("means SUN-THU"), "{:?}", config.warnings);
+}
