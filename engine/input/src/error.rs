@@ -84,6 +84,14 @@ pub enum InputErrorKind {
     },
     /// An empty (or whitespace-only) file.
     Empty,
+    /// A zip archive: a binary plan as `terraform plan -out` writes it (or
+    /// another archive), not its JSON.
+    BinaryPlan,
+    /// Terraform configuration (HCL: a `.tf` file), not a plan.
+    TerraformConfiguration,
+    /// The output of the `hashicorp/setup-terraform` action's wrapper: a
+    /// `[command]...` line before the JSON (and workflow commands after it).
+    TerraformWrapper,
 }
 
 impl InputError {
@@ -174,6 +182,25 @@ impl fmt::Display for InputError {
             InputErrorKind::Empty if self.format == Some(InputFormat::Inventory) => {
                 write!(f, "{file}: the file is empty; expected an inventory snapshot (`palisade scan --output`).")
             }
+            InputErrorKind::BinaryPlan => write!(
+                f,
+                "{file}: a binary file (a zip archive, as `terraform plan -out` writes), not JSON; \
+                 Palisade reads a plan's JSON: run `terraform show -json {file} > plan.json` and \
+                 check plan.json."
+            ),
+            InputErrorKind::TerraformConfiguration => write!(
+                f,
+                "{file}: Terraform configuration (HCL), not a plan; Palisade checks plans: in the \
+                 configuration's folder run `terraform plan -out=tfplan`, then `terraform show \
+                 -json tfplan > plan.json`, and check plan.json (`--source-dir` points findings \
+                 at the .tf files)."
+            ),
+            InputErrorKind::TerraformWrapper => write!(
+                f,
+                "{file}: output of the hashicorp/setup-terraform wrapper (its first line is \
+                 `[command]...`), not the plan's JSON alone; set `terraform_wrapper: false` on the \
+                 setup-terraform step so that `terraform show -json` writes only JSON."
+            ),
             InputErrorKind::Empty => write!(
                 f,
                 "{file}: the file is empty; expected a JSON document (a Terraform plan or \
