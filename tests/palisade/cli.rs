@@ -110,7 +110,11 @@ fn bad_input_exits_2_with_the_report_saying_so() {
     let text = std::fs::read_to_string(&report).expect("the report is written");
     assert!(text.contains("COULD NOT READ 1 input") && text.contains("$.resource_changes[0].address"), "{text}");
     assert!(text.contains("INCOMPLETE") && text.contains("[mandatory]"), "{text}");
-    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 2, "the report beside the input; no temporary files");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        2,
+        "the report beside the input; no temporary files"
+    );
 
     std::fs::write(&bad, "{\"format_version\": \"1.2\",\n \"resource_changes\": [}").expect("write");
     let out = palisade(&["check", bad.to_str().unwrap_or_default()], None);

@@ -737,13 +737,12 @@ fn github_annotations_stay_within_the_per_step_limits() {
         file: "p.json".to_string(),
     }];
     let findings = Findings { violations, policy_errors, resources_evaluated: 40, evaluations: Vec::new() };
-    let inputs =
-        vec![InputProvenance {
-            path: "p.json".to_string(),
-            format: "tfplan".to_string(),
-            sha256: "0".repeat(64),
-            repo_path: "p.json".to_string(),
-        }];
+    let inputs = vec![InputProvenance {
+        path: "p.json".to_string(),
+        format: "tfplan".to_string(),
+        sha256: "0".repeat(64),
+        repo_path: "p.json".to_string(),
+    }];
     let mut report =
         Report::new(findings, &[] as &[palisade_engine::Pack], &PolicySettings::default(), inputs, "9.9.9");
     report.baselined =

@@ -76,7 +76,10 @@ fn terraform_configuration_and_directories_say_palisade_reads_plans() {
     for file in [&tf, &tf_json] {
         let message = input_error(path_str(file));
         assert!(message.contains("Terraform configuration") && message.contains("not a plan"), "{message}");
-        assert!(message.contains("terraform plan -out=tfplan") && message.contains("terraform show -json"), "{message}");
+        assert!(
+            message.contains("terraform plan -out=tfplan") && message.contains("terraform show -json"),
+            "{message}"
+        );
     }
     let message = input_error(path_str(dir.path()));
     assert!(message.contains("a directory") && message.contains("Palisade reads plans"), "{message}");
@@ -116,8 +119,10 @@ fn one_broken_input_is_listed_in_every_format() {
     let mut args = vec!["check", EXAMPLE, broken, "--format", "text"];
     let main = file("text");
     args.extend(["--output", path_str(&main)]);
-    let extra: Vec<String> =
-        ["json", "sarif", "junit", "markdown", "github"].iter().map(|f| format!("{f}={}", path_str(&file(f)))).collect();
+    let extra: Vec<String> = ["json", "sarif", "junit", "markdown", "github"]
+        .iter()
+        .map(|f| format!("{f}={}", path_str(&file(f))))
+        .collect();
     for r in &extra {
         args.extend(["--report", r.as_str()]);
     }
@@ -145,7 +150,8 @@ fn one_broken_input_is_listed_in_every_format() {
     assert_eq!(r["provenance"]["inputs"][0]["path"], EXAMPLE);
     assert_eq!(r["summary"]["complete"], false);
     let schema: Value =
-        serde_json::from_slice(&std::fs::read(repo("engine/schema/report.schema.json")).expect("schema")).expect("JSON");
+        serde_json::from_slice(&std::fs::read(repo("engine/schema/report.schema.json")).expect("schema"))
+            .expect("JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
     let errors: Vec<String> = validator.iter_errors(&r).map(|e| format!("{e} at {}", e.instance_path())).collect();
     assert!(errors.is_empty(), "{errors:#?}");
@@ -153,7 +159,9 @@ fn one_broken_input_is_listed_in_every_format() {
     let note = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
     assert_eq!(note["level"], "error");
     assert!(
-        note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().is_some_and(|u| u.ends_with("broken.tfplan")),
+        note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("broken.tfplan")),
         "{note}"
     );
     // The GitHub annotations: the input error is the first error after the verdict.
@@ -196,7 +204,8 @@ fn every_input_broken_writes_the_reports_but_no_baseline() {
     let r: Value = serde_json::from_slice(&std::fs::read(&report).expect("report written")).expect("JSON");
     assert_eq!(r["violations"], serde_json::json!([]));
     assert_eq!(r["provenance"]["inputs"], serde_json::json!([]));
-    let inputs: Vec<&str> = r["input_errors"].as_array().expect("errors").iter().filter_map(|e| e["input"].as_str()).collect();
+    let inputs: Vec<&str> =
+        r["input_errors"].as_array().expect("errors").iter().filter_map(|e| e["input"].as_str()).collect();
     assert_eq!(inputs, [path_str(&missing), path_str(&tf)]);
     let md = std::fs::read_to_string(&markdown).expect("markdown written");
     assert!(md.contains("### Could not read (2)") && md.contains("missing.json"), "{md}");
@@ -307,7 +316,10 @@ fn exemption_input_globs_are_relative_to_the_repository() {
     let out = palisade_in(&checkout, &["check", "plans/staging.json", "plans/prod.json", "--write-baseline", b]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     std::fs::write(checkout.join("plans/prod.json"), "{\"format_version\": \"1.2\",").expect("break prod");
-    let out = palisade_in(&checkout, &["check", "--format", "json", "plans/staging.json", "plans/prod.json", "--baseline", b]);
+    let out = palisade_in(
+        &checkout,
+        &["check", "--format", "json", "plans/staging.json", "plans/prod.json", "--baseline", b],
+    );
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     let r = json(&out);
     assert_eq!((r["summary"]["baselined"].clone(), r["baseline"]["resolved"].clone()), (7.into(), 0.into()));

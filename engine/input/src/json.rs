@@ -58,7 +58,7 @@ pub(crate) fn describe(v: &Value) -> String {
 /// parse, so names are all there is to go by.
 pub(crate) fn describe_at(path: &str, v: &Value) -> String {
     use palisade_model::secrets::{REDACTED, is_conventionally_secret};
-    let secret_path = path.split(['.', '[', ']', '"']).any(|segment| is_conventionally_secret(segment));
+    let secret_path = path.split(['.', '[', ']', '"']).any(is_conventionally_secret);
     if secret_path && !v.is_null() {
         return REDACTED.to_string();
     }

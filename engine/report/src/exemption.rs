@@ -192,9 +192,10 @@ impl Exemption {
     pub fn covers_named(&self, policy: &str, resource: &str, input: &InputName) -> bool {
         (self.policy == "*" || self.policy == policy)
             && self.matcher.is_match(resource)
-            && self.input_matcher.as_ref().is_none_or(|m| {
-                m.is_match(&input.key) || m.is_match(&input.absolute) || m.is_match(&input.given)
-            })
+            && self
+                .input_matcher
+                .as_ref()
+                .is_none_or(|m| m.is_match(&input.key) || m.is_match(&input.absolute) || m.is_match(&input.given))
     }
 
     /// Whether it has expired on `today` (UTC): `expires` is before today.

@@ -537,7 +537,11 @@ impl Report {
             self.provenance.inputs.iter().map(|i| (i.path.clone(), i.repo_path.clone())).collect();
         let paths = InputPaths::current();
         let files = self.input_errors.iter().map(|e| &e.input).chain(
-            self.violations.iter().chain(&self.baselined).chain(self.exempted.iter().map(|e| &e.violation)).map(|v| &v.file),
+            self.violations
+                .iter()
+                .chain(&self.baselined)
+                .chain(self.exempted.iter().map(|e| &e.violation))
+                .map(|v| &v.file),
         );
         for file in files {
             if !keys.contains_key(file) {

@@ -156,7 +156,11 @@ fn render_input_errors(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         return Ok(());
     }
     let n = report.input_errors.len();
-    writeln!(out, "COULD NOT READ {n} input{}; not checked, so this report is incomplete:", if n == 1 { "" } else { "s" })?;
+    writeln!(
+        out,
+        "COULD NOT READ {n} input{}; not checked, so this report is incomplete:",
+        if n == 1 { "" } else { "s" }
+    )?;
     for e in &report.input_errors {
         writeln!(out, "  {}", clean(&e.message))?;
     }

@@ -142,7 +142,8 @@ fn common_mistakes_say_what_to_run_instead() {
         let msg = e.to_string();
         assert!(msg.starts_with(file) && msg.contains("not a plan") && msg.contains("terraform plan -out"), "{msg}");
     }
-    let wrapped = "[command]/home/runner/work/_temp/xyz/terraform-bin show -json plan.tfplan\n{\"format_version\": \"1.2\"}\n";
+    let wrapped =
+        "[command]/home/runner/work/_temp/xyz/terraform-bin show -json plan.tfplan\n{\"format_version\": \"1.2\"}\n";
     for format in [None, Some(InputFormat::TfPlan)] {
         let e = read_input("plan.json", wrapped.as_bytes(), format).err().unwrap_or_else(|| panic!("refused"));
         assert_eq!(e.kind, InputErrorKind::TerraformWrapper);
