@@ -175,7 +175,8 @@ fn read_inputs(args: &CheckArgs) -> (Vec<CheckInput>, Vec<InputErrorEntry>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     for source in &args.inputs {
-        let parsed = read_source(source, args.max_input_mib.saturating_mul(1 << 20))
+        let parsed = refuse_directory(source)
+            .and_then(|()| read_source(source, args.max_input_mib.saturating_mul(1 << 20)))
             .and_then(|bytes| Ok(CheckInput::parse(source, &bytes, args.input_format)?));
         match parsed {
             Ok(input) => inputs.push(input),
@@ -187,6 +188,18 @@ fn read_inputs(args: &CheckArgs) -> (Vec<CheckInput>, Vec<InputErrorEntry>) {
         }
     }
     (inputs, errors)
+}
+
+/// Refuses an input that is a directory, with how to make a plan of the
+/// configuration it may hold.
+fn refuse_directory(source: &str) -> Result<()> {
+    if source != "-" && std::path::Path::new(source).is_dir() {
+        bail!(
+            "{source}: a directory; Palisade reads plans, not folders of Terraform configuration: in it run \
+             `terraform plan -out=tfplan`, then `terraform show -json tfplan > plan.json`, and check plan.json."
+        );
+    }
+    Ok(())
 }
 
 /// Writes a check report to each output (files atomically, in order; the
@@ -273,11 +286,6 @@ pub(crate) fn read_source(source: &str, limit: u64) -> Result<Vec<u8>> {
     let shown = if source == "-" { "standard input" } else { source };
     let reader: Box<dyn Read> = if source == "-" {
         Box::new(io::stdin())
-    } else if std::path::Path::new(source).is_dir() {
-        bail!(
-            "{source}: a directory; Palisade reads plans, not folders of Terraform configuration: in it run \
-             `terraform plan -out=tfplan`, then `terraform show -json tfplan > plan.json`, and check plan.json."
-        );
     } else {
         Box::new(std::fs::File::open(source).with_context(|| format!("cannot read input {source}"))?)
     };

@@ -316,12 +316,23 @@ fn exemption_input_globs_are_relative_to_the_repository() {
     let out = palisade_in(&checkout, &["check", "plans/staging.json", "plans/prod.json", "--write-baseline", b]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     std::fs::write(checkout.join("plans/prod.json"), "{\"format_version\": \"1.2\",").expect("break prod");
-    let out = palisade_in(
-        &checkout,
-        &["check", "--format", "json", "plans/staging.json", "plans/prod.json", "--baseline", b],
-    );
+    // An exemption for prod alone is not "unused": prod was not read.
+    // One for staging that matches nothing is.
+    std::fs::write(
+        &exemptions,
+        "exemptions:\n  - {policy: '*', resource: 'aws_x.*', reason: r, input: 'plans/prod*'}\n  \
+         - {policy: '*', resource: 'aws_x.*', reason: r, input: 'plans/staging*'}\n",
+    )
+    .expect("write");
+    let e = path_str(&exemptions);
+    let args =
+        ["check", "--format", "json", "plans/staging.json", "plans/prod.json", "--baseline", b, "--exemptions", e];
+    let out = palisade_in(&checkout, &args);
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     let r = json(&out);
     assert_eq!((r["summary"]["baselined"].clone(), r["baseline"]["resolved"].clone()), (7.into(), 0.into()));
+    let unused: Vec<&Value> =
+        r["exemptions"]["unused"].as_array().expect("unused").iter().map(|u| &u["number"]).collect();
+    assert_eq!(unused, [&Value::from(2)]);
     assert_eq!(r["input_errors"][0]["input"], "plans/prod.json");
 }

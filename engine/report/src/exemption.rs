@@ -190,12 +190,15 @@ impl Exemption {
     /// its path relative to the repository root, its absolute path, or the
     /// path as given (less `./`).
     pub fn covers_named(&self, policy: &str, resource: &str, input: &InputName) -> bool {
-        (self.policy == "*" || self.policy == policy)
-            && self.matcher.is_match(resource)
-            && self
-                .input_matcher
-                .as_ref()
-                .is_none_or(|m| m.is_match(&input.key) || m.is_match(&input.absolute) || m.is_match(&input.given))
+        (self.policy == "*" || self.policy == policy) && self.matcher.is_match(resource) && self.applies_to_input(input)
+    }
+
+    /// Whether it may apply to violations of `input` (it names no input,
+    /// or its `input:` glob matches one of the input's names).
+    pub fn applies_to_input(&self, input: &InputName) -> bool {
+        self.input_matcher
+            .as_ref()
+            .is_none_or(|m| m.is_match(&input.key) || m.is_match(&input.absolute) || m.is_match(&input.given))
     }
 
     /// Whether it has expired on `today` (UTC): `expires` is before today.

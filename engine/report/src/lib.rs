@@ -418,13 +418,16 @@ impl Report {
     /// [`Report::exempted`] (the first covering entry, in file order, is
     /// named), and records in [`Report::exemptions`] the exemptions expired
     /// on `today` (UTC) with what they no longer exempt, and the ones in
-    /// force that matched nothing. Policy errors are never exempted.
+    /// force that matched nothing (not counting those that may apply to an
+    /// input that could not be read: nothing is known of its violations).
+    /// Policy errors are never exempted.
     pub fn apply_exemptions(&mut self, exemptions: &Exemptions, today: jiff::civil::Date) {
         let mut used = vec![false; exemptions.entries.len()];
         let mut lapsed: Vec<Vec<String>> = vec![Vec::new(); exemptions.entries.len()];
         let mut kept = Vec::with_capacity(self.violations.len());
         let paths = InputPaths::current();
         let mut names = std::collections::HashMap::new();
+        let unread: Vec<_> = self.input_errors.iter().map(|e| paths.name(&e.input)).collect();
         for v in std::mem::take(&mut self.violations) {
             let mut covering = None;
             let mut lapsing = Vec::new();
@@ -469,7 +472,7 @@ impl Report {
                 outcome
                     .expired
                     .push(ExpiredExemption { exemption: e.reference(&exemptions.path), no_longer_exempts: resources });
-            } else if !used[i] {
+            } else if !used[i] && !unread.iter().any(|input| e.applies_to_input(input)) {
                 outcome.unused.push(e.reference(&exemptions.path));
             }
         }
