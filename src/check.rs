@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use palisade_engine::baseline::Baseline;
 use palisade_engine::input::InputFormat;
 use palisade_engine::pipeline::CheckInput;
-use palisade_engine::report::{self, Format, Report};
+use palisade_engine::report::{self, Format, InputErrorEntry, Report};
 use palisade_engine::source_map::SourceMap;
 
 use crate::output;
@@ -52,7 +52,8 @@ pub(crate) struct CheckArgs {
     #[arg(long, value_name = "DIR")]
     source_dir: Option<PathBuf>,
     /// Record this run's violations (after exemptions, before --baseline)
-    /// as a baseline: the JSON report, written atomically.
+    /// as a baseline: the JSON report, written atomically. Not written when
+    /// an input could not be read (the reports still are; exit 2).
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
     /// Read every input as this format instead of detecting it.
@@ -138,7 +139,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<u8> {
     for warning in source_map.iter().flat_map(SourceMap::warnings) {
         crate::say!("palisade: warning: --source-dir: {warning}");
     }
-    let inputs = read_inputs(args)?;
+    let (inputs, unread) = read_inputs(args);
     let engine = args.packs.engine()?;
     let packs = args.packs.load(&engine)?;
     let pipeline = files
@@ -147,31 +148,58 @@ pub(crate) fn run(args: &CheckArgs) -> Result<u8> {
         .baseline(baseline.as_ref())
         .keep_unbaselined(args.write_baseline.is_some())
         .build()?;
-    let checked = pipeline.check(inputs);
+    let checked = pipeline.check_partial(inputs, unread);
     crate::packs::warn(&checked);
-    if let Some(path) = &args.write_baseline {
+    let unread = &checked.report.input_errors;
+    if let Some(path) = args.write_baseline.as_deref().filter(|_| unread.is_empty()) {
         output::write_output(path, "the baseline", |out| report::render_json(checked.unbaselined(), out))?;
     }
-    emit_report(&checked.report, &outputs, &report::RenderOptions { link_base: args.link_base.clone() })
+    let code = emit_report(&checked.report, &outputs, &report::RenderOptions { link_base: args.link_base.clone() })?;
+    if let (Some(path), [first, ..]) = (&args.write_baseline, unread.as_slice()) {
+        bail!(
+            "--write-baseline {}: not written, since {} input(s) could not be read (first: {}); a baseline \
+             without their findings would let them through as new later. Fix the input(s) and run again.",
+            path.display(),
+            unread.len(),
+            first.input
+        );
+    }
+    Ok(code)
 }
 
-/// Every input read and parsed, in order; the errors of all of them at
-/// once (a file that cannot be read, an input that does not parse).
-fn read_inputs(args: &CheckArgs) -> Result<Vec<CheckInput>> {
+/// Every input read and parsed, in order, and the inputs that could not
+/// be (a file that cannot be read, an input that does not parse), each
+/// also told on standard error: the others are still checked, and the
+/// report lists these (exit 2).
+fn read_inputs(args: &CheckArgs) -> (Vec<CheckInput>, Vec<InputErrorEntry>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     for source in &args.inputs {
-        let parsed = read_source(source, args.max_input_mib.saturating_mul(1 << 20))
+        let parsed = refuse_directory(source)
+            .and_then(|()| read_source(source, args.max_input_mib.saturating_mul(1 << 20)))
             .and_then(|bytes| Ok(CheckInput::parse(source, &bytes, args.input_format)?));
         match parsed {
             Ok(input) => inputs.push(input),
-            Err(e) => errors.push(format!("{e:#}")),
+            Err(e) => {
+                let message = format!("{e:#}");
+                crate::say!("palisade: error: {message}");
+                errors.push(InputErrorEntry { input: source.clone(), message });
+            }
         }
     }
-    if !errors.is_empty() {
-        bail!("{}", errors.join("\n"));
+    (inputs, errors)
+}
+
+/// Refuses an input that is a directory, with how to make a plan of the
+/// configuration it may hold.
+fn refuse_directory(source: &str) -> Result<()> {
+    if source != "-" && std::path::Path::new(source).is_dir() {
+        bail!(
+            "{source}: a directory; Palisade reads plans, not folders of Terraform configuration: in it run \
+             `terraform plan -out=tfplan`, then `terraform show -json tfplan > plan.json`, and check plan.json."
+        );
     }
-    Ok(inputs)
+    Ok(())
 }
 
 /// Writes a check report to each output (files atomically, in order; the
@@ -190,6 +218,12 @@ pub(crate) fn emit_report(report: &Report, outputs: &[Output<'_>], options: &rep
     }
     if !report.incomplete.is_empty() {
         crate::say!("palisade: error: the inventory scan is incomplete; this report cannot be taken as clean");
+    }
+    if !report.input_errors.is_empty() {
+        crate::say!(
+            "palisade: error: {} input(s) could not be read; the report covers the others and cannot be taken as clean",
+            report.input_errors.len()
+        );
     }
     Ok(code)
 }

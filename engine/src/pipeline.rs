@@ -22,11 +22,11 @@ use sha2::{Digest, Sha256};
 
 use crate::baseline::Baseline;
 use crate::config::{self, ConfigError, LevelOverride, PackConfig};
-use crate::exemption::{Exemptions, today_utc};
+use crate::exemption::{Exemptions, input_key, today_utc};
 use crate::input::{self, InputError, InputFormat};
 use crate::inventory::Inventory;
 use crate::model::Stack;
-use crate::report::{InputProvenance, Report};
+use crate::report::{InputErrorEntry, InputProvenance, Report};
 use crate::source_map::SourceMap;
 use crate::{Engine, Pack, PolicySettings, mark_conventional_secrets};
 
@@ -73,7 +73,12 @@ impl CheckInput {
 
 /// The provenance of an input: its path, format and [`input_digest`].
 fn provenance(source: &str, format: InputFormat, bytes: &[u8]) -> InputProvenance {
-    InputProvenance { path: source.to_string(), format: format.to_string(), sha256: input_digest(bytes) }
+    InputProvenance {
+        path: source.to_string(),
+        format: format.to_string(),
+        sha256: input_digest(bytes),
+        repo_path: input_key(source),
+    }
 }
 
 /// An input's digest, as every report and remediation plan records it:
@@ -209,6 +214,14 @@ impl Checked {
 impl Pipeline<'_> {
     /// Checks `inputs`, each its own stack, into a report.
     pub fn check(&self, inputs: Vec<CheckInput>) -> Checked {
+        self.check_partial(inputs, Vec::new())
+    }
+
+    /// [`Pipeline::check`] when some inputs could not be read: `unread`
+    /// are listed in the report ([`Report::input_errors`]), which is then
+    /// incomplete, and the baseline does not count their findings as no
+    /// longer found.
+    pub fn check_partial(&self, inputs: Vec<CheckInput>, unread: Vec<InputErrorEntry>) -> Checked {
         let b = &self.builder;
         let mut stacks = Vec::with_capacity(inputs.len());
         let mut provenance = Vec::with_capacity(inputs.len());
@@ -219,8 +232,9 @@ impl Pipeline<'_> {
             incomplete.extend(input.incomplete);
         }
         let findings = b.engine.check(b.packs, &stacks, &self.settings);
-        let mut report =
-            Report::new(findings, b.packs, &self.settings, provenance, &b.version).with_incomplete(incomplete);
+        let mut report = Report::new(findings, b.packs, &self.settings, provenance, &b.version)
+            .with_incomplete(incomplete)
+            .with_input_errors(unread);
         let warnings = b.exemptions.map(|e| exempt(&mut report, e)).unwrap_or_default();
         if let Some(map) = b.source_map {
             report.locate(|resource, _| map.locate(resource).cloned());

@@ -91,8 +91,10 @@ fn standard_input_and_output_file() {
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
 }
 
+/// A broken input beside a good one: exit 2, and the report (written
+/// whole) lists the broken one and the good one's findings.
 #[test]
-fn bad_input_exits_2_with_no_report_written() {
+fn bad_input_exits_2_with_the_report_saying_so() {
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.json");
     let bad = dir.path().join("broken.json");
@@ -105,8 +107,14 @@ fn bad_input_exits_2_with_no_report_written() {
     assert_eq!(code(&out), 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken.json") && err.contains("resource_changes"), "{err}");
-    assert!(!report.exists(), "no partial report");
-    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1, "nothing half-written");
+    let text = std::fs::read_to_string(&report).expect("the report is written");
+    assert!(text.contains("COULD NOT READ 1 input") && text.contains("$.resource_changes[0].address"), "{text}");
+    assert!(text.contains("INCOMPLETE") && text.contains("[mandatory]"), "{text}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        2,
+        "the report beside the input; no temporary files"
+    );
 
     std::fs::write(&bad, "{\"format_version\": \"1.2\",\n \"resource_changes\": [}").expect("write");
     let out = palisade(&["check", bad.to_str().unwrap_or_default()], None);
@@ -130,7 +138,10 @@ fn errored_plan_is_incomplete_never_a_clean_report() {
         None,
     );
     assert_eq!(code(&out), 2);
-    assert!(out.stdout.is_empty());
+    let report = json(&out);
+    assert_eq!(report["summary"]["complete"], false);
+    assert_eq!(report["violations"], serde_json::json!([]));
+    assert!(report["input_errors"][0]["message"].as_str().is_some_and(|m| m.contains("incomplete")), "{report}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("incomplete"));
 }
 

@@ -219,7 +219,12 @@ fn synthetic(file: &str) -> Report {
         file: file.to_string(),
     }];
     let findings = Findings { violations, policy_errors, resources_evaluated: 4, evaluations };
-    let inputs = vec![InputProvenance { path: file.to_string(), format: "tfplan".to_string(), sha256: "0".repeat(64) }];
+    let inputs = vec![InputProvenance {
+        path: file.to_string(),
+        format: "tfplan".to_string(),
+        sha256: "0".repeat(64),
+        repo_path: file.to_string(),
+    }];
     let mut report =
         Report::new(findings, &[] as &[palisade_engine::Pack], &PolicySettings::default(), inputs, "9.9.9");
     report.policies = vec![
@@ -738,8 +743,12 @@ fn github_annotations_stay_within_the_per_step_limits() {
         file: "p.json".to_string(),
     }];
     let findings = Findings { violations, policy_errors, resources_evaluated: 40, evaluations: Vec::new() };
-    let inputs =
-        vec![InputProvenance { path: "p.json".to_string(), format: "tfplan".to_string(), sha256: "0".repeat(64) }];
+    let inputs = vec![InputProvenance {
+        path: "p.json".to_string(),
+        format: "tfplan".to_string(),
+        sha256: "0".repeat(64),
+        repo_path: "p.json".to_string(),
+    }];
     let mut report =
         Report::new(findings, &[] as &[palisade_engine::Pack], &PolicySettings::default(), inputs, "9.9.9");
     report.baselined =

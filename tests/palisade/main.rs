@@ -16,6 +16,7 @@ mod fixes;
 mod formats;
 mod gating;
 mod hostile;
+mod inputs;
 mod languages;
 mod moto;
 mod pipeline;

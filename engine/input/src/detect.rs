@@ -47,6 +47,9 @@ pub(crate) const EVENT_KEYS: &[&str] = &[
 /// 6. CloudFormation (`AWSTemplateFormatVersion` or `Resources`) and
 ///    Kubernetes (`apiVersion` and `kind`), as JSON or YAML:
 ///    [`InputErrorKind::Unsupported`].
+/// 7. Terraform configuration in JSON syntax (`.tf.json`: `resource`,
+///    `terraform`, `provider`, `module`, ...):
+///    [`InputErrorKind::TerraformConfiguration`].
 ///
 /// Errors: [`InputErrorKind::Empty`], [`InputErrorKind::Json`] (not JSON and
 /// not recognised), [`InputErrorKind::UnknownFormat`] (naming the top-level keys).
@@ -130,6 +133,8 @@ fn classify(source: &str, value: &Value) -> Result<InputFormat, InputError> {
         Err(unsupported(source, "CloudFormation templates"))
     } else if has("apiVersion") && has("kind") {
         Err(unsupported(source, "Kubernetes manifests"))
+    } else if TF_JSON_KEYS.iter().any(|k| has(k)) {
+        Err(InputError::new(source, None, InputErrorKind::TerraformConfiguration))
     } else {
         Err(unknown(source, describe_keys(obj)))
     }
@@ -167,6 +172,44 @@ fn describe_keys(obj: &Map<String, Value>) -> String {
         keys.push(format!("and {} more", obj.len() - keys.len()));
     }
     format!("top-level keys seen: {}", keys.join(", "))
+}
+
+/// Top-level block types of Terraform configuration, as lines of HCL start.
+const HCL_BLOCKS: &[&str] =
+    &["resource \"", "terraform {", "provider \"", "module \"", "variable \"", "data \"", "locals {", "output \""];
+
+/// Top-level keys of Terraform configuration in JSON syntax (`.tf.json`).
+const TF_JSON_KEYS: &[&str] = &["resource", "terraform", "provider", "module", "variable", "data", "locals", "output"];
+
+/// Refuses, whatever format was asked for, bytes that are no input of any
+/// format but a common mistake, with what to run instead: a zip archive
+/// (`terraform plan -out`'s binary plan, magic `PK\x03\x04`, or an empty
+/// archive's `PK\x05\x06`): [`InputErrorKind::BinaryPlan`].
+pub(crate) fn refuse_binary(source: &str, bytes: &[u8]) -> Result<(), InputError> {
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        return Err(InputError::new(source, None, InputErrorKind::BinaryPlan));
+    }
+    Ok(())
+}
+
+/// Refuses decoded text that is no input of any format but a common
+/// mistake: the setup-terraform wrapper's output (first line `[command]`):
+/// [`InputErrorKind::TerraformWrapper`]; Terraform configuration (a
+/// top-level `resource "`, `terraform {`, `provider "`, `module "`,
+/// `variable "`, `data "`, `locals {` or `output "` line, in text that does
+/// not start with `{` or `[`): [`InputErrorKind::TerraformConfiguration`].
+pub(crate) fn refuse_text(source: &str, text: &str) -> Result<(), InputError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+    if text.starts_with("[command]") {
+        return Err(InputError::new(source, None, InputErrorKind::TerraformWrapper));
+    }
+    if text.starts_with(['{', '[']) {
+        return Ok(());
+    }
+    if text.lines().any(|line| HCL_BLOCKS.iter().any(|b| line.starts_with(b))) {
+        return Err(InputError::new(source, None, InputErrorKind::TerraformConfiguration));
+    }
+    Ok(())
 }
 
 /// CloudFormation or Kubernetes YAML, from the top-level (unindented) keys.

@@ -84,6 +84,14 @@ pub enum InputErrorKind {
     },
     /// An empty (or whitespace-only) file.
     Empty,
+    /// A zip archive: a binary plan as `terraform plan -out` writes it (or
+    /// another archive), not its JSON.
+    BinaryPlan,
+    /// Terraform configuration (a `.tf` or `.tf.json` file), not a plan.
+    TerraformConfiguration,
+    /// The output of the `hashicorp/setup-terraform` action's wrapper: a
+    /// `[command]...` line before the JSON (and workflow commands after it).
+    TerraformWrapper,
 }
 
 impl InputError {
@@ -174,11 +182,41 @@ impl fmt::Display for InputError {
             InputErrorKind::Empty if self.format == Some(InputFormat::Inventory) => {
                 write!(f, "{file}: the file is empty; expected an inventory snapshot (`palisade scan --output`).")
             }
+            kind @ (InputErrorKind::BinaryPlan
+            | InputErrorKind::TerraformConfiguration
+            | InputErrorKind::TerraformWrapper) => write_mistake(f, file, kind),
             InputErrorKind::Empty => write!(
                 f,
                 "{file}: the file is empty; expected a JSON document (a Terraform plan or \
                  state, a Pulumi export, preview or event log, or an inventory snapshot)."
             ),
         }
+    }
+}
+
+/// The message of an input that is a common mistake (not an input of any
+/// format), saying what to run instead.
+fn write_mistake(f: &mut fmt::Formatter<'_>, file: &str, kind: &InputErrorKind) -> fmt::Result {
+    match kind {
+        InputErrorKind::BinaryPlan => write!(
+            f,
+            "{file}: a binary file (a zip archive, as `terraform plan -out` writes), not JSON; \
+             Palisade reads a plan's JSON: run `terraform show -json {file} > plan.json` and \
+             check plan.json."
+        ),
+        InputErrorKind::TerraformConfiguration => write!(
+            f,
+            "{file}: Terraform configuration (`.tf` or `.tf.json`), not a plan; Palisade checks plans: in the \
+             configuration's folder run `terraform plan -out=tfplan`, then `terraform show \
+             -json tfplan > plan.json`, and check plan.json (`--source-dir` points findings \
+             at the .tf files)."
+        ),
+        InputErrorKind::TerraformWrapper => write!(
+            f,
+            "{file}: output of the hashicorp/setup-terraform wrapper (its first line is \
+             `[command]...`), not the plan's JSON alone; set `terraform_wrapper: false` on the \
+             setup-terraform step so that `terraform show -json` writes only JSON."
+        ),
+        _ => Ok(()),
     }
 }

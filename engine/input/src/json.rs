@@ -49,6 +49,33 @@ pub(crate) fn describe(v: &Value) -> String {
     }
 }
 
+/// [`describe`] for the value at JSON path `path`, through the one notion
+/// of a secret ([`palisade_model::secrets::is_conventionally_secret`]):
+/// under a conventionally secret name (`$.values.password`) the value is
+/// [`REDACTED`](palisade_model::secrets::REDACTED); a short array or
+/// object holding such a name anywhere is only named, not shown. Which
+/// values the input marks sensitive is unknown in a document that did not
+/// parse, so names are all there is to go by.
+pub(crate) fn describe_at(path: &str, v: &Value) -> String {
+    use palisade_model::secrets::{REDACTED, is_conventionally_secret};
+    let secret_path = path.split(['.', '[', ']', '"']).any(is_conventionally_secret);
+    if secret_path && !v.is_null() {
+        return REDACTED.to_string();
+    }
+    fn holds_secret_name(v: &Value) -> bool {
+        match v {
+            Value::Object(map) => map.iter().any(|(k, v)| is_conventionally_secret(k) || holds_secret_name(v)),
+            Value::Array(items) => items.iter().any(holds_secret_name),
+            _ => false,
+        }
+    }
+    match v {
+        Value::Array(_) if holds_secret_name(v) => "an array".into(),
+        Value::Object(_) if holds_secret_name(v) => "an object".into(),
+        _ => describe(v),
+    }
+}
+
 fn key_path(parent: &str, key: &str) -> String {
     let plain = !key.is_empty()
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -77,7 +104,7 @@ impl<'a> Node<'a> {
             line: self.line,
             json_path: self.path.clone(),
             expected: expected.to_string(),
-            found: describe(self.value),
+            found: describe_at(&self.path, self.value),
         })
     }
 
@@ -100,7 +127,7 @@ impl<'a> Node<'a> {
             Some(n) => Ok(n),
             None => {
                 let found = match self.object()?.get(key) {
-                    Some(v) => describe(v),
+                    Some(v) => describe_at(&key_path(&self.path, key), v),
                     None => "nothing (the key is missing)".into(),
                 };
                 Err(self.ctx.error(InputErrorKind::Shape {

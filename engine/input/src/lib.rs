@@ -41,7 +41,9 @@ pub use error::{InputError, InputErrorKind};
 /// for a document of the wrong structure, `UnknownFormat` for a document
 /// that is not a snapshot.
 pub fn read_inventory(source: &str, bytes: &[u8]) -> Result<palisade_model::inventory::Inventory, InputError> {
+    detect::refuse_binary(source, bytes)?;
     let text = encoding::decode(source, bytes)?;
+    detect::refuse_text(source, &text)?;
     let ctx = json::Ctx { source, format: InputFormat::Inventory };
     let doc = json::parse_text(ctx, &text)?;
     inventory::parse(ctx, &doc)
@@ -54,7 +56,9 @@ pub use palisade_model::model::{FORMAT_NAMES, InputFormat};
 ///
 /// With `format` `None` the format is detected ([`detect_format`]). The bytes
 /// may be UTF-8 (with or without a byte-order mark) or UTF-16 with a
-/// byte-order mark. Errors: see [`InputErrorKind`].
+/// byte-order mark. Errors: see [`InputErrorKind`]; whatever `format` says,
+/// a zip archive (a binary plan), Terraform configuration (HCL) and the
+/// setup-terraform wrapper's output are refused with what to run instead.
 pub fn read_input(source: &str, bytes: &[u8], format: Option<InputFormat>) -> Result<Stack, InputError> {
     read_input_with_inventory(source, bytes, format).map(|(stack, _)| stack)
 }
@@ -66,7 +70,9 @@ pub fn read_input_with_inventory(
     bytes: &[u8],
     format: Option<InputFormat>,
 ) -> Result<(Stack, Option<palisade_model::inventory::Inventory>), InputError> {
+    detect::refuse_binary(source, bytes)?;
     let text = encoding::decode(source, bytes)?;
+    detect::refuse_text(source, &text)?;
     let (format, parsed) = match format {
         Some(f) => (f, None),
         None => detect::sniff(source, &text)?,

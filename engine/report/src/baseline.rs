@@ -6,14 +6,20 @@
 //! FILE` records it. Its `violations[]` and `baselined[]` entries are the
 //! known findings, matched by policy name and resource (address, URN or
 //! ARN); message, level and file do not matter, so a reworded message or a
-//! moved plan file does not make a known finding new.
+//! moved plan file does not make a known finding new. When the baseline or
+//! the run has several inputs, findings are matched within their input,
+//! compared by path relative to the repository root ([`crate::input_path`]),
+//! so `./plans/x.json`, `plans/x.json` and `/home/me/repo/plans/x.json` are
+//! one input, and a baseline recorded on one machine matches on another
+//! (the report records each input's `repo_path`; older baselines, without
+//! it, are keyed against the current directory).
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::exemption::input_key;
+use crate::input_path::InputPaths;
 
 /// The known findings of a baseline.
 #[derive(Debug, Clone, Default)]
@@ -22,11 +28,14 @@ pub struct Baseline {
     pub path: String,
     /// `(policy, resource)` pairs.
     pub known: BTreeSet<(String, String)>,
-    /// `(input file, policy, resource)` triples (the file as recorded; empty
-    /// when the entry has none).
+    /// `(input key, policy, resource)` triples: the input's path relative to
+    /// the repository root ([`crate::input_path`]; the report's
+    /// `provenance.inputs[].repo_path` when it records one, else the file
+    /// as recorded, keyed against the current directory); empty when the
+    /// entry has no file.
     pub known_in: BTreeSet<(String, String, String)>,
-    /// The input files it was recorded from (its report's
-    /// `provenance.inputs`, and the files its findings name).
+    /// The input files it was recorded from, keyed as in `known_in` (its
+    /// report's `provenance.inputs`, and the files its findings name).
     pub inputs: BTreeSet<String>,
 }
 
@@ -49,6 +58,9 @@ struct ProvenanceDoc {
 #[derive(Deserialize)]
 struct InputDoc {
     path: String,
+    /// Written since input paths are keyed by repository (absent before).
+    #[serde(default)]
+    repo_path: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -102,12 +114,17 @@ impl Baseline {
             )));
         }
         let mut baseline = Baseline { path: path.to_string(), ..Baseline::default() };
+        let paths = InputPaths::current();
+        // The key each input was recorded under, when the report has it.
+        let mut keys = std::collections::HashMap::new();
         // The inputs it was recorded from, clean ones included.
         for input in doc.provenance.into_iter().flat_map(|p| p.inputs) {
-            baseline.inputs.insert(input_key(&input.path).to_string());
+            let key = input.repo_path.unwrap_or_else(|| paths.key(&input.path));
+            baseline.inputs.insert(key.clone());
+            keys.insert(input.path, key);
         }
         for e in doc.violations.into_iter().chain(doc.baselined) {
-            let file = input_key(&e.file).to_string();
+            let file = keys.get(&e.file).cloned().unwrap_or_else(|| paths.key(&e.file));
             if !file.is_empty() {
                 baseline.inputs.insert(file.clone());
             }
@@ -118,13 +135,14 @@ impl Baseline {
     }
 
     /// Whether `policy` on `resource` is a known finding; with `by_input`,
-    /// known in input `file` (or in an entry that names no file).
-    pub fn contains(&self, file: &str, policy: &str, resource: &str, by_input: bool) -> bool {
+    /// known in the input whose key ([`InputPaths::key`]) is `key` (or in
+    /// an entry that names no file).
+    pub fn contains(&self, key: &str, policy: &str, resource: &str, by_input: bool) -> bool {
         let (p, r) = (policy.to_string(), resource.to_string());
         if !by_input {
             return self.known.contains(&(p, r));
         }
-        self.known_in.contains(&(input_key(file).to_string(), p.clone(), r.clone()))
+        self.known_in.contains(&(key.to_string(), p.clone(), r.clone()))
             || self.known_in.contains(&(String::new(), p, r))
     }
 }
@@ -155,9 +173,19 @@ mod tests {
             br#"{"schema_version": 1, "violations": [{"policy": "p", "resource": "a", "file": "staging.json"}]}"#,
         )
         .expect("valid");
-        assert!(b.contains("prod.json", "p", "a", false));
-        assert!(b.contains("staging.json", "p", "a", true) && !b.contains("prod.json", "p", "a", true));
-        assert!(b.contains("./staging.json", "p", "a", true));
+        let key = |p: &str| InputPaths::current().key(p);
+        assert!(b.contains(&key("prod.json"), "p", "a", false));
+        assert!(b.contains(&key("staging.json"), "p", "a", true) && !b.contains(&key("prod.json"), "p", "a", true));
+        assert!(b.contains(&key("./staging.json"), "p", "a", true));
+        // A recorded repository path wins over the path as given then.
+        let b = Baseline::parse(
+            "b.json",
+            br#"{"schema_version": 1, "violations": [{"policy": "p", "resource": "a", "file": "/laptop/repo/plans/x.json"}],
+                 "provenance": {"inputs": [{"path": "/laptop/repo/plans/x.json", "repo_path": "plans/x.json"},
+                                           {"path": "y.json", "repo_path": "plans/y.json"}]}}"#,
+        )
+        .expect("valid");
+        assert!(b.contains("plans/x.json", "p", "a", true) && !b.contains("plans/y.json", "p", "a", true));
         // A clean input recorded in provenance counts as an input.
         let b = Baseline::parse(
             "b.json",

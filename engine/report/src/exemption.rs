@@ -22,14 +22,21 @@
 //! report says that it expired and what it would have exempted. An
 //! exemption that matched no violation is reported
 //! as unused. `input`, when given, is matched the same way against the
-//! violation's input file as given on the command line, so one file can
-//! hold exemptions for several stacks checked together, so stale entries can be removed.
+//! violation's input file, so one file can hold exemptions for several
+//! stacks checked together: against its path relative to the repository
+//! root ([`crate::input_path`]: `plans/prod.json` whether the command line
+//! said `./plans/prod.json`, `../repo/plans/prod.json` or an absolute
+//! path), its absolute path, and the path as given (less `./`), so files
+//! written for earlier versions keep working. A leading `./` in the pattern
+//! is ignored.
 
 use std::path::Path;
 
 use globset::GlobMatcher;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+
+use crate::input_path::{InputName, InputPaths};
 
 /// A parsed exemptions file.
 #[derive(Debug, Clone)]
@@ -154,7 +161,7 @@ impl Exemptions {
             let input_matcher = match &e.input {
                 None => None,
                 Some(i) if i.trim().is_empty() => return Err(at("`input` is empty".into())),
-                Some(i) => Some(glob(i).map_err(|x| at(format!("`input` cannot be matched: {x}")))?),
+                Some(i) => Some(glob(input_pattern(i)).map_err(|x| at(format!("`input` cannot be matched: {x}")))?),
             };
             entries.push(Exemption {
                 number,
@@ -172,11 +179,26 @@ impl Exemptions {
 }
 
 impl Exemption {
-    /// Whether it covers `policy` on `resource` in input `file` (expiry aside).
+    /// Whether it covers `policy` on `resource` in input `file` (as given
+    /// on the command line; expiry aside). To test many violations, name
+    /// their inputs once and use [`Exemption::covers_named`].
     pub fn covers(&self, policy: &str, resource: &str, file: &str) -> bool {
-        (self.policy == "*" || self.policy == policy)
-            && self.matcher.is_match(resource)
-            && self.input_matcher.as_ref().is_none_or(|m| m.is_match(input_key(file)))
+        self.covers_named(policy, resource, &InputPaths::current().name(file))
+    }
+
+    /// [`Exemption::covers`] for an input already named: `input:` matches
+    /// its path relative to the repository root, its absolute path, or the
+    /// path as given (less `./`).
+    pub fn covers_named(&self, policy: &str, resource: &str, input: &InputName) -> bool {
+        (self.policy == "*" || self.policy == policy) && self.matcher.is_match(resource) && self.applies_to_input(input)
+    }
+
+    /// Whether it may apply to violations of `input` (it names no input,
+    /// or its `input:` glob matches one of the input's names).
+    pub fn applies_to_input(&self, input: &InputName) -> bool {
+        self.input_matcher
+            .as_ref()
+            .is_none_or(|m| m.is_match(&input.key) || m.is_match(&input.absolute) || m.is_match(&input.given))
     }
 
     /// Whether it has expired on `today` (UTC): `expires` is before today.
@@ -210,6 +232,15 @@ fn glob(pattern: &str) -> Result<GlobMatcher, globset::Error> {
     Ok(globset::GlobBuilder::new(&escaped).literal_separator(false).backslash_escape(true).build()?.compile_matcher())
 }
 
+/// An `input:` pattern less any leading `./`, as input keys are written.
+fn input_pattern(pattern: &str) -> &str {
+    let mut p = pattern;
+    while let Some(rest) = p.strip_prefix("./") {
+        p = rest.trim_start_matches('/');
+    }
+    p
+}
+
 /// Whether `s` has the shape `YYYY-MM-DD` (jiff also reads `YYYYMMDD`,
 /// which YAML would give for an unquoted number).
 fn is_iso_date(s: &str) -> bool {
@@ -220,15 +251,7 @@ fn is_iso_date(s: &str) -> bool {
         && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
-/// An input path as exemptions and baselines compare it: as given on the
-/// command line, less any leading `./` (so `./plan.json` is `plan.json`).
-pub fn input_key(path: &str) -> &str {
-    let mut p = path;
-    while let Some(rest) = p.strip_prefix("./") {
-        p = rest.trim_start_matches('/');
-    }
-    p
-}
+pub use crate::input_path::input_key;
 
 /// Today's date in UTC, for expiry.
 pub fn today_utc() -> Date {

@@ -38,6 +38,7 @@ impl Command {
 /// | report | command |
 /// | --- | --- |
 /// | summary | first line: `::error` when the run fails or is incomplete, else `::notice` |
+/// | input that could not be read | `::error` at the input file, first |
 /// | blocking violation (decided, mandatory or remediate) | `::error` |
 /// | policy error of a mandatory or remediate policy | `::error` |
 /// | incomplete input (a scope the inventory scan missed) | `::error` |
@@ -55,7 +56,7 @@ impl Command {
 /// <https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands>);
 /// the rest are silently dropped. So at most 10
 /// commands of each kind are written, the summary and the note included, in
-/// the table's order (blocking violations, then blocking policy errors,
+/// the table's order (inputs that could not be read, blocking violations, then blocking policy errors,
 /// then incomplete input; advisory and undecided violations, then advisory
 /// policy errors, then expired exemptions; exempted, then baselined
 /// violations, then unused exemptions; violations in the report's order).
@@ -87,7 +88,7 @@ pub fn render_github(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 /// policy errors, incomplete input, exempted and baselined violations,
 /// expired and unused exemptions.
 fn findings(report: &Report) -> Vec<Command> {
-    let mut commands = Vec::new();
+    let mut commands = input_errors(report);
     for v in &report.violations {
         let kind = if v.blocks() { "error" } else { "warning" };
         let undecided = if v.undecided { ", undecided: needs values known only after apply" } else { "" };
@@ -116,6 +117,23 @@ fn findings(report: &Report) -> Vec<Command> {
         exemptions_to_review(x, &mut commands);
     }
     commands
+}
+
+/// The inputs that could not be read, each an `::error` at its file (no
+/// `file` for standard input).
+fn input_errors(report: &Report) -> Vec<Command> {
+    report
+        .input_errors
+        .iter()
+        .map(|e| {
+            let mut properties = Vec::new();
+            if e.input != "-" {
+                properties.push(("file", e.input.clone()));
+            }
+            properties.push(("title", "Palisade: could not read input".to_string()));
+            Command { kind: "error", properties, message: e.message.clone() }
+        })
+        .collect()
 }
 
 /// A policy error: at its input file, naming the first resource it concerns.

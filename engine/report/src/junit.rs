@@ -82,6 +82,10 @@ impl Plan {
 ///
 /// A case's status, the first that applies:
 ///
+/// An input that could not be read is a suite of its own, `palisade: FILE`,
+/// whose one case `read FILE` (classname `palisade.input`) is an `<error>`
+/// of type `input-error`, before the other suites.
+///
 /// | finding on that policy and resource | case |
 /// | --- | --- |
 /// | policy error | `<error>`: type the fault kind, message the error |
@@ -143,6 +147,7 @@ pub fn render_junit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         plan.case(&v.pack, &v.file, &v.policy, &v.resource).skipped.push(line);
     }
     let mut junit = JunitReport::new("palisade");
+    add_input_errors(report, &mut junit);
     for suite_key in &plan.suites {
         let (pack, file) = suite_key;
         let mut suite = TestSuite::new(format!("{pack}: {file}"));
@@ -161,6 +166,21 @@ pub fn render_junit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut bytes = Vec::new();
     junit.serialize(&mut bytes).map_err(io::Error::other)?;
     out.write_all(&bytes)
+}
+
+/// One suite per input that could not be read, named `palisade: FILE`
+/// (property `input`), with one errored case (type `input-error`).
+fn add_input_errors(report: &Report, junit: &mut JunitReport) {
+    for e in &report.input_errors {
+        let mut suite = TestSuite::new(format!("palisade: {}", e.input));
+        suite.add_property(Property::new("input", e.input.as_str()));
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message(format!("could not read input: {}", e.message)).set_type("input-error");
+        let mut case = TestCase::new(format!("read {}", e.input), status);
+        case.set_classname("palisade.input");
+        suite.add_test_case(case);
+        junit.add_test_suite(suite);
+    }
 }
 
 /// One test case from what was found on it.

@@ -15,10 +15,12 @@ use palisade_model::finding::{Evaluation, Findings, PolicyError, SourceLocation,
 use palisade_model::policy::{DescribedPack, EnforcementLevel, PolicyKind, PolicySettings, Severity};
 
 use crate::baseline::Baseline;
-use crate::exemption::{ExemptionRef, Exemptions, input_key};
+use crate::exemption::{ExemptionRef, Exemptions};
+use crate::input_path::InputPaths;
 
 pub mod baseline;
 pub mod exemption;
+pub mod input_path;
 pub mod remediation;
 pub mod source_map;
 
@@ -139,6 +141,11 @@ pub struct Report {
     /// is never clean: `summary.complete` is false.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub incomplete: Vec<String>,
+    /// Inputs that could not be read or parsed, in the order given; the
+    /// other inputs were checked. A report with any is never clean:
+    /// `summary.complete` is false (exit 2).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub input_errors: Vec<InputErrorEntry>,
     /// Violations an exemption covers (see [`Report::apply_exemptions`]);
     /// they do not fail the run.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -162,6 +169,16 @@ pub struct Report {
     pub summary: Summary,
     /// What produced the report.
     pub provenance: Provenance,
+}
+
+/// An input that could not be read or parsed ([`Report::input_errors`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputErrorEntry {
+    /// The input as given (`-` for standard input).
+    pub input: String,
+    /// Why, naming the file (and the line or JSON path); secret-named
+    /// values are not shown (see `palisade_input::InputError`).
+    pub message: String,
 }
 
 /// Counts of a report.
@@ -189,7 +206,8 @@ pub struct Summary {
     /// Whether the run fails `check` (exit code 1).
     pub failed: bool,
     /// Whether every input is complete: false when an inventory input is an
-    /// incomplete scan (the command then exits 2, whatever else it found).
+    /// incomplete scan or an input could not be read (the command then
+    /// exits 2, whatever else it found).
     pub complete: bool,
 }
 
@@ -300,6 +318,11 @@ pub struct InputProvenance {
     pub format: String,
     /// Hex SHA-256 of the bytes read.
     pub sha256: String,
+    /// The path relative to the repository root
+    /// ([`input_path::InputPaths::key`]), `/`-separated (absolute outside
+    /// it, `-` for standard input): how baselines and exemption `input:`
+    /// globs name this input, whatever its spelling on the command line.
+    pub repo_path: String,
 }
 
 impl Report {
@@ -309,6 +332,16 @@ impl Report {
         if !lines.is_empty() {
             self.summary.complete = false;
             self.incomplete = lines;
+        }
+        self
+    }
+
+    /// Adds the inputs that could not be read (see [`Report::input_errors`])
+    /// and marks the report incomplete; no-op for an empty list.
+    pub fn with_input_errors(mut self, errors: Vec<InputErrorEntry>) -> Report {
+        if !errors.is_empty() {
+            self.summary.complete = false;
+            self.input_errors.extend(errors);
         }
         self
     }
@@ -342,6 +375,7 @@ impl Report {
             violations: findings.violations,
             policy_errors: findings.policy_errors,
             incomplete: Vec::new(),
+            input_errors: Vec::new(),
             exempted: Vec::new(),
             exemptions: None,
             baselined: Vec::new(),
@@ -397,16 +431,22 @@ impl Report {
     /// [`Report::exempted`] (the first covering entry, in file order, is
     /// named), and records in [`Report::exemptions`] the exemptions expired
     /// on `today` (UTC) with what they no longer exempt, and the ones in
-    /// force that matched nothing. Policy errors are never exempted.
+    /// force that matched nothing (not counting those that may apply to an
+    /// input that could not be read: nothing is known of its violations).
+    /// Policy errors are never exempted.
     pub fn apply_exemptions(&mut self, exemptions: &Exemptions, today: jiff::civil::Date) {
         let mut used = vec![false; exemptions.entries.len()];
         let mut lapsed: Vec<Vec<String>> = vec![Vec::new(); exemptions.entries.len()];
         let mut kept = Vec::with_capacity(self.violations.len());
+        let paths = InputPaths::current();
+        let mut names = std::collections::HashMap::new();
+        let unread: Vec<_> = self.input_errors.iter().map(|e| paths.name(&e.input)).collect();
         for v in std::mem::take(&mut self.violations) {
             let mut covering = None;
             let mut lapsing = Vec::new();
+            let name = names.entry(v.file.clone()).or_insert_with(|| paths.name(&v.file));
             for (i, e) in exemptions.entries.iter().enumerate() {
-                if !e.covers(&v.policy, &v.resource, &v.file) {
+                if !e.covers_named(&v.policy, &v.resource, name) {
                     continue;
                 }
                 if e.expired(today) {
@@ -445,7 +485,7 @@ impl Report {
                 outcome
                     .expired
                     .push(ExpiredExemption { exemption: e.reference(&exemptions.path), no_longer_exempts: resources });
-            } else if !used[i] {
+            } else if !used[i] && !unread.iter().any(|input| e.applies_to_input(input)) {
                 outcome.unused.push(e.reference(&exemptions.path));
             }
         }
@@ -454,32 +494,42 @@ impl Report {
     }
 
     /// Moves every violation the baseline knows (same policy and resource;
-    /// and same input file when the baseline or this run has several
-    /// inputs, see [`crate::baseline`]) to [`Report::baselined`], and records
-    /// in [`Report::baseline`] how many it knew and how many of its findings
-    /// this run no longer has.
+    /// and same input when the baseline or this run has several inputs,
+    /// compared by path relative to the repository root, see
+    /// [`crate::baseline`]) to [`Report::baselined`], and records in
+    /// [`Report::baseline`] how many it knew and how many of its findings
+    /// this run no longer has. Findings of an input that could not be read
+    /// ([`Report::input_errors`]) are not counted as no longer found.
     pub fn apply_baseline(&mut self, baseline: &Baseline) {
-        let by_input = baseline.inputs.len() > 1 || self.provenance.inputs.len() > 1;
+        let checked = self.provenance.inputs.len() + self.input_errors.len();
+        let by_input = baseline.inputs.len() > 1 || checked > 1;
+        let keys = self.input_keys();
+        let key = |file: &str| keys.get(file).cloned().unwrap_or_default();
         // A baseline of several inputs checked against one: match within the input.
         let (known, new): (Vec<Violation>, Vec<Violation>) = std::mem::take(&mut self.violations)
             .into_iter()
-            .partition(|v| baseline.contains(&v.file, &v.policy, &v.resource, by_input));
+            .partition(|v| baseline.contains(&key(&v.file), &v.policy, &v.resource, by_input));
         self.violations = new;
         self.baselined.extend(known);
         let found: Vec<&Violation> =
             self.violations.iter().chain(&self.baselined).chain(self.exempted.iter().map(|e| &e.violation)).collect();
         let resolved = if by_input {
-            let found: std::collections::BTreeSet<(&str, &str, &str)> =
-                found.iter().map(|v| (input_key(&v.file), v.policy.as_str(), v.resource.as_str())).collect();
+            let unread: std::collections::BTreeSet<&str> =
+                self.input_errors.iter().filter_map(|e| keys.get(&e.input).map(String::as_str)).collect();
+            let found: std::collections::BTreeSet<(String, &str, &str)> =
+                found.iter().map(|v| (key(&v.file), v.policy.as_str(), v.resource.as_str())).collect();
             baseline
                 .known_in
                 .iter()
                 .filter(|(f, p, r)| {
                     // An entry without a file is found in any input.
                     let anywhere = f.is_empty() && found.iter().any(|(_, fp, fr)| fp == p && fr == r);
-                    !anywhere && !found.contains(&(f.as_str(), p.as_str(), r.as_str()))
+                    !anywhere && !unread.contains(f.as_str()) && !found.contains(&(f.clone(), p.as_str(), r.as_str()))
                 })
                 .count()
+        } else if !self.input_errors.is_empty() {
+            // The one input could not be read: nothing is known to be fixed.
+            0
         } else {
             let found: std::collections::BTreeSet<(&str, &str)> =
                 found.iter().map(|v| (v.policy.as_str(), v.resource.as_str())).collect();
@@ -493,6 +543,28 @@ impl Report {
             by_input,
         });
         self.recount();
+    }
+
+    /// Each input path of this report (checked or unread, and every file a
+    /// finding names) and its key: `provenance.inputs[].repo_path`, else
+    /// keyed against the current directory.
+    fn input_keys(&self) -> std::collections::HashMap<String, String> {
+        let mut keys: std::collections::HashMap<String, String> =
+            self.provenance.inputs.iter().map(|i| (i.path.clone(), i.repo_path.clone())).collect();
+        let paths = InputPaths::current();
+        let files = self.input_errors.iter().map(|e| &e.input).chain(
+            self.violations
+                .iter()
+                .chain(&self.baselined)
+                .chain(self.exempted.iter().map(|e| &e.violation))
+                .map(|v| &v.file),
+        );
+        for file in files {
+            if !keys.contains_key(file) {
+                keys.insert(file.clone(), paths.key(file));
+            }
+        }
+        keys
     }
 
     /// Sets each violation's source location (in every list) to what

@@ -77,6 +77,7 @@ pub fn render_markdown_capped(report: &Report, max_chars: usize, out: &mut dyn W
 pub fn render_markdown_with(report: &Report, options: &MarkdownOptions, out: &mut dyn Write) -> io::Result<()> {
     let mut doc = Doc { text: String::new(), chars: 0, max: options.max_chars, cut: 0 };
     head(report, &mut doc);
+    unread_inputs(report, &mut doc);
     let link = options.link_base.as_deref();
     let violations: Vec<String> = report.violations.iter().map(|v| violation_row(v, None, link)).collect();
     doc.section(
@@ -91,6 +92,29 @@ pub fn render_markdown_with(report: &Report, options: &MarkdownOptions, out: &mu
     baselined(report, link, &mut doc);
     foot(report, &mut doc);
     out.write_all(doc.text.as_bytes())
+}
+
+/// The inputs that could not be read, open (not collapsed), right after
+/// the summary: "Could not read (N)"; nothing when every input was read.
+/// Always written, like the summary.
+fn unread_inputs(report: &Report, doc: &mut Doc) {
+    if report.input_errors.is_empty() {
+        return;
+    }
+    let mut t = format!(
+        "### Could not read ({})
+
+These inputs were not checked; the findings below are the other inputs'.
+
+",
+        report.input_errors.len()
+    );
+    for e in &report.input_errors {
+        // The message starts with the file's name.
+        let _ = writeln!(t, "- {}", text(&e.message));
+    }
+    t.push('\n');
+    doc.push(&t);
 }
 
 /// The proposed fixes, as diffs; no section when there are none.

@@ -50,9 +50,10 @@ const FINGERPRINT_KEY: &str = "palisade/v1";
 /// | policy error | `invocations[0].toolExecutionNotifications` (`error` when blocking, else `warning`) |
 /// | expired or unused exemption | `invocations[0].toolConfigurationNotifications` (`warning`, `note`) |
 /// | incomplete inventory scope | a tool execution notification, `error` |
+/// | input that could not be read | a tool execution notification, `error`, at the input file, with properties `input` and `inputError` |
 ///
 /// `invocations[0].executionSuccessful` is false when a blocking policy
-/// failed or an input is incomplete. Each result has
+/// failed or an input is incomplete or could not be read. Each result has
 /// `partialFingerprints["palisade/v1"]`: the hex SHA-256 of its rule id and
 /// resource, so code scanning tracks one alert per policy and resource
 /// across runs. The output has no timestamps and follows the report's order,
@@ -258,7 +259,7 @@ fn logical(resource: &str, resource_type: Option<&str>) -> LogicalLocation {
 /// The one invocation: policy errors, incomplete inputs and exemption
 /// notes as notifications.
 fn invocation(report: &Report, rules: &Rules) -> Invocation {
-    let mut execution = Vec::new();
+    let mut execution = input_errors(report);
     for line in &report.incomplete {
         execution.push(notification("error", format!("incomplete input: {line}"), None, Vec::new()));
     }
@@ -293,6 +294,23 @@ fn invocation(report: &Report, rules: &Rules) -> Invocation {
     invocation.tool_execution_notifications = (!execution.is_empty()).then_some(execution);
     invocation.tool_configuration_notifications = (!configuration.is_empty()).then_some(configuration);
     invocation
+}
+
+/// The inputs that could not be read, as `error` notifications at their files.
+fn input_errors(report: &Report) -> Vec<Notification> {
+    report
+        .input_errors
+        .iter()
+        .map(|e| {
+            let artifact = ArtifactLocation::builder().uri(file_uri(&e.input)).build();
+            let at = Location::builder()
+                .physical_location(PhysicalLocation::builder().artifact_location(artifact).build())
+                .build();
+            let mut n = notification("error", format!("could not read input: {}", e.message), None, vec![at]);
+            n.properties = Some(bag(None, [("input", json!(e.input)), ("inputError", json!(true))]));
+            n
+        })
+        .collect()
 }
 
 /// A policy error as a notification on its rule, at its resources.

@@ -16,6 +16,7 @@ const WIDE_ERROR: usize = 3;
 /// an address or a message cannot forge lines or terminal escapes.
 pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     render_preamble(report, out)?;
+    render_input_errors(report, out)?;
     let mut blocks = Blocks::default();
     for v in &report.violations {
         blocks.add_violation(v);
@@ -147,6 +148,23 @@ fn render_wide_error(e: &PolicyError, out: &mut dyn Write) -> io::Result<()> {
         clean(&e.pack),
         clean(&e.message)
     )
+}
+
+/// The inputs that could not be read, before the findings of the others.
+fn render_input_errors(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if report.input_errors.is_empty() {
+        return Ok(());
+    }
+    let n = report.input_errors.len();
+    writeln!(
+        out,
+        "COULD NOT READ {n} input{}; not checked, so this report is incomplete:",
+        if n == 1 { "" } else { "s" }
+    )?;
+    for e in &report.input_errors {
+        writeln!(out, "  {}", clean(&e.message))?;
+    }
+    writeln!(out)
 }
 
 /// The last line: the verdict and the counts.

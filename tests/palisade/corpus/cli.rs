@@ -1,7 +1,8 @@
 //! Every corpus file through the real binary: `palisade check --format json`
 //! with the built-in pack. The report must count exactly the policy targets
 //! computed independently (`counts`), and exit 1 iff the report failed; the
-//! errored plan must be refused with exit 2 and no report.
+//! errored plan must be refused with exit 2 and a report that lists it as
+//! an input error, with no results.
 
 use std::collections::BTreeMap;
 
@@ -19,12 +20,16 @@ fn check_one(file: &CorpusFile) -> Result<Vec<String>, String> {
     let exit = code(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     if file.name == ERRORED_PLAN {
-        return if exit == 2 && out.stdout.is_empty() && stderr.contains("incomplete") {
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let listed = report["input_errors"][0]["message"].as_str().is_some_and(|m| m.contains("incomplete"));
+        let empty = report["violations"].as_array().is_some_and(Vec::is_empty);
+        return if exit == 2 && listed && empty && report["summary"]["complete"] == false {
             Ok(Vec::new())
         } else {
             Err(format!(
-                "expected exit 2, no report, \"incomplete\"; got exit {exit}, {} bytes of stdout, stderr: {stderr}",
-                out.stdout.len()
+                "expected exit 2, a report listing the input error as \"incomplete\" and no results; got exit \
+                 {exit}, stdout {}, stderr: {stderr}",
+                String::from_utf8_lossy(&out.stdout)
             ))
         };
     }

@@ -123,3 +123,43 @@ fn event_log_bad_line_gives_the_file_line_number() {
     assert!(matches!(e.kind, InputErrorKind::Json { line: 4, .. }), "{e:?}");
     assert!(e.to_string().starts_with("events.jsonl: invalid JSON at line 4"), "{e}");
 }
+
+/// Common mistakes are refused with what to run instead, whatever format
+/// was asked for: a binary plan (a zip), Terraform configuration (HCL or
+/// `.tf.json`), the setup-terraform wrapper's output.
+#[test]
+fn common_mistakes_say_what_to_run_instead() {
+    let zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00rest of a binary plan";
+    for format in [None, Some(InputFormat::TfPlan)] {
+        let e = read_input("tfplan", zip, format).err().unwrap_or_else(|| panic!("a zip is refused"));
+        assert_eq!(e.kind, InputErrorKind::BinaryPlan);
+        assert!(e.to_string().contains("run `terraform show -json tfplan > plan.json`"), "{e}");
+    }
+    let hcl = "variable \"region\" {\n  default = \"eu-west-1\"\n}\n\nresource \"aws_s3_bucket\" \"b\" {}\n";
+    for (file, text) in [("main.tf", hcl), ("main.tf.json", r#"{"terraform": {"required_version": ">= 1.5"}}"#)] {
+        let e = err(file, text);
+        assert_eq!(e.kind, InputErrorKind::TerraformConfiguration, "{file}");
+        let msg = e.to_string();
+        assert!(msg.starts_with(file) && msg.contains("not a plan") && msg.contains("terraform plan -out"), "{msg}");
+    }
+    let wrapped =
+        "[command]/home/runner/work/_temp/xyz/terraform-bin show -json plan.tfplan\n{\"format_version\": \"1.2\"}\n";
+    for format in [None, Some(InputFormat::TfPlan)] {
+        let e = read_input("plan.json", wrapped.as_bytes(), format).err().unwrap_or_else(|| panic!("refused"));
+        assert_eq!(e.kind, InputErrorKind::TerraformWrapper);
+        assert!(e.to_string().contains("terraform_wrapper: false"), "{e}");
+    }
+}
+
+/// A value of the wrong shape that holds a conventionally secret name is
+/// named, not shown: the input did not parse, so names are all there is.
+#[test]
+fn shape_errors_do_not_show_secret_named_values() {
+    let text = r#"{"format_version":"1.2","resource_changes":[{"address":{"db_password":"hunter2-hunter2"}}]}"#;
+    let msg = err("plan.json", text).to_string();
+    assert!(msg.contains("$.resource_changes[0].address") && msg.contains("found an object"), "{msg}");
+    assert!(!msg.contains("hunter2"), "{msg}");
+    // Other values are still shown.
+    let text = r#"{"format_version":"1.2","resource_changes":[{"address":{"name":"web"}}]}"#;
+    assert!(err("plan.json", text).to_string().contains(r#"{"name":"web"}"#));
+}
