@@ -18,6 +18,7 @@ use palisade_engine::report::{
     Format, InputProvenance, MarkdownOptions, PolicyDoc, RenderOptions, Report, render, render_markdown_capped,
     render_markdown_with,
 };
+use palisade_engine::model::Operation;
 use palisade_engine::source_map::SourceLocation;
 use palisade_engine::{
     EnforcementLevel, Evaluation, FaultKind, Findings, PolicyError, PolicyKind, PolicySettings, Severity, Violation,
@@ -151,6 +152,7 @@ fn violation(policy: &str, level: EnforcementLevel, severity: Severity, resource
         severity,
         resource: resource.to_string(),
         resource_type: resource.split('.').next().unwrap_or("?").to_string(),
+        action: if resource.ends_with("web") { Operation::Update } else { Operation::Create },
         message: format!("{policy} dislikes {resource}"),
         file: file.to_string(),
         undecided: false,
@@ -214,7 +216,14 @@ fn synthetic(file: &str) -> Report {
         message: "the policy ran past its deadline of 2000 ms".to_string(),
         file: file.to_string(),
     }];
-    let findings = Findings { violations, policy_errors, resources_evaluated: 4, evaluations };
+    let findings = Findings {
+        violations,
+        policy_errors,
+        resources_evaluated: 4,
+        resources_loaded: 5,
+        resources_judged: 4,
+        evaluations,
+    };
     let inputs = vec![InputProvenance { path: file.to_string(), format: "tfplan".to_string(), sha256: "0".repeat(64) }];
     let mut report =
         Report::new(findings, &[] as &[palisade_engine::Pack], &PolicySettings::default(), inputs, "9.9.9");
@@ -345,9 +354,13 @@ fn sarif_maps_levels_rules_locations_errors_and_baselines() {
     assert_eq!(ids, ["bucket-private", "instance-tags", "pack-a/shared", "stack-policy", "pack-b/shared"]);
     assert_eq!(rules[0]["helpUri"], "https://example.com/policies/bucket-private");
     assert_eq!(rules[1]["help"]["text"], "Tag the instance with an owner.");
+    // The default level follows the effective enforcement level, not the
+    // severity: low but mandatory is `error`, high but advisory `warning`.
     assert_eq!(rules[0]["defaultConfiguration"]["level"], "error");
-    assert_eq!(rules[1]["defaultConfiguration"]["level"], "note");
-    assert_eq!(rules[4]["defaultConfiguration"]["level"], "warning");
+    assert_eq!(rules[1]["defaultConfiguration"]["level"], "error", "low, mandatory");
+    assert_eq!(rules[2]["defaultConfiguration"]["level"], "warning", "high, advisory");
+    assert_eq!(rules[4]["defaultConfiguration"]["level"], "error", "medium, mandatory");
+    assert!(rules.iter().all(|r| r["helpUri"].is_null() || r["id"] == "bucket-private"), "no built-in pack");
     assert_eq!(rules[0]["properties"]["pack"], "pack-a");
     assert_eq!(rules[0]["properties"]["enforcementLevel"], "mandatory");
     assert_eq!(rules[0]["shortDescription"]["text"], "Checks bucket-private.");
@@ -365,12 +378,11 @@ fn sarif_maps_levels_rules_locations_errors_and_baselines() {
         (physical["region"]["startLine"].as_u64(), physical["region"]["startColumn"].as_u64()),
         (Some(12), Some(3))
     );
-    assert_eq!(
-        level("bucket-private", "aws_s3_bucket.later")["level"],
-        "warning",
-        "undecided critical: at most warning"
-    );
-    assert_eq!(level("instance-tags", "aws_instance.web")["level"], "note", "advisory low");
+    assert_eq!(mandatory["properties"]["action"], "create");
+    assert_eq!(level("bucket-private", "aws_s3_bucket.later")["level"], "note", "undecided critical: a note");
+    let advisory = level("instance-tags", "aws_instance.web");
+    assert_eq!(advisory["level"], "warning", "decided advisory, low");
+    assert_eq!(advisory["properties"]["action"], "update");
     let unlocated = level("pack-a/shared", "aws_instance.web");
     assert_eq!(unlocated["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "plans/my%20plan.json");
     assert_eq!(level("pack-b/shared", "aws_s3_bucket.public")["level"], "error");
@@ -563,16 +575,17 @@ fn markdown_is_capped_with_a_note() {
             .filter(|l| {
                 l.starts_with("| ")
                     && !l.starts_with("| Level")
+                    && !l.starts_with("| Resource |")
                     && !l.starts_with("| Result")
                     && !l.starts_with("| ---")
             })
             .count()
-            - 9;
+            - 10;
         let note = md.lines().last().expect("a last line");
         let cut: usize = note.trim_start_matches("**").split(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
         assert!(note.contains("cut"), "{note}");
         assert_eq!(rows + cut, total_rows, "shown + cut = all rows ({note})");
-        assert_eq!(md.matches("<details>").count(), md.matches("</details>").count());
+        assert_eq!(md.matches("<details").count(), md.matches("</details>").count());
     }
     let full = rendered(&report, Format::Markdown);
     assert!(!full.contains(" cut**"), "the default cap holds 300 short rows");
@@ -589,15 +602,15 @@ fn markdown_escapes_hostile_text() {
     target.resource = "aws_s3_bucket.x[\"a|b`</details>$x$\"]".to_string();
     report.policy_errors[0].message = hostile.to_string();
     let md = rendered(&report, Format::Markdown);
-    assert_eq!(md.matches("<details>").count(), md.matches("</details>").count(), "{md}");
-    assert_eq!(md.matches("<details>").count(), 2, "violations and policy errors: {md}");
+    assert_eq!(md.matches("<details").count(), md.matches("</details>").count(), "{md}");
+    assert_eq!(md.matches("<details").count(), 4, "blocking, advisory, undecided, policy errors: {md}");
     let tags: HashSet<&str> = md.split('<').skip(1).map(|t| t.split(['>', ' ']).next().unwrap_or("")).collect();
     let ours = HashSet::from(["details", "/details", "summary", "/summary", "code", "/code", "sub", "/sub"]);
     assert!(tags.is_subset(&ours), "HTML from the report's text: {tags:?}");
     assert!(!md.contains("@org"), "a mention: {md}");
     let mut header = "";
     for line in md.lines().filter(|l| l.starts_with("| ")) {
-        if line.starts_with("| Level") || line.starts_with("| Result") {
+        if line.starts_with("| Level") || line.starts_with("| Resource |") || line.starts_with("| Result") {
             header = line;
         }
         assert_eq!(line.replace("\\|", "").matches('|').count(), header.matches('|').count(), "{line}");
@@ -687,12 +700,12 @@ fn github_annotations_escape_properties_and_messages() {
     assert_eq!(
         *escaped,
         "::error file=plans/a%2Cb%3Ac.json,title=bucket%2Cprivate%3Av2::\
-         aws_s3_bucket.x[\"50%25,a:b\\u{0}\\u{1b}[2J\\u{202e}\"]: \
+         aws_s3_bucket.x[\"50%25,a:b\\u{0}\\u{1b}[2J\\u{202e}\"] (create): \
          100%25 public,%0D%0Areally: yes\\u{0}\\u{1b}]8;;x\\u{7}\\u{202e}gnp.exe [mandatory, critical]"
     );
     // No NUL, ESC, BEL or bidi override reaches the log raw.
     assert!(!text.contains(['\0', '\u{1b}', '\u{7}', '\u{202e}']), "{text:?}");
-    assert!(lines.contains(&"::warning file=infra/s3.tf,line=7,col=1,title=bucket-private::aws_s3_bucket.later: bucket-private dislikes aws_s3_bucket.later [advisory, critical, undecided: needs values known only after apply]"), "{text}");
+    assert!(lines.contains(&"::warning file=infra/s3.tf,line=7,col=1,title=bucket-private::aws_s3_bucket.later (create): bucket-private dislikes aws_s3_bucket.later [advisory, critical, undecided: needs values known only after apply]"), "{text}");
     assert!(
         lines.iter().any(|l| l.starts_with("::error file=plans/a%2Cb%3Ac.json,title=instance-tags (policy error)::")),
         "{text}"
@@ -731,7 +744,14 @@ fn github_annotations_stay_within_the_per_step_limits() {
         message: "unreachable".to_string(),
         file: "p.json".to_string(),
     }];
-    let findings = Findings { violations, policy_errors, resources_evaluated: 40, evaluations: Vec::new() };
+    let findings = Findings {
+        violations,
+        policy_errors,
+        resources_evaluated: 40,
+        resources_loaded: 41,
+        resources_judged: 40,
+        evaluations: Vec::new(),
+    };
     let inputs =
         vec![InputProvenance { path: "p.json".to_string(), format: "tfplan".to_string(), sha256: "0".repeat(64) }];
     let mut report =
@@ -743,15 +763,15 @@ fn github_annotations_stay_within_the_per_step_limits() {
     let of = |kind: &str| lines.iter().filter(|l| l.starts_with(&format!("::{kind} "))).count();
     assert_eq!((of("error"), of("warning"), of("notice")), (10, 10, 10), "{text}");
     assert!(
-        lines[0].starts_with("::error title=Palisade%3A FAILED::FAILED: 40 resources evaluated; 25 mandatory"),
+        lines[0].starts_with("::error title=Palisade%3A FAILED::FAILED: 41 resources loaded, 40 judged; 25 mandatory"),
         "{text}"
     );
     for (i, line) in lines[1..10].iter().enumerate() {
-        assert!(line.starts_with("::error ") && line.contains(&format!("::aws_s3_bucket.b{i:02}: ")), "{line}");
+        assert!(line.starts_with("::error ") && line.contains(&format!("::aws_s3_bucket.b{i:02} (create): ")), "{line}");
     }
     assert!(!text.contains("(policy error)"), "blocking violations come first: {text}");
     assert!(lines[10..20].iter().all(|l| l.starts_with("::warning ")), "{text}");
-    assert!(lines[10].contains("::aws_instance.i00: "), "{text}");
+    assert!(lines[10].contains("::aws_instance.i00 (create): "), "{text}");
     assert!(lines[20..29].iter().all(|l| l.starts_with("::notice ") && l.contains("known to the baseline")), "{text}");
     assert_eq!(lines.len(), 30, "{text}");
     assert_eq!(

@@ -92,6 +92,43 @@ impl Operation {
             Operation::Import => "import",
         }
     }
+
+    /// Whether this operation is a change that `--only-changed` judges:
+    /// create, update, replace, and import (an object brought under
+    /// management is judged in the change that imports it; later plans show
+    /// it as no-op). Delete and forget leave nothing to judge; read and
+    /// no-op change nothing.
+    pub fn is_change(self) -> bool {
+        matches!(self, Operation::Create | Operation::Update | Operation::Replace | Operation::Import)
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which resources resource policies judge (`palisade check --only-changed`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ChangeScope {
+    /// Every resource a policy targets (the default).
+    #[default]
+    All,
+    /// Only resources the input changes ([`Operation::is_change`]): resource
+    /// policies judge only them, and stack policies, which still see the
+    /// whole stack, report only their violations on them.
+    Changed,
+}
+
+impl ChangeScope {
+    /// Whether a resource with operation `op` is judged in this scope.
+    pub fn includes(self, op: Operation) -> bool {
+        match self {
+            ChangeScope::All => true,
+            ChangeScope::Changed => op.is_change(),
+        }
+    }
 }
 
 /// A resource in the normalized model (wire shape of ABI v1).
@@ -149,6 +186,14 @@ impl Resource {
     /// the rule of ABI section 3, [`palisade_abi::is_targeted`].
     pub fn is_targeted_by(&self, types: &[String]) -> bool {
         palisade_abi::is_targeted(self.kind.as_str(), self.will_exist(), &self.resource_type, types)
+    }
+
+    /// Whether `types` (a resource policy's `resource_types`) names this
+    /// resource's type by the rule of [`Resource::is_targeted_by`], whatever
+    /// the operation: a resource being deleted still shows that a pack's
+    /// types fit the input.
+    pub fn has_type_in(&self, types: &[String]) -> bool {
+        palisade_abi::is_targeted(self.kind.as_str(), true, &self.resource_type, types)
     }
 }
 

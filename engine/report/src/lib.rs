@@ -167,8 +167,15 @@ pub struct Report {
 /// Counts of a report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
-    /// Resources given to resource policies (policy targets of all inputs).
+    /// Resources given to resource policies (policy targets of all inputs:
+    /// managed resources that exist after the change; with `--only-changed`,
+    /// the changed ones).
     pub resources_evaluated: usize,
+    /// Resources read from all inputs, of every kind and action.
+    pub resources_loaded: usize,
+    /// Resources judged by at least one resource policy (a stack policy
+    /// judges an input as a whole and is not counted).
+    pub resources_judged: usize,
     /// Violations per effective enforcement level.
     pub violations: LevelCounts,
     /// Violations that could not be decided (unknown values); they are
@@ -346,6 +353,8 @@ impl Report {
             evaluations: findings.evaluations,
             summary: Summary {
                 resources_evaluated: findings.resources_evaluated,
+                resources_loaded: findings.resources_loaded,
+                resources_judged: findings.resources_judged,
                 complete: true,
                 ..Summary::default()
             },
