@@ -58,8 +58,8 @@ pub(crate) struct CheckArgs {
     /// Judge only what the inputs change: resource policies judge only the
     /// resources a plan or preview creates, updates, replaces or imports
     /// (not no-op, read or deleted ones); stack policies still see the whole
-    /// stack, and only their violations on changed resources are reported.
-    /// Every report shows each resource's action. State files, stack
+    /// stack, and only their violations on changed resources (deleted ones
+    /// included) are reported. Every report shows each resource's action. State files, stack
     /// exports and inventories change nothing: nothing in them is judged
     /// (a warning says so).
     #[arg(long)]

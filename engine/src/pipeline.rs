@@ -158,7 +158,8 @@ impl<'a> PipelineBuilder<'a> {
     /// `--only-changed`: resource policies judge only the resources the
     /// inputs create, update, replace or import ([`ChangeScope::Changed`]);
     /// stack policies still see whole stacks, and only their violations on
-    /// changed resources are reported. State files, stack exports and
+    /// changed resources (deleted ones included; not `no-op` or `read`) are
+    /// reported. State files, stack exports and
     /// inventories change nothing: a warning says nothing in them is judged.
     pub fn only_changed(mut self, only_changed: bool) -> Self {
         self.scope = if only_changed { ChangeScope::Changed } else { ChangeScope::All };
@@ -280,10 +281,8 @@ fn unmatched_packs(packs: &[Pack], stacks: &[Stack], settings: &PolicySettings) 
         if policies.is_empty() || policies.iter().any(|p| every_type(&p.resource_types)) {
             continue;
         }
-        let matched = stacks
-            .iter()
-            .flat_map(|s| &s.resources)
-            .any(|r| policies.iter().any(|p| r.has_type_in(&p.resource_types)));
+        let matched =
+            stacks.iter().flat_map(|s| &s.resources).any(|r| policies.iter().any(|p| r.has_type_in(&p.resource_types)));
         if !matched {
             let mut types: Vec<&str> =
                 policies.iter().flat_map(|p| p.resource_types.iter().map(String::as_str)).collect();

@@ -14,11 +14,11 @@ use std::path::Path;
 
 use palisade_engine::baseline::Baseline;
 use palisade_engine::exemption::{Exemptions, today_utc};
+use palisade_engine::model::Operation;
 use palisade_engine::report::{
     Format, InputProvenance, MarkdownOptions, PolicyDoc, RenderOptions, Report, render, render_markdown_capped,
     render_markdown_with,
 };
-use palisade_engine::model::Operation;
 use palisade_engine::source_map::SourceLocation;
 use palisade_engine::{
     EnforcementLevel, Evaluation, FaultKind, Findings, PolicyError, PolicyKind, PolicySettings, Severity, Violation,
@@ -767,7 +767,10 @@ fn github_annotations_stay_within_the_per_step_limits() {
         "{text}"
     );
     for (i, line) in lines[1..10].iter().enumerate() {
-        assert!(line.starts_with("::error ") && line.contains(&format!("::aws_s3_bucket.b{i:02} (create): ")), "{line}");
+        assert!(
+            line.starts_with("::error ") && line.contains(&format!("::aws_s3_bucket.b{i:02} (create): ")),
+            "{line}"
+        );
     }
     assert!(!text.contains("(policy error)"), "blocking violations come first: {text}");
     assert!(lines[10..20].iter().all(|l| l.starts_with("::warning ")), "{text}");
@@ -780,4 +783,149 @@ fn github_annotations_stay_within_the_per_step_limits() {
          annotated (GitHub shows 10 annotations of each kind per step); see the full report: --report sarif=FILE \
          (code scanning), --report markdown=FILE or --format text."
     );
+}
+
+// ---------------------------------------------------------------- actions, sections, rule levels
+
+/// The real plan with a created bucket, an updated and an unchanged
+/// instance (both with a public IP and an unencrypted root device).
+const NOOP_PLAN: &str = "tests/data/corpus/tfplan/terraform-compliance__cli__create-noop-update.json";
+
+/// Every format of one run shows each violation's resource action: the
+/// updated instance's findings as `update`, the unchanged one's as `no-op`.
+#[test]
+fn every_format_shows_each_resources_action() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |f: Format| dir.path().join(format!("report.{}", extension(f)));
+    let mut args = vec!["check".to_string(), "--format".into(), "json".into(), "-o".into()];
+    args.push(path(Format::Json).display().to_string());
+    for f in Format::ALL.into_iter().filter(|f| *f != Format::Json) {
+        args.extend(["--report".to_string(), format!("{f}={}", path(f).display())]);
+    }
+    args.push(NOOP_PLAN.to_string());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(code(&palisade(&args, None)), 1);
+    let read = |f: Format| std::fs::read_to_string(path(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    let report: Value = serde_json::from_str(&read(Format::Json)).expect("JSON");
+    let actions: BTreeMap<&str, &str> = report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| (v["resource"].as_str().unwrap_or(""), v["action"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(actions, BTreeMap::from([("aws_instance.changed", "update"), ("aws_instance.unchanged", "no-op")]));
+    let sarif: Value = serde_json::from_str(&read(Format::Sarif)).expect("SARIF");
+    for r in sarif["runs"][0]["results"].as_array().expect("results") {
+        let resource = r["locations"][0]["logicalLocations"][0]["name"].as_str().unwrap_or("");
+        assert_eq!(r["properties"]["action"].as_str(), actions.get(resource).copied(), "{r}");
+    }
+    let text = read(Format::Text);
+    assert!(text.contains("\naws_instance.unchanged (aws_instance, no-op)\n"), "{text}");
+    assert!(text.contains("\naws_instance.changed (aws_instance, update)\n"), "{text}");
+    let md = read(Format::Markdown);
+    assert!(md.contains("| mandatory | <code>aws\\_instance.unchanged</code> | no-op |"), "{md}");
+    assert!(md.contains("| mandatory | <code>aws\\_instance.changed</code> | update |"), "{md}");
+    let github = read(Format::Github);
+    assert!(github.contains("::aws_instance.unchanged (no-op): "), "{github}");
+    let junit = read(Format::Junit);
+    assert!(junit.contains("[mandatory, high, no-op] EC2 instance"), "{junit}");
+    assert!(junit.contains("[mandatory, high, update] EC2 instance"), "{junit}");
+}
+
+/// The Markdown comment opens on the blocking violations, expanded; the
+/// advisory and undecided ones follow, each collapsed; every row shows the
+/// resource's action.
+#[test]
+fn markdown_puts_blocking_first_and_open_then_advisory_and_undecided_collapsed() {
+    let report = synthetic("plan.json");
+    let md = rendered(&report, Format::Markdown);
+    let at = |needle: &str| md.find(needle).unwrap_or_else(|| panic!("no {needle:?} in {md}"));
+    let blocking = at("<details open><summary>Blocking (3)</summary>");
+    let advisory = at("<details><summary>Advisory (2)</summary>");
+    let undecided = at("<details><summary>Undecided (1): values known only after apply</summary>");
+    let errors = at("<details><summary>Policy errors (1)</summary>");
+    assert!(blocking < advisory && advisory < undecided && undecided < errors, "{md}");
+    assert_eq!(md.matches("<details open>").count(), 1, "only the blocking section is open: {md}");
+    let section = |from: usize| &md[from..from + md[from..].find("</details>").expect("closed")];
+    let rows = |from: usize| -> Vec<&str> {
+        let header = |l: &str| ["| Level |", "| Resource |", "| --- |"].iter().any(|h| l.starts_with(h));
+        section(from).lines().filter(|l| l.starts_with("| ") && !header(l)).collect()
+    };
+    let blocking_rows = rows(blocking);
+    assert_eq!(blocking_rows.len(), 3, "{md}");
+    assert!(blocking_rows.iter().all(|r| r.starts_with("| mandatory | ")), "{blocking_rows:?}");
+    assert!(section(blocking).contains("| Level | Resource | Action | Policy | Severity | Location | Message |"));
+    assert!(section(advisory).contains("\n| Resource | Action | Policy | Severity | Location | Message |\n"));
+    assert_eq!(
+        rows(advisory),
+        [
+            "| <code>aws\\_instance.web</code> | update | <code>instance-tags</code> | low | <code>plan.json</code> | instance-tags dislikes aws\\_instance.web |",
+            "| <code>aws\\_instance.web</code> | update | <code>shared</code> | high | <code>plan.json</code> | shared dislikes aws\\_instance.web |",
+        ]
+    );
+    assert_eq!(
+        rows(undecided),
+        [
+            "| <code>aws\\_s3\\_bucket.later</code> | create | <code>bucket-private</code> | critical | <code>plan.json</code> | bucket-private dislikes aws\\_s3\\_bucket.later |"
+        ]
+    );
+    assert!(md.contains("| Resources loaded | 5 |\n| Resources judged by a resource policy | 4 |\n"), "{md}");
+}
+
+/// Every rule of the built-in pack links to its own anchor in
+/// `policies/aws-baseline/README.md`, and the anchor is there.
+#[test]
+fn sarif_rules_of_the_builtin_pack_link_to_their_readme_anchors() {
+    let out = palisade(&["check", "--format", "sarif", NOOP_PLAN], None);
+    let sarif: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    assert_eq!(sarif_problems(&sarif), Vec::<String>::new());
+    let readme = std::fs::read_to_string(repo("policies/aws-baseline/README.md")).expect("the pack's README");
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), 14, "every policy of the pack is a rule");
+    let base = "https://github.com/palisade-dev/palisade/blob/main/policies/aws-baseline/README.md#";
+    for rule in rules {
+        let id = rule["id"].as_str().expect("an id");
+        let uri = rule["helpUri"].as_str().unwrap_or_else(|| panic!("rule {id} has no helpUri"));
+        let anchor = uri.strip_prefix(base).unwrap_or_else(|| panic!("{uri} is not in the pack's README"));
+        assert_eq!(anchor, id);
+        assert_eq!(readme.matches(&format!("<a id=\"{anchor}\"></a>")).count(), 1, "anchor {anchor} in the README");
+        assert!(rule["help"]["text"].is_string(), "the policy's own help is kept: {rule}");
+    }
+}
+
+/// A rule's default level follows the effective enforcement level after
+/// `--config` and `--enforcement`, not the severity; an undecided result is
+/// a note.
+#[test]
+fn sarif_rule_levels_follow_the_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.json");
+    let levels = r#"{"aws-ec2-instance-disallow-public-ip": "advisory",
+        "aws-ec2-instance-disallow-unencrypted-root-block-device": "disabled",
+        "aws-kms-key-enable-key-rotation": {"enforcementLevel": "mandatory"}}"#;
+    std::fs::write(&config, levels).expect("config");
+    let config = config.to_str().expect("UTF-8");
+    let args = ["check", "--format", "sarif", "--config", config, "--enforcement", "required-tags=remediate"];
+    let out = palisade(&[&args[..], &[NOOP_PLAN]].concat(), None);
+    assert_eq!(code(&out), 0, "the public IP is advisory now: {}", String::from_utf8_lossy(&out.stderr));
+    let sarif: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    assert_eq!(sarif_problems(&sarif), Vec::<String>::new());
+    let run = &sarif["runs"][0];
+    let rule = |id: &str| {
+        run["tool"]["driver"]["rules"].as_array().into_iter().flatten().find(|r| r["id"] == id).expect("rule").clone()
+    };
+    let level = |id: &str| rule(id)["defaultConfiguration"]["level"].clone();
+    assert_eq!(level("aws-ec2-instance-disallow-public-ip"), "warning", "high, set to advisory");
+    assert_eq!(level("aws-ec2-instance-disallow-unencrypted-root-block-device"), "none", "disabled");
+    assert_eq!(
+        rule("aws-ec2-instance-disallow-unencrypted-root-block-device")["defaultConfiguration"]["enabled"],
+        false
+    );
+    assert_eq!(level("aws-kms-key-enable-key-rotation"), "error", "medium, set to mandatory");
+    assert_eq!(level("required-tags"), "error", "medium, set to remediate");
+    assert_eq!(level("aws-s3-bucket-disallow-public-read"), "error", "critical, mandatory by default");
+    assert_eq!(level("aws-stateful-resource-disallow-deletion"), "warning", "medium, advisory by default");
+    let results = run["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    assert!(results.iter().all(|r| r["ruleId"] == "aws-ec2-instance-disallow-public-ip" && r["level"] == "warning"));
 }

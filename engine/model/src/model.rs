@@ -93,13 +93,14 @@ impl Operation {
         }
     }
 
-    /// Whether this operation is a change that `--only-changed` judges:
-    /// create, update, replace, and import (an object brought under
-    /// management is judged in the change that imports it; later plans show
-    /// it as no-op). Delete and forget leave nothing to judge; read and
-    /// no-op change nothing.
+    /// Whether the input changes the resource: anything but `no-op` and
+    /// `read`. Of the changed resources, resource policies judge those that
+    /// exist after the change (create, update, replace, import: an object
+    /// brought under management is judged in the change that imports it,
+    /// since later plans show it as `no-op`); a stack policy's violation on
+    /// a resource being deleted or forgotten is about this change too.
     pub fn is_change(self) -> bool {
-        matches!(self, Operation::Create | Operation::Update | Operation::Replace | Operation::Import)
+        !matches!(self, Operation::NoOp | Operation::Read)
     }
 }
 
@@ -116,8 +117,10 @@ pub enum ChangeScope {
     #[default]
     All,
     /// Only resources the input changes ([`Operation::is_change`]): resource
-    /// policies judge only them, and stack policies, which still see the
-    /// whole stack, report only their violations on them.
+    /// policies judge only the changed resources that will exist (created,
+    /// updated, replaced, imported), and stack policies, which still see
+    /// the whole stack, report only their violations on changed resources
+    /// (deleted ones included).
     Changed,
 }
 

@@ -172,11 +172,8 @@ impl Engine {
                 a
             });
         findings.violations.retain(|v| scope.includes(v.action));
-        findings.resources_evaluated = stacks
-            .iter()
-            .flat_map(|s| &s.resources)
-            .filter(|r| r.is_policy_target() && scope.includes(r.op))
-            .count();
+        findings.resources_evaluated =
+            stacks.iter().flat_map(|s| &s.resources).filter(|r| r.is_policy_target() && scope.includes(r.op)).count();
         findings.resources_loaded = stacks.iter().map(|s| s.resources.len()).sum();
         findings.evaluations = evaluations(packs, stacks, settings, scope);
         findings.resources_judged = findings
