@@ -85,7 +85,7 @@ impl Plan {
 /// | finding on that policy and resource | case |
 /// | --- | --- |
 /// | policy error | `<error>`: type the fault kind, message the error |
-/// | blocking violation (decided, mandatory or remediate) | `<failure>`: type the level, message the policy's message, text with level and severity |
+/// | blocking violation (decided, mandatory or remediate) | `<failure>`: type the level, message and text `[LEVEL, SEVERITY, ACTION] MESSAGE` |
 /// | exempted violation | `<skipped>`: message `exempted: REASON` |
 /// | baselined violation | `<skipped>`: message `known to the baseline` |
 /// | advisory or undecided violation | passed, with `[advisory, SEVERITY, ACTION] MESSAGE` in `<system-out>` |

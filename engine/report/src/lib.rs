@@ -44,7 +44,7 @@ pub use text::render_text;
 /// An output format of the `check` report; each is one file of this module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
-    /// For people: findings by resource, then a summary line.
+    /// For people: findings by input file, then by resource, then a summary line.
     Text,
     /// The JSON report, schema version 1 (`engine/schema/report.schema.json`).
     Json,
