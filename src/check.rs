@@ -56,6 +56,15 @@ pub(crate) struct CheckArgs {
     /// an input could not be read (the reports still are; exit 2).
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Judge only what the inputs change: resource policies judge only the
+    /// resources a plan or preview creates, updates, replaces or imports
+    /// (not no-op, read or deleted ones); stack policies still see the whole
+    /// stack, and only their violations on changed resources (deleted ones
+    /// included) are reported. Every report shows each resource's action. State files, stack
+    /// exports and inventories change nothing: nothing in them is judged
+    /// (a warning says so).
+    #[arg(long)]
+    only_changed: bool,
     /// Read every input as this format instead of detecting it.
     #[arg(long, value_name = "F", value_parser = parse_format)]
     input_format: Option<InputFormat>,
@@ -147,6 +156,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<u8> {
         .source_map(source_map.as_ref())
         .baseline(baseline.as_ref())
         .keep_unbaselined(args.write_baseline.is_some())
+        .only_changed(args.only_changed)
         .build()?;
     let checked = pipeline.check_partial(inputs, unread);
     crate::packs::warn(&checked);

@@ -14,9 +14,11 @@
 //!    are resolved into [`PolicySettings`], every enabled policy's config
 //!    checked against its schema, before any pack runs;
 //! 3. [`Pipeline::check`]: the engine evaluates the packs (the runtime
-//!    scrubs every message of the stacks' secrets), then the report is
-//!    built, exemptions applied (as of today, UTC), findings located in
-//!    `.tf` files, and the baseline applied.
+//!    scrubs every message of the stacks' secrets), judging every resource
+//!    or, with [`PipelineBuilder::only_changed`], only the changed ones;
+//!    then the report is built, exemptions applied (as of today, UTC),
+//!    findings located in `.tf` files, and the baseline applied. Packs whose
+//!    resource types match nothing in the inputs are warned about.
 
 use sha2::{Digest, Sha256};
 
@@ -25,10 +27,10 @@ use crate::config::{self, ConfigError, LevelOverride, PackConfig};
 use crate::exemption::{Exemptions, input_key, today_utc};
 use crate::input::{self, InputError, InputFormat};
 use crate::inventory::Inventory;
-use crate::model::Stack;
+use crate::model::{ChangeScope, Stack};
 use crate::report::{InputErrorEntry, InputProvenance, Report};
 use crate::source_map::SourceMap;
-use crate::{Engine, Pack, PolicySettings, mark_conventional_secrets};
+use crate::{EnforcementLevel, Engine, Pack, PolicyKind, PolicySettings, mark_conventional_secrets};
 
 /// One input, ready to check: its stack, its provenance, and the lines of
 /// an inventory snapshot's incomplete scopes (empty for other inputs).
@@ -100,6 +102,7 @@ pub struct PipelineBuilder<'a> {
     source_map: Option<&'a SourceMap>,
     keep_unbaselined: bool,
     fail_on_undecided: bool,
+    scope: ChangeScope,
     version: String,
 }
 
@@ -117,6 +120,7 @@ impl<'a> PipelineBuilder<'a> {
             source_map: None,
             keep_unbaselined: false,
             fail_on_undecided: false,
+            scope: ChangeScope::All,
             version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
@@ -165,6 +169,17 @@ impl<'a> PipelineBuilder<'a> {
         self
     }
 
+    /// `--only-changed`: resource policies judge only the resources the
+    /// inputs create, update, replace or import ([`ChangeScope::Changed`]);
+    /// stack policies still see whole stacks, and only their violations on
+    /// changed resources (deleted ones included; not `no-op` or `read`) are
+    /// reported. State files, stack exports and
+    /// inventories change nothing: a warning says nothing in them is judged.
+    pub fn only_changed(mut self, only_changed: bool) -> Self {
+        self.scope = if only_changed { ChangeScope::Changed } else { ChangeScope::All };
+        self
+    }
+
     /// The Palisade version reports name (default: this crate's).
     pub fn version(mut self, version: &str) -> Self {
         self.version = version.to_string();
@@ -199,7 +214,9 @@ pub struct Checked {
     /// was asked and a baseline was applied.
     unbaselined: Option<Report>,
     /// Warnings for the user, without the `palisade: warning: ` prefix:
-    /// exemptions naming policies no loaded pack has, expired exemptions.
+    /// inputs `--only-changed` judges nothing in, packs whose resource types
+    /// match no resource of the inputs, exemptions naming policies no loaded
+    /// pack has, expired exemptions.
     pub warnings: Vec<String>,
 }
 
@@ -231,11 +248,13 @@ impl Pipeline<'_> {
             provenance.push(input.provenance);
             incomplete.extend(input.incomplete);
         }
-        let findings = b.engine.check(b.packs, &stacks, &self.settings);
+        let mut warnings = unchanged_inputs(&stacks, b.scope);
+        warnings.extend(unmatched_packs(b.packs, &stacks, &self.settings));
+        let findings = b.engine.check_scoped(b.packs, &stacks, &self.settings, b.scope);
         let mut report = Report::new(findings, b.packs, &self.settings, provenance, &b.version)
             .with_incomplete(incomplete)
             .with_input_errors(unread);
-        let warnings = b.exemptions.map(|e| exempt(&mut report, e)).unwrap_or_default();
+        warnings.extend(b.exemptions.map(|e| exempt(&mut report, e)).unwrap_or_default());
         if let Some(map) = b.source_map {
             report.locate(|resource, _| map.locate(resource).cloned());
         }
@@ -247,7 +266,6 @@ impl Pipeline<'_> {
             unbaselined = b.keep_unbaselined.then(|| report.clone());
             report.apply_baseline(baseline);
         }
-        let mut warnings = warnings;
         warnings.extend(input_notes(&stacks));
         warnings.extend(encrypted_warning(&stacks, &report));
         Checked { report, unbaselined, warnings }
@@ -291,6 +309,65 @@ fn encrypted_warning(stacks: &[Stack], report: &Report) -> Option<String> {
          or run the packs through `pulumi policy analyze`",
         resources.len()
     ))
+}
+
+/// With [`ChangeScope::Changed`], a warning per input of a format that
+/// records no changes (state, stack export, inventory: every resource is
+/// `no-op`), in which nothing is judged.
+fn unchanged_inputs(stacks: &[Stack], scope: ChangeScope) -> Vec<String> {
+    if scope == ChangeScope::All {
+        return Vec::new();
+    }
+    stacks
+        .iter()
+        .filter(|s| matches!(s.format, InputFormat::TfState | InputFormat::PulumiExport | InputFormat::Inventory))
+        .map(|s| {
+            format!(
+                "{}: --only-changed judges nothing in a {} input: it records no changes (every resource is no-op)",
+                s.source, s.format
+            )
+        })
+        .collect()
+}
+
+/// A warning per pack none of whose enabled resource policies' types
+/// matches a resource of any input ([`crate::model::Resource::has_type_in`]):
+/// likely the wrong pack for these inputs (say, Terraform types on a Pulumi
+/// preview). Packs with a resource policy of every type (no types, or `*`)
+/// and packs without enabled resource policies are never warned about.
+fn unmatched_packs(packs: &[Pack], stacks: &[Stack], settings: &PolicySettings) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for pack in packs {
+        let policies: Vec<_> = pack
+            .metadata
+            .policies
+            .iter()
+            .filter(|p| p.kind == PolicyKind::Resource && settings.level(p) != EnforcementLevel::Disabled)
+            .collect();
+        let every_type = |types: &[String]| types.is_empty() || types.iter().any(|t| t == "*");
+        if policies.is_empty() || policies.iter().any(|p| every_type(&p.resource_types)) {
+            continue;
+        }
+        let matched =
+            stacks.iter().flat_map(|s| &s.resources).any(|r| policies.iter().any(|p| r.has_type_in(&p.resource_types)));
+        if !matched {
+            let mut types: Vec<&str> =
+                policies.iter().flat_map(|p| p.resource_types.iter().map(String::as_str)).collect();
+            types.sort_unstable();
+            types.dedup();
+            let shown: Vec<String> = types.iter().take(3).map(|t| format!("`{t}`")).collect();
+            let more = if types.len() > 3 { ", ..." } else { "" };
+            warnings.push(format!(
+                "pack {} ({}): no resource of the inputs has any of the {} types its resource policies judge \
+                 ({}{more}); they judged nothing",
+                pack.metadata.name,
+                pack.path,
+                types.len(),
+                shown.join(", ")
+            ));
+        }
+    }
+    warnings
 }
 
 /// Applies `exemptions` to `report` as of today (UTC); the warnings about

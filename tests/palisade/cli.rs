@@ -43,14 +43,67 @@ fn text_report_groups_by_resource_and_ends_with_a_summary() {
     let out = palisade(&["check", EXAMPLE], None);
     assert_eq!(code(&out), 1);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains(
-            "aws_security_group.web (aws_security_group) in examples/plans/web-stack.tfplan.json\n  [mandatory]"
-        ),
-        "{text}"
-    );
+    assert!(text.starts_with("Input examples/plans/web-stack.tfplan.json:\n\n"), "{text}");
+    assert!(text.contains("\naws_security_group.web (aws_security_group, create)\n  [mandatory]"), "{text}");
+    assert!(text.contains("\naws_s3_bucket.old_logs (aws_s3_bucket, delete)\n  [advisory]"), "{text}");
     let last = text.lines().last().unwrap_or_default();
-    assert!(last.starts_with("FAILED: 9 resources evaluated; 6 mandatory"), "{last}");
+    assert!(last.starts_with("FAILED: 10 resources loaded, 9 judged; 6 mandatory"), "{last}");
+}
+
+/// With several inputs, the text report groups findings by input file
+/// (in name order), then by resource, each resource with its action.
+#[test]
+fn text_report_groups_by_input_then_resource() {
+    let noop = "tests/data/corpus/tfplan/terraform-compliance__cli__create-noop-update.json";
+    let out = palisade(&["check", noop, EXAMPLE], None);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("no {needle:?} in {text}"));
+    let (example, corpus) = (at(&format!("Input {EXAMPLE}:\n")), at(&format!("Input {noop}:\n")));
+    assert!(example < corpus, "inputs in name order: {text}");
+    // Each resource's block sits under its own input's header.
+    for (resource, input) in [
+        ("aws_eks_cluster.main (aws_eks_cluster, create)", example),
+        ("aws_security_group.web (aws_security_group, create)", example),
+        ("aws_instance.changed (aws_instance, update)", corpus),
+        ("aws_instance.unchanged (aws_instance, no-op)", corpus),
+    ] {
+        let found = at(&format!("\n{resource}\n"));
+        let next_input = text[input + 1..].find("\nInput ").map_or(text.len(), |i| i + input + 1);
+        assert!(input < found && found < next_input, "{resource} under its input: {text}");
+    }
+    assert_eq!(text.matches("\nInput ").count() + usize::from(text.starts_with("Input ")), 2, "{text}");
+    assert!(!text.contains(") in "), "the input is the group's, not repeated per resource: {text}");
+}
+
+/// The summary counts the resources loaded (every resource of every input)
+/// apart from those a resource policy judged; a pack whose resource types
+/// match nothing in the input is warned about.
+#[test]
+fn summary_counts_loaded_and_judged_and_warns_about_a_pack_matching_nothing() {
+    let out = palisade(&["check", "--format", "json", EXAMPLE], None);
+    let summary = &json(&out)["summary"];
+    // Ten resource changes; the bucket being deleted is not judged.
+    assert_eq!((&summary["resources_loaded"], &summary["resources_judged"]), (&10.into(), &9.into()), "{summary}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("judged nothing"), "the pack fits the plan");
+
+    // A Google plan: only required-tags (every type) judges something.
+    let gke = "tests/data/corpus/tfplan/open-policy-agent__conftest__gke-show-0.12beta.json";
+    let out = palisade(&["check", "--format", "json", gke], None);
+    assert!(out.stderr.is_empty(), "required-tags judges every type: {}", String::from_utf8_lossy(&out.stderr));
+    let out = palisade(&["check", "--format", "json", "--enforcement", "required-tags=disabled", gke], None);
+    assert_eq!(code(&out), 0);
+    let summary = &json(&out)["summary"];
+    assert_eq!((&summary["resources_loaded"], &summary["resources_judged"]), (&3.into(), &0.into()), "{summary}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "palisade: warning: pack aws-baseline (builtin:aws-baseline): no resource of the inputs has any of the 28 \
+             types its resource policies judge ("
+        ) && stderr.trim_end().ends_with("); they judged nothing"),
+        "{stderr}"
+    );
 }
 
 #[test]

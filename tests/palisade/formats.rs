@@ -14,6 +14,7 @@ use std::path::Path;
 
 use palisade_engine::baseline::Baseline;
 use palisade_engine::exemption::{Exemptions, today_utc};
+use palisade_engine::model::Operation;
 use palisade_engine::report::{
     Format, InputProvenance, MarkdownOptions, PolicyDoc, RenderOptions, Report, render, render_markdown_capped,
     render_markdown_with,
@@ -155,6 +156,7 @@ fn violation(policy: &str, level: EnforcementLevel, severity: Severity, resource
         severity,
         resource: resource.to_string(),
         resource_type: resource.split('.').next().unwrap_or("?").to_string(),
+        action: if resource.ends_with("web") { Operation::Update } else { Operation::Create },
         message: format!("{policy} dislikes {resource}"),
         file: file.to_string(),
         undecided: false,
@@ -218,7 +220,14 @@ fn synthetic(file: &str) -> Report {
         message: "the policy ran past its deadline of 2000 ms".to_string(),
         file: file.to_string(),
     }];
-    let findings = Findings { violations, policy_errors, resources_evaluated: 4, evaluations };
+    let findings = Findings {
+        violations,
+        policy_errors,
+        resources_evaluated: 4,
+        resources_loaded: 5,
+        resources_judged: 4,
+        evaluations,
+    };
     let inputs = vec![InputProvenance {
         path: file.to_string(),
         format: "tfplan".to_string(),
@@ -354,9 +363,13 @@ fn sarif_maps_levels_rules_locations_errors_and_baselines() {
     assert_eq!(ids, ["bucket-private", "instance-tags", "pack-a/shared", "stack-policy", "pack-b/shared"]);
     assert_eq!(rules[0]["helpUri"], "https://example.com/policies/bucket-private");
     assert_eq!(rules[1]["help"]["text"], "Tag the instance with an owner.");
+    // The default level follows the effective enforcement level, not the
+    // severity: low but mandatory is `error`, high but advisory `warning`.
     assert_eq!(rules[0]["defaultConfiguration"]["level"], "error");
-    assert_eq!(rules[1]["defaultConfiguration"]["level"], "note");
-    assert_eq!(rules[4]["defaultConfiguration"]["level"], "warning");
+    assert_eq!(rules[1]["defaultConfiguration"]["level"], "error", "low, mandatory");
+    assert_eq!(rules[2]["defaultConfiguration"]["level"], "warning", "high, advisory");
+    assert_eq!(rules[4]["defaultConfiguration"]["level"], "error", "medium, mandatory");
+    assert!(rules.iter().all(|r| r["helpUri"].is_null() || r["id"] == "bucket-private"), "no built-in pack");
     assert_eq!(rules[0]["properties"]["pack"], "pack-a");
     assert_eq!(rules[0]["properties"]["enforcementLevel"], "mandatory");
     assert_eq!(rules[0]["shortDescription"]["text"], "Checks bucket-private.");
@@ -374,12 +387,11 @@ fn sarif_maps_levels_rules_locations_errors_and_baselines() {
         (physical["region"]["startLine"].as_u64(), physical["region"]["startColumn"].as_u64()),
         (Some(12), Some(3))
     );
-    assert_eq!(
-        level("bucket-private", "aws_s3_bucket.later")["level"],
-        "warning",
-        "undecided critical: at most warning"
-    );
-    assert_eq!(level("instance-tags", "aws_instance.web")["level"], "note", "advisory low");
+    assert_eq!(mandatory["properties"]["action"], "create");
+    assert_eq!(level("bucket-private", "aws_s3_bucket.later")["level"], "note", "undecided critical: a note");
+    let advisory = level("instance-tags", "aws_instance.web");
+    assert_eq!(advisory["level"], "warning", "decided advisory, low");
+    assert_eq!(advisory["properties"]["action"], "update");
     let unlocated = level("pack-a/shared", "aws_instance.web");
     assert_eq!(unlocated["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "plans/my%20plan.json");
     assert_eq!(level("pack-b/shared", "aws_s3_bucket.public")["level"], "error");
@@ -574,16 +586,17 @@ fn markdown_is_capped_with_a_note() {
             .filter(|l| {
                 l.starts_with("| ")
                     && !l.starts_with("| Level")
+                    && !l.starts_with("| Resource |")
                     && !l.starts_with("| Result")
                     && !l.starts_with("| ---")
             })
             .count()
-            - 9;
+            - 10;
         let note = md.lines().last().expect("a last line");
         let cut: usize = note.trim_start_matches("**").split(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
         assert!(note.contains("cut"), "{note}");
         assert_eq!(rows + cut, total_rows, "shown + cut = all rows ({note})");
-        assert_eq!(md.matches("<details>").count(), md.matches("</details>").count());
+        assert_eq!(md.matches("<details").count(), md.matches("</details>").count());
     }
     let full = rendered(&report, Format::Markdown);
     assert!(!full.contains(" cut**"), "the default cap holds 300 short rows");
@@ -600,15 +613,15 @@ fn markdown_escapes_hostile_text() {
     target.resource = "aws_s3_bucket.x[\"a|b`</details>$x$\"]".to_string();
     report.policy_errors[0].message = hostile.to_string();
     let md = rendered(&report, Format::Markdown);
-    assert_eq!(md.matches("<details>").count(), md.matches("</details>").count(), "{md}");
-    assert_eq!(md.matches("<details>").count(), 2, "violations and policy errors: {md}");
+    assert_eq!(md.matches("<details").count(), md.matches("</details>").count(), "{md}");
+    assert_eq!(md.matches("<details").count(), 4, "blocking, advisory, undecided, policy errors: {md}");
     let tags: HashSet<&str> = md.split('<').skip(1).map(|t| t.split(['>', ' ']).next().unwrap_or("")).collect();
     let ours = HashSet::from(["details", "/details", "summary", "/summary", "code", "/code", "sub", "/sub"]);
     assert!(tags.is_subset(&ours), "HTML from the report's text: {tags:?}");
     assert!(!md.contains("@org"), "a mention: {md}");
     let mut header = "";
     for line in md.lines().filter(|l| l.starts_with("| ")) {
-        if line.starts_with("| Level") || line.starts_with("| Result") {
+        if line.starts_with("| Level") || line.starts_with("| Resource |") || line.starts_with("| Result") {
             header = line;
         }
         assert_eq!(line.replace("\\|", "").matches('|').count(), header.matches('|').count(), "{line}");
@@ -698,12 +711,12 @@ fn github_annotations_escape_properties_and_messages() {
     assert_eq!(
         *escaped,
         "::error file=plans/a%2Cb%3Ac.json,title=bucket%2Cprivate%3Av2::\
-         aws_s3_bucket.x[\"50%25,a:b\\u{0}\\u{1b}[2J\\u{202e}\"]: \
+         aws_s3_bucket.x[\"50%25,a:b\\u{0}\\u{1b}[2J\\u{202e}\"] (create): \
          100%25 public,%0D%0Areally: yes\\u{0}\\u{1b}]8;;x\\u{7}\\u{202e}gnp.exe [mandatory, critical]"
     );
     // No NUL, ESC, BEL or bidi override reaches the log raw.
     assert!(!text.contains(['\0', '\u{1b}', '\u{7}', '\u{202e}']), "{text:?}");
-    assert!(lines.contains(&"::warning file=infra/s3.tf,line=7,col=1,title=bucket-private::aws_s3_bucket.later: bucket-private dislikes aws_s3_bucket.later [advisory, critical, undecided: needs values known only after apply]"), "{text}");
+    assert!(lines.contains(&"::warning file=infra/s3.tf,line=7,col=1,title=bucket-private::aws_s3_bucket.later (create): bucket-private dislikes aws_s3_bucket.later [advisory, critical, undecided: a value it needs is not known here]"), "{text}");
     assert!(
         lines.iter().any(|l| l.starts_with("::error file=plans/a%2Cb%3Ac.json,title=instance-tags (policy error)::")),
         "{text}"
@@ -742,7 +755,14 @@ fn github_annotations_stay_within_the_per_step_limits() {
         message: "unreachable".to_string(),
         file: "p.json".to_string(),
     }];
-    let findings = Findings { violations, policy_errors, resources_evaluated: 40, evaluations: Vec::new() };
+    let findings = Findings {
+        violations,
+        policy_errors,
+        resources_evaluated: 40,
+        resources_loaded: 41,
+        resources_judged: 40,
+        evaluations: Vec::new(),
+    };
     let inputs = vec![InputProvenance {
         path: "p.json".to_string(),
         format: "tfplan".to_string(),
@@ -758,15 +778,18 @@ fn github_annotations_stay_within_the_per_step_limits() {
     let of = |kind: &str| lines.iter().filter(|l| l.starts_with(&format!("::{kind} "))).count();
     assert_eq!((of("error"), of("warning"), of("notice")), (10, 10, 10), "{text}");
     assert!(
-        lines[0].starts_with("::error title=Palisade%3A FAILED::FAILED: 40 resources evaluated; 25 mandatory"),
+        lines[0].starts_with("::error title=Palisade%3A FAILED::FAILED: 41 resources loaded, 40 judged; 25 mandatory"),
         "{text}"
     );
     for (i, line) in lines[1..10].iter().enumerate() {
-        assert!(line.starts_with("::error ") && line.contains(&format!("::aws_s3_bucket.b{i:02}: ")), "{line}");
+        assert!(
+            line.starts_with("::error ") && line.contains(&format!("::aws_s3_bucket.b{i:02} (create): ")),
+            "{line}"
+        );
     }
     assert!(!text.contains("(policy error)"), "blocking violations come first: {text}");
     assert!(lines[10..20].iter().all(|l| l.starts_with("::warning ")), "{text}");
-    assert!(lines[10].contains("::aws_instance.i00: "), "{text}");
+    assert!(lines[10].contains("::aws_instance.i00 (create): "), "{text}");
     assert!(lines[20..29].iter().all(|l| l.starts_with("::notice ") && l.contains("known to the baseline")), "{text}");
     assert_eq!(lines.len(), 30, "{text}");
     assert_eq!(
@@ -775,4 +798,149 @@ fn github_annotations_stay_within_the_per_step_limits() {
          annotated (GitHub shows 10 annotations of each kind per step); see the full report: --report sarif=FILE \
          (code scanning), --report markdown=FILE or --format text."
     );
+}
+
+// ---------------------------------------------------------------- actions, sections, rule levels
+
+/// The real plan with a created bucket, an updated and an unchanged
+/// instance (both with a public IP and an unencrypted root device).
+const NOOP_PLAN: &str = "tests/data/corpus/tfplan/terraform-compliance__cli__create-noop-update.json";
+
+/// Every format of one run shows each violation's resource action: the
+/// updated instance's findings as `update`, the unchanged one's as `no-op`.
+#[test]
+fn every_format_shows_each_resources_action() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |f: Format| dir.path().join(format!("report.{}", extension(f)));
+    let mut args = vec!["check".to_string(), "--format".into(), "json".into(), "-o".into()];
+    args.push(path(Format::Json).display().to_string());
+    for f in Format::ALL.into_iter().filter(|f| *f != Format::Json) {
+        args.extend(["--report".to_string(), format!("{f}={}", path(f).display())]);
+    }
+    args.push(NOOP_PLAN.to_string());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(code(&palisade(&args, None)), 1);
+    let read = |f: Format| std::fs::read_to_string(path(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    let report: Value = serde_json::from_str(&read(Format::Json)).expect("JSON");
+    let actions: BTreeMap<&str, &str> = report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| (v["resource"].as_str().unwrap_or(""), v["action"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(actions, BTreeMap::from([("aws_instance.changed", "update"), ("aws_instance.unchanged", "no-op")]));
+    let sarif: Value = serde_json::from_str(&read(Format::Sarif)).expect("SARIF");
+    for r in sarif["runs"][0]["results"].as_array().expect("results") {
+        let resource = r["locations"][0]["logicalLocations"][0]["name"].as_str().unwrap_or("");
+        assert_eq!(r["properties"]["action"].as_str(), actions.get(resource).copied(), "{r}");
+    }
+    let text = read(Format::Text);
+    assert!(text.contains("\naws_instance.unchanged (aws_instance, no-op)\n"), "{text}");
+    assert!(text.contains("\naws_instance.changed (aws_instance, update)\n"), "{text}");
+    let md = read(Format::Markdown);
+    assert!(md.contains("| mandatory | <code>aws\\_instance.unchanged</code> | no-op |"), "{md}");
+    assert!(md.contains("| mandatory | <code>aws\\_instance.changed</code> | update |"), "{md}");
+    let github = read(Format::Github);
+    assert!(github.contains("::aws_instance.unchanged (no-op): "), "{github}");
+    let junit = read(Format::Junit);
+    assert!(junit.contains("[mandatory, high, no-op] EC2 instance"), "{junit}");
+    assert!(junit.contains("[mandatory, high, update] EC2 instance"), "{junit}");
+}
+
+/// The Markdown comment opens on the blocking violations, expanded; the
+/// advisory and undecided ones follow, each collapsed; every row shows the
+/// resource's action.
+#[test]
+fn markdown_puts_blocking_first_and_open_then_advisory_and_undecided_collapsed() {
+    let report = synthetic("plan.json");
+    let md = rendered(&report, Format::Markdown);
+    let at = |needle: &str| md.find(needle).unwrap_or_else(|| panic!("no {needle:?} in {md}"));
+    let blocking = at("<details open><summary>Blocking (3)</summary>");
+    let advisory = at("<details><summary>Advisory (2)</summary>");
+    let undecided = at("<details><summary>Undecided (1): the message says which value is not known, and why</summary>");
+    let errors = at("<details><summary>Policy errors (1)</summary>");
+    assert!(blocking < advisory && advisory < undecided && undecided < errors, "{md}");
+    assert_eq!(md.matches("<details open>").count(), 1, "only the blocking section is open: {md}");
+    let section = |from: usize| &md[from..from + md[from..].find("</details>").expect("closed")];
+    let rows = |from: usize| -> Vec<&str> {
+        let header = |l: &str| ["| Level |", "| Resource |", "| --- |"].iter().any(|h| l.starts_with(h));
+        section(from).lines().filter(|l| l.starts_with("| ") && !header(l)).collect()
+    };
+    let blocking_rows = rows(blocking);
+    assert_eq!(blocking_rows.len(), 3, "{md}");
+    assert!(blocking_rows.iter().all(|r| r.starts_with("| mandatory | ")), "{blocking_rows:?}");
+    assert!(section(blocking).contains("| Level | Resource | Action | Policy | Severity | Location | Message |"));
+    assert!(section(advisory).contains("\n| Resource | Action | Policy | Severity | Location | Message |\n"));
+    assert_eq!(
+        rows(advisory),
+        [
+            "| <code>aws\\_instance.web</code> | update | <code>instance-tags</code> | low | <code>plan.json</code> | instance-tags dislikes aws\\_instance.web |",
+            "| <code>aws\\_instance.web</code> | update | <code>shared</code> | high | <code>plan.json</code> | shared dislikes aws\\_instance.web |",
+        ]
+    );
+    assert_eq!(
+        rows(undecided),
+        [
+            "| <code>aws\\_s3\\_bucket.later</code> | create | <code>bucket-private</code> | critical | <code>plan.json</code> | bucket-private dislikes aws\\_s3\\_bucket.later |"
+        ]
+    );
+    assert!(md.contains("| Resources loaded | 5 |\n| Resources judged by a resource policy | 4 |\n"), "{md}");
+}
+
+/// Every rule of the built-in pack links to its own anchor in
+/// `policies/aws-baseline/README.md`, and the anchor is there.
+#[test]
+fn sarif_rules_of_the_builtin_pack_link_to_their_readme_anchors() {
+    let out = palisade(&["check", "--format", "sarif", NOOP_PLAN], None);
+    let sarif: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    assert_eq!(sarif_problems(&sarif), Vec::<String>::new());
+    let readme = std::fs::read_to_string(repo("policies/aws-baseline/README.md")).expect("the pack's README");
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), 14, "every policy of the pack is a rule");
+    let base = "https://github.com/palisade-dev/palisade/blob/main/policies/aws-baseline/README.md#";
+    for rule in rules {
+        let id = rule["id"].as_str().expect("an id");
+        let uri = rule["helpUri"].as_str().unwrap_or_else(|| panic!("rule {id} has no helpUri"));
+        let anchor = uri.strip_prefix(base).unwrap_or_else(|| panic!("{uri} is not in the pack's README"));
+        assert_eq!(anchor, id);
+        assert_eq!(readme.matches(&format!("<a id=\"{anchor}\"></a>")).count(), 1, "anchor {anchor} in the README");
+        assert!(rule["help"]["text"].is_string(), "the policy's own help is kept: {rule}");
+    }
+}
+
+/// A rule's default level follows the effective enforcement level after
+/// `--config` and `--enforcement`, not the severity; an undecided result is
+/// a note.
+#[test]
+fn sarif_rule_levels_follow_the_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.json");
+    let levels = r#"{"aws-ec2-instance-disallow-public-ip": "advisory",
+        "aws-ec2-instance-disallow-unencrypted-root-block-device": "disabled",
+        "aws-kms-key-enable-key-rotation": {"enforcementLevel": "mandatory"}}"#;
+    std::fs::write(&config, levels).expect("config");
+    let config = config.to_str().expect("UTF-8");
+    let args = ["check", "--format", "sarif", "--config", config, "--enforcement", "required-tags=remediate"];
+    let out = palisade(&[&args[..], &[NOOP_PLAN]].concat(), None);
+    assert_eq!(code(&out), 0, "the public IP is advisory now: {}", String::from_utf8_lossy(&out.stderr));
+    let sarif: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    assert_eq!(sarif_problems(&sarif), Vec::<String>::new());
+    let run = &sarif["runs"][0];
+    let rule = |id: &str| {
+        run["tool"]["driver"]["rules"].as_array().into_iter().flatten().find(|r| r["id"] == id).expect("rule").clone()
+    };
+    let level = |id: &str| rule(id)["defaultConfiguration"]["level"].clone();
+    assert_eq!(level("aws-ec2-instance-disallow-public-ip"), "warning", "high, set to advisory");
+    assert_eq!(level("aws-ec2-instance-disallow-unencrypted-root-block-device"), "none", "disabled");
+    assert_eq!(
+        rule("aws-ec2-instance-disallow-unencrypted-root-block-device")["defaultConfiguration"]["enabled"],
+        false
+    );
+    assert_eq!(level("aws-kms-key-enable-key-rotation"), "error", "medium, set to mandatory");
+    assert_eq!(level("required-tags"), "error", "medium, set to remediate");
+    assert_eq!(level("aws-s3-bucket-disallow-public-read"), "error", "critical, mandatory by default");
+    assert_eq!(level("aws-stateful-resource-disallow-deletion"), "warning", "medium, advisory by default");
+    let results = run["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    assert!(results.iter().all(|r| r["ruleId"] == "aws-ec2-instance-disallow-public-ip" && r["level"] == "warning"));
 }

@@ -410,7 +410,7 @@ fn several_reports_come_from_one_run() {
     let a = std::fs::read(&main).expect("main report");
     assert_eq!(a, std::fs::read(&extra_json).expect("extra json"));
     let text = std::fs::read_to_string(&extra_text).expect("extra text");
-    assert!(text.lines().last().unwrap_or_default().starts_with("FAILED: 11 resources evaluated"), "{text}");
+    assert!(text.lines().last().unwrap_or_default().starts_with("FAILED: 12 resources loaded, 10 judged;"), "{text}");
     // Clashing outputs and overwriting an input are refused, before any work.
     for (args, wanted) in [
         (vec!["-o", main.as_str(), "--report", &format!("text={main}")], "both name"),
@@ -684,4 +684,162 @@ fn endless_files_are_refused() {
         assert_eq!(code(&out), 2, "{args:?}");
         assert!(stderr(&out).contains("the most Palisade reads here"), "{args:?}: {}", stderr(&out));
     }
+}
+
+// ---------------------------------------------------------------- --only-changed
+
+/// A real plan: `aws_s3_bucket.newly_created` (create),
+/// `aws_instance.changed` (update) and `aws_instance.unchanged` (no-op),
+/// both instances with a public IP and an unencrypted root device; and the
+/// AWS provider configuration.
+const CHANGES: &str = "tests/data/corpus/tfplan/terraform-compliance__cli__create-noop-update.json";
+
+/// `(resource, policy, action)` of each violation of a JSON report.
+fn actions(report: &Value) -> Vec<(String, String, String)> {
+    let s = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+    report["violations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| (s(v, "resource"), s(v, "policy"), s(v, "action")))
+        .collect()
+}
+
+/// `--only-changed` judges only what the plan creates, updates or
+/// replaces: the unchanged instance's violations go, and its JUnit cases;
+/// the counts say how many resources were loaded and judged.
+#[test]
+fn only_changed_judges_only_what_the_plan_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let junit = dir.path().join("junit.xml");
+    let junit_arg = format!("junit={}", junit.display());
+    let all = palisade(&["check", "--format", "json", "--report", &junit_arg, CHANGES], None);
+    assert_eq!(code(&all), 1);
+    let all_junit = std::fs::read_to_string(&junit).expect("JUnit");
+    let only = palisade(&["check", "--only-changed", "--format", "json", "--report", &junit_arg, CHANGES], None);
+    assert_eq!(code(&only), 1, "the updated instance still fails: {}", stderr(&only));
+    assert_eq!(stderr(&only), "", "a plan records changes: no warning");
+    let only_junit = std::fs::read_to_string(&junit).expect("JUnit");
+    let (all, only) = (json(&all), json(&only));
+    let public_ip = "aws-ec2-instance-disallow-public-ip";
+    let root = "aws-ec2-instance-disallow-unencrypted-root-block-device";
+    let v = |r: &str, p: &str, a: &str| (r.to_string(), p.to_string(), a.to_string());
+    assert_eq!(
+        actions(&all),
+        [
+            v("aws_instance.changed", public_ip, "update"),
+            v("aws_instance.changed", root, "update"),
+            v("aws_instance.unchanged", public_ip, "no-op"),
+            v("aws_instance.unchanged", root, "no-op"),
+        ]
+    );
+    assert_eq!(actions(&only), actions(&all)[..2]);
+    let counts = |r: &Value| {
+        let s = &r["summary"];
+        [&s["resources_loaded"], &s["resources_judged"], &s["resources_evaluated"]].map(|n| n.as_u64().unwrap_or(99))
+    };
+    // Three resources and the provider; required-tags judges every managed one.
+    assert_eq!(counts(&all), [4, 3, 3]);
+    assert_eq!(counts(&only), [4, 2, 2], "the bucket and the updated instance");
+    assert!(all_junit.contains("name=\"aws_instance.unchanged\""), "{all_junit}");
+    assert!(!only_junit.contains("aws_instance.unchanged"), "not judged, so no case: {only_junit}");
+    assert!(only_junit.contains("name=\"aws_s3_bucket.newly_created\""), "{only_junit}");
+}
+
+/// Stack policies still see the whole plan under `--only-changed`; only
+/// their violations on changed resources are reported: the built-in
+/// deletion policy still reports the bucket the example plan deletes, and
+/// `edge-probe`'s provider listing (providers are no-op) is left out.
+#[test]
+fn only_changed_keeps_stack_findings_on_changed_resources_only() {
+    let example = "examples/plans/web-stack.tfplan.json";
+    let out = palisade(&["check", "--only-changed", "--format", "json", example], None);
+    let deletion = actions(&json(&out)).into_iter().find(|(_, p, _)| p == "aws-stateful-resource-disallow-deletion");
+    assert_eq!(
+        deletion,
+        Some((
+            "aws_s3_bucket.old_logs".to_string(),
+            "aws-stateful-resource-disallow-deletion".to_string(),
+            "delete".to_string()
+        ))
+    );
+    let probe = crate::support::edge_probe().to_str().expect("UTF-8 path");
+    let args = ["check", "--pack", probe, "--format", "json", "--enforcement", "probe-crash=disabled"];
+    let args = [&args[..], &["--enforcement", "probe-crash-stack=disabled"]].concat();
+    let of = |only: bool| {
+        let mut a = args.clone();
+        if only {
+            a.push("--only-changed");
+        }
+        a.push(CHANGES);
+        let found = actions(&json(&palisade(&a, None)));
+        found.into_iter().map(|(r, p, a)| format!("{p} {r} {a}")).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        of(false),
+        [
+            "probe-require aws_instance.changed update",
+            "probe-require aws_instance.unchanged no-op",
+            "probe-require aws_s3_bucket.newly_created create",
+            "probe-providers provider.aws no-op",
+        ]
+    );
+    assert_eq!(
+        of(true),
+        ["probe-require aws_instance.changed update", "probe-require aws_s3_bucket.newly_created create"]
+    );
+}
+
+/// A state file records no changes: `--only-changed` judges nothing in it
+/// and says so.
+#[test]
+fn only_changed_on_a_state_file_warns_that_nothing_is_judged() {
+    let state = "tests/data/corpus/tfstate/snyk__driftctl__aws_subnet.json";
+    let all = palisade(&["check", "--format", "json", state], None);
+    assert!(json(&all)["summary"]["resources_judged"].as_u64().is_some_and(|n| n > 0));
+    let out = palisade(&["check", "--only-changed", "--format", "json", state], None);
+    assert_eq!(code(&out), 0);
+    let report = json(&out);
+    assert_eq!(report["summary"]["resources_judged"], 0);
+    assert_eq!(report["violations"], Value::Array(Vec::new()));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "palisade: warning: {state}: --only-changed judges nothing in a tfstate input: it records no changes \
+             (every resource is no-op)\n"
+        )
+    );
+}
+
+/// Baselined and exempted violations keep their action; a baseline written
+/// before reports had actions still reads, and knows the same findings.
+#[test]
+fn baselines_without_actions_still_read_and_baselined_findings_keep_theirs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut old = json(&palisade(&["check", "--format", "json", CHANGES], None));
+    for v in old["violations"].as_array_mut().expect("violations") {
+        v.as_object_mut().expect("an object").remove("action");
+    }
+    let baseline = write(dir.path(), "old-baseline.json", &old.to_string());
+    let exemptions = write(
+        dir.path(),
+        "exemptions.yaml",
+        "exemptions:\n  - {policy: aws-ec2-instance-disallow-public-ip, resource: aws_instance.unchanged, reason: legacy}\n",
+    );
+    let out =
+        palisade(&["check", "--format", "json", "--baseline", &baseline, "--exemptions", &exemptions, CHANGES], None);
+    assert_eq!(code(&out), 0, "every finding is known or exempted: {}", stderr(&out));
+    let report = json(&out);
+    let baselined: Vec<(&str, &str)> = report["baselined"]
+        .as_array()
+        .expect("baselined")
+        .iter()
+        .map(|v| (v["resource"].as_str().unwrap_or(""), v["action"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        baselined,
+        [("aws_instance.changed", "update"), ("aws_instance.changed", "update"), ("aws_instance.unchanged", "no-op")]
+    );
+    assert_eq!(report["exempted"][0]["action"], "no-op");
+    assert_eq!(report["baseline"]["resolved"], 0);
 }

@@ -65,6 +65,7 @@ fn violation(inv: &Inventory, arn: &str, policy: &str, message: &str, fix: Optio
         severity: if public_read { Severity::High } else { Severity::Medium },
         resource: arn.to_string(),
         resource_type: resource.resource_type.clone(),
+        action: resource.op,
         message: message.to_string(),
         file: "inventory.json".to_string(),
         undecided: false,

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::fault::FaultKind;
+use crate::model::Operation;
 use crate::policy::{EnforcementLevel, PolicyKind, Severity};
 
 /// A policy's verdict against one resource (report `violations[]`).
@@ -20,6 +21,10 @@ pub struct Violation {
     pub resource: String,
     /// The resource's type.
     pub resource_type: String,
+    /// What the input does to the resource (`create`, `update`, `replace`,
+    /// `delete`, `read`, `no-op`, `forget`, `import`), so that a reviewer
+    /// tells this change from what is already there.
+    pub action: Operation,
     /// The policy's message, with secret values replaced by `[secret]`.
     pub message: String,
     /// The input file.
@@ -95,8 +100,15 @@ pub struct Findings {
     pub violations: Vec<Violation>,
     /// Policies that failed.
     pub policy_errors: Vec<PolicyError>,
-    /// Resources given to resource policies (policy targets of all inputs).
+    /// Resources given to resource policies (policy targets of all inputs;
+    /// with [`crate::model::ChangeScope::Changed`], the changed ones).
     pub resources_evaluated: usize,
+    /// Resources read from all inputs, of every kind and operation.
+    pub resources_loaded: usize,
+    /// Resources judged by at least one resource policy (distinct input
+    /// and address over [`Findings::evaluations`]); stack policies judge
+    /// an input as a whole and are not counted here.
+    pub resources_judged: usize,
     /// Every enabled policy with the resources it judged, by pack, input
     /// and policy order (a resource policy that targets nothing in an input
     /// is absent for it).

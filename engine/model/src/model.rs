@@ -92,6 +92,46 @@ impl Operation {
             Operation::Import => "import",
         }
     }
+
+    /// Whether the input changes the resource: anything but `no-op` and
+    /// `read`. Of the changed resources, resource policies judge those that
+    /// exist after the change (create, update, replace, import: an object
+    /// brought under management is judged in the change that imports it,
+    /// since later plans show it as `no-op`); a stack policy's violation on
+    /// a resource being deleted or forgotten is about this change too.
+    pub fn is_change(self) -> bool {
+        !matches!(self, Operation::NoOp | Operation::Read)
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which resources resource policies judge (`palisade check --only-changed`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ChangeScope {
+    /// Every resource a policy targets (the default).
+    #[default]
+    All,
+    /// Only resources the input changes ([`Operation::is_change`]): resource
+    /// policies judge only the changed resources that will exist (created,
+    /// updated, replaced, imported), and stack policies, which still see
+    /// the whole stack, report only their violations on changed resources
+    /// (deleted ones included).
+    Changed,
+}
+
+impl ChangeScope {
+    /// Whether a resource with operation `op` is judged in this scope.
+    pub fn includes(self, op: Operation) -> bool {
+        match self {
+            ChangeScope::All => true,
+            ChangeScope::Changed => op.is_change(),
+        }
+    }
 }
 
 /// A resource in the normalized model (wire shape of ABI v1).
@@ -165,6 +205,14 @@ impl Resource {
     /// the rule of ABI section 3, [`palisade_abi::is_targeted`].
     pub fn is_targeted_by(&self, types: &[String]) -> bool {
         palisade_abi::is_targeted(self.kind.as_str(), self.will_exist(), &self.resource_type, types)
+    }
+
+    /// Whether `types` (a resource policy's `resource_types`) names this
+    /// resource's type by the rule of [`Resource::is_targeted_by`], whatever
+    /// the operation: a resource being deleted still shows that a pack's
+    /// types fit the input.
+    pub fn has_type_in(&self, types: &[String]) -> bool {
+        palisade_abi::is_targeted(self.kind.as_str(), true, &self.resource_type, types)
     }
 }
 

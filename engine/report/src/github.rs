@@ -68,7 +68,8 @@ impl Command {
 ///
 /// A violation's `file`, `line` and `col` come from its `--source-dir`
 /// location; without one, `file` is the input file as given (no `file` for
-/// standard input) and there is no line. `title` is the policy.
+/// standard input) and there is no line. `title` is the policy; the message
+/// starts with the resource and its action (`aws_s3_bucket.b (create): `).
 ///
 /// Control and invisible characters other than `\r` and `\n` (NUL, ESC,
 /// zero-width and bidirectional formatting characters) are first escaped as
@@ -91,8 +92,11 @@ fn findings(report: &Report) -> Vec<Command> {
     let mut commands = input_errors(report);
     for v in &report.violations {
         let kind = if v.blocks() { "error" } else { "warning" };
-        let undecided = if v.undecided { ", undecided: needs values known only after apply" } else { "" };
-        let message = format!("{}: {} [{}, {}{undecided}]", v.resource, v.message, v.enforcement_level, v.severity);
+        let undecided = if v.undecided { ", undecided: a value it needs is not known here" } else { "" };
+        let message = format!(
+            "{} ({}): {} [{}, {}{undecided}]",
+            v.resource, v.action, v.message, v.enforcement_level, v.severity
+        );
         commands.push(annotation(kind, v, message));
     }
     commands.extend(report.policy_errors.iter().map(policy_error));
@@ -106,11 +110,15 @@ fn findings(report: &Report) -> Vec<Command> {
     for x in &report.exempted {
         let v = &x.violation;
         let e = &x.exemption;
-        let message = format!("{}: {} [exempted by {} #{}: {}]", v.resource, v.message, e.file, e.number, e.reason);
+        let message = format!(
+            "{} ({}): {} [exempted by {} #{}: {}]",
+            v.resource, v.action, v.message, e.file, e.number, e.reason
+        );
         commands.push(annotation("notice", v, message));
     }
     for v in &report.baselined {
-        let message = format!("{}: {} [{}, known to the baseline]", v.resource, v.message, v.enforcement_level);
+        let message =
+            format!("{} ({}): {} [{}, known to the baseline]", v.resource, v.action, v.message, v.enforcement_level);
         commands.push(annotation("notice", v, message));
     }
     if let Some(x) = &report.exemptions {
@@ -262,9 +270,10 @@ fn summary(report: &Report) -> Command {
         ("notice", "PASSED")
     };
     let message = format!(
-        "{verdict}: {} resources evaluated; {} mandatory, {} remediate, {} advisory violations ({} undecided); \
-         {} exempted, {} baselined; {} policy errors ({} blocking).",
-        s.resources_evaluated,
+        "{verdict}: {} resources loaded, {} judged; {} mandatory, {} remediate, {} advisory violations \
+         ({} undecided); {} exempted, {} baselined; {} policy errors ({} blocking).",
+        s.resources_loaded,
+        s.resources_judged,
         s.violations.mandatory,
         s.violations.remediate,
         s.violations.advisory,

@@ -89,10 +89,10 @@ impl Plan {
 /// | finding on that policy and resource | case |
 /// | --- | --- |
 /// | policy error | `<error>`: type the fault kind, message the error |
-/// | blocking violation (decided, mandatory or remediate) | `<failure>`: type the level, message the policy's message, text with level and severity |
+/// | blocking violation (decided, mandatory or remediate) | `<failure>`: type the level, message and text `[LEVEL, SEVERITY, ACTION] MESSAGE` |
 /// | exempted violation | `<skipped>`: message `exempted: REASON` |
 /// | baselined violation | `<skipped>`: message `known to the baseline` |
-/// | advisory or undecided violation | passed, with `[advisory, SEVERITY] MESSAGE` in `<system-out>` |
+/// | advisory or undecided violation | passed, with `[advisory, SEVERITY, ACTION] MESSAGE` in `<system-out>` |
 /// | none | passed |
 ///
 /// Advisory and undecided violations pass because `palisade check` does not
@@ -219,8 +219,9 @@ fn test_case(policy: &str, name: String, found: Option<&Case>) -> TestCase {
     case
 }
 
-/// `[LEVEL, SEVERITY] MESSAGE`, with `undecided` for an undecided violation.
+/// `[LEVEL, SEVERITY, ACTION] MESSAGE` (the resource's action, e.g.
+/// `create`), with `undecided` for an undecided violation.
 fn describe(v: &Violation) -> String {
     let undecided = if v.undecided { ", undecided" } else { "" };
-    format!("[{}, {}{undecided}] {}", v.enforcement_level, v.severity, v.message)
+    format!("[{}, {}, {}{undecided}] {}", v.enforcement_level, v.severity, v.action, v.message)
 }

@@ -46,7 +46,7 @@ pub use text::render_text;
 /// An output format of the `check` report; each is one file of this module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
-    /// For people: findings by resource, then a summary line.
+    /// For people: findings by input file, then by resource, then a summary line.
     Text,
     /// The JSON report, schema version 1 (`engine/schema/report.schema.json`).
     Json,
@@ -184,8 +184,15 @@ pub struct InputErrorEntry {
 /// Counts of a report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
-    /// Resources given to resource policies (policy targets of all inputs).
+    /// Resources given to resource policies (policy targets of all inputs:
+    /// managed resources that exist after the change; with `--only-changed`,
+    /// the changed ones).
     pub resources_evaluated: usize,
+    /// Resources read from all inputs, of every kind and action.
+    pub resources_loaded: usize,
+    /// Resources judged by at least one resource policy (a stack policy
+    /// judges an input as a whole and is not counted).
+    pub resources_judged: usize,
     /// Violations per effective enforcement level.
     pub violations: LevelCounts,
     /// Violations that could not be decided (unknown values); they are
@@ -384,6 +391,8 @@ impl Report {
             evaluations: findings.evaluations,
             summary: Summary {
                 resources_evaluated: findings.resources_evaluated,
+                resources_loaded: findings.resources_loaded,
+                resources_judged: findings.resources_judged,
                 complete: true,
                 ..Summary::default()
             },

@@ -43,11 +43,14 @@ impl Default for MarkdownOptions {
 /// A title with the verdict (`PASSED`, `FAILED` or `INCOMPLETE`, words, no
 /// emoji), an `INCOMPLETE` banner listing the scopes that did not complete,
 /// a summary table (violations per level, undecided, exempted, baselined,
-/// policy errors, resources evaluated), then one collapsible
-/// `<details>` section per kind of entry, each a table: violations (in the
-/// report's order: by resource, then pack and policy; the `.tf` file and line
-/// when `--source-dir` located it), policy errors, exempted violations,
-/// expired and unused exemptions, baselined violations. A footer names
+/// policy errors, resources loaded and judged), then one `<details>`
+/// section per kind of entry, each a table: the blocking violations
+/// (`Blocking (N)`, open), then the advisory and the undecided ones (each
+/// collapsed; in the report's order: by resource, then pack and policy;
+/// each row with the resource's action, and the `.tf` file and line when
+/// `--source-dir` located it; the message last, so that it keeps the
+/// width), proposed fixes, policy errors, exempted violations, expired and
+/// unused exemptions, baselined violations (all collapsed). A footer names
 /// Palisade's version and the packs.
 ///
 /// Names and paths are shown as `<code>`. Every name, path and message is
@@ -79,12 +82,7 @@ pub fn render_markdown_with(report: &Report, options: &MarkdownOptions, out: &mu
     head(report, &mut doc);
     unread_inputs(report, &mut doc);
     let link = options.link_base.as_deref();
-    let violations: Vec<String> = report.violations.iter().map(|v| violation_row(v, None, link)).collect();
-    doc.section(
-        &format!("Violations ({})", report.violations.len()),
-        &["Level", "Severity", "Resource", "Policy", "Location", "Message"],
-        violations,
-    );
+    violations(report, link, &mut doc);
     fixes(report, &mut doc);
     policy_errors(report, &mut doc);
     exempted(report, link, &mut doc);
@@ -116,6 +114,34 @@ These inputs were not checked; the findings below are the other inputs'.
     t.push('\n');
     doc.push(&t);
 }
+
+/// The violations: blocking (open), advisory, undecided (collapsed); no
+/// section for a kind without violations.
+fn violations(report: &Report, link: Option<&str>, doc: &mut Doc) {
+    let of = |keep: fn(&Violation) -> bool, level: bool| -> Vec<String> {
+        report.violations.iter().filter(|v| keep(v)).map(|v| violation_row(v, None, link, level)).collect()
+    };
+    // With --fail-on-undecided, undecided results block and are listed first.
+    let strict = report.summary.undecided_blocks;
+    let blocking: Vec<String> = report
+        .violations
+        .iter()
+        .filter(|v| v.blocks() || (strict && v.undecided))
+        .map(|v| violation_row(v, None, link, true))
+        .collect();
+    let title = format!("Blocking ({})", blocking.len());
+    doc.section_with(&title, &LEVEL_COLUMNS, blocking, true);
+    let advisory = of(|v| !v.blocks() && !v.undecided, false);
+    doc.section(&format!("Advisory ({})", advisory.len()), &COLUMNS, advisory);
+    let undecided = if strict { Vec::new() } else { of(|v| v.undecided, false) };
+    let title = format!("Undecided ({}): the message says which value is not known, and why", undecided.len());
+    doc.section(&title, &COLUMNS, undecided);
+}
+
+/// The columns of a violation table.
+const COLUMNS: [&str; 6] = ["Resource", "Action", "Policy", "Severity", "Location", "Message"];
+/// [`COLUMNS`] with the enforcement level first.
+const LEVEL_COLUMNS: [&str; 7] = ["Level", "Resource", "Action", "Policy", "Severity", "Location", "Message"];
 
 /// The proposed fixes, as diffs; no section when there are none.
 fn fixes(report: &Report, doc: &mut Doc) {
@@ -170,14 +196,12 @@ fn exempted(report: &Report, link: Option<&str>, doc: &mut Doc) {
             let e = &x.exemption;
             let expires = e.expires.as_deref().map(|d| format!(", until {d}")).unwrap_or_default();
             let by = format!("{} \\#{}{}", code(&e.file), e.number, text(&expires));
-            violation_row(&x.violation, Some((text(&e.reason), by)), link)
+            violation_row(&x.violation, Some((text(&e.reason), by)), link, true)
         })
         .collect();
-    doc.section(
-        &format!("Exempted ({})", report.exempted.len()),
-        &["Level", "Severity", "Resource", "Policy", "Location", "Message", "Reason", "Exemption"],
-        exempted,
-    );
+    let mut header = LEVEL_COLUMNS.to_vec();
+    header.extend(["Reason", "Exemption"]);
+    doc.section(&format!("Exempted ({})", report.exempted.len()), &header, exempted);
 }
 
 /// The expired, then the unused exemptions, when an exemptions file was read.
@@ -208,7 +232,7 @@ fn exemptions_to_review(report: &Report, doc: &mut Doc) {
 /// The violations the baseline knows, when a baseline was read.
 fn baselined(report: &Report, link: Option<&str>, doc: &mut Doc) {
     let Some(b) = &report.baseline else { return };
-    let rows = report.baselined.iter().map(|v| violation_row(v, None, link)).collect();
+    let rows = report.baselined.iter().map(|v| violation_row(v, None, link, true)).collect();
     doc.section(
         &format!(
             "Baselined ({}): baseline {} knows {}, {} resolved",
@@ -217,7 +241,7 @@ fn baselined(report: &Report, link: Option<&str>, doc: &mut Doc) {
             b.known,
             b.resolved
         ),
-        &["Level", "Severity", "Resource", "Policy", "Location", "Message"],
+        &LEVEL_COLUMNS,
         rows,
     );
 }
@@ -270,13 +294,19 @@ impl Doc {
         }
     }
 
-    /// A collapsible section with a table of `rows`; nothing when there
-    /// are no rows. Rows that do not fit are counted in `cut`.
+    /// A collapsed section with a table of `rows`; nothing when there are
+    /// no rows. Rows that do not fit are counted in `cut`.
     fn section(&mut self, title: &str, header: &[&str], rows: Vec<String>) {
+        self.section_with(title, header, rows, false);
+    }
+
+    /// [`Doc::section`], open (`<details open>`) when `expanded`.
+    fn section_with(&mut self, title: &str, header: &[&str], rows: Vec<String>, expanded: bool) {
         if rows.is_empty() {
             return;
         }
-        let mut open = format!("<details><summary>{title}</summary>\n\n");
+        let attribute = if expanded { " open" } else { "" };
+        let mut open = format!("<details{attribute}><summary>{title}</summary>\n\n");
         open.push_str(&format!("| {} |\n", header.join(" | ")));
         open.push_str(&format!("|{}\n", " --- |".repeat(header.len())));
         let close = "\n</details>\n\n";
@@ -318,7 +348,7 @@ fn head(report: &Report, doc: &mut Doc) {
         t.push('\n');
     }
     t.push_str("| Result | Count |\n| --- | ---: |\n");
-    let rows: [(&str, String); 9] = [
+    let rows: [(&str, String); 10] = [
         ("Verdict", format!("**{verdict}**")),
         ("Mandatory violations", s.violations.mandatory.to_string()),
         ("Remediate violations", s.violations.remediate.to_string()),
@@ -327,7 +357,8 @@ fn head(report: &Report, doc: &mut Doc) {
         ("Exempted", s.exempted.to_string()),
         ("Baselined", s.baselined.to_string()),
         ("Policy errors (blocking)", format!("{} ({})", s.policy_errors, s.blocking_policy_errors)),
-        ("Resources evaluated", s.resources_evaluated.to_string()),
+        ("Resources loaded", s.resources_loaded.to_string()),
+        ("Resources judged by a resource policy", s.resources_judged.to_string()),
     ];
     for (name, value) in rows {
         let _ = writeln!(t, "| {name} | {value} |");
@@ -336,18 +367,22 @@ fn head(report: &Report, doc: &mut Doc) {
     doc.push(&t);
 }
 
-/// A violation's row; `extra` adds the reason and exemption columns.
-fn violation_row(v: &Violation, extra: Option<(String, String)>, link: Option<&str>) -> String {
-    let level =
-        if v.undecided { format!("{} (undecided)", v.enforcement_level) } else { v.enforcement_level.to_string() };
-    let mut cells = vec![
-        level,
-        v.severity.to_string(),
+/// A violation's row ([`COLUMNS`], or [`LEVEL_COLUMNS`] with `level`);
+/// `extra` adds the reason and exemption columns.
+fn violation_row(v: &Violation, extra: Option<(String, String)>, link: Option<&str>, level: bool) -> String {
+    let mut cells = Vec::with_capacity(9);
+    if level {
+        let undecided = if v.undecided { " (undecided)" } else { "" };
+        cells.push(format!("{}{undecided}", v.enforcement_level));
+    }
+    cells.extend([
         code(&v.resource),
+        v.action.to_string(),
         code(&v.policy),
+        v.severity.to_string(),
         location(v.location.as_ref(), &v.file, link),
         text(&v.message),
-    ];
+    ]);
     if let Some((reason, by)) = extra {
         cells.push(reason);
         cells.push(by);

@@ -724,6 +724,7 @@ mod tests {
             severity: Severity::Medium,
             resource: resource.to_string(),
             resource_type: "aws_s3_bucket".to_string(),
+            action: palisade_model::model::Operation::NoOp,
             message: message.to_string(),
             file: "inventory.json".to_string(),
             undecided: false,

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::exemption::ExemptionRef;
 use crate::{ExemptedViolation, PolicyDoc, Report};
 use palisade_model::finding::{PolicyError, Violation};
-use palisade_model::policy::Severity;
+use palisade_model::policy::{EnforcementLevel, Severity};
 
 /// The `$schema` written in the log.
 const SARIF_SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -26,6 +26,9 @@ const INFORMATION_URI: &str = "https://github.com/palisade-dev/palisade";
 /// The `artifactLocation.uri` of findings read from standard input (`-`),
 /// which has no path; GitHub requires a non-empty URI.
 const STDIN_URI: &str = "stdin";
+/// Where the READMEs of built-in packs are: `policies/NAME/README.md` is
+/// appended, then `#POLICY`, each policy's anchor.
+const BUILTIN_DOCS: &str = "https://github.com/palisade-dev/palisade/blob/main/";
 /// The key of the fingerprint in `partialFingerprints`.
 const FINGERPRINT_KEY: &str = "palisade/v1";
 
@@ -39,9 +42,13 @@ const FINGERPRINT_KEY: &str = "palisade/v1";
 /// | policy name | `rule.id` (`pack/policy` when two packs share the name) |
 /// | description | `shortDescription`, `fullDescription` |
 /// | help | `helpUri` when it is an `http(s)` URL, else `help.text` |
-/// | severity | `defaultConfiguration.level`: critical, high → `error`; medium → `warning`; low → `note`; also `properties.security-severity` (9.5, 8.0, 5.5, 2.0) |
+/// | policy of a built-in pack (provenance `builtin:NAME`) | `helpUri`: its anchor (the policy name) in `policies/NAME/README.md` of the repository |
+/// | effective enforcement level (after `--config`, `--enforcement`) | `defaultConfiguration.level`: mandatory, remediate → `error`; advisory → `warning`; disabled → `none` (and `enabled` false) |
+/// | severity | `properties.security-severity` (9.5, 8.0, 5.5, 2.0), `properties.severity` |
 /// | violation, blocking (decided mandatory or remediate) | result `level` `error` |
-/// | violation, advisory or undecided | result `level` from the severity, at most `warning` (low → `note`) |
+/// | violation, decided advisory | result `level` `warning` |
+/// | violation, undecided (a value known only after apply) | result `level` `note` |
+/// | the resource's action (`create`, `no-op`, ...) | result `properties.action` |
 /// | resource (address, URN, ARN) | `logicalLocations[0]`, `kind` `resource` |
 /// | `--source-dir` location | `physicalLocation`: the `.tf` file, `region.startLine`/`startColumn` (columns in code points: `columnKind` `unicodeCodePoints`) |
 /// | no location | `physicalLocation`: the input file as given, `region.startLine` 1 (GitHub requires a start line); standard input is the placeholder `stdin` |
@@ -137,7 +144,7 @@ impl Rules {
             let shared = packs_of.get(d.name.as_str()).is_some_and(|n| *n > 1);
             let id = if shared { format!("{}/{}", d.pack, d.name) } else { d.name.clone() };
             rules.index.insert((d.pack.clone(), d.name.clone()), (id.clone(), i));
-            rules.descriptors.push(descriptor(d, id));
+            rules.descriptors.push(descriptor(d, id, builtin_help(report, d)));
         }
         rules
     }
@@ -152,11 +159,24 @@ impl Rules {
     }
 }
 
-/// A rule from a policy.
-fn descriptor(d: &PolicyDoc, id: String) -> ReportingDescriptor {
+/// The help URL of a policy of a built-in pack (provenance path
+/// `builtin:NAME`): its anchor in `policies/NAME/README.md` on the main
+/// branch, [`BUILTIN_DOCS`].
+fn builtin_help(report: &Report, d: &PolicyDoc) -> Option<String> {
+    let pack = report.provenance.packs.iter().find(|p| p.name == d.pack)?;
+    let name = pack.path.strip_prefix("builtin:")?;
+    Some(format!("{BUILTIN_DOCS}policies/{name}/README.md#{}", d.name))
+}
+
+/// A rule from a policy; `builtin_help` is the help URL of a built-in
+/// pack's policy, which comes before the help the policy gives.
+fn descriptor(d: &PolicyDoc, id: String, builtin_help: Option<String>) -> ReportingDescriptor {
     let description = if d.description.is_empty() { d.name.clone() } else { d.description.clone() };
     let text = |t: &str| MultiformatMessageString::builder().text(t).build();
-    let config = ReportingConfiguration::builder().level(json!(severity_level(d.severity).to_string())).build();
+    let mut config = ReportingConfiguration::builder().level(json!(enforcement_level(d.enforcement_level))).build();
+    if d.enforcement_level == EnforcementLevel::Disabled {
+        config.enabled = Some(false);
+    }
     let properties = bag(
         Some(vec!["security".to_string(), "iac".to_string(), format!("{}-policy", d.kind.as_str())]),
         [
@@ -180,6 +200,9 @@ fn descriptor(d: &PolicyDoc, id: String) -> ReportingDescriptor {
         Some(help) => rule.help = Some(text(help)),
         None => {}
     }
+    if builtin_help.is_some() {
+        rule.help_uri = builtin_help;
+    }
     rule
 }
 
@@ -193,6 +216,7 @@ fn result(rules: &Rules, v: &Violation, baseline_state: Option<&str>, exemption:
         ("enforcementLevel", json!(v.enforcement_level.as_str())),
         ("severity", json!(v.severity.as_str())),
         ("resourceType", json!(v.resource_type)),
+        ("action", json!(v.action.as_str())),
         ("input", json!(v.file)),
         ("undecided", json!(v.undecided)),
     ];
@@ -364,26 +388,27 @@ fn bag<'a>(tags: Option<Vec<String>>, entries: impl IntoIterator<Item = (&'a str
     bag
 }
 
-/// A rule's default level: critical and high → `error`, medium →
-/// `warning`, low → `note`.
-fn severity_level(severity: Severity) -> ResultLevel {
-    match severity {
-        Severity::Critical | Severity::High => ResultLevel::Error,
-        Severity::Medium => ResultLevel::Warning,
-        Severity::Low => ResultLevel::Note,
+/// A rule's default level, from the policy's effective enforcement level:
+/// mandatory and remediate (they fail the run) → `error`, advisory →
+/// `warning`, disabled → `none`.
+fn enforcement_level(level: EnforcementLevel) -> &'static str {
+    match level {
+        EnforcementLevel::Mandatory | EnforcementLevel::Remediate => "error",
+        EnforcementLevel::Advisory => "warning",
+        EnforcementLevel::Disabled => "none",
     }
 }
 
 /// A result's level: `error` for a blocking violation (decided, mandatory
-/// or remediate); otherwise (advisory, undecided) the severity's level at
-/// most `warning`, so a note never looks like a failure of the run.
+/// or remediate), `note` for an undecided one (it needs a value known only
+/// after apply), `warning` for a decided advisory one.
 fn result_level(v: &Violation) -> ResultLevel {
     if v.blocks() {
-        return ResultLevel::Error;
-    }
-    match severity_level(v.severity) {
-        ResultLevel::Error => ResultLevel::Warning,
-        other => other,
+        ResultLevel::Error
+    } else if v.undecided {
+        ResultLevel::Note
+    } else {
+        ResultLevel::Warning
     }
 }
 

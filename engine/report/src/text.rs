@@ -1,4 +1,5 @@
-//! The text report, for people: findings grouped by resource, then a summary.
+//! The text report, for people: findings grouped by input file, then by
+//! resource, then a summary.
 
 use palisade_model::text::clean;
 use std::collections::BTreeMap;
@@ -10,8 +11,12 @@ use palisade_model::finding::{PolicyError, Violation};
 /// A policy error concerning more resources than this is printed once.
 const WIDE_ERROR: usize = 3;
 
-/// Write `report` as text: one block per resource (address, type, file) with
-/// its violations and policy errors, then one summary line. Control
+/// Write `report` as text: per input file (in order of name), a header line
+/// `Input FILE:`, then one block per resource (address, type, action,
+/// declaration) with its violations and policy errors, then the policy
+/// errors of that input that concern many resources; then exemptions, the
+/// baseline, and one summary line (resources loaded and judged, violations
+/// per level, policy errors). Control
 /// characters in names and messages are escaped (`\n`, `\u{1b}`), so that
 /// an address or a message cannot forge lines or terminal escapes.
 pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -23,14 +28,14 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     // An error that concerns many resources (a stack policy's) is printed
     // once, after the resources, not under each of them.
-    let (wide, narrow): (Vec<_>, Vec<_>) = report.policy_errors.iter().partition(|e| e.resources.len() > WIDE_ERROR);
-    for e in narrow {
-        blocks.add_error(e);
+    for e in &report.policy_errors {
+        if e.resources.len() > WIDE_ERROR {
+            blocks.wide.entry(e.file.as_str()).or_default().push(e);
+        } else {
+            blocks.add_error(e);
+        }
     }
     blocks.render(out)?;
-    for e in wide {
-        render_wide_error(e, out)?;
-    }
     render_exemptions(report, out)?;
     if let Some(b) = &report.baseline {
         writeln!(
@@ -61,26 +66,30 @@ fn render_preamble(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// The findings of each (resource, input file), in that order: their lines,
-/// and the resource's type and declaration when a violation gave them.
+/// The findings of each (input file, resource), in that order: their lines,
+/// and the resource's type, action and declaration when a violation gave
+/// them; and each input's policy errors that concern many resources.
 #[derive(Default)]
 struct Blocks<'r> {
     lines: BTreeMap<(&'r str, &'r str), Vec<String>>,
-    types: BTreeMap<(&'r str, &'r str), &'r str>,
+    /// `TYPE, ACTION`.
+    types: BTreeMap<(&'r str, &'r str), String>,
     /// `, declared at FILE:LINE`.
     declared: BTreeMap<(&'r str, &'r str), String>,
+    /// Policy errors concerning more than [`WIDE_ERROR`] resources, by input.
+    wide: BTreeMap<&'r str, Vec<&'r PolicyError>>,
 }
 
 impl<'r> Blocks<'r> {
     /// A violation: its level, policy, severity, pack and message, and its
     /// proposed fix.
     fn add_violation(&mut self, v: &'r Violation) {
-        let key = (v.resource.as_str(), v.file.as_str());
-        self.types.insert(key, &v.resource_type);
+        let key = (v.file.as_str(), v.resource.as_str());
+        self.types.insert(key, format!("{}, {}", clean(&v.resource_type), v.action));
         if let Some(at) = &v.location {
             self.declared.insert(key, format!(", declared at {}:{}", clean(&at.file), at.line));
         }
-        let undecided = if v.undecided { " (undecided: needs values known only after apply)" } else { "" };
+        let undecided = if v.undecided { " (undecided: a value it needs is not known here)" } else { "" };
         let mut line = format!(
             "  [{}] {} ({}, pack {}){}\n      {}",
             v.enforcement_level,
@@ -102,7 +111,7 @@ impl<'r> Blocks<'r> {
     /// A policy error, under each resource it concerns.
     fn add_error(&mut self, e: &'r PolicyError) {
         for r in &e.resources {
-            self.lines.entry((r.as_str(), e.file.as_str())).or_default().push(format!(
+            self.lines.entry((e.file.as_str(), r.as_str())).or_default().push(format!(
                 "  [{} policy error: {}] {} (pack {})\n      {}",
                 e.enforcement_level,
                 e.kind,
@@ -113,20 +122,28 @@ impl<'r> Blocks<'r> {
         }
     }
 
-    /// One block per resource: a header line, the findings, a blank line.
+    /// Per input: a header line, then one block per resource (a header
+    /// line, the findings, a blank line), then the wide policy errors.
     fn render(&self, out: &mut dyn Write) -> io::Result<()> {
-        for ((resource, file), lines) in &self.lines {
-            let ty = self.types.get(&(*resource, *file));
-            let at = self.declared.get(&(*resource, *file)).map_or("", String::as_str);
-            let (resource, file) = (clean(resource), clean(file));
-            match ty {
-                Some(t) => writeln!(out, "{resource} ({}) in {file}{at}", clean(t))?,
-                None => writeln!(out, "{resource} in {file}{at}")?,
+        let files: std::collections::BTreeSet<&str> =
+            self.lines.keys().map(|(file, _)| *file).chain(self.wide.keys().copied()).collect();
+        for file in files {
+            writeln!(out, "Input {}:\n", clean(file))?;
+            for ((_, resource), lines) in self.lines.range((file, "")..).take_while(|((f, _), _)| *f == file) {
+                let key = (file, *resource);
+                let at = self.declared.get(&key).map_or("", String::as_str);
+                match self.types.get(&key) {
+                    Some(t) => writeln!(out, "{} ({t}){at}", clean(resource))?,
+                    None => writeln!(out, "{}{at}", clean(resource))?,
+                }
+                for line in lines {
+                    writeln!(out, "{line}")?;
+                }
+                writeln!(out)?;
             }
-            for line in lines {
-                writeln!(out, "{line}")?;
+            for e in self.wide.get(file).into_iter().flatten() {
+                render_wide_error(e, out)?;
             }
-            writeln!(out)?;
         }
         Ok(())
     }
@@ -179,7 +196,7 @@ fn render_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "{}: {} evaluated; {} mandatory, {} remediate, {} advisory violations ({} undecided); {} policy errors ({} blocking).{extra}",
+        "{}: {} loaded, {} judged; {} mandatory, {} remediate, {} advisory violations ({} undecided); {} policy errors ({} blocking).{extra}",
         if !s.complete {
             "INCOMPLETE"
         } else if s.failed {
@@ -187,11 +204,8 @@ fn render_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         } else {
             "PASSED"
         },
-        if s.resources_evaluated == 1 {
-            "1 resource".to_string()
-        } else {
-            format!("{} resources", s.resources_evaluated)
-        },
+        if s.resources_loaded == 1 { "1 resource".to_string() } else { format!("{} resources", s.resources_loaded) },
+        s.resources_judged,
         s.violations.mandatory,
         s.violations.remediate,
         s.violations.advisory,
@@ -211,8 +225,9 @@ fn render_exemptions(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             let expires = e.exemption.expires.as_ref().map(|d| format!(", until {d}")).unwrap_or_default();
             writeln!(
                 out,
-                "  {} [{}] {} (exemption {}{expires}: {})",
+                "  {} ({}) [{}] {} (exemption {}{expires}: {})",
                 clean(&v.resource),
+                v.action,
                 v.enforcement_level,
                 clean(&v.policy),
                 e.exemption.number,

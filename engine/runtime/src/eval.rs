@@ -13,7 +13,7 @@ use crate::pack::{EnforcementLevel, Pack, PackError, PackErrorKind, PolicyInfo, 
 use crate::runtime::{Guest, Request, Runtime};
 use palisade_model::fault::{FaultKind, GuestFault};
 use palisade_model::finding::{Findings, PolicyError, Violation};
-use palisade_model::model::Stack;
+use palisade_model::model::{ChangeScope, Stack};
 use palisade_model::policy::PolicySettings;
 use palisade_model::secrets::{SecretScope, SecretSet};
 
@@ -142,11 +142,26 @@ impl Engine {
     /// ABI becomes a [`PolicyError`] for the resources it was judging, and
     /// the other policies' results stand.
     pub fn check(&self, packs: &[Pack], stacks: &[Stack], settings: &PolicySettings) -> Findings {
+        self.check_scoped(packs, stacks, settings, ChangeScope::All)
+    }
+
+    /// [`Engine::check`], judging only the resources in `scope`: with
+    /// [`ChangeScope::Changed`], resource policies are given only the
+    /// resources the input changes, and stack policies (which still see the
+    /// whole stack, as context) keep only their violations on those.
+    /// Policy errors are kept whatever they concern.
+    pub fn check_scoped(
+        &self,
+        packs: &[Pack],
+        stacks: &[Stack],
+        settings: &PolicySettings,
+        scope: ChangeScope,
+    ) -> Findings {
         let prepared: Vec<Prepared> = stacks.par_iter().map(Prepared::new).collect();
         let mut jobs = Vec::new();
         for pack in packs {
             for stack in &prepared {
-                jobs.extend(plan_jobs(pack, stack, self.batch_size));
+                jobs.extend(plan_jobs(pack, stack, self.batch_size, scope));
             }
         }
         let tripped = Tripped::default();
@@ -156,15 +171,29 @@ impl Engine {
                 a.policy_errors.extend(b.policy_errors);
                 a
             });
-        findings.resources_evaluated = stacks.iter().map(Stack::policy_target_count).sum();
-        findings.evaluations = evaluations(packs, stacks, settings);
+        findings.violations.retain(|v| scope.includes(v.action));
+        findings.resources_evaluated =
+            stacks.iter().flat_map(|s| &s.resources).filter(|r| r.is_policy_target() && scope.includes(r.op)).count();
+        findings.resources_loaded = stacks.iter().map(|s| s.resources.len()).sum();
+        findings.evaluations = evaluations(packs, stacks, settings, scope);
+        findings.resources_judged = findings
+            .evaluations
+            .iter()
+            .flat_map(|e| e.resources.iter().map(move |r| (e.file.as_str(), r.as_str())))
+            .collect::<std::collections::HashSet<_>>()
+            .len();
         findings.normalize();
         findings
     }
 }
 
 /// What each enabled policy judges in each input ([`palisade_model::Evaluation`]).
-fn evaluations(packs: &[Pack], stacks: &[Stack], settings: &PolicySettings) -> Vec<palisade_model::Evaluation> {
+fn evaluations(
+    packs: &[Pack],
+    stacks: &[Stack],
+    settings: &PolicySettings,
+    scope: ChangeScope,
+) -> Vec<palisade_model::Evaluation> {
     let mut out = Vec::new();
     for pack in packs {
         for stack in stacks {
@@ -177,7 +206,7 @@ fn evaluations(packs: &[Pack], stacks: &[Stack], settings: &PolicySettings) -> V
                     PolicyKind::Resource => stack
                         .resources
                         .iter()
-                        .filter(|r| r.is_targeted_by(&policy.resource_types))
+                        .filter(|r| scope.includes(r.op) && r.is_targeted_by(&policy.resource_types))
                         .map(|r| r.address.clone())
                         .collect(),
                 };
@@ -237,13 +266,15 @@ struct Job<'a> {
     range: Range<usize>,
     resource_policies: bool,
     stack_policies: bool,
+    /// The resources resource policies judge.
+    scope: ChangeScope,
 }
 
-fn plan_jobs<'a>(pack: &'a Pack, stack: &'a Prepared<'a>, batch: usize) -> Vec<Job<'a>> {
+fn plan_jobs<'a>(pack: &'a Pack, stack: &'a Prepared<'a>, batch: usize, scope: ChangeScope) -> Vec<Job<'a>> {
     let n = stack.stack.resources.len();
     let has_stack = pack.metadata.policies.iter().any(|p| p.kind == PolicyKind::Stack);
     if n <= batch {
-        return vec![Job { pack, stack, range: 0..n, resource_policies: true, stack_policies: true }];
+        return vec![Job { pack, stack, range: 0..n, resource_policies: true, stack_policies: true, scope }];
     }
     let mut jobs: Vec<Job<'a>> = (0..n)
         .step_by(batch)
@@ -253,10 +284,11 @@ fn plan_jobs<'a>(pack: &'a Pack, stack: &'a Prepared<'a>, batch: usize) -> Vec<J
             range: start..(start + batch).min(n),
             resource_policies: true,
             stack_policies: false,
+            scope,
         })
         .collect();
     if has_stack {
-        jobs.push(Job { pack, stack, range: 0..n, resource_policies: false, stack_policies: true });
+        jobs.push(Job { pack, stack, range: 0..n, resource_policies: false, stack_policies: true, scope });
     }
     jobs
 }
@@ -283,7 +315,7 @@ fn tasks<'a>(job: &Job<'a>, settings: &PolicySettings) -> Vec<Task<'a>> {
                 PolicyKind::Resource if job.resource_policies => resources
                     .iter()
                     .enumerate()
-                    .filter(|(_, r)| r.is_targeted_by(&policy.resource_types))
+                    .filter(|(_, r)| job.scope.includes(r.op) && r.is_targeted_by(&policy.resource_types))
                     .map(|(i, _)| i)
                     .collect(),
                 PolicyKind::Stack if job.stack_policies => (0..resources.len()).collect(),
@@ -445,6 +477,7 @@ fn evaluate(
             severity: task.policy.severity,
             resource: r.address.clone(),
             resource_type: r.resource_type.clone(),
+            action: r.op,
             message: cap(job.stack.secrets.redact_scope(&v.message, scope)),
             file: r.source.clone(),
             undecided: v.undecided,
