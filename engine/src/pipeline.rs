@@ -266,7 +266,8 @@ impl Pipeline<'_> {
             unbaselined = b.keep_unbaselined.then(|| report.clone());
             report.apply_baseline(baseline);
         }
-        warnings.extend(input_notes(&stacks));
+        report.notes = input_notes(&stacks);
+        warnings.extend(report.notes.iter().cloned());
         warnings.extend(encrypted_warning(&stacks, &report));
         Checked { report, unbaselined, warnings }
     }

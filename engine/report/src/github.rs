@@ -90,6 +90,11 @@ pub fn render_github(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 /// expired and unused exemptions.
 fn findings(report: &Report) -> Vec<Command> {
     let mut commands = input_errors(report);
+    commands.extend(report.notes.iter().map(|note| Command {
+        kind: "notice",
+        properties: vec![("title", "Palisade: note".to_string())],
+        message: note.clone(),
+    }));
     for v in &report.violations {
         let kind = if v.blocks() { "error" } else { "warning" };
         let undecided = if v.undecided { ", undecided: a value it needs is not known here" } else { "" };

@@ -74,7 +74,8 @@ impl Plan {
 ///
 /// - `<testsuites name="palisade">`: the run.
 /// - One `<testsuite>` per pack × input file, named `PACK: FILE`, with
-///   properties `pack` and `input`.
+///   properties `pack` and `input` (and `note`, each of the input's
+///   [`Report::notes`]).
 /// - One `<testcase>` per policy × resource evaluated ([`Report::evaluations`]):
 ///   `classname` is the policy, `name` the resource (address, URN or ARN).
 ///   A stack policy, which judges the input as a whole, has one case per
@@ -152,6 +153,10 @@ pub fn render_junit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let (pack, file) = suite_key;
         let mut suite = TestSuite::new(format!("{pack}: {file}"));
         suite.add_properties([Property::new("pack", pack.as_str()), Property::new("input", file.as_str())]);
+        let prefix = format!("{file}: ");
+        for note in report.notes.iter().filter_map(|n| n.strip_prefix(&prefix)) {
+            suite.add_property(Property::new("note", note));
+        }
         for (policy, resource) in plan.cases.get(suite_key).into_iter().flatten() {
             let key: Key = (pack.clone(), file.clone(), policy.clone(), resource.clone());
             let found = plan.found.get(&key);

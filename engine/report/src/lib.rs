@@ -146,6 +146,11 @@ pub struct Report {
     /// `summary.complete` is false (exit 2).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub input_errors: Vec<InputErrorEntry>,
+    /// What the readers said once about an input, `FILE: note` (a plan
+    /// without a `configuration` section reads every value the
+    /// configuration leaves out as unknown). Every format shows them once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Violations an exemption covers (see [`Report::apply_exemptions`]);
     /// they do not fail the run.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -383,6 +388,7 @@ impl Report {
             policy_errors: findings.policy_errors,
             incomplete: Vec::new(),
             input_errors: Vec::new(),
+            notes: Vec::new(),
             exempted: Vec::new(),
             exemptions: None,
             baselined: Vec::new(),

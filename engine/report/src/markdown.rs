@@ -81,6 +81,7 @@ pub fn render_markdown_with(report: &Report, options: &MarkdownOptions, out: &mu
     let mut doc = Doc { text: String::new(), chars: 0, max: options.max_chars, cut: 0 };
     head(report, &mut doc);
     unread_inputs(report, &mut doc);
+    notes(report, &mut doc);
     let link = options.link_base.as_deref();
     violations(report, link, &mut doc);
     fixes(report, &mut doc);
@@ -90,6 +91,19 @@ pub fn render_markdown_with(report: &Report, options: &MarkdownOptions, out: &mu
     baselined(report, link, &mut doc);
     foot(report, &mut doc);
     out.write_all(doc.text.as_bytes())
+}
+
+/// What the readers said once about an input ([`Report::notes`]), as
+/// quoted notes after the summary; nothing when there are none.
+fn notes(report: &Report, doc: &mut Doc) {
+    if report.notes.is_empty() {
+        return;
+    }
+    let mut t = String::new();
+    for note in &report.notes {
+        let _ = writeln!(t, "> **Note:** {}\n", text(note));
+    }
+    doc.push(&t);
 }
 
 /// The inputs that could not be read, open (not collapsed), right after
@@ -353,7 +367,14 @@ fn head(report: &Report, doc: &mut Doc) {
         ("Mandatory violations", s.violations.mandatory.to_string()),
         ("Remediate violations", s.violations.remediate.to_string()),
         ("Advisory violations", s.violations.advisory.to_string()),
-        ("of which undecided", s.undecided.to_string()),
+        (
+            if s.undecided_blocks {
+                "of which undecided (blocking: --fail-on-undecided)"
+            } else {
+                "of which undecided"
+            },
+            s.undecided.to_string(),
+        ),
         ("Exempted", s.exempted.to_string()),
         ("Baselined", s.baselined.to_string()),
         ("Policy errors (blocking)", format!("{} ({})", s.policy_errors, s.blocking_policy_errors)),

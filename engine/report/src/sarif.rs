@@ -287,6 +287,9 @@ fn invocation(report: &Report, rules: &Rules) -> Invocation {
     for line in &report.incomplete {
         execution.push(notification("error", format!("incomplete input: {line}"), None, Vec::new()));
     }
+    for note in &report.notes {
+        execution.push(notification("note", note.clone(), None, Vec::new()));
+    }
     for e in &report.policy_errors {
         execution.push(policy_error(rules, e));
     }

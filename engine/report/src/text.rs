@@ -60,7 +60,7 @@ fn render_preamble(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out)?;
     }
-    for note in report.policies.iter().filter_map(|p| p.note.as_ref()) {
+    for note in report.policies.iter().filter_map(|p| p.note.as_ref()).chain(&report.notes) {
         writeln!(out, "note: {}", clean(note))?;
     }
     Ok(())
@@ -193,6 +193,9 @@ fn render_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     if report.baseline.is_some() {
         extra.push_str(&format!(" {} baselined.", s.baselined));
+    }
+    if s.undecided_blocks && s.undecided > 0 {
+        extra.push_str(" Undecided results block (--fail-on-undecided).");
     }
     writeln!(
         out,
