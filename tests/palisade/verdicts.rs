@@ -37,6 +37,28 @@ fn a_plan_without_configuration_is_said_once_and_one_with_it_not_at_all() {
 }
 
 #[test]
+fn every_report_format_says_once_that_a_plan_has_no_configuration() {
+    let note = "has no `configuration` section";
+    let report = json(&palisade(&["check", "--format", "json", PLAN_WITHOUT_CONFIGURATION, PLAN], None));
+    let notes = report["notes"].as_array().expect("notes");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].as_str().unwrap_or_default().starts_with(&format!("{PLAN_WITHOUT_CONFIGURATION}: ")));
+    for (format, shown) in [
+        ("text", "note: "),
+        ("markdown", "> **Note:** "),
+        ("github", "::notice title=Palisade%3A note::"),
+        ("sarif", "\"level\": \"note\""),
+        ("junit", "<property name=\"note\""),
+    ] {
+        let out = palisade(&["check", "--format", format, PLAN_WITHOUT_CONFIGURATION, PLAN], None);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let said = if format == "markdown" { note.replace('`', "\\`") } else { note.to_string() };
+        assert_eq!(text.matches(&said).count(), 1, "{format}: once\n{text}");
+        assert!(text.contains(shown), "{format}: {shown}\n{text}");
+    }
+}
+
+#[test]
 fn fail_on_undecided_makes_undecided_results_block_from_the_flag_or_the_config() {
     // Every policy advisory: the plan's violations never block...
     let out = palisade(&["check", "--format", "json", "--enforcement", "all=advisory", PLAN], None);
@@ -55,6 +77,13 @@ fn fail_on_undecided_makes_undecided_results_block_from_the_flag_or_the_config()
     let config = write(dir.path(), "strict.json", r#"{"all": "advisory", "failOnUndecided": true}"#);
     let out = palisade(&["check", "--format", "json", "--config", &config, PLAN], None);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
+    // The Markdown comment lists them as blocking, and the text says why the run fails.
+    let out = palisade(&["check", "--format", "markdown", "--config", &config, PLAN], None);
+    let markdown = String::from_utf8_lossy(&out.stdout);
+    assert!(markdown.contains("<details open><summary>Blocking (") && !markdown.contains("Blocking (0)"), "{markdown}");
+    assert!(!markdown.contains("<summary>Undecided ("), "{markdown}");
+    let out = palisade(&["check", "--config", &config, PLAN], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Undecided results block (--fail-on-undecided)."));
     // A plan whose only results are decided passes as before.
     let out = palisade(
         &[
