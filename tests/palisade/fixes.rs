@@ -4,11 +4,9 @@
 //! user's plan never rewritten; invalid fixes are errors of their policy;
 //! a stack policy set to remediate runs as mandatory, with a note.
 
-use std::path::Path;
-
 use serde_json::{Value, json};
 
-use crate::support::{build_wat, code, json, palisade, repo};
+use crate::support::{build_wat, code, json, palisade, repo, stderr, write};
 
 const PLAN: &str = r#"{"format_version": "1.2", "resource_changes": [
   {"address": "aws_s3_bucket.logs", "mode": "managed", "type": "aws_s3_bucket", "name": "logs",
@@ -19,16 +17,6 @@ const PLAN: &str = r#"{"format_version": "1.2", "resource_changes": [
   {"address": "aws_db_instance.main", "mode": "managed", "type": "aws_db_instance", "name": "main",
    "provider_name": "registry.terraform.io/hashicorp/aws",
    "change": {"actions": ["delete"], "before": {"identifier": "main", "tags": null}, "after": null}}]}"#;
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write");
-    path.to_str().expect("UTF-8").to_string()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 #[test]
 fn the_built_in_tag_policy_proposes_a_json_patch_and_never_touches_the_plan() {

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::support::{build_once, code, json, palisade, repo};
+use crate::support::{build_once, code, json, palisade, repo, stderr, write};
 
 /// The example plan of the language examples: 3 decided public-read
 /// violations (mandatory) and 5 required-tags ones (advisory), 2 undecided.
@@ -21,20 +21,10 @@ fn pack() -> &'static str {
     build_once(&PACK, "examples/policies/c/build.sh", "gating", "example-c.wasm", "c").to_str().expect("UTF-8 path")
 }
 
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write test file");
-    path.to_str().expect("UTF-8 path").to_string()
-}
-
 fn check(extra: &[&str]) -> std::process::Output {
     let mut args = vec!["check", "--pack", pack(), "--format", "json", PLAN];
     args.extend_from_slice(extra);
     palisade(&args, None)
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Violations of one policy: (resource, level).

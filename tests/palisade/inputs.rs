@@ -10,7 +10,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{code, json, palisade, repo, root};
+use crate::support::{code, json, palisade, repo, root, stderr};
 
 /// The README example: 7 violations with the built-in pack, 6 mandatory.
 const EXAMPLE: &str = "examples/plans/web-stack.tfplan.json";
@@ -28,10 +28,6 @@ fn zip_bytes() -> Vec<u8> {
     z.extend_from_slice(b"\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00tfplan");
     z.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00\x34\x00\x00\x00\x24\x00\x00\x00\x00\x00");
     z
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn path_str(p: &Path) -> &str {

@@ -10,12 +10,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
 use crate::moto::{self, MotoSession, palisade_aws};
-use crate::support::{code, root};
+use crate::support::{code, root, stderr};
 
 /// `required-tags` at level `remediate`, with a default for each key.
 const CONFIG: &str = r#"{"required-tags": {"enforcementLevel": "remediate", "tags": ["owner", "cost-center"],
@@ -61,10 +61,6 @@ impl Workdir {
     fn arg(&self, name: &str) -> String {
         self.path(name).to_str().expect("utf-8 path").to_string()
     }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// `palisade scan --region eu-west-1 -o FILE`, asserting success.

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::moto::{self, MotoSession, palisade_aws};
-use crate::support::{code, root};
+use crate::support::{code, root, stderr};
 
 /// `palisade scan --endpoint-url MOTO --region R... EXTRA...`.
 fn scan_live(session: &MotoSession, regions: &[&str], extra: &[&str]) -> std::process::Output {
@@ -24,10 +24,6 @@ fn scan_live(session: &MotoSession, regions: &[&str], extra: &[&str]) -> std::pr
 pub fn snapshot(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).expect("the snapshot is JSON")
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Buckets in eu-west-1, 120 queues in eu-west-1 (more than one page), SSM

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::moto::{self, MotoSession};
-use crate::support::{code, root};
+use crate::support::{code, root, stderr};
 
 /// `palisade schedule ARGS` in `dir`, with moto's environment when given,
 /// else test credentials (never `~/.aws`, never instance metadata); its
@@ -112,10 +112,6 @@ fn runs(job_dir: &Path) -> Vec<String> {
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// A Terraform state v4 resource.

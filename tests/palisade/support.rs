@@ -41,6 +41,18 @@ pub fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or_else(|| panic!("palisade died by a signal: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
+/// Standard error as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Write `text` to `dir/name`; the path, as a string for arguments.
+pub fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write test file");
+    path.to_str().expect("UTF-8 path").to_string()
+}
+
 /// Standard output as JSON.
 pub fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)

@@ -5,25 +5,13 @@
 //! (`tests/cases/plans/unset-vs-unknown.yaml`, `encrypted-export.yaml`,
 //! `mixed-providers.yaml`, `modules-count-for-each.yaml`).
 
-use std::path::Path;
-
-use crate::support::{code, edge_probe, json, palisade};
+use crate::support::{code, edge_probe, json, palisade, stderr, write};
 
 /// A real plan with a configuration section, and the same plan without it.
 const PLAN: &str = "tests/data/terraform/unset-vs-unknown/plan.json";
 const PLAN_WITHOUT_CONFIGURATION: &str = "tests/data/terraform/unset-vs-unknown/plan-without-configuration.json";
 /// A real Pulumi checkpoint whose role holds two encrypted values.
 const ENCRYPTED_EXPORT: &str = "tests/data/corpus/pulumi_stack_export/pulumi__pulumi__checkpoint-v3-secrets.json";
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write test file");
-    path.to_str().expect("UTF-8 path").to_string()
-}
 
 #[test]
 fn a_plan_without_configuration_is_said_once_and_one_with_it_not_at_all() {
