@@ -93,7 +93,10 @@ const README_COMMANDS: &[(&str, Shown)] = &[
     ("scripts/install-toolchains.sh rust", Shown::NotRun(INSTALLS)),
     (
         "cargo run --release -- check examples/plans/web-stack.tfplan.json",
-        Shown::Run { code: 1, stdout_has: "FAILED: 9 resources evaluated; 6 mandatory, 0 remediate, 1 advisory" },
+        Shown::Run {
+            code: 1,
+            stdout_has: "FAILED: 10 resources loaded, 9 judged; 6 mandatory, 0 remediate, 1 advisory",
+        },
     ),
     ("scripts/install-toolchains.sh", Shown::NotRun(INSTALLS)),
     ("cargo test --workspace", Shown::NotRun("the test suite itself, of which this test is part")),
@@ -107,7 +110,10 @@ const README_COMMANDS: &[(&str, Shown)] = &[
     ("target/release/palisade --version", Shown::Run { code: 0, stdout_has: "palisade " }),
     (
         "palisade check examples/plans/web-stack.tfplan.json",
-        Shown::Run { code: 1, stdout_has: "FAILED: 9 resources evaluated; 6 mandatory, 0 remediate, 1 advisory" },
+        Shown::Run {
+            code: 1,
+            stdout_has: "FAILED: 10 resources loaded, 9 judged; 6 mandatory, 0 remediate, 1 advisory",
+        },
     ),
     ("terraform plan -out tfplan", Shown::NotRun("needs Terraform and a Terraform project")),
     ("terraform show -json tfplan > plan.json", Shown::NotRun("needs Terraform and a Terraform project")),
@@ -118,7 +124,7 @@ const README_COMMANDS: &[(&str, Shown)] = &[
         "palisade check examples/plans/web-stack.tfplan.json \
     --config examples/ci/policy/palisade-config.yaml --exemptions examples/ci/policy/exemptions.yaml \
     --format github --report sarif=palisade.sarif --report markdown=palisade.md",
-        Shown::Run { code: 1, stdout_has: "::error title=Palisade%3A FAILED::FAILED: 9 resources evaluated" },
+        Shown::Run { code: 1, stdout_has: "::error title=Palisade%3A FAILED::FAILED: 10 resources loaded, 9 judged" },
     ),
     ("palisade new --lang rust my-pack", Shown::Run { code: 0, stdout_has: "Created the rust pack my-pack" }),
     ("cd my-pack", Shown::Run { code: 0, stdout_has: "" }),
@@ -127,7 +133,7 @@ const README_COMMANDS: &[(&str, Shown)] = &[
     ("palisade inspect my-pack.wasm", Shown::Run { code: 0, stdout_has: "my-pack 1.0.0" }),
     (
         "palisade check --pack my-pack.wasm ../examples/plans/web-stack.tfplan.json",
-        Shown::Run { code: 1, stdout_has: "FAILED: 9 resources evaluated; 1 mandatory" },
+        Shown::Run { code: 1, stdout_has: "FAILED: 10 resources loaded, 2 judged; 1 mandatory" },
     ),
     (
         "palisade drift --state examples/drift/terraform.tfstate \
