@@ -965,13 +965,8 @@ void pal_undecided(pal_report *out, const char *message) {
 
 /* Appends `n` in decimal. */
 static void add_uint(pal_report *out, size_t n) {
-  char digits[24];
-  size_t i = sizeof digits;
-  do {
-    digits[--i] = (char)('0' + n % 10);
-    n /= 10;
-  } while (n);
-  pal_add_n(out, digits + i, sizeof digits - i);
+  if (out->open)
+    buf_put_uint(&scratch, n);
 }
 
 /* Appends the path of `ref`: keys joined by `.`, indexes as `[0]`. */
