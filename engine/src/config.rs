@@ -220,6 +220,10 @@ impl PackConfig {
         };
         let mut config = PackConfig { path: path.to_string(), ..PackConfig::default() };
         for (key, value) in map {
+            let spelled = key.replace(['_', '-'], "").to_ascii_lowercase();
+            if key != FAIL_ON_UNDECIDED && spelled == FAIL_ON_UNDECIDED.to_ascii_lowercase() {
+                return Err(shape(&key, format!("Palisade's key is spelled `{FAIL_ON_UNDECIDED}`")));
+            }
             if key == FAIL_ON_UNDECIDED {
                 let Value::Bool(on) = value else {
                     return Err(shape(&key, format!("expected true or false, found {}", kind(&value))));

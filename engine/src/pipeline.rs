@@ -267,8 +267,8 @@ impl Pipeline<'_> {
             report.apply_baseline(baseline);
         }
         report.notes = input_notes(&stacks);
+        report.notes.extend(encrypted_warning(&stacks, &report));
         warnings.extend(report.notes.iter().cloned());
-        warnings.extend(encrypted_warning(&stacks, &report));
         Checked { report, unbaselined, warnings }
     }
 }
@@ -306,8 +306,9 @@ fn encrypted_warning(stacks: &[Stack], report: &Report) -> Option<String> {
     let values: usize = resources.iter().filter_map(|k| encrypted.get(k)).sum();
     Some(format!(
         "{results} undecided result(s) on {} resource(s) holding {values} value(s) encrypted in their input \
-         (Pulumi ciphertext): policies cannot read them. Export with `pulumi stack export --show-secrets`, \
-         or run the packs through `pulumi policy analyze`",
+         (Pulumi ciphertext, or `[secret]` in a preview or event log): policies cannot read them. Export with \
+         `pulumi stack export --show-secrets` (or preview with `pulumi preview --show-secrets`), or run the packs \
+         through `pulumi policy analyze`",
         resources.len()
     ))
 }
@@ -338,6 +339,10 @@ fn unchanged_inputs(stacks: &[Stack], scope: ChangeScope) -> Vec<String> {
 /// and packs without enabled resource policies are never warned about.
 fn unmatched_packs(packs: &[Pack], stacks: &[Stack], settings: &PolicySettings) -> Vec<String> {
     let mut warnings = Vec::new();
+    if stacks.is_empty() {
+        // Nothing was read: that says nothing of the packs.
+        return warnings;
+    }
     for pack in packs {
         let policies: Vec<_> = pack
             .metadata

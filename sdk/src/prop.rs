@@ -110,7 +110,8 @@ impl fmt::Display for Unknown {
             }
             Cause::Encrypted => write!(
                 f,
-                "{path} is encrypted in this export; run pulumi stack export --show-secrets, or pulumi policy analyze"
+                "{path} is encrypted in this export (or hidden as [secret] in a preview or event log); run \
+                 pulumi stack export --show-secrets (or pulumi preview --show-secrets), or pulumi policy analyze"
             ),
             Cause::Live => {
                 write!(f, "{path} is not known for a live resource (the inventory has its ARN and tags only)")

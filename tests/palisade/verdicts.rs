@@ -72,6 +72,21 @@ fn fail_on_undecided_makes_undecided_results_block_from_the_flag_or_the_config()
     assert!(!markdown.contains("<summary>Undecided ("), "{markdown}");
     let out = palisade(&["check", "--config", &config, PLAN], None);
     assert!(String::from_utf8_lossy(&out.stdout).contains("Undecided results block (--fail-on-undecided)."));
+    // Every machine format shows them as blocking: SARIF errors, JUnit failures, GitHub errors.
+    let sarif = json(&palisade(&["check", "--format", "sarif", "--config", &config, PLAN], None));
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let undecided: Vec<&serde_json::Value> = results.iter().filter(|r| r["properties"]["undecided"] == true).collect();
+    assert!(!undecided.is_empty() && undecided.iter().all(|r| r["level"] == "error"), "{undecided:?}");
+    let out = palisade(&["check", "--format", "junit", "--config", &config, PLAN], None);
+    let junit = String::from_utf8_lossy(&out.stdout);
+    assert!(!junit.contains(r#"failures="0""#), "{junit}");
+    let out = palisade(&["check", "--format", "github", "--config", &config, PLAN], None);
+    let github = String::from_utf8_lossy(&out.stdout);
+    assert!(github.lines().any(|l| l.starts_with("::error file=") && l.contains("undecided")), "{github}");
+    let misspelled = write(dir.path(), "misspelled.json", r#"{"fail_on_undecided": true}"#);
+    let out = palisade(&["check", "--config", &misspelled, PLAN], None);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("spelled `failOnUndecided`"), "{}", stderr(&out));
     // A plan whose only results are decided passes as before.
     let out = palisade(
         &[
@@ -120,4 +135,31 @@ fn values_encrypted_in_an_export_get_one_warning_with_their_count() {
     // The built-in pack reads none of this export's encrypted values: no warning.
     let out = palisade(&["check", ENCRYPTED_EXPORT], None);
     assert!(!stderr(&out).contains("encrypted in their input"), "{}", stderr(&out));
+}
+
+/// A baseline that knew a finding as undecided does not hide the violation
+/// the value turns out to make: the same plan path, first without its
+/// configuration section (the volume's encryption unknown), then with it
+/// (not set: unencrypted).
+#[test]
+fn a_baselined_undecided_result_does_not_hide_a_decided_violation() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plan = dir.path().join("plan.json");
+    let plan_arg = plan.to_str().expect("UTF-8 path");
+    let baseline = dir.path().join("baseline.json");
+    let baseline_arg = baseline.to_str().expect("UTF-8 path");
+    std::fs::copy(crate::support::repo(PLAN_WITHOUT_CONFIGURATION), &plan).expect("copy the plan");
+    let out = palisade(&["check", "--write-baseline", baseline_arg, plan_arg], None);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    std::fs::copy(crate::support::repo(PLAN), &plan).expect("copy the plan");
+    let out = palisade(&["check", "--format", "json", "--baseline", baseline_arg, plan_arg], None);
+    let report = json(&out);
+    let left_out = |list: &serde_json::Value| {
+        list.as_array().into_iter().flatten().any(|v| {
+            v["resource"] == "aws_ebs_volume.left_out" && v["policy"] == "aws-ebs-volume-disallow-unencrypted-volume"
+        })
+    };
+    assert!(left_out(&report["violations"]), "the now decided violation is new: {report}");
+    assert!(!left_out(&report["baselined"]), "{report}");
+    assert_eq!(code(&out), 1);
 }

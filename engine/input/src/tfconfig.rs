@@ -189,32 +189,47 @@ fn skip_key(rest: &str) -> Option<&str> {
 }
 
 /// Which of `unknown` (the paths where `after_unknown` holds `true`) the
-/// configuration body `expressions` leaves out.
-pub(crate) fn unset_paths(expressions: &Map<String, Value>, unknown: &[Path]) -> Vec<Path> {
-    unknown.iter().filter(|path| is_unset(expressions, path)).cloned().collect()
+/// configuration body `expressions` leaves out; `after` is the change's
+/// `after`, which tells a block the configuration writes through `dynamic`
+/// (not in `expressions`, but with values in `after`) from one it leaves
+/// out.
+pub(crate) fn unset_paths(expressions: &Map<String, Value>, unknown: &[Path], after: Option<&Value>) -> Vec<Path> {
+    unknown.iter().filter(|path| is_unset(expressions, path, after)).cloned().collect()
 }
 
 /// Whether `body` (block body: attribute name to expression, block type to
-/// bodies) leaves out the value at `path`.
-fn is_unset(body: &Map<String, Value>, path: &[PathSegment]) -> bool {
+/// bodies) leaves out the value at `path`; `after` is the planned value at
+/// the body's level.
+///
+/// A key missing from `body` is left out only when `after` has nothing
+/// there either: a `dynamic` block is not in `expressions`, but the blocks
+/// it makes are in `after` (with placeholders when its `for_each` is
+/// unknown), so values beneath it stay unknown.
+fn is_unset(body: &Map<String, Value>, path: &[PathSegment], after: Option<&Value>) -> bool {
     let Some(PathSegment::Key(key)) = path.first() else {
         return false;
     };
     let rest = &path[1..];
+    let after = after.and_then(|a| a.get(key.as_str()));
     match body.get(key) {
-        None => true,
+        None => after.is_none_or(Value::is_null),
         Some(value) if is_expression(value) => is_null_constant(value),
         Some(Value::Array(blocks)) => match rest.first() {
-            Some(PathSegment::Index(i)) => {
-                blocks.get(*i).and_then(Value::as_object).is_some_and(|b| is_unset(b, &rest[1..]))
-            }
+            Some(PathSegment::Index(i)) => blocks
+                .get(*i)
+                .and_then(Value::as_object)
+                .is_some_and(|b| is_unset(b, &rest[1..], after.and_then(|a| a.get(*i)))),
             _ => false,
         },
-        Some(Value::Object(block)) => match rest.first() {
-            Some(PathSegment::Index(0)) => is_unset(block, &rest[1..]),
-            Some(PathSegment::Index(_)) => false,
-            _ => is_unset(block, rest),
-        },
+        Some(Value::Object(block)) => {
+            // A single nested block: an object, or a list of one in `after`.
+            let after = after.map(|a| a.get(0).unwrap_or(a));
+            match rest.first() {
+                Some(PathSegment::Index(0)) => is_unset(block, &rest[1..], after),
+                Some(PathSegment::Index(_)) => false,
+                _ => is_unset(block, rest, after),
+            }
+        }
         Some(_) => false,
     }
 }
@@ -242,6 +257,20 @@ mod tests {
     }
 
     #[test]
+    fn blocks_a_dynamic_block_writes_are_not_left_out() {
+        // `dynamic "ingress"` is not in `expressions`; its blocks are in `after`.
+        let body = json!({"name": {"constant_value": "a"}});
+        let body = body.as_object().expect("an object");
+        let after = json!({"name": "a", "ingress": [{"from_port": 443}]});
+        let cidr = vec![key("ingress"), PathSegment::Index(0), key("cidr_blocks")];
+        assert!(!is_unset(body, &cidr, Some(&after)));
+        // A block the configuration leaves out has nothing in `after`.
+        let after = json!({"name": "a", "ingress": null});
+        assert!(is_unset(body, &[key("ingress")], Some(&after)));
+        assert!(is_unset(body, &[key("ingress")], Some(&json!({"name": "a"}))));
+    }
+
+    #[test]
     fn module_addresses_lose_their_instance_keys() {
         assert_eq!(module_names(""), Some(vec![]));
         assert_eq!(module_names("module.a"), Some(vec!["a"]));
@@ -261,7 +290,7 @@ mod tests {
             "vpc_config": {"subnet_ids": {"references": ["aws_subnet.a.id"]}}
         });
         let body = body.as_object().expect("an object");
-        let unset = |path: Vec<PathSegment>| is_unset(body, &path);
+        let unset = |path: Vec<PathSegment>| is_unset(body, &path, None);
         assert!(unset(vec![key("grant")]));
         assert!(unset(vec![key("policy")]));
         assert!(!unset(vec![key("acl")]));

@@ -140,7 +140,8 @@ fn unset(
     };
     let mut unknown = Vec::new();
     masks::true_paths(mask.value, &mut unknown);
-    Ok(tfconfig::unset_paths(expressions, &unknown))
+    let after = change.get("after")?.map(|a| a.value);
+    Ok(tfconfig::unset_paths(expressions, &unknown, after))
 }
 
 /// Whether the entry's provider is the AWS provider

@@ -37,6 +37,11 @@ pub struct Baseline {
     /// The input files it was recorded from, keyed as in `known_in` (its
     /// report's `provenance.inputs`, and the files its findings name).
     pub inputs: BTreeSet<String>,
+    /// The `known` pairs recorded at least once as a decided violation (not
+    /// undecided): only these cover a decided violation ([`Baseline::covers`]).
+    pub decided: BTreeSet<(String, String)>,
+    /// The `known_in` triples recorded at least once as decided.
+    pub decided_in: BTreeSet<(String, String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +74,8 @@ struct Entry {
     resource: String,
     #[serde(default)]
     file: String,
+    #[serde(default)]
+    undecided: bool,
 }
 
 /// A baseline that cannot be read: names the file and the JSON path.
@@ -128,6 +135,10 @@ impl Baseline {
             if !file.is_empty() {
                 baseline.inputs.insert(file.clone());
             }
+            if !e.undecided {
+                baseline.decided.insert((e.policy.clone(), e.resource.clone()));
+                baseline.decided_in.insert((file.clone(), e.policy.clone(), e.resource.clone()));
+            }
             baseline.known.insert((e.policy.clone(), e.resource.clone()));
             baseline.known_in.insert((file, e.policy, e.resource));
         }
@@ -144,6 +155,26 @@ impl Baseline {
         }
         self.known_in.contains(&(key.to_string(), p.clone(), r.clone()))
             || self.known_in.contains(&(String::new(), p, r))
+    }
+
+    /// Whether the baseline covers a violation of `policy` on `resource`
+    /// ([`Baseline::contains`]): an `undecided` one is covered by any entry,
+    /// a decided one only by an entry recorded decided, so a finding known
+    /// as undecided (a value known only after apply) does not hide the
+    /// violation the value turns out to make.
+    pub fn covers(&self, key: &str, policy: &str, resource: &str, by_input: bool, undecided: bool) -> bool {
+        if !self.contains(key, policy, resource, by_input) {
+            return false;
+        }
+        if undecided {
+            return true;
+        }
+        let (p, r) = (policy.to_string(), resource.to_string());
+        if !by_input {
+            return self.decided.contains(&(p, r));
+        }
+        self.decided_in.contains(&(key.to_string(), p.clone(), r.clone()))
+            || self.decided_in.contains(&(String::new(), p, r))
     }
 }
 
@@ -164,6 +195,19 @@ mod tests {
         );
         // Entries without a file match any input.
         assert!(b.contains("x", "p", "a", true));
+    }
+
+    #[test]
+    fn an_undecided_entry_does_not_cover_a_decided_violation() {
+        let b = Baseline::parse(
+            "b.json",
+            br#"{"schema_version": 1, "violations": [{"policy": "p", "resource": "a", "undecided": true},
+                                                     {"policy": "p", "resource": "b"}]}"#,
+        )
+        .expect("valid");
+        assert!(b.covers("x", "p", "a", false, true) && !b.covers("x", "p", "a", false, false));
+        assert!(b.covers("x", "p", "b", false, false) && b.covers("x", "p", "b", false, true));
+        assert!(b.covers("x", "p", "b", true, false) && !b.covers("x", "p", "a", true, false));
     }
 
     #[test]

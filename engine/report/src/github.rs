@@ -96,7 +96,7 @@ fn findings(report: &Report) -> Vec<Command> {
         message: note.clone(),
     }));
     for v in &report.violations {
-        let kind = if v.blocks() { "error" } else { "warning" };
+        let kind = if report.blocks(v) { "error" } else { "warning" };
         let undecided = if v.undecided { ", undecided: a value it needs is not known here" } else { "" };
         let message = format!(
             "{} ({}): {} [{}, {}{undecided}]",

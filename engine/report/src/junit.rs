@@ -130,7 +130,7 @@ pub fn render_junit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for v in &report.violations {
         let line = describe(v);
         let case = plan.case(&v.pack, &v.file, &v.policy, &v.resource);
-        if v.blocks() {
+        if report.blocks(v) {
             case.failures.push(line);
             case.failure_level.get_or_insert_with(|| v.enforcement_level.to_string());
         } else {

@@ -148,7 +148,9 @@ pub struct Report {
     pub input_errors: Vec<InputErrorEntry>,
     /// What the readers said once about an input, `FILE: note` (a plan
     /// without a `configuration` section reads every value the
-    /// configuration leaves out as unknown). Every format shows them once.
+    /// configuration leaves out as unknown), then the run's note on
+    /// undecided results over encrypted values. Every format shows them
+    /// once (JUnit: an input's notes as properties of its suites).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// Violations an exemption covers (see [`Report::apply_exemptions`]);
@@ -435,6 +437,13 @@ impl Report {
             || (s.undecided_blocks && s.undecided > 0);
     }
 
+    /// Whether `v`, one of [`Report::violations`], blocks the run: decided
+    /// at a blocking level, or undecided when undecided results block
+    /// ([`Summary::undecided_blocks`]).
+    pub fn blocks(&self, v: &Violation) -> bool {
+        v.blocks() || (self.summary.undecided_blocks && v.undecided)
+    }
+
     /// Makes every undecided result fail the run from now on
     /// (`--fail-on-undecided`): [`Summary::undecided_blocks`].
     pub fn fail_on_undecided(&mut self) {
@@ -523,7 +532,7 @@ impl Report {
         // A baseline of several inputs checked against one: match within the input.
         let (known, new): (Vec<Violation>, Vec<Violation>) = std::mem::take(&mut self.violations)
             .into_iter()
-            .partition(|v| baseline.contains(&key(&v.file), &v.policy, &v.resource, by_input));
+            .partition(|v| baseline.covers(&key(&v.file), &v.policy, &v.resource, by_input, v.undecided));
         self.violations = new;
         self.baselined.extend(known);
         let found: Vec<&Violation> =

@@ -137,12 +137,8 @@ fn violations(report: &Report, link: Option<&str>, doc: &mut Doc) {
     };
     // With --fail-on-undecided, undecided results block and are listed first.
     let strict = report.summary.undecided_blocks;
-    let blocking: Vec<String> = report
-        .violations
-        .iter()
-        .filter(|v| v.blocks() || (strict && v.undecided))
-        .map(|v| violation_row(v, None, link, true))
-        .collect();
+    let blocking: Vec<String> =
+        report.violations.iter().filter(|v| report.blocks(v)).map(|v| violation_row(v, None, link, true)).collect();
     let title = format!("Blocking ({})", blocking.len());
     doc.section_with(&title, &LEVEL_COLUMNS, blocking, true);
     let advisory = of(|v| !v.blocks() && !v.undecided, false);

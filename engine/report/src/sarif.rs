@@ -70,7 +70,12 @@ pub fn render_sarif(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let baseline = report.baseline.is_some();
     let mut results = Vec::new();
     for v in &report.violations {
-        results.push(result(&rules, v, baseline.then_some("new"), None));
+        let mut found = result(&rules, v, baseline.then_some("new"), None);
+        if report.blocks(v) {
+            // Undecided results that block (--fail-on-undecided) are errors.
+            found.level = Some(ResultLevel::Error);
+        }
+        results.push(found);
     }
     for v in &report.baselined {
         results.push(result(&rules, v, Some("unchanged"), None));

@@ -24,7 +24,7 @@ pub fn render_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     render_input_errors(report, out)?;
     let mut blocks = Blocks::default();
     for v in &report.violations {
-        blocks.add_violation(v);
+        blocks.add_violation(v, report.summary.undecided_blocks);
     }
     // An error that concerns many resources (a stack policy's) is printed
     // once, after the resources, not under each of them.
@@ -82,14 +82,18 @@ struct Blocks<'r> {
 
 impl<'r> Blocks<'r> {
     /// A violation: its level, policy, severity, pack and message, and its
-    /// proposed fix.
-    fn add_violation(&mut self, v: &'r Violation) {
+    /// proposed fix; `strict`: undecided results block (`--fail-on-undecided`).
+    fn add_violation(&mut self, v: &'r Violation, strict: bool) {
         let key = (v.file.as_str(), v.resource.as_str());
         self.types.insert(key, format!("{}, {}", clean(&v.resource_type), v.action));
         if let Some(at) = &v.location {
             self.declared.insert(key, format!(", declared at {}:{}", clean(&at.file), at.line));
         }
-        let undecided = if v.undecided { " (undecided: a value it needs is not known here)" } else { "" };
+        let undecided = match (v.undecided, strict) {
+            (false, _) => "",
+            (true, false) => " (undecided: a value it needs is not known here)",
+            (true, true) => " (undecided: a value it needs is not known here; blocks: --fail-on-undecided)",
+        };
         let mut line = format!(
             "  [{}] {} ({}, pack {}){}\n      {}",
             v.enforcement_level,

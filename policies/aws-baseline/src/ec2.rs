@@ -1,5 +1,7 @@
 //! EC2 instances and EBS volumes.
 
+use std::collections::HashMap;
+
 use palisade_sdk::prelude::*;
 
 /// Instance and subnet types: Terraform and Pulumi forms.
@@ -42,12 +44,24 @@ fn ebs_encrypted(r: &Resource, _: &Config) -> Outcome {
     )
 }
 
-/// Every instance that will exist, judged with the stack at hand.
+/// Whether `r` is a managed resource of one of `types` that will exist.
+fn exists_as(r: &Resource, types: &[&str]) -> bool {
+    r.kind() == Kind::Managed && r.op().will_exist() && r.is_type(types)
+}
+
+/// Every instance that will exist, judged with the stack's subnets (by id,
+/// indexed once).
 fn no_public_ips(stack: &Stack, _: &Config) -> Vec<(String, Finding)> {
+    let mut subnets = HashMap::new();
+    for subnet in stack.resources().filter(|s| exists_as(s, &SUBNET_TYPES)) {
+        if let Ok(Some(id)) = subnet.get("id").str() {
+            subnets.entry(id).or_insert(subnet);
+        }
+    }
     stack
         .resources()
-        .filter(|r| r.kind() == Kind::Managed && r.op().will_exist() && r.is_type(&INSTANCE_TYPES))
-        .filter_map(|r| no_public_ip(stack, &r).err().map(|finding| (r.address().to_string(), finding)))
+        .filter(|r| exists_as(r, &INSTANCE_TYPES))
+        .filter_map(|r| no_public_ip(&subnets, &r).err().map(|finding| (r.address().to_string(), finding)))
         .collect()
 }
 
@@ -55,9 +69,12 @@ fn no_public_ips(stack: &Stack, _: &Config) -> Vec<(String, Finding)> {
 /// the subnet decides: its `map_public_ip_on_launch` (not set: false), when
 /// the plan has the subnet with the instance's known `subnet_id`;
 /// otherwise undecided, with the reason.
-fn no_public_ip(stack: &Stack, r: &Resource) -> Outcome {
+fn no_public_ip(subnets: &HashMap<&str, Resource>, r: &Resource) -> Outcome {
     let public = r.get("associate_public_ip_address");
-    if !public.is_unset() {
+    // A Pulumi program that leaves it out has no value there (a preview
+    // carries the program's inputs): the subnet decides too.
+    let left_out = public.is_unset() || (public.is_absent() && r.is_pulumi());
+    if !left_out {
         return require(
             public.bool()? != Some(true),
             format!("EC2 instance is given a public IP address ({} is true).", public.path_string()),
@@ -76,8 +93,7 @@ fn no_public_ip(stack: &Stack, r: &Resource) -> Outcome {
             public.path_string()
         ));
     };
-    let Some(subnet) = stack.resources().find(|s| s.is_type(&SUBNET_TYPES) && s.get("id").str() == Ok(Some(id)))
-    else {
+    let Some(subnet) = subnets.get(id) else {
         return undecided(format!(
             "{left_out}, and subnet {id} is not in this plan (its map_public_ip_on_launch decides); set {} to false \
              to decide.",

@@ -40,6 +40,16 @@ pub fn policies() -> [ResourcePolicy; 1] {
         )]
 }
 
+/// Undecided on a value not known here: `after_apply` when it is known
+/// only after apply, else the reason the SDK gives (encrypted in the
+/// export, not set in the configuration).
+fn not_known(prop: &Prop, after_apply: &str) -> Outcome {
+    match prop.value() {
+        palisade_sdk::PropValue::Unknown => undecided(after_apply),
+        _ => Err(prop.unknown().into()),
+    }
+}
+
 /// A resource is taggable when it has `tags` or `tags_all` (Terraform
 /// writes `tags: null` for a taggable resource without tags; inventory
 /// resources always have them). Provider default tags count: `tags_all`
@@ -63,14 +73,15 @@ fn required_tags(r: &Resource, config: &Config) -> Outcome {
         return Ok(());
     }
     if blocks.is_unknown() && !r.is_partial() {
-        return undecided("The `tag` blocks are known only after apply.");
+        return not_known(&blocks, "The `tag` blocks are known only after apply.");
     }
     // The most complete known map: `tags_all` (with the provider's default
     // tags) when known, else `tags`; plus list-shaped tags.
     let mut map = match (all.json(), tags.json()) {
         (Some(Value::Object(m)), _) if all.is_known() => m.clone(),
         (_, Some(Value::Object(m))) if tags.is_known() => m.clone(),
-        _ if tags.is_unknown() || all.is_unknown() => return undecided("The tags are known only after apply."),
+        _ if tags.is_unknown() => return not_known(&tags, "The tags are known only after apply."),
+        _ if all.is_unknown() => return not_known(&all, "The tags are known only after apply."),
         _ => Map::new(),
     };
     let mut list_shaped = false;

@@ -203,3 +203,44 @@ resource "aws_sns_topic" "tagged" {
   name = "tagged"
   tags = { owner = "platform" }
 }
+
+# `dynamic` blocks are not in the configuration section, but the blocks they
+# make are in the plan: values beneath them set from unknown expressions stay
+# unknown, never "not set".
+resource "aws_security_group" "dynamic_ingress" {
+  name = "dynamic-ingress"
+  dynamic "ingress" {
+    for_each = [443]
+    content {
+      protocol    = "tcp"
+      from_port   = ingress.value
+      to_port     = ingress.value
+      cidr_blocks = [local.unknown_bool ? "10.0.0.0/8" : "0.0.0.0/0"]
+    }
+  }
+}
+
+resource "aws_security_group" "dynamic_ingress_unknown_for_each" {
+  name = "dynamic-ingress-unknown-for-each"
+  dynamic "ingress" {
+    for_each = local.unknown_bool ? [443] : []
+    content {
+      protocol    = "tcp"
+      from_port   = ingress.value
+      to_port     = ingress.value
+      cidr_blocks = ["0.0.0.0/0"]
+    }
+  }
+}
+
+resource "aws_instance" "dynamic_root_block" {
+  ami                         = "ami-0abcdef1234567890"
+  instance_type               = "t3.micro"
+  associate_public_ip_address = false
+  dynamic "root_block_device" {
+    for_each = [1]
+    content {
+      encrypted = local.unknown_bool
+    }
+  }
+}
