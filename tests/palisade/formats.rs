@@ -404,8 +404,12 @@ fn sarif_maps_levels_rules_locations_errors_and_baselines() {
     assert!(run["results"].as_array().into_iter().flatten().all(|r| r.get("baselineState").is_none()));
 
     let known = [("bucket-private".to_string(), "aws_s3_bucket.public".to_string())];
-    let baseline =
-        Baseline { path: "baseline.json".to_string(), known: known.into_iter().collect(), ..Baseline::default() };
+    let baseline = Baseline {
+        path: "baseline.json".to_string(),
+        known: known.clone().into_iter().collect(),
+        decided: known.into_iter().collect(),
+        ..Baseline::default()
+    };
     report.apply_baseline(&baseline);
     let sarif = sarif_of(&report);
     let states: BTreeMap<String, usize> =

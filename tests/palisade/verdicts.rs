@@ -163,3 +163,27 @@ fn a_baselined_undecided_result_does_not_hide_a_decided_violation() {
     assert!(!left_out(&report["baselined"]), "{report}");
     assert_eq!(code(&out), 1);
 }
+
+/// `--only-changed` leaves unchanged resources unjudged: a baseline's
+/// findings on them are not "no longer found".
+#[test]
+fn only_changed_does_not_count_unjudged_baseline_findings_as_resolved() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plan = "tests/data/terraform/public-ip-from-subnet/plan.json";
+    let config = write(dir.path(), "tags.json", r#"{"required-tags": {"tags": ["owner"]}}"#);
+    let baseline = dir.path().join("baseline.json");
+    let baseline_arg = baseline.to_str().expect("UTF-8 path");
+    let out = palisade(&["check", "--config", &config, "--write-baseline", baseline_arg, plan], None);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let recorded: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&baseline).expect("baseline")).expect("JSON");
+    let on_subnets =
+        recorded["violations"].as_array().expect("violations").iter().filter(|v| v["action"] == "no-op").count();
+    assert_eq!(on_subnets, 2, "the two existing subnets miss the tag: {recorded}");
+    let out = palisade(
+        &["check", "--format", "json", "--config", &config, "--baseline", baseline_arg, "--only-changed", plan],
+        None,
+    );
+    let report = json(&out);
+    assert_eq!(report["baseline"]["resolved"], 0, "{}", report["baseline"]);
+}

@@ -31,7 +31,12 @@ use palisade_model::model::{Path, PathSegment};
 pub(crate) struct Configuration<'a> {
     /// Every module's resources by module path (call names), mode, type
     /// and name.
-    resources: HashMap<Key<'a>, &'a Value>,
+    resources: HashMap<Key<'a>, (Vec<&'a str>, &'a Value)>,
+    /// Every module's body (`resources`, `module_calls`, `variables`) by
+    /// module path; the root module's is the empty path.
+    modules: HashMap<Vec<&'a str>, &'a Value>,
+    /// The plan's root `variables` (name to `{"value": ...}`).
+    variables: Option<&'a Map<String, Value>>,
     /// `configuration.provider_config`: provider configurations by key.
     providers: Option<&'a Map<String, Value>>,
 }
@@ -44,12 +49,13 @@ type Key<'a> = (Vec<&'a str>, &'a str, &'a str, &'a str);
 /// this deep; a hostile one is not walked forever).
 const MAX_MODULE_DEPTH: usize = 64;
 
-/// Adds the resources of `module` (at `path`) and of its calls to `index`.
-fn index_module<'a>(module: &'a Value, path: &mut Vec<&'a str>, index: &mut HashMap<Key<'a>, &'a Value>) {
+/// Adds `module` (at `path`), its resources and its calls' to `config`.
+fn index_module<'a>(module: &'a Value, path: &mut Vec<&'a str>, config: &mut Configuration<'a>) {
+    config.modules.entry(path.clone()).or_insert(module);
     for resource in module.get("resources").and_then(Value::as_array).into_iter().flatten() {
         let field = |k: &str| resource.get(k).and_then(Value::as_str);
         if let (Some(mode), Some(rtype), Some(name)) = (field("mode"), field("type"), field("name")) {
-            index.entry((path.clone(), mode, rtype, name)).or_insert(resource);
+            config.resources.entry((path.clone(), mode, rtype, name)).or_insert_with(|| (path.clone(), resource));
         }
     }
     if path.len() >= MAX_MODULE_DEPTH {
@@ -58,7 +64,7 @@ fn index_module<'a>(module: &'a Value, path: &mut Vec<&'a str>, index: &mut Hash
     for (call, body) in module.get("module_calls").and_then(Value::as_object).into_iter().flatten() {
         if let Some(child) = body.get("module") {
             path.push(call);
-            index_module(child, path, index);
+            index_module(child, path, config);
             path.pop();
         }
     }
@@ -67,11 +73,76 @@ fn index_module<'a>(module: &'a Value, path: &mut Vec<&'a str>, index: &mut Hash
 impl<'a> Configuration<'a> {
     /// The plan's `configuration.root_module`, if it has one.
     pub(crate) fn of_plan(doc: &'a Value) -> Option<Self> {
-        let config = doc.get("configuration")?;
-        let root = config.get("root_module").filter(|m| m.is_object())?;
-        let mut resources = HashMap::new();
-        index_module(root, &mut Vec::new(), &mut resources);
-        Some(Configuration { resources, providers: config.get("provider_config").and_then(Value::as_object) })
+        let section = doc.get("configuration")?;
+        let root = section.get("root_module").filter(|m| m.is_object())?;
+        let mut config = Configuration {
+            resources: HashMap::new(),
+            modules: HashMap::new(),
+            variables: doc.get("variables").and_then(Value::as_object),
+            providers: section.get("provider_config").and_then(Value::as_object),
+        };
+        index_module(root, &mut Vec::new(), &mut config);
+        Some(config)
+    }
+
+    /// Whether `expression`, in the module at `module`, is `null` at plan
+    /// time: the constant `null`, or an expression whose references are
+    /// only variables that are `null` (and `count.index`, `each.key`).
+    /// Since every input of such an expression is known at plan time, a
+    /// value Terraform still marks unknown is one the expression left
+    /// `null` for the provider to fill in: `associate_public_ip_address =
+    /// var.public_ip` with the variable's default `null`, the pattern of
+    /// the registry's modules.
+    pub(crate) fn is_null_at_plan(&self, module: &[&'a str], expression: &Value) -> bool {
+        self.expression_null(module, expression, 0)
+    }
+
+    fn expression_null(&self, module: &[&'a str], expression: &Value, depth: usize) -> bool {
+        if is_null_constant(expression) {
+            return true;
+        }
+        if expression.get("constant_value").is_some() || depth > MAX_MODULE_DEPTH {
+            return false;
+        }
+        let Some(references) = expression.get("references").and_then(Value::as_array) else {
+            return false;
+        };
+        let mut variables = 0;
+        for reference in references {
+            match reference.as_str() {
+                Some("count.index" | "each.key") => {}
+                Some(r) => match r.strip_prefix("var.") {
+                    Some(name) if !name.contains(['.', '[']) && self.variable_null(module, name, depth) => {
+                        variables += 1;
+                    }
+                    _ => return false,
+                },
+                None => return false,
+            }
+        }
+        variables > 0
+    }
+
+    /// Whether variable `name` of the module at `module` is `null`: the
+    /// root's value in the plan's `variables`; a module's from its call's
+    /// expression, or its `default` when the call does not set it.
+    fn variable_null(&self, module: &[&'a str], name: &str, depth: usize) -> bool {
+        let Some((call, parent)) = module.split_last() else {
+            return self.variables.and_then(|v| v.get(name)).and_then(|v| v.get("value")).is_some_and(Value::is_null);
+        };
+        let Some(call_body) = self.modules.get(parent).and_then(|m| m.get("module_calls")).and_then(|c| c.get(*call))
+        else {
+            return false;
+        };
+        match call_body.get("expressions").and_then(|e| e.get(name)) {
+            Some(expression) => self.expression_null(parent, expression, depth + 1),
+            None => call_body
+                .get("module")
+                .and_then(|m| m.get("variables"))
+                .and_then(|v| v.get(name))
+                .and_then(|v| v.get("default"))
+                .is_some_and(Value::is_null),
+        }
     }
 
     /// The configuration of the resource `mode`.`type`.`name` in the module
@@ -85,7 +156,8 @@ impl<'a> Configuration<'a> {
         name: &str,
     ) -> Option<ResourceConfig<'a>> {
         let path = module_names(module_address.unwrap_or_default())?;
-        let resource = *self.resources.get(&(path, mode, rtype, name))?;
+        let (module, resource) = self.resources.get(&(path, mode, rtype, name))?;
+        let (module, resource) = (module.clone(), *resource);
         let expressions = match resource.get("expressions") {
             Some(Value::Object(expressions)) => expressions,
             // A resource whose configuration sets nothing.
@@ -96,13 +168,15 @@ impl<'a> Configuration<'a> {
             .get("provider_config_key")
             .and_then(Value::as_str)
             .and_then(|key| self.providers?.get(key)?.get("expressions")?.as_object());
-        Some(ResourceConfig { expressions, provider })
+        Some(ResourceConfig { expressions, provider, module })
     }
 }
 
 /// What the configuration says of one resource.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct ResourceConfig<'a> {
+    /// The module it is in: call names from the root.
+    pub(crate) module: Vec<&'a str>,
     /// Its body: attribute name to expression, block type to bodies.
     pub(crate) expressions: &'a Map<String, Value>,
     /// The `expressions` of its provider configuration
@@ -192,9 +266,16 @@ fn skip_key(rest: &str) -> Option<&str> {
 /// configuration body `expressions` leaves out; `after` is the change's
 /// `after`, which tells a block the configuration writes through `dynamic`
 /// (not in `expressions`, but with values in `after`) from one it leaves
-/// out.
-pub(crate) fn unset_paths(expressions: &Map<String, Value>, unknown: &[Path], after: Option<&Value>) -> Vec<Path> {
-    unknown.iter().filter(|path| is_unset(expressions, path, after)).cloned().collect()
+/// out. `null` tells whether an expression is `null` at plan time
+/// ([`Configuration::is_null_at_plan`]): an argument set to `null` is not
+/// set.
+pub(crate) fn unset_paths(
+    expressions: &Map<String, Value>,
+    unknown: &[Path],
+    after: Option<&Value>,
+    null: &dyn Fn(&Value) -> bool,
+) -> Vec<Path> {
+    unknown.iter().filter(|path| is_unset(expressions, path, after, null)).cloned().collect()
 }
 
 /// Whether `body` (block body: attribute name to expression, block type to
@@ -205,7 +286,12 @@ pub(crate) fn unset_paths(expressions: &Map<String, Value>, unknown: &[Path], af
 /// there either: a `dynamic` block is not in `expressions`, but the blocks
 /// it makes are in `after` (with placeholders when its `for_each` is
 /// unknown), so values beneath it stay unknown.
-fn is_unset(body: &Map<String, Value>, path: &[PathSegment], after: Option<&Value>) -> bool {
+fn is_unset(
+    body: &Map<String, Value>,
+    path: &[PathSegment],
+    after: Option<&Value>,
+    null: &dyn Fn(&Value) -> bool,
+) -> bool {
     let Some(PathSegment::Key(key)) = path.first() else {
         return false;
     };
@@ -213,21 +299,21 @@ fn is_unset(body: &Map<String, Value>, path: &[PathSegment], after: Option<&Valu
     let after = after.and_then(|a| a.get(key.as_str()));
     match body.get(key) {
         None => after.is_none_or(Value::is_null),
-        Some(value) if is_expression(value) => is_null_constant(value),
+        Some(value) if is_expression(value) => is_null_constant(value) || null(value),
         Some(Value::Array(blocks)) => match rest.first() {
             Some(PathSegment::Index(i)) => blocks
                 .get(*i)
                 .and_then(Value::as_object)
-                .is_some_and(|b| is_unset(b, &rest[1..], after.and_then(|a| a.get(*i)))),
+                .is_some_and(|b| is_unset(b, &rest[1..], after.and_then(|a| a.get(*i)), null)),
             _ => false,
         },
         Some(Value::Object(block)) => {
             // A single nested block: an object, or a list of one in `after`.
             let after = after.map(|a| a.get(0).unwrap_or(a));
             match rest.first() {
-                Some(PathSegment::Index(0)) => is_unset(block, &rest[1..], after),
+                Some(PathSegment::Index(0)) => is_unset(block, &rest[1..], after, null),
                 Some(PathSegment::Index(_)) => false,
-                _ => is_unset(block, rest, after),
+                _ => is_unset(block, rest, after, null),
             }
         }
         Some(_) => false,
@@ -263,11 +349,11 @@ mod tests {
         let body = body.as_object().expect("an object");
         let after = json!({"name": "a", "ingress": [{"from_port": 443}]});
         let cidr = vec![key("ingress"), PathSegment::Index(0), key("cidr_blocks")];
-        assert!(!is_unset(body, &cidr, Some(&after)));
+        assert!(!is_unset(body, &cidr, Some(&after), &|_| false));
         // A block the configuration leaves out has nothing in `after`.
         let after = json!({"name": "a", "ingress": null});
-        assert!(is_unset(body, &[key("ingress")], Some(&after)));
-        assert!(is_unset(body, &[key("ingress")], Some(&json!({"name": "a"}))));
+        assert!(is_unset(body, &[key("ingress")], Some(&after), &|_| false));
+        assert!(is_unset(body, &[key("ingress")], Some(&json!({"name": "a"})), &|_| false));
     }
 
     #[test]
@@ -290,7 +376,7 @@ mod tests {
             "vpc_config": {"subnet_ids": {"references": ["aws_subnet.a.id"]}}
         });
         let body = body.as_object().expect("an object");
-        let unset = |path: Vec<PathSegment>| is_unset(body, &path, None);
+        let unset = |path: Vec<PathSegment>| is_unset(body, &path, None, &|_| false);
         assert!(unset(vec![key("grant")]));
         assert!(unset(vec![key("policy")]));
         assert!(!unset(vec![key("acl")]));

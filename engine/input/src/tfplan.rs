@@ -104,9 +104,11 @@ fn resource(entry: &Node<'_>, config: Option<&Configuration<'_>>) -> Result<Reso
             let mode = if kind == ResourceKind::Data { "data" } else { "managed" };
             let module = entry.opt_str("module_address")?;
             let resource = config.resource(module, mode, resource_type, name);
-            let mut unset = unset(&change, resource.map(|r| r.expressions))?;
-            if let Some(resource) = resource.filter(|_| is_aws(entry)) {
-                resolve_tags_all(&mut props, &mut unset, &resource);
+            let null =
+                |expression: &Value| resource.as_ref().is_some_and(|r| config.is_null_at_plan(&r.module, expression));
+            let mut unset = unset(&change, resource.as_ref().map(|r| r.expressions), &null)?;
+            if let Some(resource) = resource.as_ref().filter(|_| is_aws(entry)) {
+                resolve_tags_all(&mut props, &mut unset, resource);
             }
             unset
         }
@@ -134,6 +136,7 @@ fn resource(entry: &Node<'_>, config: Option<&Configuration<'_>>) -> Result<Reso
 fn unset(
     change: &Node<'_>,
     expressions: Option<&serde_json::Map<String, Value>>,
+    null: &dyn Fn(&Value) -> bool,
 ) -> Result<Vec<palisade_model::model::Path>, InputError> {
     let (Some(expressions), Some(mask)) = (expressions, change.get("after_unknown")?) else {
         return Ok(Vec::new());
@@ -141,7 +144,7 @@ fn unset(
     let mut unknown = Vec::new();
     masks::true_paths(mask.value, &mut unknown);
     let after = change.get("after")?.map(|a| a.value);
-    Ok(tfconfig::unset_paths(expressions, &unknown, after))
+    Ok(tfconfig::unset_paths(expressions, &unknown, after, null))
 }
 
 /// Whether the entry's provider is the AWS provider

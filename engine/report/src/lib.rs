@@ -437,6 +437,22 @@ impl Report {
             || (s.undecided_blocks && s.undecided > 0);
     }
 
+    /// The (policy, resource) pairs this run judged, from
+    /// [`Report::evaluations`]; a stack policy's as (policy, ""): it judged
+    /// its whole input.
+    fn judged(&self) -> std::collections::HashSet<(&str, &str)> {
+        let mut judged = std::collections::HashSet::new();
+        for e in &self.evaluations {
+            match e.kind {
+                PolicyKind::Stack => {
+                    judged.insert((e.policy.as_str(), ""));
+                }
+                PolicyKind::Resource => judged.extend(e.resources.iter().map(|r| (e.policy.as_str(), r.as_str()))),
+            }
+        }
+        judged
+    }
+
     /// Whether `v`, one of [`Report::violations`], blocks the run: decided
     /// at a blocking level, or undecided when undecided results block
     /// ([`Summary::undecided_blocks`]).
@@ -537,6 +553,10 @@ impl Report {
         self.baselined.extend(known);
         let found: Vec<&Violation> =
             self.violations.iter().chain(&self.baselined).chain(self.exempted.iter().map(|e| &e.violation)).collect();
+        // A finding is no longer found only where its policy judged its
+        // resource this run (not when --only-changed left it unjudged).
+        let judged = self.judged();
+        let was_judged = |p: &str, r: &str| judged.contains(&(p, "")) || judged.contains(&(p, r));
         let resolved = if by_input {
             let unread: std::collections::BTreeSet<&str> =
                 self.input_errors.iter().filter_map(|e| keys.get(&e.input).map(String::as_str)).collect();
@@ -548,7 +568,10 @@ impl Report {
                 .filter(|(f, p, r)| {
                     // An entry without a file is found in any input.
                     let anywhere = f.is_empty() && found.iter().any(|(_, fp, fr)| fp == p && fr == r);
-                    !anywhere && !unread.contains(f.as_str()) && !found.contains(&(f.clone(), p.as_str(), r.as_str()))
+                    !anywhere
+                        && !unread.contains(f.as_str())
+                        && was_judged(p, r)
+                        && !found.contains(&(f.clone(), p.as_str(), r.as_str()))
                 })
                 .count()
         } else if !self.input_errors.is_empty() {
@@ -557,7 +580,11 @@ impl Report {
         } else {
             let found: std::collections::BTreeSet<(&str, &str)> =
                 found.iter().map(|v| (v.policy.as_str(), v.resource.as_str())).collect();
-            baseline.known.iter().filter(|(p, r)| !found.contains(&(p.as_str(), r.as_str()))).count()
+            baseline
+                .known
+                .iter()
+                .filter(|(p, r)| was_judged(p, r) && !found.contains(&(p.as_str(), r.as_str())))
+                .count()
         };
         self.baseline = Some(BaselineOutcome {
             file: baseline.path.clone(),

@@ -34,7 +34,8 @@ fn no_public_access(r: &Resource, _: &Config) -> Outcome {
 fn storage_encrypted(r: &Resource, _: &Config) -> Outcome {
     let encrypted = r.get("storage_encrypted");
     let aurora = r.configured().get("engine").str()?.is_some_and(|e| e.starts_with("aurora"));
-    if encrypted.is_unset() && aurora {
+    let left_out = encrypted.is_unset() || encrypted.is_null() || encrypted.is_absent();
+    if left_out && aurora {
         return undecided(format!(
             "{} is not set in the configuration: an Aurora instance's storage is encrypted as its cluster is.",
             encrypted.path_string()
@@ -42,6 +43,10 @@ fn storage_encrypted(r: &Resource, _: &Config) -> Outcome {
     }
     require(
         encrypted.as_configured().bool()? == Some(true),
-        format!("RDS DB instance storage is not encrypted ({} is {}).", encrypted.path_string(), encrypted.display()),
+        format!(
+            "RDS DB instance storage is not encrypted ({} is {}).",
+            encrypted.path_string(),
+            if encrypted.is_null() { "not set".to_string() } else { encrypted.display().to_string() }
+        ),
     )
 }
