@@ -50,6 +50,15 @@ fn plan(n: usize) -> Vec<u8> {
     .expect("plan serializes")
 }
 
+/// `plan` without its `configuration` section.
+fn without_configuration(plan: &[u8]) -> Vec<u8> {
+    let mut doc: Value = serde_json::from_slice(plan).expect("plan is JSON");
+    if let Some(map) = doc.as_object_mut() {
+        map.remove("configuration");
+    }
+    serde_json::to_vec(&doc).expect("plan serializes")
+}
+
 /// The `resource_changes` of [`plan`].
 fn changes(n: usize) -> Vec<Value> {
     (0..n)
@@ -85,6 +94,16 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function("read_input", |b| {
             b.iter(|| black_box(read_input("bench.json", black_box(&bytes), None).expect("valid plan")))
+        });
+        // Issue 16: the same plan without its configuration section (as
+        // older tools print it), so the configuration's cost is read_input
+        // minus this, in the same run.
+        let bare = without_configuration(&bytes);
+        group.bench_function("serde_json_parse_without_configuration", |b| {
+            b.iter(|| black_box(serde_json::from_slice::<Value>(black_box(&bare)).expect("valid JSON")))
+        });
+        group.bench_function("read_input_without_configuration", |b| {
+            b.iter(|| black_box(read_input("bench.json", black_box(&bare), None).expect("valid plan")))
         });
         // Issue 7: marking values under conventionally secret names, part
         // of read_input, alone (on clones of the parsed resources).
