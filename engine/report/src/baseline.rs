@@ -19,6 +19,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use palisade_model::finding::Violation;
+
 use crate::input_path::InputPaths;
 
 /// The known findings of a baseline.
@@ -157,19 +159,19 @@ impl Baseline {
             || self.known_in.contains(&(String::new(), p, r))
     }
 
-    /// Whether the baseline covers a violation of `policy` on `resource`
-    /// ([`Baseline::contains`]): an `undecided` one is covered by any entry,
-    /// a decided one only by an entry recorded decided, so a finding known
-    /// as undecided (a value known only after apply) does not hide the
-    /// violation the value turns out to make.
-    pub fn covers(&self, key: &str, policy: &str, resource: &str, by_input: bool, undecided: bool) -> bool {
-        if !self.contains(key, policy, resource, by_input) {
+    /// Whether the baseline covers violation `v` of the input whose key is
+    /// `key` ([`Baseline::contains`]): an undecided one is covered by any
+    /// entry, a decided one only by an entry recorded decided, so a finding
+    /// known as undecided (a value known only after apply) does not hide
+    /// the violation the value turns out to make.
+    pub fn covers(&self, key: &str, v: &Violation, by_input: bool) -> bool {
+        if !self.contains(key, &v.policy, &v.resource, by_input) {
             return false;
         }
-        if undecided {
+        if v.undecided {
             return true;
         }
-        let (p, r) = (policy.to_string(), resource.to_string());
+        let (p, r) = (v.policy.clone(), v.resource.clone());
         if !by_input {
             return self.decided.contains(&(p, r));
         }
@@ -205,9 +207,23 @@ mod tests {
                                                      {"policy": "p", "resource": "b"}]}"#,
         )
         .expect("valid");
-        assert!(b.covers("x", "p", "a", false, true) && !b.covers("x", "p", "a", false, false));
-        assert!(b.covers("x", "p", "b", false, false) && b.covers("x", "p", "b", false, true));
-        assert!(b.covers("x", "p", "b", true, false) && !b.covers("x", "p", "a", true, false));
+        let v = |resource: &str, undecided: bool| Violation {
+            policy: "p".into(),
+            pack: "k".into(),
+            enforcement_level: palisade_model::policy::EnforcementLevel::Mandatory,
+            severity: palisade_model::policy::Severity::High,
+            resource: resource.into(),
+            resource_type: "t".into(),
+            action: palisade_model::model::Operation::Create,
+            message: "m".into(),
+            file: String::new(),
+            undecided,
+            location: None,
+            remediation: None,
+        };
+        assert!(b.covers("x", &v("a", true), false) && !b.covers("x", &v("a", false), false));
+        assert!(b.covers("x", &v("b", false), false) && b.covers("x", &v("b", true), false));
+        assert!(b.covers("x", &v("b", false), true) && !b.covers("x", &v("a", false), true));
     }
 
     #[test]

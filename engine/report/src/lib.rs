@@ -546,9 +546,8 @@ impl Report {
         let keys = self.input_keys();
         let key = |file: &str| keys.get(file).cloned().unwrap_or_default();
         // A baseline of several inputs checked against one: match within the input.
-        let (known, new): (Vec<Violation>, Vec<Violation>) = std::mem::take(&mut self.violations)
-            .into_iter()
-            .partition(|v| baseline.covers(&key(&v.file), &v.policy, &v.resource, by_input, v.undecided));
+        let (known, new): (Vec<Violation>, Vec<Violation>) =
+            std::mem::take(&mut self.violations).into_iter().partition(|v| baseline.covers(&key(&v.file), v, by_input));
         self.violations = new;
         self.baselined.extend(known);
         let found: Vec<&Violation> =
