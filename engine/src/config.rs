@@ -224,6 +224,14 @@ impl PackConfig {
             if key != FAIL_ON_UNDECIDED && spelled == FAIL_ON_UNDECIDED.to_ascii_lowercase() {
                 return Err(shape(&key, format!("Palisade's key is spelled `{FAIL_ON_UNDECIDED}`")));
             }
+            if let Value::Object(object) = &value
+                && object.contains_key(FAIL_ON_UNDECIDED)
+            {
+                return Err(shape(
+                    &format!("{key}.{FAIL_ON_UNDECIDED}"),
+                    format!("`{FAIL_ON_UNDECIDED}` is a top-level key of the file, for every policy"),
+                ));
+            }
             if key == FAIL_ON_UNDECIDED {
                 let Value::Bool(on) = value else {
                     return Err(shape(&key, format!("expected true or false, found {}", kind(&value))));

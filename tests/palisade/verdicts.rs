@@ -71,7 +71,10 @@ fn fail_on_undecided_makes_undecided_results_block_from_the_flag_or_the_config()
     assert!(markdown.contains("<details open><summary>Blocking (") && !markdown.contains("Blocking (0)"), "{markdown}");
     assert!(!markdown.contains("<summary>Undecided ("), "{markdown}");
     let out = palisade(&["check", "--config", &config, PLAN], None);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Undecided results block (--fail-on-undecided)."));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("Undecided results block (--fail-on-undecided, or failOnUndecided in the config).")
+    );
     // Every machine format shows them as blocking: SARIF errors, JUnit failures, GitHub errors.
     let sarif = json(&palisade(&["check", "--format", "sarif", "--config", &config, PLAN], None));
     let results = sarif["runs"][0]["results"].as_array().expect("results");
@@ -83,6 +86,10 @@ fn fail_on_undecided_makes_undecided_results_block_from_the_flag_or_the_config()
     let out = palisade(&["check", "--format", "github", "--config", &config, PLAN], None);
     let github = String::from_utf8_lossy(&out.stdout);
     assert!(github.lines().any(|l| l.starts_with("::error file=") && l.contains("undecided")), "{github}");
+    let nested = write(dir.path(), "nested.json", r#"{"required-tags": {"failOnUndecided": true}}"#);
+    let out = palisade(&["check", "--config", &nested, PLAN], None);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("is a top-level key"), "{}", stderr(&out));
     let misspelled = write(dir.path(), "misspelled.json", r#"{"fail_on_undecided": true}"#);
     let out = palisade(&["check", "--config", &misspelled, PLAN], None);
     assert_eq!(code(&out), 2);

@@ -134,7 +134,13 @@ impl<'a> Configuration<'a> {
         else {
             return false;
         };
-        match call_body.get("expressions").and_then(|e| e.get(name)) {
+        let expressions = match call_body.get("expressions") {
+            None => None,
+            Some(Value::Object(e)) => e.get(name),
+            // A malformed call: nothing can be told.
+            Some(_) => return false,
+        };
+        match expressions {
             Some(expression) => self.expression_null(parent, expression, depth + 1),
             None => call_body
                 .get("module")

@@ -92,7 +92,7 @@ impl<'r> Blocks<'r> {
         let undecided = match (v.undecided, strict) {
             (false, _) => "",
             (true, false) => " (undecided: a value it needs is not known here)",
-            (true, true) => " (undecided: a value it needs is not known here; blocks: --fail-on-undecided)",
+            (true, true) => " (undecided: a value it needs is not known here; it blocks: --fail-on-undecided)",
         };
         let mut line = format!(
             "  [{}] {} ({}, pack {}){}\n      {}",
@@ -199,7 +199,7 @@ fn render_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         extra.push_str(&format!(" {} baselined.", s.baselined));
     }
     if s.undecided_blocks && s.undecided > 0 {
-        extra.push_str(" Undecided results block (--fail-on-undecided).");
+        extra.push_str(" Undecided results block (--fail-on-undecided, or failOnUndecided in the config).");
     }
     writeln!(
         out,

@@ -86,15 +86,18 @@ fn inbound_http(r: &Resource, _: &Config) -> Outcome {
         if name != "tcp" && name != "6" {
             return Ok(());
         }
-        let from = rule.get("from_port").i64()?.unwrap_or(0);
-        let to = rule.get("to_port").i64()?.unwrap_or(65535);
+        let (from_port, to_port) = (rule.get("from_port"), rule.get("to_port"));
+        let from = from_port.i64()?.unwrap_or(0);
+        let to = to_port.i64()?.unwrap_or(65535);
         if !(from <= 80 && 80 <= to) {
             return Ok(());
         }
+        // Secret ports are never shown (short numbers escape the host's scrubbing).
+        let shown = |p: &Prop, n: i64| if p.contains_secret() { "[secret]".to_string() } else { n.to_string() };
         let ports = if from == to {
-            format!("tcp port {from}")
+            format!("tcp port {}", shown(&from_port, from))
         } else {
-            format!("tcp ports {from}-{to}, which include port 80")
+            format!("tcp ports {}-{}, which include port 80", shown(&from_port, from), shown(&to_port, to))
         };
         violation(format!("{} allows inbound HTTP ({ports}).", label(rule)))
     }))
