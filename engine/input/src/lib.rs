@@ -92,17 +92,15 @@ pub fn read_input_with_inventory(
             snapshot = Some(inventory);
             resources
         }
-        (InputFormat::TfPlan, parsed) => {
+        (_, parsed) => {
             let doc = match parsed {
                 Some(doc) => doc,
                 None => json::parse_text(ctx, &text)?,
             };
-            let (resources, plan_notes) = tfplan::parse(ctx, &doc)?;
-            notes = plan_notes;
+            let (resources, document_notes) = parse_document(ctx, &doc)?;
+            notes = document_notes;
             resources
         }
-        (_, Some(doc)) => parse_document(ctx, &doc)?,
-        (_, None) => parse_document(ctx, &json::parse_text(ctx, &text)?)?,
     };
     // Markers can be missing or empty: conventionally secret names are
     // secret anyway (issue 7).
@@ -115,17 +113,19 @@ pub fn read_input_with_inventory(
     Ok((Stack { source: source.to_string(), format, resources, notes }, snapshot))
 }
 
-/// Normalizes a document of a one-value format (all but event logs).
+/// Normalizes a document of a one-value format (all but event logs): its
+/// resources, and what the reader says once about it (`Stack::notes`).
 fn parse_document(
     ctx: json::Ctx<'_>,
     doc: &serde_json::Value,
-) -> Result<Vec<palisade_model::model::Resource>, InputError> {
-    match ctx.format {
-        InputFormat::TfPlan => tfplan::parse(ctx, doc).map(|(resources, _)| resources),
+) -> Result<(Vec<palisade_model::model::Resource>, Vec<String>), InputError> {
+    let resources = match ctx.format {
+        InputFormat::TfPlan => return tfplan::parse(ctx, doc),
         InputFormat::TfState => tfstate::parse(ctx, doc),
         InputFormat::PulumiExport => pulumi_export::parse(ctx, doc),
         InputFormat::PulumiPreview => pulumi_preview::parse(ctx, doc),
         InputFormat::PulumiEvents => pulumi_events::parse(ctx, "", Some(doc.clone())),
         InputFormat::Inventory => Ok(inventory::parse(ctx, doc)?.to_resources(ctx.source)),
-    }
+    };
+    Ok((resources?, Vec::new()))
 }

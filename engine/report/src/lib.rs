@@ -432,9 +432,9 @@ impl Report {
         s.blocking_policy_errors = self.policy_errors.iter().filter(|e| e.blocks()).count();
         s.exempted = self.exempted.len();
         s.baselined = self.baselined.len();
-        s.failed = self.violations.iter().any(Violation::blocks)
-            || self.policy_errors.iter().any(PolicyError::blocks)
-            || (s.undecided_blocks && s.undecided > 0);
+        let failed =
+            self.violations.iter().any(|v| self.blocks(v)) || self.policy_errors.iter().any(PolicyError::blocks);
+        self.summary.failed = failed;
     }
 
     /// The (policy, resource) pairs this run judged, from
