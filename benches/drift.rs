@@ -94,6 +94,11 @@ fn cloud(i: usize) -> InventoryResource {
         account: ACCOUNT.into(),
         tags,
         seen_at: "2026-11-30T10:00:00Z".into(),
+        found_by: palisade_engine::inventory::FOUND_BY_TAGGING.into(),
+        raw: None,
+        properties: None,
+        unread: Vec::new(),
+        part_of: None,
     }
 }
 
@@ -108,6 +113,8 @@ fn inventory() -> Inventory {
         error: None,
         pages: 1000,
         resources: 50_000,
+        calls: Default::default(),
+        types: Default::default(),
     };
     Inventory {
         format: "palisade-inventory".into(),

@@ -44,6 +44,11 @@ fn inventory(n: usize) -> Inventory {
                 account: "123456789012".into(),
                 tags,
                 seen_at: "2026-11-30T10:00:00Z".into(),
+                found_by: palisade_engine::inventory::FOUND_BY_TAGGING.into(),
+                raw: None,
+                properties: None,
+                unread: Vec::new(),
+                part_of: None,
             }
         })
         .collect::<Vec<_>>();
@@ -64,6 +69,8 @@ fn inventory(n: usize) -> Inventory {
             error: None,
             pages: (n as u64).div_ceil(100),
             resources: n as u64,
+            calls: Default::default(),
+            types: Default::default(),
         }],
         resources,
     }

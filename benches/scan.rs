@@ -1,6 +1,8 @@
-//! `palisade scan` of 5,000 resources in two regions of moto server, beside
-//! a bare SDK pagination of the same pages (baseline); then Palisade's own
-//! CPU time against the scan's wall time, and the page count.
+//! `palisade scan` with the live readers of 2,520 resources of eleven reader
+//! types in one region of moto server (and the account's global scope),
+//! beside a bare SDK pagination of the Tagging API over the same region
+//! (baseline: the least any scan must do); then Palisade's own CPU time
+//! against the scan's wall time, and the calls per resource per type.
 //!
 //! Run: `scripts/install-toolchains.sh moto && cargo bench --bench scan`.
 //! Results: `benches/README.md`. moto serves a few thousand resources per
@@ -32,19 +34,41 @@ mod support {
     }
 }
 
-const REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
-const PER_KIND: usize = 625;
+const REGIONS: [&str; 1] = ["eu-west-1"];
 
-/// 2 regions x 4 kinds x 625 = 5,000 tagged resources.
-fn seed(session: &moto::MotoSession) {
+/// What is seeded: (kind, count, config), half of each kind tagged.
+const KINDS: [(&str, usize); 11] = [
+    ("s3_bucket", 300),
+    ("ec2_security_group", 300),
+    ("ec2_volume", 300),
+    ("ec2_instance", 300),
+    ("rds_instance", 150),
+    ("kms_key", 300),
+    ("ecr_repository", 250),
+    ("eks_cluster", 60),
+    ("lb", 60),
+    ("iam_role", 300),
+    ("iam_user", 200),
+];
+
+/// The resources of [`KINDS`] in eu-west-1, half tagged; and one HTTP
+/// listener per load balancer.
+fn seed(session: &moto::MotoSession) -> usize {
     let mut resources = Vec::new();
-    for region in REGIONS {
-        for kind in ["sqs_queue", "sns_topic", "ssm_parameter", "logs_log_group"] {
-            resources.push(json!({"kind": kind, "region": region, "name": format!("bench-{kind}"),
-                "count": PER_KIND, "tags": {"team": "bench", "env": "prod"}}));
+    let mut total = 0;
+    for (kind, count) in KINDS {
+        for (half, tags) in [("a", json!({"team": "bench"})), ("b", json!({}))] {
+            resources.push(
+                json!({"kind": kind, "region": REGIONS[0], "name": format!("bench-{half}-{}", kind.replace('_', "-")),
+                "count": count / 2, "tags": tags}),
+            );
         }
+        total += count;
     }
+    resources.push(json!({"kind": "lb_listener", "region": REGIONS[0], "name": "bench-listener", "count": 60,
+        "config": {"load_balancer": "bench-a-lb", "protocol": "HTTP", "port": 80}}));
     session.seed(&json!({ "resources": resources }));
+    total + 60
 }
 
 /// Baseline: the SDK's own paginator over both regions concurrently,
@@ -94,8 +118,8 @@ fn main() {
         }
     }
     let started = Instant::now();
-    seed(&session);
-    eprintln!("seeded 5000 resources in {:.1?}", started.elapsed());
+    let seeded = seed(&session);
+    eprintln!("seeded {seeded} resources in {:.1?}", started.elapsed());
 
     let options = AwsScanOptions {
         regions: REGIONS.iter().map(|r| r.to_string()).collect(),
@@ -103,13 +127,28 @@ fn main() {
         ..AwsScanOptions::default()
     };
     let inventory = scan_blocking(&options).expect("scan");
-    let pages: u64 = inventory.scopes.iter().map(|s| s.pages).sum();
-    assert_eq!(inventory.resources.len(), 5000, "every seeded resource is found once");
-    assert!(inventory.is_complete());
+    assert!(inventory.is_complete(), "{:#?}", inventory.scopes);
+    assert!(inventory.resources.len() >= seeded, "every seeded resource is found: {}", inventory.resources.len());
+    let calls: u64 = inventory.scopes.iter().flat_map(|s| s.calls.values()).sum();
+    let found = inventory.resources.len();
+    println!("one scan: {found} resources (the seeded ones, their root volumes, default VPC resources), {calls} calls");
+    println!("| type | resources | calls | calls per resource |");
+    println!("| --- | --- | --- | --- |");
+    let mut per_type: std::collections::BTreeMap<&str, (u64, u64)> = std::collections::BTreeMap::new();
+    for scope in &inventory.scopes {
+        for (t, stats) in &scope.types {
+            let e = per_type.entry(t.as_str()).or_default();
+            e.0 += stats.resources;
+            e.1 += stats.calls;
+        }
+    }
+    for (t, (n, c)) in per_type {
+        println!("| `{t}` | {n} | {c} | {:.2} |", c as f64 / (n.max(1)) as f64);
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let mut c = Criterion::default().sample_size(10).warm_up_time(Duration::from_secs(1)).configure_from_args();
-    let mut group = c.benchmark_group("scan_5k_two_regions");
+    let mut group = c.benchmark_group("scan_readers_2580");
     group.measurement_time(Duration::from_secs(20));
     group.bench_function("sdk_paginator_baseline", |b| b.iter(|| black_box(runtime.block_on(sdk_pages(&endpoint)))));
     group.bench_function("palisade_scan", |b| b.iter(|| black_box(scan_blocking(&options).expect("scan"))));
@@ -127,7 +166,7 @@ fn main() {
     cpu.sort();
     let (w, p) = (wall[wall.len() / 2], cpu[cpu.len() / 2]);
     println!(
-        "scan of 5000 resources, {pages} pages: wall median {w:.1?}, Palisade CPU median {p:.1?} ({:.1}% of wall)",
+        "scan of {found} resources, {calls} calls: wall median {w:.1?}, Palisade CPU median {p:.1?} ({:.1}% of wall)",
         100.0 * p.as_secs_f64() / w.as_secs_f64()
     );
     c.final_summary();

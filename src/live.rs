@@ -59,6 +59,10 @@ pub(crate) struct InventoryArgs {
     /// Requests in flight per region (across accounts), 1 to 64.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub max_in_flight: u64,
+    /// Requests in flight per service in one region, 1 to 64 (within
+    /// --max-in-flight).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub max_in_flight_per_service: u64,
     /// Never show progress (it shows only on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
@@ -86,12 +90,20 @@ impl InventoryArgs {
             || !self.tags.is_empty()
     }
 
-    /// The inventory: read from `--inventory`, or scanned live.
+    /// The inventory: read from `--inventory`, or scanned live (every
+    /// reader type's detail calls).
     pub(crate) fn load(&self) -> Result<Loaded> {
+        self.load_for(None)
+    }
+
+    /// As [`InventoryArgs::load`], with the detail calls of a live scan
+    /// limited to the types `policy_types` (the loaded policies'
+    /// `resource_types` patterns) target; `None`: every type's.
+    pub(crate) fn load_for(&self, policy_types: Option<Vec<String>>) -> Result<Loaded> {
         if self.inventory.is_some() && self.any_live_option() {
             bail!("--inventory reads a snapshot; the live scan options (--region, --tag, ...) cannot go with it");
         }
-        self.load_with_access()
+        self.load_inner(policy_types)
     }
 
     /// As [`InventoryArgs::load`], for commands that also call AWS
@@ -99,6 +111,10 @@ impl InventoryArgs {
     /// (`--profile`, `--endpoint-url`, retries, timeouts) may go with
     /// `--inventory`; the options choosing what to scan may not.
     pub(crate) fn load_with_access(&self) -> Result<Loaded> {
+        self.load_inner(None)
+    }
+
+    fn load_inner(&self, policy_types: Option<Vec<String>>) -> Result<Loaded> {
         if let Some(path) = &self.inventory {
             if self.any_scope_option() {
                 bail!(
@@ -112,7 +128,7 @@ impl InventoryArgs {
             let inventory = input::read_inventory(&shown, &bytes)?;
             return Ok(Loaded { inventory, source: shown, read: Some(bytes), snapshot: OnceCell::new() });
         }
-        let options = self.scan_options()?;
+        let options = AwsScanOptions { policy_types, ..self.scan_options()? };
         let inventory = aws::scan_blocking(&options)?;
         Ok(Loaded { inventory, source: "live:aws".to_string(), read: None, snapshot: OnceCell::new() })
     }
@@ -131,6 +147,14 @@ impl InventoryArgs {
             calls_per_second,
             ..RemediateOptions::default()
         }
+    }
+
+    /// The Tagging API type filters of `--resource-type`.
+    pub(crate) fn type_filters(&self) -> Result<ScanFilters> {
+        Ok(ScanFilters {
+            resource_types: palisade::resource_types::tagging_types(&self.resource_types)?,
+            tags: Vec::new(),
+        })
     }
 
     fn scan_options(&self) -> Result<AwsScanOptions> {
@@ -157,6 +181,7 @@ impl InventoryArgs {
             max_attempts: self.max_attempts,
             initial_backoff: Duration::from_millis(self.retry_backoff_ms),
             in_flight_per_region: usize::try_from(self.max_in_flight).unwrap_or(4),
+            in_flight_per_service: usize::try_from(self.max_in_flight_per_service).unwrap_or(2),
             progress: !self.no_progress,
             ..AwsScanOptions::default()
         })

@@ -16,7 +16,7 @@ use crate::{Format, check, output};
 pub(crate) struct ScanArgs {
     #[command(flatten)]
     inventory: InventoryArgs,
-    /// Write the inventory snapshot (JSON, format palisade-inventory v1) to
+    /// Write the inventory snapshot (JSON, format palisade-inventory v2) to
     /// FILE, atomically. Written even when the scan is incomplete: the
     /// snapshot records which scopes failed.
     #[arg(long, short, value_name = "FILE")]
@@ -27,9 +27,17 @@ pub(crate) struct ScanArgs {
     /// format; without, a summary (text) or the snapshot itself (json).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Print the least-privilege read-only IAM policy a scan of the types
+    /// asked for (`--resource-type`; default: all) needs, as a JSON policy
+    /// document, and exit without scanning.
+    #[arg(long)]
+    print_iam_policy: bool,
 }
 
 pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
+    if args.print_iam_policy {
+        return print_iam_policy(args);
+    }
     if let (Some(out), Some(read)) = (&args.output, &args.inventory.inventory) {
         check::refuse_overwrite("--output", out, std::slice::from_ref(read))?;
     }
@@ -45,7 +53,17 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
         );
     }
     let files = args.packs.policy_files()?;
-    let loaded = args.inventory.load()?;
+    // With packs, the packs load first: a live scan reads the details of
+    // only the types their policies judge.
+    let with_packs = if args.packs.packs.is_empty() {
+        None
+    } else {
+        let engine = args.packs.engine()?;
+        let packs = args.packs.load(&engine)?;
+        Some((engine, packs))
+    };
+    let policy_types = with_packs.as_ref().map(|(_, packs)| policy_types(packs)).unwrap_or(None);
+    let loaded = args.inventory.load_for(policy_types)?;
     let (inventory, source) = (&loaded.inventory, &loaded.source);
     let snapshot = loaded.snapshot()?;
     if let Some(path) = &args.output {
@@ -56,10 +74,8 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
         }
     }
     let incomplete = loaded.incomplete_lines();
-    if !args.packs.packs.is_empty() {
-        let engine = args.packs.engine()?;
-        let packs = args.packs.load(&engine)?;
-        let checked = files.pipeline(&args.packs, &engine, &packs).build()?.check(vec![loaded.check_input()?]);
+    if let Some((engine, packs)) = &with_packs {
+        let checked = files.pipeline(&args.packs, engine, packs).build()?.check(vec![loaded.check_input()?]);
         crate::packs::warn(&checked);
         let format = match args.format {
             Format::Text => report::Format::Text,
@@ -99,6 +115,35 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
     }
 }
 
+/// `--print-iam-policy`: the read-only policy a scan of the types asked for
+/// needs, on standard output.
+fn print_iam_policy(args: &ScanArgs) -> Result<u8> {
+    let policy = palisade_scanner::aws::live::iam_policy(&args.inventory.type_filters()?);
+    let mut text = serde_json::to_string_pretty(&policy).context("rendering the IAM policy")?;
+    text.push('\n');
+    let mut lock = io::stdout().lock();
+    match lock.write_all(text.as_bytes()).and_then(|()| lock.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e).context("writing to standard output"),
+        _ => Ok(0),
+    }
+}
+
+/// The resource types the packs' policies judge (their `resource_types`
+/// patterns), or `None` when a policy judges every type (no types given).
+fn policy_types(packs: &[palisade_engine::Pack]) -> Option<Vec<String>> {
+    use palisade_engine::DescribedPack;
+    let mut types = Vec::new();
+    for pack in packs {
+        for policy in &pack.metadata().policies {
+            if policy.resource_types.is_empty() {
+                return None;
+            }
+            types.extend(policy.resource_types.iter().cloned());
+        }
+    }
+    Some(types)
+}
+
 /// The text summary: one line per scope, then the totals.
 fn render_summary(
     inventory: &Inventory,
@@ -106,20 +151,25 @@ fn render_summary(
     written: Option<&std::path::Path>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    writeln!(out, "{:<14} {:<16} {:<11} {:>6} {:>10}", "ACCOUNT", "REGION", "STATUS", "PAGES", "RESOURCES")?;
+    writeln!(out, "{:<14} {:<16} {:<11} {:>6} {:>10}", "ACCOUNT", "REGION", "STATUS", "CALLS", "RESOURCES")?;
     for s in &inventory.scopes {
         let status = match s.status {
             ScopeStatus::Complete => "complete",
             ScopeStatus::Incomplete => "INCOMPLETE",
         };
         let account = if s.account.is_empty() { "?" } else { s.account.as_str() };
-        writeln!(out, "{account:<14} {:<16} {status:<11} {:>6} {:>10}", s.region, s.pages, s.resources)?;
+        // Version 1 snapshots count Tagging API pages only.
+        let calls = if s.calls.is_empty() { s.pages } else { s.calls.values().sum() };
+        writeln!(out, "{account:<14} {:<16} {status:<11} {:>6} {:>10}", s.region, calls, s.resources)?;
         if let Some(role) = &s.role_arn {
             writeln!(out, "    role: {role}")?;
         }
         if let Some(error) = &s.error {
             writeln!(out, "    {}", error.replace(['\n', '\r'], " "))?;
         }
+    }
+    for line in inventory.unread_lines() {
+        writeln!(out, "unread: {}", line.replace(['\n', '\r'], " "))?;
     }
     let incomplete = inventory.incomplete_scopes().count();
     let plural = |n: usize, word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };

@@ -66,7 +66,12 @@ impl CheckInput {
         let mut resources = inventory.to_resources(source);
         resources.iter_mut().for_each(mark_conventional_secrets);
         CheckInput {
-            stack: Stack { source: source.to_string(), format: InputFormat::Inventory, resources, notes: Vec::new() },
+            stack: Stack {
+                source: source.to_string(),
+                format: InputFormat::Inventory,
+                resources,
+                notes: inventory.unread_lines(),
+            },
             provenance: provenance(source, InputFormat::Inventory, bytes),
             incomplete: inventory.incomplete_lines(source),
         }

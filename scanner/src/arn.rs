@@ -66,6 +66,9 @@ pub enum IdRule {
     SsmName,
     /// A log group name, without a trailing `:*`.
     LogGroup,
+    /// The resource's last `/`-separated segment: an IAM name without its
+    /// path (`user/ops/team/alice` -> `alice`; IAM names contain no `/`).
+    Name,
 }
 
 /// One resource type Palisade can match between state and cloud.
@@ -81,6 +84,9 @@ pub struct TypeRule {
     pub pulumi: &'static [&'static str],
     /// How the Terraform id follows from the ARN.
     pub id: IdRule,
+    /// Whether the Resource Groups Tagging API lists this type (its tagged
+    /// resources); IAM's types it does not: only a live reader sees them.
+    pub tagging: bool,
 }
 
 impl TypeRule {
@@ -102,7 +108,12 @@ const fn rule(
     pulumi: &'static [&'static str],
     id: IdRule,
 ) -> TypeRule {
-    TypeRule { service, arn_type, terraform, pulumi, id }
+    TypeRule { service, arn_type, terraform, pulumi, id, tagging: true }
+}
+
+/// A [`rule`] of a type the Tagging API does not list.
+const fn reader_only(rule: TypeRule) -> TypeRule {
+    TypeRule { tagging: false, ..rule }
 }
 
 /// The types Palisade matches. Others are reported as "not checked".
@@ -195,6 +206,20 @@ pub const RULES: &[TypeRule] = &[
         IdRule::Rest,
     ),
     rule("kinesis", Some("stream"), "aws_kinesis_stream", &["aws:kinesis/stream:Stream"], IdRule::Arn),
+    reader_only(rule("iam", Some("user"), "aws_iam_user", &["aws:iam/user:User"], IdRule::Name)),
+    reader_only(rule("iam", Some("role"), "aws_iam_role", &["aws:iam/role:Role"], IdRule::Name)),
+    // Palisade's address for an account-level setting without an ARN of
+    // its own, `arn:PARTITION:iam::ACCOUNT:account-password-policy` (its
+    // reader records the id `iam-account-password-policy` and the type):
+    // that ARN has no `TYPE/`, so `classify` does not match this row; it
+    // serves `rule_for_type` (`--resource-type`, drift).
+    reader_only(rule(
+        "iam",
+        Some("account-password-policy"),
+        "aws_iam_account_password_policy",
+        &["aws:iam/accountPasswordPolicy:AccountPasswordPolicy"],
+        IdRule::Rest,
+    )),
 ];
 
 /// What Palisade knows of an ARN.
@@ -242,6 +267,7 @@ pub fn classify(arn_text: &str, region: &str, account: &str) -> Option<Classifie
         IdRule::SsmName if rest.contains('/') => format!("/{rest}"),
         IdRule::SsmName => rest.to_string(),
         IdRule::LogGroup => rest.strip_suffix(":*").unwrap_or(rest).to_string(),
+        IdRule::Name => rest.rsplit('/').next().unwrap_or(rest).to_string(),
     });
     Some(Classified { service: arn.service.to_string(), resource_type, rule: found, id })
 }
@@ -323,6 +349,25 @@ mod tests {
         }
         assert!(classify("not-an-arn", "", "").is_none());
         assert!(classify("arn:aws:s3:::", "", "").is_none());
+    }
+
+    #[test]
+    fn iam_ids_are_names_without_their_path() {
+        let cases = [
+            ("arn:aws:iam::123456789012:user/alice", "iam:user", "aws_iam_user", "alice"),
+            ("arn:aws:iam::123456789012:user/ops/team/alice", "iam:user", "aws_iam_user", "alice"),
+            ("arn:aws:iam::123456789012:role/svc/deploy", "iam:role", "aws_iam_role", "deploy"),
+            ("arn:aws-cn:iam::123456789012:role/deploy", "iam:role", "aws_iam_role", "deploy"),
+        ];
+        for (arn, rtype, tf, id) in cases {
+            let c = classify(arn, "", "").expect(arn);
+            assert_eq!(c.resource_type, rtype, "{arn}");
+            assert_eq!(c.rule.map(|r| r.terraform), Some(tf), "{arn}");
+            assert_eq!(c.id.as_deref(), Some(id), "{arn}");
+        }
+        let policy = rule_for_type("aws_iam_account_password_policy").expect("password policy rule");
+        assert_eq!(policy.tagging_type(), "iam:account-password-policy");
+        assert_eq!(rule_for_type("aws:iam/user:User").map(TypeRule::tagging_type).as_deref(), Some("iam:user"));
     }
 
     #[test]

@@ -203,7 +203,10 @@ fn run_drift_case(case: &DriftCase, dir: &Path) -> Option<String> {
             match &proxy {
                 Some(p) => {
                     args.extend(["--endpoint-url".into(), p.endpoint()]);
-                    args.extend(["--retry-backoff-ms", "5", "--max-attempts", "4"].map(String::from));
+                    // Ten attempts: the readers of every service call at
+                    // once, so one call's attempts may all fall on
+                    // throttled turns of `every` more often than alone.
+                    args.extend(["--retry-backoff-ms", "5", "--max-attempts", "10"].map(String::from));
                 }
                 None => args.extend(["--endpoint-url".into(), session.endpoint()]),
             }

@@ -55,6 +55,8 @@ fn seed_drift_cloud(session: &moto::MotoSession) -> Seeded {
         {"kind": "sqs_queue", "region": "eu-west-1", "name": "stray", "tags": {"team": "unknown"}},
         {"kind": "ssm_parameter", "region": "eu-west-1", "name": "/legacy/flag", "tags": {"legacy": "yes"}},
         {"kind": "ec2_vpc", "region": "eu-west-1", "name": "main", "tags": {"env": "prod"}},
+        // Read by the IAM reader (the Tagging API does not list IAM).
+        {"kind": "iam_role", "region": "eu-west-1", "name": "ci", "tags": {"team": "ci"}},
     ]}));
     let (data_arn, _) = by_name(&seeded, "palisade-data");
     let (logs_arn, _) = by_name(&seeded, "palisade-logs");
@@ -156,11 +158,7 @@ fn assert_not_checked_ignored_and_coverage(report: &Value) {
     not_checked.sort();
     assert_eq!(
         not_checked,
-        vec![
-            ("aws_iam_role.ci", "unsupported_type"),
-            ("aws_sqs_queue.far", "outside_scan"),
-            ("aws_sqs_queue.quiet", "untagged")
-        ],
+        vec![("aws_sqs_queue.far", "outside_scan"), ("aws_sqs_queue.quiet", "untagged")],
         "{report:#}"
     );
     let mut ignored = names(&report["ignored"], "/cloud/arn");
@@ -172,10 +170,11 @@ fn assert_not_checked_ignored_and_coverage(report: &Value) {
     let matched: Vec<u64> =
         report["ignore_rules"].as_array().expect("rules").iter().map(|r| r["matched"].as_u64().unwrap_or(99)).collect();
     assert_eq!(matched, vec![1, 1, 0], "each rule with its count: {report:#}");
-    // Managed: data, logs, orders, the VPC; unmanaged: stray. 4 / 5.
-    assert_eq!(report["summary"]["coverage"]["managed"], 4, "{report:#}");
+    // Managed: data, logs, orders, the VPC, the role; unmanaged: stray. 5 / 6
+    // (the VPCs' default security groups are AWS's: never unmanaged).
+    assert_eq!(report["summary"]["coverage"]["managed"], 5, "{report:#}");
     assert_eq!(report["summary"]["coverage"]["unmanaged"], 1);
-    assert_eq!(report["summary"]["coverage"]["percent"], 80.0);
+    assert_eq!(report["summary"]["coverage"]["percent"], 83.33);
     assert_eq!(report["summary"]["coverage_by_service"]["sqs"]["percent"], 50.0, "{report:#}");
 }
 
@@ -218,7 +217,7 @@ fn drift_reports_each_kind_against_a_live_scan_and_its_snapshot() {
     assert_eq!(code(&text), 1, "{}", String::from_utf8_lossy(&text.stderr));
     let text = String::from_utf8_lossy(&text.stdout);
     for wanted in
-        ["aws_sqs_queue.gone", "arn:aws:sqs:eu-west-1:123456789012:stray", "aws_s3_bucket.logs", "80.0%", "scratch-*"]
+        ["aws_sqs_queue.gone", "arn:aws:sqs:eu-west-1:123456789012:stray", "aws_s3_bucket.logs", "83.3%", "scratch-*"]
     {
         assert!(text.contains(wanted), "{wanted} in:\n{text}");
     }
@@ -312,7 +311,7 @@ fn readme_drift_example_reports_the_promised_findings() {
 }
 
 /// A snapshot is checked like any input: errors name the file and the JSON
-/// path; versions other than 1 are refused; `check` reads a complete one.
+/// path; versions other than 1 and 2 are refused; `check` reads a complete one.
 #[test]
 fn snapshots_are_validated_where_they_are_read() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -321,7 +320,7 @@ fn snapshots_are_validated_where_they_are_read() {
     )
     .expect("json");
     let cases = [
-        ("/version", json!(2), "inventory version 2"),
+        ("/version", json!(3), "inventory version 3"),
         ("/resources/1/tags", json!(["a"]), "$.resources[1].tags"),
         ("/scopes/0/status", json!("partial"), "$.scopes[0].status"),
     ];

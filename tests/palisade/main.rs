@@ -18,6 +18,7 @@ mod gating;
 mod hostile;
 mod inputs;
 mod languages;
+mod live;
 mod moto;
 mod pipeline;
 mod remediate;

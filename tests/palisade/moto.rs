@@ -226,7 +226,7 @@ impl MotoSession {
 
     /// A proxy in front of this moto that answers every `every`th request
     /// (0: none) and every request signed for one of `fail_regions` with a
-    /// `ThrottlingException` (`tests/support/aws/throttle_proxy.py`).
+    /// throttling error (`tests/support/aws/throttle_proxy.py`).
     pub fn throttle_proxy(&self, every: u32, fail_regions: &[&str]) -> ThrottleProxy {
         self.proxy(every, fail_regions, &[])
     }
@@ -234,16 +234,78 @@ impl MotoSession {
     /// A proxy as [`MotoSession::throttle_proxy`] that also answers the
     /// operations `blank_targets` (e.g. `GetResources`) with `200 {}`.
     pub fn proxy(&self, every: u32, fail_regions: &[&str], blank_targets: &[&str]) -> ThrottleProxy {
-        let mut args = vec!["--upstream".to_string(), self.endpoint(), "--every".to_string(), every.to_string()];
-        for region in fail_regions {
-            args.extend(["--fail-region".to_string(), region.to_string()]);
-        }
-        for target in blank_targets {
-            args.extend(["--blank-target".to_string(), target.to_string()]);
-        }
+        self.proxy_with(&ProxyOptions {
+            every,
+            fail_regions: fail_regions.to_vec(),
+            blank_targets: blank_targets.to_vec(),
+            ..ProxyOptions::default()
+        })
+    }
+
+    /// A proxy in front of this moto that does what `options` say
+    /// (`tests/support/aws/throttle_proxy.py`: errors in each protocol's own
+    /// format, calls counted by action).
+    pub fn proxy_with(&self, options: &ProxyOptions<'_>) -> ThrottleProxy {
+        let args = options.args(&self.endpoint());
         let log = log_file("throttle-proxy.log");
         let (child, stdin, port) = spawn_helper("throttle_proxy.py", &args, &log);
         ThrottleProxy { child, stdin: Some(stdin), port, log }
+    }
+}
+
+/// What a [`ThrottleProxy`] does besides forwarding to moto; the default
+/// forwards everything.
+///
+/// ```ignore
+/// let proxy = moto.proxy_with(&ProxyOptions {
+///     deny: vec!["GetBucketAcl"],
+///     throttle: vec![("ListBuckets", 2)],
+///     ..ProxyOptions::default()
+/// });
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ProxyOptions<'a> {
+    /// Throttle every `every`th request (0: none), counting all requests.
+    pub every: u32,
+    /// Throttle every request signed (SigV4) for one of these regions.
+    pub fail_regions: Vec<&'a str>,
+    /// Answer these JSON operations (`X-Amz-Target`'s last part, e.g.
+    /// `GetResources`) with `200 {}`: a broken endpoint.
+    pub blank_targets: Vec<&'a str>,
+    /// Answer every call of these actions (e.g. `GetBucketAcl`,
+    /// `DescribeSecurityGroups`) with access denied, in the protocol's own
+    /// format (`AccessDenied`, `UnauthorizedOperation`, `AccessDeniedException`).
+    pub deny: Vec<&'a str>,
+    /// `(action, n)`: throttle the first `n` calls of the action, then forward.
+    pub throttle: Vec<(&'a str, u32)>,
+    /// `(action, method, path)`: once the first call of the action has been
+    /// forwarded and answered, and before the client gets the answer, send
+    /// `method path` to moto, e.g. `("ListBuckets", "DELETE", "/my-bucket")`:
+    /// a resource deleted between a list call and the calls that follow it.
+    pub delete_after: Vec<(&'a str, &'a str, &'a str)>,
+}
+
+impl ProxyOptions<'_> {
+    /// The command-line arguments of `throttle_proxy.py` in front of `upstream`.
+    fn args(&self, upstream: &str) -> Vec<String> {
+        let mut args =
+            vec!["--upstream".to_string(), upstream.to_string(), "--every".to_string(), self.every.to_string()];
+        for region in &self.fail_regions {
+            args.extend(["--fail-region".to_string(), region.to_string()]);
+        }
+        for target in &self.blank_targets {
+            args.extend(["--blank-target".to_string(), target.to_string()]);
+        }
+        for action in &self.deny {
+            args.extend(["--deny".to_string(), action.to_string()]);
+        }
+        for (action, n) in &self.throttle {
+            args.extend(["--throttle".to_string(), format!("{action}:{n}")]);
+        }
+        for (action, method, path) in &self.delete_after {
+            args.extend(["--delete-after".to_string(), format!("{action}={method}:{path}")]);
+        }
+        args
     }
 }
 
@@ -271,11 +333,19 @@ impl ThrottleProxy {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// `{"requests": n, "throttled": m, "forwarded": k}` so far.
+    /// `{"requests": n, "throttled": m, "forwarded": k, "denied": d,
+    /// "actions": {"ACTION": calls, ...}, "delete_after": {"ACTION": status, ...}}`
+    /// so far (unrecognised calls count under `"?"`).
     pub fn stats(&self) -> Value {
         let (status, body) = http(self.port, "GET", "/__proxy/stats");
         assert_eq!(status, 200, "GET /__proxy/stats: {body}\n{}:\n{}", self.log.display(), read_log(&self.log));
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("proxy stats are not JSON ({e}): {body}"))
+    }
+
+    /// How many calls of `action` (e.g. `GetBucketAcl`) the proxy has seen so
+    /// far, whatever it answered (forwarded, throttled or denied).
+    pub fn action_count(&self, action: &str) -> u64 {
+        self.stats()["actions"][action].as_u64().unwrap_or(0)
     }
 }
 
@@ -372,7 +442,14 @@ fn moto_throttle_proxy_throttles_every_nth_call() {
     let moto = session();
     let proxy = moto.throttle_proxy(2, &[]);
     assert_eq!(throttled_calls(&moto, &proxy.endpoint(), "eu-west-1", 10), 5);
-    assert_eq!(proxy.stats(), json!({"requests": 10, "throttled": 5, "forwarded": 5}));
+    let stats = proxy.stats();
+    assert_eq!(stats["requests"], 10, "{stats}");
+    assert_eq!(stats["throttled"], 5, "{stats}");
+    assert_eq!(stats["forwarded"], 5, "{stats}");
+    assert_eq!(stats["denied"], 0, "{stats}");
+    assert_eq!(stats["actions"], json!({"GetResources": 10}), "{stats}");
+    assert_eq!(proxy.action_count("GetResources"), 10);
+    assert_eq!(proxy.action_count("ListBuckets"), 0);
     // Straight to moto: nothing throttled.
     assert_eq!(throttled_calls(&moto, &moto.endpoint(), "eu-west-1", 2), 0);
 }
@@ -383,5 +460,51 @@ fn moto_throttle_proxy_fails_a_region() {
     let proxy = moto.throttle_proxy(0, &["eu-west-1"]);
     assert_eq!(throttled_calls(&moto, &proxy.endpoint(), "eu-west-1", 3), 3);
     assert_eq!(throttled_calls(&moto, &proxy.endpoint(), "us-east-1", 3), 0);
-    assert_eq!(proxy.stats(), json!({"requests": 6, "throttled": 3, "forwarded": 3}));
+    let stats = proxy.stats();
+    assert_eq!(stats["requests"], 6, "{stats}");
+    assert_eq!(stats["throttled"], 3, "{stats}");
+    assert_eq!(stats["forwarded"], 3, "{stats}");
+}
+
+/// Through `endpoint`, boto3 (standard retries, 3 attempts) asks for bucket
+/// `kept`'s ACL and location, then lists the buckets; prints the ACL call's
+/// error code and HTTP status, the location call's retries, and the names.
+const DENY_THROTTLE_DELETE: &str = r#"
+import boto3, botocore.config, botocore.exceptions
+s3 = boto3.client("s3", config=botocore.config.Config(retries={"mode": "standard", "max_attempts": 3}))
+try:
+    s3.get_bucket_acl(Bucket="kept")
+    print("no-error 200")
+except botocore.exceptions.ClientError as err:
+    print(err.response["Error"]["Code"], err.response["ResponseMetadata"]["HTTPStatusCode"])
+print(s3.get_bucket_location(Bucket="kept")["ResponseMetadata"]["RetryAttempts"])
+print(" ".join(sorted(b["Name"] for b in s3.list_buckets()["Buckets"])))
+"#;
+
+#[test]
+fn moto_proxy_denies_throttles_and_deletes_by_action() {
+    let moto = session();
+    moto.seed(&json!({"resources": [
+        {"kind": "s3_bucket", "region": "us-east-1", "name": "kept"},
+        {"kind": "s3_bucket", "region": "us-east-1", "name": "gone"},
+    ]}));
+    let proxy = moto.proxy_with(&ProxyOptions {
+        deny: vec!["GetBucketAcl"],
+        throttle: vec![("GetBucketLocation", 2)],
+        delete_after: vec![("ListBuckets", "DELETE", "/gone")],
+        ..ProxyOptions::default()
+    });
+    let out = moto.run_boto3(&proxy.endpoint(), DENY_THROTTLE_DELETE);
+    let lines: Vec<&str> = out.lines().map(str::trim).collect();
+    // S3's own access-denied error; two throttled attempts, then the answer;
+    // the list was answered before the bucket was deleted.
+    assert_eq!(lines, ["AccessDenied 403", "2", "gone kept"], "{out}");
+    assert_eq!(count(&moto).1, 1, "the bucket was deleted after the list call");
+    assert_eq!(proxy.action_count("GetBucketAcl"), 1);
+    assert_eq!(proxy.action_count("GetBucketLocation"), 3);
+    assert_eq!(proxy.action_count("ListBuckets"), 1);
+    let stats = proxy.stats();
+    assert_eq!(stats["denied"], 1, "{stats}");
+    assert_eq!(stats["throttled"], 2, "{stats}");
+    assert_eq!(stats["delete_after"], json!({"ListBuckets": 204}), "{stats}");
 }

@@ -63,9 +63,10 @@ fn scan_covers_regions_pages_and_counts_s3_once() {
     let errors: Vec<String> = validator.iter_errors(&snap).map(|e| format!("{e} at {}", e.instance_path())).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(snap["format"], "palisade-inventory");
-    assert_eq!(snap["version"], 1);
+    assert_eq!(snap["version"], 2);
     let scopes = snap["scopes"].as_array().expect("scopes");
-    assert_eq!(scopes.len(), 2);
+    // Two regions, and the account's global scope (the S3 bucket list).
+    assert_eq!(scopes.len(), 3);
     for scope in scopes {
         assert_eq!(scope["status"], "complete", "{scope}");
         assert_eq!(scope["account"], "123456789012", "{scope}");
@@ -73,15 +74,24 @@ fn scan_covers_regions_pages_and_counts_s3_once() {
     let eu = scopes.iter().find(|s| s["region"] == "eu-west-1").expect("eu-west-1 scope");
     assert!(eu["pages"].as_u64().unwrap_or(0) >= 2, "120 queues take more than one page: {eu}");
     // 2 buckets + 120 queues + 5 parameters, each once although moto
-    // returns the buckets in both regions.
+    // returns the buckets in both regions; and each region's default VPC's
+    // default security group, untagged, found by the EC2 reader.
     let found = arns(&snap);
-    assert_eq!(found.len(), 127, "{found:?}");
+    assert_eq!(found.len(), 129, "{found:?}");
     let mut expected: Vec<String> = seeded["resources"]
         .as_array()
         .expect("seeded")
         .iter()
         .map(|r| r["arn"].as_str().unwrap_or("").to_string())
         .collect();
+    let defaults: Vec<&Value> =
+        snap["resources"].as_array().expect("resources").iter().filter(|r| r["part_of"] == "aws").collect();
+    assert_eq!(defaults.len(), 2, "{defaults:#?}");
+    for default in defaults {
+        assert_eq!(default["terraform_type"], "aws_security_group");
+        assert_eq!(default["properties"]["name"], "default");
+        expected.push(default["arn"].as_str().unwrap_or("").to_string());
+    }
     expected.sort();
     assert_eq!(found, expected);
     let bucket = snap["resources"]
@@ -92,7 +102,9 @@ fn scan_covers_regions_pages_and_counts_s3_once() {
         .expect("bucket");
     assert_eq!(bucket["terraform_type"], "aws_s3_bucket");
     assert_eq!(bucket["id"], "palisade-logs");
-    assert_eq!(bucket["tags"], json!({"owner": "ops"}));
+    assert_eq!(bucket["tags"], json!({"owner": "ops"}), "joined by ARN from the Tagging API sweep");
+    assert_eq!(bucket["found_by"], "s3:ListBuckets");
+    assert_eq!(bucket["region"], "eu-west-1", "GetBucketLocation");
     let queue =
         snap["resources"].as_array().expect("resources").iter().find(|r| r["resource_type"] == "sqs").expect("a queue");
     assert_eq!(queue["terraform_type"], "aws_sqs_queue");
@@ -101,7 +113,7 @@ fn scan_covers_regions_pages_and_counts_s3_once() {
     let out = palisade_aws(&session, &["scan", "--inventory", out_path.to_str().expect("utf-8")]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("COMPLETE: 127 resources in 2 scopes (0 incomplete)"), "{text}");
+    assert!(text.contains("COMPLETE: 129 resources in 3 scopes (0 incomplete)"), "{text}");
 }
 
 #[test]
@@ -128,22 +140,28 @@ fn scan_filters_map_to_the_api() {
 }
 
 #[test]
-fn scan_runs_packs_on_live_resources_without_judging_unknown_properties() {
+fn scan_runs_packs_on_live_resources() {
     let session = moto::session();
     seed_two_regions(&session);
+    session.seed(&json!({"resources": [
+        {"kind": "s3_bucket", "region": "eu-west-1", "name": "palisade-public", "config": {"acl": "public-read"}},
+    ]}));
     let out = scan_live(&session, &["eu-west-1"], &["--pack", "builtin:aws-baseline", "--format", "json"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
-    // A live bucket's ACL, encryption and public access block are unknown:
-    // the baseline's bucket policies are undecided, never mandatory failures.
-    assert_eq!(code(&out), 0, "{report:#}");
-    assert_eq!(report["summary"]["violations"]["mandatory"], 0, "{report:#}");
+    // The buckets are read in full: the public one fails, the others pass;
+    // nothing is undecided.
+    assert_eq!(code(&out), 1, "{report:#}");
     assert_eq!(report["summary"]["complete"], true);
     let violations = report["violations"].as_array().expect("violations");
-    assert!(!violations.is_empty(), "the bucket policies answer undecided: {report:#}");
-    for v in violations {
-        assert_eq!(v["undecided"], true, "{v}");
-        assert!(v["resource"].as_str().unwrap_or("").starts_with("arn:aws:"), "{v}");
-    }
+    let found: Vec<(&str, &str, bool)> = violations
+        .iter()
+        .map(|v| (v["resource"].as_str().unwrap_or(""), v["policy"].as_str().unwrap_or(""), v["undecided"] == true))
+        .collect();
+    assert_eq!(
+        found,
+        vec![("arn:aws:s3:::palisade-public", "aws-s3-bucket-disallow-public-read", false)],
+        "{report:#}"
+    );
     assert_eq!(report["provenance"]["inputs"][0]["format"], "inventory");
 
     // A tag policy decides on live resources as on planned ones.
@@ -160,7 +178,14 @@ fn scan_runs_packs_on_live_resources_without_judging_unknown_properties() {
         .filter(|v| v["undecided"] == false)
         .map(|v| (v["resource"].as_str().unwrap_or("").to_string(), v["policy"].as_str().unwrap_or("").to_string()))
         .collect();
-    assert_eq!(decided, vec![("arn:aws:s3:::palisade-assets".to_string(), "required-tags".to_string())], "{report:#}");
+    assert_eq!(
+        decided,
+        vec![
+            ("arn:aws:s3:::palisade-assets".to_string(), "required-tags".to_string()),
+            ("arn:aws:s3:::palisade-public".to_string(), "required-tags".to_string()),
+        ],
+        "untagged resources are found too: {report:#}"
+    );
 }
 
 #[test]
@@ -274,13 +299,21 @@ fn assumed_roles_scan_their_own_accounts() {
         .iter()
         .map(|s| (s["account"].as_str().unwrap_or("").to_string(), s["role_arn"].as_str().unwrap_or("").to_string()))
         .collect();
+    // Per account its region and its global scope (IAM, the bucket list).
+    let account = |id: &str| (id.to_string(), format!("arn:aws:iam::{id}:role/audit"));
     assert_eq!(
         scopes,
-        vec![
-            ("111111111111".to_string(), "arn:aws:iam::111111111111:role/audit".to_string()),
-            ("222222222222".to_string(), "arn:aws:iam::222222222222:role/audit".to_string()),
-        ]
+        vec![account("111111111111"), account("111111111111"), account("222222222222"), account("222222222222")]
     );
+    let regions: Vec<&str> =
+        snap["scopes"].as_array().expect("scopes").iter().filter_map(|s| s["region"].as_str()).collect();
+    assert_eq!(regions, vec!["eu-west-1", "global", "eu-west-1", "global"]);
+    // Each account's readers see that account's resources only (moto keeps
+    // accounts apart; the roles assumed need not exist in them).
+    for r in snap["resources"].as_array().expect("resources") {
+        let account = r["account"].as_str().unwrap_or_default();
+        assert!(["111111111111", "222222222222"].contains(&account), "{r:#}");
+    }
 }
 
 #[test]

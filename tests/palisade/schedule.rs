@@ -280,7 +280,9 @@ history = 2
     assert_eq!(record["exit_code"], 1, "drift: {record:#}");
     assert_eq!(record["scan_complete"], true);
     assert_eq!(record["events"], json!(["drift_detected"]));
-    assert_eq!(record["counts"]["resources"], 1, "{record:#}");
+    // The bucket, and the default VPC's default security group (the EC2
+    // reader lists untagged groups too; AWS made it: never unmanaged).
+    assert_eq!(record["counts"]["resources"], 2, "{record:#}");
     assert_eq!(record["counts"]["drift"], json!({"missing": 1, "unmanaged": 0, "changed": 0}));
     let phases: Vec<(&str, i64)> = record["phases"]
         .as_array()
@@ -407,7 +409,7 @@ webhook = {{ url = "{url}", retries = 3, retry_backoff_ms = 50, timeout_secs = 5
     assert_eq!(event["exit_code"], 1);
     let time = event["time"].as_str().expect("time");
     assert!(time.parse::<jiff::Timestamp>().is_ok(), "RFC 3339: {time}");
-    assert_eq!(event["counts"]["resources"], 1);
+    assert_eq!(event["counts"]["resources"], 2, "the bucket and the default security group");
     assert_eq!(event["counts"]["drift"], json!({"missing": 1, "unmanaged": 0, "changed": 0}));
     assert_eq!(event["counts"]["violations"], Value::Null);
     assert_eq!(event["counts"]["remediation"], Value::Null);

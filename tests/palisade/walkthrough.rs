@@ -43,13 +43,16 @@ fn the_readme_walkthrough_runs_end_to_end_on_moto() {
 
     // Drift as the README describes it.
     assert!(stdout.contains("drift: 1 missing, 2 unmanaged, 1 changed"), "{stdout}");
-    // The dry run planned four changes and changed nothing; the apply did three and one failed.
+    // The dry run planned five changes (the four seeded resources and the
+    // default security group the EC2 reader finds untagged) and changed
+    // nothing; the apply did four and one failed.
     let dry = read_json(&work.path().join("reports/dry-run/remediation.json"));
     assert_eq!(dry["run"]["mode"], "dry-run");
-    assert_eq!(dry["summary"]["planned"], 4, "{}", dry["summary"]);
+    assert_eq!(dry["summary"]["planned"], 5, "{}", dry["summary"]);
+    assert_eq!(dry["summary"]["violations"], 5, "the buckets are read: nothing undecided: {}", dry["summary"]);
     assert_eq!(dry["summary"]["applied"], 0);
     let apply = read_json(&work.path().join("reports/apply/remediation.json"));
-    assert_eq!((apply["summary"]["applied"].as_u64(), apply["summary"]["failed"].as_u64()), (Some(3), Some(1)));
+    assert_eq!((apply["summary"]["applied"].as_u64(), apply["summary"]["failed"].as_u64()), (Some(4), Some(1)));
     let failed: Vec<&Value> =
         apply["changes"].as_array().expect("changes").iter().filter(|c| c["status"] == "failed").collect();
     assert_eq!(failed.len(), 1);
@@ -151,6 +154,8 @@ const README_COMMANDS: &[(&str, Shown)] = &[
         "palisade schedule --config examples/schedule/palisade.toml --check",
         Shown::Run { code: 0, stdout_has: "examples/schedule/palisade.toml: 2 job(s), valid" },
     ),
+    ("palisade scan --print-iam-policy", Shown::Run { code: 0, stdout_has: "\"ec2:DescribeSecurityGroups\"" }),
+    ("palisade scan --print-iam-policy --resource-type s3", Shown::Run { code: 0, stdout_has: "\"s3:GetBucketAcl\"" }),
 ];
 
 /// The `sh` blocks of a Markdown document, each as its commands: a line

@@ -1,14 +1,15 @@
-//! Palisade inventory snapshots (`format: palisade-inventory`, version 1;
+//! Palisade inventory snapshots (`format: palisade-inventory`, versions 1 and 2;
 //! [`palisade_model::inventory`], schema `engine/schema/inventory.schema.json`).
 
 use serde_json::Value;
 
 use crate::error::{InputError, InputErrorKind};
 use crate::json::{Ctx, describe};
-use palisade_model::inventory::{INVENTORY_FORMAT, INVENTORY_VERSION, Inventory};
+use palisade_model::inventory::{INVENTORY_FORMAT, INVENTORY_VERSIONS_READ, Inventory};
 
 /// Reads a snapshot. Errors: `Shape` at `$.format` when it is not
-/// `palisade-inventory`, `UnsupportedVersion` for another version, `Shape`
+/// `palisade-inventory`, `UnsupportedVersion` for a version other than 1
+/// and 2 (a version 1 snapshot reads with the version 2 fields empty), `Shape`
 /// with the JSON path of the first value of the wrong structure.
 pub(crate) fn parse(ctx: Ctx<'_>, doc: &Value) -> Result<Inventory, InputError> {
     if doc.get("format").and_then(Value::as_str) != Some(INVENTORY_FORMAT) {
@@ -20,11 +21,11 @@ pub(crate) fn parse(ctx: Ctx<'_>, doc: &Value) -> Result<Inventory, InputError> 
         }));
     }
     let version = doc.get("version");
-    if version.and_then(Value::as_u64) != Some(u64::from(INVENTORY_VERSION)) {
+    if !version.and_then(Value::as_u64).is_some_and(|v| INVENTORY_VERSIONS_READ.iter().any(|&w| u64::from(w) == v)) {
         return Err(ctx.error(InputErrorKind::UnsupportedVersion {
             field: "$.version".into(),
             seen: format!("inventory version {}", version.map_or("absent".into(), |v| v.to_string())),
-            accepted: format!("inventory version {INVENTORY_VERSION}"),
+            accepted: "inventory version 1 or 2".into(),
         }));
     }
     let inventory: Inventory = serde_path_to_error::deserialize(doc).map_err(|e| {

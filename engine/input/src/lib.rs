@@ -89,6 +89,7 @@ pub fn read_input_with_inventory(
             };
             let inventory = inventory::parse(ctx, &doc)?;
             let resources = inventory.to_resources(source);
+            notes = inventory.unread_lines();
             snapshot = Some(inventory);
             resources
         }

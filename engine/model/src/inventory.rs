@@ -6,9 +6,12 @@
 //! schema is `engine/schema/inventory.schema.json`. A snapshot records, for
 //! each scanned account and region (a [`ScanScope`]), whether its scan
 //! completed, so that an incomplete scan can never be read back as a clean
-//! one. The resources follow the AWS Resource Groups Tagging API's
-//! `GetResources` model (ARN and tags), with the Terraform type and id that
-//! Palisade derives from the ARN where it knows the resource type.
+//! one. Each resource has its ARN, tags, Terraform type and id; a resource
+//! found by a live reader (version 2) also has the reader's raw output per
+//! call, the Terraform-shaped properties mapped from it, and the attributes
+//! that could not be read, with why ([`Unread`]). Resources of types without
+//! a reader come from the AWS Resource Groups Tagging API (`GetResources`):
+//! ARN and tags only. Version 1 snapshots (tags only) are still read.
 
 use std::collections::BTreeMap;
 
@@ -20,8 +23,19 @@ use crate::model::{Operation, Resource, ResourceKind};
 /// The value of a snapshot's `format` field.
 pub const INVENTORY_FORMAT: &str = "palisade-inventory";
 
-/// The snapshot version this build writes and reads.
-pub const INVENTORY_VERSION: u32 = 1;
+/// The snapshot version this build writes.
+pub const INVENTORY_VERSION: u32 = 2;
+
+/// The snapshot versions this build reads: 1 (Tagging API only) and 2.
+pub const INVENTORY_VERSIONS_READ: [u32; 2] = [1, INVENTORY_VERSION];
+
+/// [`InventoryResource::found_by`] of a resource the Tagging API found (and
+/// of every resource of a version 1 snapshot).
+pub const FOUND_BY_TAGGING: &str = "tagging:GetResources";
+
+/// The region of a scope that reads an account's global services (IAM, the
+/// S3 bucket list).
+pub const GLOBAL_SCOPE: &str = "global";
 
 /// A whole snapshot: what was asked, what answered, what was seen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,15 +94,20 @@ impl TagFilter {
 }
 
 impl ScanFilters {
+    /// Whether the type filter admits Tagging API type `resource_type` (the
+    /// tag filters aside).
+    pub fn admits_type(&self, resource_type: &str) -> bool {
+        self.resource_types.is_empty()
+            || self.resource_types.iter().any(|f| {
+                f == resource_type || resource_type.strip_prefix(f.as_str()).is_some_and(|rest| rest.starts_with(':'))
+            })
+    }
+
     /// Whether a resource of Tagging API type `resource_type` with `tags`
     /// would have been returned by a scan with these filters. A type filter
     /// `ec2` accepts every `ec2:*` type, as the API does.
     pub fn admits(&self, resource_type: &str, tags: &BTreeMap<String, String>) -> bool {
-        let type_ok = self.resource_types.is_empty()
-            || self.resource_types.iter().any(|f| {
-                f == resource_type || resource_type.strip_prefix(f.as_str()).is_some_and(|rest| rest.starts_with(':'))
-            });
-        type_ok && self.tags.iter().all(|f| f.matches(tags))
+        self.admits_type(resource_type) && self.tags.iter().all(|f| f.matches(tags))
     }
 }
 
@@ -112,6 +131,56 @@ pub struct ScanScope {
     pub pages: u64,
     /// Resources returned by this scope (before de-duplication across regions).
     pub resources: u64,
+    /// Calls made, by IAM action (`ec2:DescribeSecurityGroups`), retries not
+    /// counted; empty in version 1 snapshots.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub calls: BTreeMap<String, u64>,
+    /// Per Terraform type read by a live reader in this scope: the resources
+    /// found and the calls made for them (list and detail calls).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub types: BTreeMap<String, TypeStats>,
+}
+
+/// What a live reader did in one scope for one resource type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypeStats {
+    /// Resources found.
+    pub resources: u64,
+    /// Calls made for them: list calls and detail calls, retries not counted.
+    pub calls: u64,
+}
+
+/// Attributes of a resource that could not be read: one detail call's
+/// failure. The attributes hold [`crate::model::UNKNOWN`] in the resource's
+/// properties, so the policies that need them are undecided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unread {
+    /// The IAM action of the call not made or failed (`s3:GetBucketAcl`):
+    /// the permission to grant when [`UnreadReason::Denied`].
+    pub call: String,
+    /// Why the attributes are unknown.
+    pub reason: UnreadReason,
+    /// The Terraform attributes left unknown (`grant`, `acl`).
+    pub attributes: Vec<String>,
+    /// The service's error (`AccessDenied: Access Denied (HTTP 403)`), or
+    /// why the call was not made.
+    pub error: String,
+}
+
+/// Why attributes of a resource are unknown ([`Unread::reason`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnreadReason {
+    /// The call was refused for lack of permission (`AccessDenied`,
+    /// `UnauthorizedOperation`, `AccessDeniedException`).
+    Denied,
+    /// The call failed after its retries (throttled, an error of the service).
+    Failed,
+    /// The call was not made: no loaded policy judges the type, and drift
+    /// was not asked (`palisade scan --pack`).
+    Skipped,
 }
 
 /// Whether a [`ScanScope`] was read to its end.
@@ -151,6 +220,37 @@ pub struct InventoryResource {
     pub tags: BTreeMap<String, String>,
     /// When the scan saw it, RFC 3339 in UTC.
     pub seen_at: String,
+    /// The call that found it: a reader's list call as an IAM action
+    /// (`ec2:DescribeSecurityGroups`), or [`FOUND_BY_TAGGING`].
+    #[serde(default = "found_by_tagging")]
+    pub found_by: String,
+    /// A live reader's output, per call (`DescribeSecurityGroups`,
+    /// `GetBucketAcl`): the API's response members under their documented
+    /// names; `null` for a setting the call says is not configured
+    /// (`ServerSideEncryptionConfigurationNotFoundError`). Kept so that a
+    /// mapping can be fixed without a rescan. Absent for resources the
+    /// Tagging API found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<Map<String, Value>>,
+    /// The properties mapped from `raw`, in the Terraform AWS provider's
+    /// attribute shape (`ingress[].cidr_blocks[]`), as the policies read
+    /// them. Absent for resources the Tagging API found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Map<String, Value>>,
+    /// The attributes that could not be read, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<Unread>,
+    /// What this resource belongs to, when no configuration declares it on
+    /// its own: the instance of a root volume (`i-0abc`, Terraform's
+    /// `aws_instance.root_block_device`), or `aws` for what AWS creates
+    /// itself (a VPC's `default` security group). Drift never reports such
+    /// a resource unmanaged; policies judge it as any other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_of: Option<String>,
+}
+
+fn found_by_tagging() -> String {
+    FOUND_BY_TAGGING.to_string()
 }
 
 impl Inventory {
@@ -176,6 +276,45 @@ impl Inventory {
             .collect()
     }
 
+    /// One line per call that could not be made for some resources
+    /// (`s3:GetBucketAcl was denied (AccessDenied: ...): grant it to read
+    /// grant of 2 resources; undecided where a policy needs them: ARN, ARN`),
+    /// naming the permission and the resources it
+    /// affected (the first 5, then a count), in call order; empty when
+    /// every attribute was read or only skipped ones were not. Reports
+    /// carry these as notes.
+    pub fn unread_lines(&self) -> Vec<String> {
+        type Affected<'a> = (Vec<&'a str>, std::collections::BTreeSet<&'a str>, &'a str);
+        let mut by_call: BTreeMap<(&str, UnreadReason), Affected<'_>> = BTreeMap::new();
+        for r in &self.resources {
+            for u in r.unread.iter().filter(|u| u.reason != UnreadReason::Skipped) {
+                let entry = by_call
+                    .entry((u.call.as_str(), u.reason))
+                    .or_insert_with(|| (Vec::new(), Default::default(), u.error.as_str()));
+                entry.0.push(r.arn.as_str());
+                entry.1.extend(u.attributes.iter().map(String::as_str));
+            }
+        }
+        by_call
+            .into_iter()
+            .map(|((call, reason), (arns, attributes, error))| {
+                let shown: Vec<&str> = arns.iter().take(5).copied().collect();
+                let more = if arns.len() > 5 { format!(" and {} more", arns.len() - 5) } else { String::new() };
+                let attributes: Vec<&str> = attributes.into_iter().collect();
+                let n = arns.len();
+                let resources = if n == 1 { "1 resource".to_string() } else { format!("{n} resources") };
+                let what = match reason {
+                    UnreadReason::Denied => format!(
+                        "{call} was denied ({error}): grant it to read {} of {resources}",
+                        attributes.join(", ")
+                    ),
+                    _ => format!("{call} failed ({error}): {} unread on {resources}", attributes.join(", ")),
+                };
+                format!("{what}; undecided where a policy needs them: {}{more}", shown.join(", "))
+            })
+            .collect()
+    }
+
     /// The snapshot file's bytes, as `palisade scan --output` writes them:
     /// pretty-printed JSON and a final newline. A live scan's input digest
     /// is the SHA-256 of these bytes, so it equals the digest `check` gives
@@ -190,11 +329,12 @@ impl Inventory {
     }
 
     /// The resources in the normalized model, for policies: one managed,
-    /// `no-op`, [partial](Resource::partial) resource per inventory resource,
-    /// addressed by ARN, typed by its Terraform type where known (else its
-    /// Tagging API type), with props `arn`, `id` (where known), `region`,
-    /// `account`, `tags` and `tags_all` (the same map). `source` names the
-    /// snapshot or scan.
+    /// `no-op` resource per inventory resource, addressed by ARN, typed by
+    /// its Terraform type where known (else its Tagging API type), with
+    /// props `arn`, `id` (where known), `region`, `account`, `tags` and
+    /// `tags_all` (the same map), over the mapped properties of a resource
+    /// a live reader read; the others are [partial](Resource::partial).
+    /// `source` names the snapshot or scan.
     pub fn to_resources(&self, source: &str) -> Vec<Resource> {
         self.resources.iter().map(|r| r.to_resource(source)).collect()
     }
@@ -202,17 +342,24 @@ impl Inventory {
 
 impl InventoryResource {
     /// This resource in the normalized model (see [`Inventory::to_resources`]).
+    /// A resource a live reader read is whole (not partial): its
+    /// [`properties`](Self::properties), with the unread attributes
+    /// [`crate::model::UNKNOWN`]. A resource the Tagging API found is
+    /// partial: ARN, id, region, account and tags only.
     pub fn to_resource(&self, source: &str) -> Resource {
         let tags: Map<String, Value> = self.tags.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-        let mut props = Map::new();
+        let mut props = self.properties.clone().unwrap_or_default();
         props.insert("arn".into(), Value::String(self.arn.clone()));
         if let Some(id) = &self.id {
             props.insert("id".into(), Value::String(id.clone()));
         }
         props.insert("region".into(), Value::String(self.region.clone()));
         props.insert("account".into(), Value::String(self.account.clone()));
-        props.insert("tags".into(), Value::Object(tags.clone()));
-        props.insert("tags_all".into(), Value::Object(tags));
+        props.entry("tags").or_insert_with(|| Value::Object(tags.clone()));
+        props.entry("tags_all").or_insert(Value::Object(tags));
+        for attribute in self.unread.iter().flat_map(|u| &u.attributes) {
+            props.insert(attribute.clone(), Value::String(crate::model::UNKNOWN.to_string()));
+        }
         let name = self.id.clone().unwrap_or_else(|| arn_tail(&self.arn).to_string());
         Resource {
             address: self.arn.clone(),
@@ -227,7 +374,7 @@ impl InventoryResource {
             unset: Vec::new(),
             encrypted: Vec::new(),
             source: source.to_string(),
-            partial: true,
+            partial: self.properties.is_none(),
         }
     }
 }
@@ -240,6 +387,56 @@ fn arn_tail(arn: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn resource(extra: Value) -> InventoryResource {
+        let mut r = json!({"arn": "arn:aws:s3:::b", "service": "s3", "resource_type": "s3",
+            "terraform_type": "aws_s3_bucket", "id": "b", "region": "eu-west-1", "account": "123456789012",
+            "tags": {"owner": "me"}, "seen_at": "2026-12-07T00:00:00Z"});
+        if let (Some(r), Value::Object(extra)) = (r.as_object_mut(), extra) {
+            r.extend(extra);
+        }
+        serde_json::from_value(r).expect("a snapshot resource")
+    }
+
+    #[test]
+    fn a_version_1_resource_is_partial_and_found_by_the_tagging_api() {
+        let r = resource(json!({}));
+        assert_eq!(r.found_by, FOUND_BY_TAGGING);
+        let model = r.to_resource("s.json");
+        assert!(model.partial);
+        assert_eq!(model.props["tags_all"], json!({"owner": "me"}));
+    }
+
+    #[test]
+    fn a_read_resource_is_whole_with_its_unread_attributes_unknown() {
+        let r = resource(json!({"found_by": "s3:ListBuckets", "properties": {"bucket": "b", "versioning": []},
+            "unread": [{"call": "s3:GetBucketAcl", "reason": "denied", "attributes": ["grant"],
+                        "error": "AccessDenied: Access Denied (HTTP 403)"}]}));
+        let model = r.to_resource("live:aws");
+        assert!(!model.partial);
+        assert_eq!(model.props["grant"], json!(crate::model::UNKNOWN));
+        assert_eq!(model.props["versioning"], json!([]));
+        assert_eq!(model.props["tags"], json!({"owner": "me"}));
+        let inventory = Inventory {
+            format: INVENTORY_FORMAT.into(),
+            version: INVENTORY_VERSION,
+            provider: "aws".into(),
+            started_at: String::new(),
+            finished_at: String::new(),
+            filters: ScanFilters::default(),
+            scopes: Vec::new(),
+            resources: vec![r],
+        };
+        assert_eq!(
+            inventory.unread_lines(),
+            vec![
+                "s3:GetBucketAcl was denied (AccessDenied: Access Denied (HTTP 403)): grant it to read grant of 1 \
+                 resource; undecided where a policy needs them: arn:aws:s3:::b"
+                    .to_string()
+            ]
+        );
+    }
 
     #[test]
     fn filters_admit_like_the_api() {

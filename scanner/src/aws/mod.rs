@@ -1,28 +1,35 @@
-//! The AWS inventory provider: the Resource Groups Tagging API's
-//! `GetResources` in every region and account asked for, concurrently.
+//! The AWS inventory provider: live readers ([`live`]) that list each
+//! service's resources and read their full configuration, and the Resource
+//! Groups Tagging API's `GetResources` sweep, which joins tags by ARN and
+//! finds the resources of types without a reader, in every region and
+//! account asked for, concurrently.
 //!
 //! API reference:
-//! <https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html>.
+//! <https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html>
+//! and each service's (see [`live`]).
 //!
-//! - **Scopes.** One scan per account (the default credentials', or each
+//! - **Scopes.** One scope per account (the default credentials', or each
 //!   `--assume-role` role's) and region (those named, else every region of
-//!   the partition, [`regions`]). All scopes run at once; a semaphore per
-//!   region bounds the requests in flight there
-//!   ([`AwsScanOptions::in_flight_per_region`]).
+//!   the partition, [`regions`]), plus one `global` scope per account for
+//!   IAM and the S3 bucket list. All scopes and services run at once; a
+//!   semaphore per region bounds the requests in flight there
+//!   ([`AwsScanOptions::in_flight_per_region`]) and one per service and
+//!   region ([`AwsScanOptions::in_flight_per_service`]).
 //! - **Pages.** Pagination tokens are followed to the end, 100 resources
 //!   per page (`ResourcesPerPage`), with `TagsPerPage` left to the API.
 //! - **Retries.** Throttling and transient errors are retried by the SDK's
 //!   standard strategy (exponential backoff with jitter) up to
 //!   [`AwsScanOptions::max_attempts`] attempts per call.
-//! - **Incomplete scopes.** A call that still fails ends its scope's scan:
-//!   the scope is recorded [`ScopeStatus::Incomplete`] with the error, and
-//!   what it returned so far is kept. Nothing turns a failure into "no
-//!   resources".
+//! - **Incomplete scopes.** A list call that still fails ends that part of
+//!   its scope's scan: the scope is recorded [`ScopeStatus::Incomplete`]
+//!   with the error, and what it returned so far is kept. Nothing turns a
+//!   failure into "no resources". A detail call that fails leaves the
+//!   resource's attributes it reads unknown (see [`live`]).
 //! - **De-duplication.** Resources are keyed by ARN; a resource returned by
 //!   several regions' scans (S3 buckets, on some endpoints) is kept once,
 //!   with the first region (in scope order) that saw it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -33,14 +40,16 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_resourcegroupstagging as tagging;
 use aws_smithy_types::date_time::Format;
 use palisade_model::inventory::{
-    INVENTORY_FORMAT, INVENTORY_VERSION, Inventory, InventoryResource, ScanFilters, ScanScope, ScopeStatus,
+    INVENTORY_FORMAT, INVENTORY_VERSION, Inventory, InventoryResource, ScanFilters, ScopeStatus,
 };
 use tokio::sync::Semaphore;
 
 use crate::arn;
 use crate::progress::Progress;
 
+pub mod live;
 pub mod regions;
+mod scopes;
 
 /// What to scan and how. Build with [`AwsScanOptions::default`] and set fields.
 #[derive(Debug, Clone)]
@@ -69,6 +78,14 @@ pub struct AwsScanOptions {
     pub attempt_timeout: Duration,
     /// Requests in flight per region, across accounts (at least 1).
     pub in_flight_per_region: usize,
+    /// Requests in flight per service in one scope (at least 1), within
+    /// the region's bound.
+    pub in_flight_per_service: usize,
+    /// The resource types the loaded policies judge (their `resource_types`
+    /// patterns: `aws_s3_bucket`, `aws_*`, Pulumi types): detail calls are
+    /// made only for reader types one of them targets. `None`: every
+    /// type's (snapshots, drift).
+    pub policy_types: Option<Vec<String>>,
     /// Show progress bars (per scope: pages, resources) on standard error.
     pub progress: bool,
 }
@@ -87,6 +104,8 @@ impl Default for AwsScanOptions {
             max_backoff: Duration::from_secs(20),
             attempt_timeout: Duration::from_secs(20),
             in_flight_per_region: 4,
+            in_flight_per_service: 2,
+            policy_types: None,
             progress: false,
         }
     }
@@ -126,11 +145,11 @@ pub fn scan_blocking(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
 }
 
 /// One account to scan: its SDK configuration and, once known, its id.
-struct Account {
-    config: SdkConfig,
-    role_arn: Option<String>,
+pub(crate) struct Account {
+    pub(crate) config: SdkConfig,
+    pub(crate) role_arn: Option<String>,
     /// The account id, or why it could not be learned.
-    id: Result<String, String>,
+    pub(crate) id: Result<String, String>,
 }
 
 /// Scans every scope of `options` into an inventory snapshot.
@@ -148,9 +167,18 @@ pub async fn scan(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
         return Err(ScanError::Credentials(why.clone()));
     }
     let progress = Progress::new(options.progress);
-    let (tasks, mut scopes) = spawn_scopes(options, &accounts, &regions, &progress);
-    let found = join_scopes(tasks, &mut scopes).await;
+    let home_region = base.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
+    let spawn = scopes::Spawn {
+        options,
+        accounts: &accounts,
+        regions: &regions,
+        home_region: &home_region,
+        progress: &progress,
+    };
+    let (tasks, mut scopes) = spawn.spawn();
+    let results = scopes::join(tasks, scopes.len()).await;
     progress.clear();
+    let resources = scopes::merge(options, &mut scopes, results, &started_at);
     for scope in scopes.iter_mut().filter(|s| s.status == ScopeStatus::Incomplete && s.error.is_none()) {
         scope.error = Some("the scan of this scope did not finish".into());
     }
@@ -165,7 +193,7 @@ pub async fn scan(options: &AwsScanOptions) -> Result<Inventory, ScanError> {
         finished_at: now(),
         filters: options.filters.clone(),
         scopes,
-        resources: merge_found(found),
+        resources,
     })
 }
 
@@ -221,103 +249,6 @@ async fn accounts(options: &AwsScanOptions, base: &SdkConfig) -> Vec<Account> {
     accounts
 }
 
-/// The scan tasks of every account and region (at most
-/// `in_flight_per_region` calls in flight per region), each giving its
-/// scope's index and outcome, and the scopes, incomplete until their task
-/// ends. An account that could not be identified gets no task: its scopes
-/// stay incomplete, with why.
-fn spawn_scopes(
-    options: &AwsScanOptions,
-    accounts: &[Account],
-    regions: &[String],
-    progress: &Progress,
-) -> (tokio::task::JoinSet<(usize, ScopeOutcome)>, Vec<ScanScope>) {
-    let semaphores: HashMap<String, Arc<Semaphore>> =
-        regions.iter().map(|r| (r.clone(), Arc::new(Semaphore::new(options.in_flight_per_region)))).collect();
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut scopes = Vec::new();
-    for account in accounts {
-        for region in regions {
-            let index = scopes.len();
-            let account_id = account.id.clone().unwrap_or_default();
-            scopes.push(ScanScope {
-                account: account_id.clone(),
-                region: region.clone(),
-                role_arn: account.role_arn.clone(),
-                status: ScopeStatus::Incomplete,
-                error: None,
-                pages: 0,
-                resources: 0,
-            });
-            let bar = progress.scope(&account_id, region);
-            if let Err(why) = &account.id {
-                // No identity: nothing this account's credentials ask can be trusted.
-                scopes[index].error = Some(format!("cannot identify the account: {why}"));
-                bar.finish(false, 0, 0);
-                continue;
-            }
-            let config = tagging::config::Builder::from(&account.config).region(Region::new(region.clone())).build();
-            let scope = ScopeScan {
-                client: tagging::Client::from_conf(config),
-                filters: options.filters.clone(),
-                semaphore: semaphores.get(region).cloned().unwrap_or_else(|| Arc::new(Semaphore::new(1))),
-                region: region.clone(),
-                account: account_id,
-                bar,
-            };
-            tasks.spawn(async move {
-                let outcome = scope.run().await;
-                scope.bar.finish(outcome.error.is_none(), outcome.pages, outcome.resources.len() as u64);
-                (index, outcome)
-            });
-        }
-    }
-    (tasks, scopes)
-}
-
-/// Wait for every scan task, recording each outcome in its scope; the
-/// resources found, with their scope's index. A task that panicked leaves
-/// its scope incomplete.
-async fn join_scopes(
-    mut tasks: tokio::task::JoinSet<(usize, ScopeOutcome)>,
-    scopes: &mut [ScanScope],
-) -> Vec<(usize, Vec<InventoryResource>)> {
-    let mut found: Vec<(usize, Vec<InventoryResource>)> = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((index, outcome)) => {
-                let scope = &mut scopes[index];
-                scope.pages = outcome.pages;
-                scope.resources = outcome.resources.len() as u64;
-                scope.status = if outcome.error.is_none() { ScopeStatus::Complete } else { ScopeStatus::Incomplete };
-                scope.error = outcome.error;
-                found.push((index, outcome.resources));
-            }
-            // A task that panicked leaves its scope incomplete, with no error text
-            // of its own: say so.
-            Err(e) => {
-                for scope in scopes.iter_mut().filter(|s| s.status == ScopeStatus::Incomplete && s.error.is_none()) {
-                    scope.error = Some(format!("the scan task failed: {e}"));
-                }
-            }
-        }
-    }
-    found
-}
-
-/// The resources found, one per ARN (the first scope's, in scope order),
-/// sorted by ARN.
-fn merge_found(mut found: Vec<(usize, Vec<InventoryResource>)>) -> Vec<InventoryResource> {
-    found.sort_by_key(|(index, _)| *index);
-    let mut by_arn: BTreeMap<String, InventoryResource> = BTreeMap::new();
-    for (_, resources) in found {
-        for r in resources {
-            by_arn.entry(r.arn.clone()).or_insert(r);
-        }
-    }
-    by_arn.into_values().collect()
-}
-
 fn validate(options: &AwsScanOptions) -> Result<(), ScanError> {
     if let Some(bad) = options.regions.iter().find(|r| !regions::is_region_name(r)) {
         return Err(ScanError::BadRegion(bad.clone()));
@@ -365,6 +296,9 @@ fn validate(options: &AwsScanOptions) -> Result<(), ScanError> {
     }
     if options.in_flight_per_region == 0 {
         return Err(ScanError::BadOption("requests in flight per region must be at least 1".into()));
+    }
+    if options.in_flight_per_service == 0 {
+        return Err(ScanError::BadOption("requests in flight per service must be at least 1".into()));
     }
     Ok(())
 }
@@ -430,31 +364,31 @@ pub(crate) async fn caller_identity(config: &SdkConfig, who: &str) -> Result<(St
 /// that hands out new pagination tokens forever ends incomplete.
 pub const MAX_PAGES: u64 = 100_000;
 
-/// What the scan of one scope gave.
-struct ScopeOutcome {
-    pages: u64,
-    resources: Vec<InventoryResource>,
+/// What the Tagging API sweep of one scope gave.
+pub(crate) struct ScopeOutcome {
+    pub(crate) pages: u64,
+    pub(crate) resources: Vec<InventoryResource>,
     /// The error that ended the scan early, after retries.
-    error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
-/// The scan of one scope (account x region), run in a task of its own.
-struct ScopeScan {
+/// The Tagging API sweep of one scope (account x region), run in a task of its own.
+pub(crate) struct ScopeScan {
     /// A Tagging API client of the account's credentials, in the region.
-    client: tagging::Client,
-    filters: ScanFilters,
+    pub(crate) client: tagging::Client,
+    pub(crate) filters: ScanFilters,
     /// The region's bound on calls in flight.
-    semaphore: Arc<Semaphore>,
-    region: String,
-    account: String,
-    bar: crate::progress::ScopeBar,
+    pub(crate) semaphore: Arc<Semaphore>,
+    pub(crate) region: String,
+    pub(crate) account: String,
+    pub(crate) bar: crate::progress::ScopeBar,
 }
 
 impl ScopeScan {
     /// Read every page of `GetResources` (with the filters) until the last,
     /// an error after retries, a repeated pagination token or
     /// [`MAX_PAGES`].
-    async fn run(&self) -> ScopeOutcome {
+    pub(crate) async fn run(&self) -> ScopeOutcome {
         let ScopeScan { client, filters, semaphore, region, account, bar } = self;
         let mut outcome = ScopeOutcome { pages: 0, resources: Vec::new(), error: None };
         let mut token: Option<String> = None;
@@ -544,6 +478,11 @@ pub fn inventory_resource(
         account,
         tags,
         seen_at: seen_at.to_string(),
+        found_by: palisade_model::inventory::FOUND_BY_TAGGING.to_string(),
+        raw: None,
+        properties: None,
+        unread: Vec::new(),
+        part_of: None,
     }
 }
 
@@ -563,8 +502,9 @@ where
     }
 }
 
-/// The HTTP status of a raw response.
-pub(crate) trait HttpStatus {
+/// The HTTP status of a raw response (the SDK's response type).
+pub trait HttpStatus {
+    /// The status.
     fn status(&self) -> aws_smithy_runtime_api::http::StatusCode;
 }
 

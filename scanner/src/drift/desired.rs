@@ -356,7 +356,11 @@ mod tests {
         assert_eq!((d.arn, d.id, d.region), (None, Some("nat-1"), Some("us-west-2")));
         let r = m("aws_iam_role", json!({"arn": "arn:aws:iam::123456789012:role/r", "id": UNKNOWN}));
         let d = Desired::new(&r);
-        assert_eq!((d.rule, d.id, d.tagging_type().as_deref()), (None, None, Some("iam:role")));
+        // IAM roles are matched (the iam reader lists them), by ARN.
+        assert_eq!(
+            (d.rule.map(|r| r.terraform), d.id, d.tagging_type().as_deref()),
+            (Some("aws_iam_role"), None, Some("iam:role"))
+        );
         let r = m("aws_sqs_queue", json!({"arn": "not an arn"}));
         assert_eq!(Desired::new(&r).arn, None);
         let r = m("aws:ec2/instance:Instance", json!({}));

@@ -239,7 +239,11 @@ impl<'i> Pass<'i> {
         let no_secret = SecretTags::None;
         let inventory = self.inventory;
         for ((r, claim), rules_here) in inventory.resources.iter().zip(&self.claims).zip(&self.cloud_rules) {
-            let counted = *claim == Claim::Managed || (*claim == Claim::Free && rules_here.is_empty());
+            // A resource that belongs to another (a root volume to its
+            // instance) or that AWS made itself (a VPC's default security
+            // group) is never unmanaged: no configuration declares it.
+            let owned = r.part_of.is_some();
+            let counted = *claim == Claim::Managed || (*claim == Claim::Free && rules_here.is_empty() && !owned);
             if counted && run.0 != r.service {
                 add_run(&mut by_service, run);
                 run = (&r.service, 0, 0);
@@ -252,6 +256,7 @@ impl<'i> Pass<'i> {
                     let matched = Matched { state_rules: &[], cloud_rules: rules_here, state: None, cloud };
                     self.acc.ignore(self.ignore, matched);
                 }
+                Claim::Free if owned => {}
                 Claim::Free => {
                     run.2 += 1;
                     self.acc.unmanaged.push(cloud_ref(r, &no_secret));
@@ -353,11 +358,28 @@ fn not_checked_reason(
         );
         return Some((NotCheckedReason::UnsupportedType, detail));
     }
-    if d.tags.is_untagged() {
+    // A type a live reader listed is seen whether tagged or not; others
+    // only through the Tagging API, which lists tagged resources of the
+    // types it knows.
+    let read = d.rule.is_some_and(|rule| read_by_a_reader(inventory, rule.terraform));
+    if !read && d.rule.is_some_and(|rule| !rule.tagging) {
+        let detail = format!(
+            "not read by this scan: the Tagging API does not list {ty}, and no live reader of it ran (a scan \
+             with the iam reader, inventory version 2, reads it)"
+        );
+        return Some((NotCheckedReason::UnsupportedType, detail));
+    }
+    if !read && d.tags.is_untagged() {
         let detail = "invisible to the Tagging API: it returns only tagged resources, and this one has no tags";
         return Some((NotCheckedReason::Untagged, detail.into()));
     }
     None
+}
+
+/// Whether a live reader listed `terraform_type` in some scope of the
+/// inventory (its per-type statistics; none in version 1 snapshots).
+fn read_by_a_reader(inventory: &Inventory, terraform_type: &str) -> bool {
+    inventory.scopes.iter().any(|s| s.types.contains_key(terraform_type))
 }
 
 /// Tag filters in words: `env=prod`, `team=a|b`, `owner` (any value), joined by `, `.

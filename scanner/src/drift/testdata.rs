@@ -28,6 +28,8 @@ pub(crate) fn scope(account: &str, region: &str) -> ScanScope {
         error: None,
         pages: 1,
         resources: 0,
+        calls: Default::default(),
+        types: Default::default(),
     }
 }
 
@@ -62,6 +64,11 @@ pub(crate) fn cloud(arn: &str, region: &str, account: &str, tags: &[(&str, &str)
         account: pick(parsed.account, account),
         tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         seen_at: "2026-11-30T10:00:01Z".into(),
+        found_by: palisade_model::inventory::FOUND_BY_TAGGING.into(),
+        raw: None,
+        properties: None,
+        unread: Vec::new(),
+        part_of: None,
     }
 }
 

@@ -98,13 +98,17 @@ pub enum Reconciled {
 /// sending only what is missing, and a change someone else made since the
 /// plan is never overwritten. A resource not returned is [`ConflictKind::Gone`],
 /// unless the change leaves it without tags (then it is done: the API does
-/// not return resources without tags).
+/// not return resources without tags), or it had none when the plan was
+/// made (a live reader found it untagged; the API still does not return
+/// it, so it still has none: pending; if it was deleted since, its tagging
+/// call fails for it alone).
 pub fn reconcile(change: &PlannedChange, current: Option<&BTreeMap<String, String>>) -> Reconciled {
-    let Some(current) = current else {
-        if change.after.keys().all(|k| is_reserved(k)) {
-            return Reconciled::AlreadyApplied;
-        }
-        return Reconciled::Conflict(Conflict { arn: change.arn.clone(), kind: ConflictKind::Gone });
+    let untagged = BTreeMap::new();
+    let current = match current {
+        Some(current) => current,
+        None if change.after.keys().all(|k| is_reserved(k)) => return Reconciled::AlreadyApplied,
+        None if change.before.keys().all(|k| is_reserved(k)) => &untagged,
+        None => return Reconciled::Conflict(Conflict { arn: change.arn.clone(), kind: ConflictKind::Gone }),
     };
     let keys: BTreeSet<&String> =
         change.before.keys().chain(change.after.keys()).chain(current.keys()).filter(|k| !is_reserved(k)).collect();
@@ -236,5 +240,14 @@ mod tests {
         emptied.change = TagChange { set: BTreeMap::new(), remove: BTreeSet::from(["env".into(), "tmp".into()]) };
         emptied.after = emptied.change.apply_to(&emptied.before);
         assert_eq!(reconcile(&emptied, None), Reconciled::AlreadyApplied);
+        // Found untagged by a live reader: still untagged, the whole change pending.
+        let mut untagged = planned();
+        untagged.before = BTreeMap::new();
+        untagged.change = TagChange { set: tags(&[("owner", "platform")]), remove: BTreeSet::new() };
+        untagged.after = untagged.change.apply_to(&untagged.before);
+        match reconcile(&untagged, None) {
+            Reconciled::Pending(pending) => assert_eq!(pending.set, tags(&[("owner", "platform")])),
+            other => panic!("{other:?}"),
+        }
     }
 }
