@@ -60,8 +60,9 @@ enum Command {
     /// violation or a mandatory policy's error; 2 usage, input or pack
     /// errors, or an incomplete inventory snapshot.
     Check(check::CheckArgs),
-    /// Scan live AWS inventory (Resource Groups Tagging API) in every region
-    /// and account asked for; write a snapshot; run policy packs on it.
+    /// Scan live AWS inventory in every region and account asked for: each
+    /// service's own list calls find every resource, tagged or not, and its
+    /// configuration is read; write a snapshot; run policy packs on it.
     ///
     /// Exit codes: 0 complete scan (and no mandatory violation with
     /// --pack); 1 mandatory violations; 2 errors or an incomplete scan.

@@ -363,3 +363,30 @@ fn detail_calls_are_made_only_for_the_types_asked_for() {
             .collect();
     assert_eq!(made, expected, "{snap:#}");
 }
+
+#[test]
+fn secret_looking_values_read_live_are_redacted_in_reports() {
+    let session = moto::session();
+    session.seed(&json!({"resources": [
+        {"kind": "s3_bucket", "region": REGION, "name": "with-a-secret-tag", "tags": {"db_password": "hunter2-very-secret"}},
+        {"kind": "ec2_security_group", "region": REGION, "name": "with-a-secret-tag",
+         "tags": {"api_token": "tok-0123456789abcdef"}},
+    ]}));
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A value no secret-named tag may have: the violation would quote it.
+    let config = crate::support::write(
+        dir.path(),
+        "config.yaml",
+        "required-tags:\n  tags: [owner]\n  allowed:\n    db_password: [x]\n    api_token: [x]\n",
+    );
+    for format in ["json", "text"] {
+        let out = scan(
+            &session,
+            &session.endpoint(),
+            &["--pack", "builtin:aws-baseline", "--config", &config, "--format", format],
+        );
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+        assert!(all.contains("required-tags"), "{all}");
+        assert!(!all.contains("hunter2-very-secret") && !all.contains("tok-0123456789abcdef"), "{format}: {all}");
+    }
+}

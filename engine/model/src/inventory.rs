@@ -31,7 +31,11 @@ pub const INVENTORY_VERSIONS_READ: [u32; 2] = [1, INVENTORY_VERSION];
 
 /// [`InventoryResource::found_by`] of a resource the Tagging API found (and
 /// of every resource of a version 1 snapshot).
-pub const FOUND_BY_TAGGING: &str = "tagging:GetResources";
+pub const FOUND_BY_TAGGING: &str = "tag:GetResources";
+
+/// Terraform types AWS cannot tag: their resources get no `tags` or
+/// `tags_all` properties, so tag policies leave them alone.
+pub const UNTAGGABLE_TYPES: &[&str] = &["aws_iam_account_password_policy"];
 
 /// The region of a scope that reads an account's global services (IAM, the
 /// S3 bucket list).
@@ -281,8 +285,9 @@ impl Inventory {
     /// grant of 2 resources; undecided where a policy needs them: ARN, ARN`),
     /// naming the permission and the resources it
     /// affected (the first 5, then a count), in call order; empty when
-    /// every attribute was read or only skipped ones were not. Reports
-    /// carry these as notes.
+    /// every attribute was read; then one line for the resources whose
+    /// detail calls were skipped (`scan --pack`, types no pack judged).
+    /// Reports carry these as notes.
     pub fn unread_lines(&self) -> Vec<String> {
         type Affected<'a> = (Vec<&'a str>, std::collections::BTreeSet<&'a str>, &'a str);
         let mut by_call: BTreeMap<(&str, UnreadReason), Affected<'_>> = BTreeMap::new();
@@ -295,6 +300,22 @@ impl Inventory {
                 entry.1.extend(u.attributes.iter().map(String::as_str));
             }
         }
+        let skipped: Vec<&str> = self
+            .resources
+            .iter()
+            .filter(|r| r.unread.iter().any(|u| u.reason == UnreadReason::Skipped))
+            .map(|r| r.arn.as_str())
+            .collect();
+        let skipped_line = (!skipped.is_empty()).then(|| {
+            format!(
+                "{} resource{} read without their detail calls (the scan's packs did not judge their types): \
+                 policies that need those attributes are undecided; a scan without --pack reads them: {}{}",
+                skipped.len(),
+                if skipped.len() == 1 { " was" } else { "s were" },
+                skipped.iter().take(5).copied().collect::<Vec<_>>().join(", "),
+                if skipped.len() > 5 { format!(" and {} more", skipped.len() - 5) } else { String::new() }
+            )
+        });
         by_call
             .into_iter()
             .map(|((call, reason), (arns, attributes, error))| {
@@ -312,6 +333,7 @@ impl Inventory {
                 };
                 format!("{what}; undecided where a policy needs them: {}{more}", shown.join(", "))
             })
+            .chain(skipped_line)
             .collect()
     }
 
@@ -355,8 +377,10 @@ impl InventoryResource {
         }
         props.insert("region".into(), Value::String(self.region.clone()));
         props.insert("account".into(), Value::String(self.account.clone()));
-        props.entry("tags").or_insert_with(|| Value::Object(tags.clone()));
-        props.entry("tags_all").or_insert(Value::Object(tags));
+        if !self.terraform_type.as_deref().is_some_and(|t| UNTAGGABLE_TYPES.contains(&t)) {
+            props.entry("tags").or_insert_with(|| Value::Object(tags.clone()));
+            props.entry("tags_all").or_insert(Value::Object(tags));
+        }
         for attribute in self.unread.iter().flat_map(|u| &u.attributes) {
             props.insert(attribute.clone(), Value::String(crate::model::UNKNOWN.to_string()));
         }

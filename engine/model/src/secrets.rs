@@ -212,6 +212,11 @@ const NOT_A_SECRET_VALUE: &[&str] = &[
     "expiration",
 ];
 
+/// Whole names (as words) that hold a secret word but no secret: the
+/// instance metadata service's setting `http_tokens` (`httpTokens`,
+/// `HttpTokens`: `required` or `optional`).
+const NOT_SECRET_NAMES: &[&[&str]] = &[&["http", "tokens"]];
+
 /// Whether an attribute (or tag) name is conventionally secret: one of its
 /// words holds `password`, `passwd`, `passphrase`, `secret` or `token`, or
 /// it has the words `private key` or `api key` (or `privatekey`, `apikey`),
@@ -229,7 +234,7 @@ pub fn is_conventionally_secret(name: &str) -> bool {
     }
     let words = words(name);
     let Some(last) = words.last() else { return false };
-    if NOT_A_SECRET_VALUE.contains(&last.as_str()) {
+    if NOT_A_SECRET_VALUE.contains(&last.as_str()) || NOT_SECRET_NAMES.iter().any(|n| words.iter().eq(n.iter())) {
         return false;
     }
     words.iter().any(|w| SECRET_WORDS.iter().any(|s| w.contains(s)))
@@ -491,6 +496,9 @@ mod tests {
             "kms_key_id",
             "key_pair",
             "monkey",
+            "http_tokens",
+            "httpTokens",
+            "HttpTokens",
             "",
         ] {
             assert!(!is_conventionally_secret(name), "{name} is not secret");

@@ -149,6 +149,7 @@ impl Spawn<'_> {
                         account: account_id.clone(),
                         region_permits: region_permit.clone(),
                         service_permits: permits(options.in_flight_per_service),
+                        concurrency: options.in_flight_per_service,
                     };
                     let ctx = Ctx::new(config.clone(), spec, wanted_types, detail_types);
                     let read = service.read;

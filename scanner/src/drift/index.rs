@@ -162,7 +162,15 @@ pub(crate) fn scope_coverage<'i>(scopes: &'i [ScanScope], d: &Desired<'_>) -> Co
     let Some(first) = covering.next() else {
         return Coverage::Outside;
     };
-    match std::iter::once(first).chain(covering).find(|s| s.status == ScopeStatus::Incomplete) {
+    // S3 buckets and IAM are listed in the account's global scope: its
+    // failure leaves them unchecked whatever their region's scope says.
+    let global_type = d.rule.is_some_and(|r| r.service == "s3" || r.service == "iam");
+    let global = scopes.iter().filter(|s| {
+        global_type
+            && s.region == palisade_model::inventory::GLOBAL_SCOPE
+            && account.is_none_or(|a| s.account.is_empty() || s.account == a)
+    });
+    match std::iter::once(first).chain(covering).chain(global).find(|s| s.status == ScopeStatus::Incomplete) {
         Some(s) => Coverage::Incomplete(s),
         None => Coverage::Complete,
     }

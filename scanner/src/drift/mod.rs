@@ -167,6 +167,20 @@ impl<'i> Pass<'i> {
                     self.claim(i, Claim::Held);
                     return;
                 }
+                // Tags the scan could not read are not "no tags": the pair
+                // is not checked (never changed, never in sync).
+                if let Some(u) = cloud.unread.iter().find(|u| u.attributes.iter().any(|a| a == "tags")) {
+                    let detail = format!("its tags could not be read ({}: {})", u.call, u.error);
+                    let entry = NotChecked {
+                        state: d.state_ref(),
+                        reason: NotCheckedReason::ScanIncomplete,
+                        detail,
+                        candidates: vec![cloud.arn.clone()],
+                    };
+                    self.acc.not_checked.push(entry);
+                    self.claim(i, Claim::Held);
+                    return;
+                }
                 let changes = d.tags.diff(&cloud.tags, &d.secret);
                 if changes.is_empty() {
                     self.acc.in_sync += 1;

@@ -1,7 +1,7 @@
 //! Scenarios: corpus states (`scanner/tests/data/`) against inventories
 //! that mirror them, then altered one way at a time.
 
-use palisade_model::inventory::{Inventory, InventoryResource, ScanScope, ScopeStatus, TagFilter};
+use palisade_model::inventory::{GLOBAL_SCOPE, Inventory, InventoryResource, ScanScope, ScopeStatus, TagFilter};
 
 use super::testdata::{cloud, inventory, mirror, scope, stack};
 use super::*;
@@ -920,4 +920,47 @@ fn a_resource_without_arn_or_region_is_not_missing() {
     assert!(report.missing.is_empty(), "{}", text(&report));
     assert_eq!(nonzero(&report), [(NotCheckedReason::OutsideScan, 1)]);
     assert!(report.not_checked[0].detail.contains("its region is unknown"), "{}", text(&report));
+}
+
+#[test]
+fn buckets_and_iam_need_their_accounts_global_scope() {
+    // eu-west-1 completed, but the global scope (the bucket list, IAM) did
+    // not: the bucket and the role are not checked, never missing.
+    let stacks = [stack(HANDMADE)];
+    let mut cloud = mirror(&stacks, "eu-west-1", "123456789012", true);
+    cloud.retain(|r| r.service != "s3" && r.service != "iam");
+    let mut global = scope("123456789012", GLOBAL_SCOPE);
+    global.status = ScopeStatus::Incomplete;
+    global.error = Some("s3:ListBuckets was denied".into());
+    let inv = inventory(vec![scope("123456789012", "eu-west-1"), global], cloud);
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    let got = outcome(&report);
+    assert_eq!(got.missing, Vec::<String>::new());
+    assert_eq!(
+        got.not_checked,
+        [
+            ("aws_iam_role.app".to_string(), NotCheckedReason::ScanIncomplete),
+            ("aws_s3_bucket.logs".to_string(), NotCheckedReason::ScanIncomplete)
+        ]
+    );
+}
+
+#[test]
+fn tags_that_could_not_be_read_are_not_checked_never_changed() {
+    let stacks = [stack(HANDMADE)];
+    let mut inv =
+        inventory(vec![scope("123456789012", "eu-west-1")], mirror(&stacks, "eu-west-1", "123456789012", true));
+    let bucket = arn_containing(&mut inv, "acme-logs");
+    bucket.tags.clear();
+    bucket.unread.push(palisade_model::inventory::Unread {
+        call: "tag:GetResources".into(),
+        reason: palisade_model::inventory::UnreadReason::Denied,
+        attributes: vec!["tags".into(), "tags_all".into()],
+        error: "AccessDeniedException".into(),
+    });
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert!(report.changed.is_empty(), "{:?}", report.changed);
+    assert!(report.unmanaged.is_empty());
+    let got = outcome(&report);
+    assert!(got.not_checked.contains(&("aws_s3_bucket.logs".to_string(), NotCheckedReason::ScanIncomplete)), "{got:?}");
 }

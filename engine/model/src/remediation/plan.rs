@@ -316,6 +316,15 @@ fn tag_asks<'v>(
 /// when the resource already has it, `Err` with the reason when it is left
 /// to a person (policies that disagree, a change AWS would refuse).
 fn planned_change(arn: &str, resource: &InventoryResource, asked: &[Ask<'_>]) -> Result<Option<PlannedChange>, String> {
+    // Remediation tags through the Resource Groups Tagging API, regional;
+    // it does not tag what a global scope read (IAM users and roles).
+    if resource.region == crate::inventory::GLOBAL_SCOPE {
+        return Err(format!(
+            "the Resource Groups Tagging API cannot tag {} (a global {} resource); tag it with its service's own API",
+            resource.terraform_type.as_deref().unwrap_or(&resource.resource_type),
+            if resource.service.is_empty() { "AWS" } else { resource.service.as_str() }
+        ));
+    }
     let (change, conflict) = merge_asks(asked);
     let change = change.pending(&resource.tags);
     if let Some(reason) = conflict {

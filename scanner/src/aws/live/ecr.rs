@@ -80,18 +80,24 @@ async fn read(ctx: &Ctx) {
             Outcome::Failed(f) => return ctx.list_failed(f),
             Outcome::Absent | Outcome::Gone => return,
         };
-        for repository in page.repositories() {
-            let Some(arn) = repository.repository_arn() else { continue };
-            let mut found = Found::new(&REPOSITORY, arn.to_string(), &DESCRIBE_REPOSITORIES, repository.raw());
-            if ctx.details(&REPOSITORY) {
-                if !read_tags(ctx, &client, &mut found, arn).await {
-                    continue;
-                }
-            } else {
+        let repositories: Vec<Found> = page
+            .repositories()
+            .iter()
+            .filter_map(|r| {
+                let arn = r.repository_arn()?;
+                Some(Found::new(&REPOSITORY, arn.to_string(), &DESCRIBE_REPOSITORIES, r.raw()))
+            })
+            .collect();
+        let client = &client;
+        ctx.each(repositories, |mut found| async move {
+            if !ctx.details(&REPOSITORY) {
                 found.skip(REPOSITORY.calls);
+                return Some(found);
             }
-            ctx.found(found);
-        }
+            let arn = found.arn.clone();
+            read_tags(ctx, client, &mut found, &arn).await.then_some(found)
+        })
+        .await;
     }
 }
 

@@ -93,19 +93,24 @@ async fn read(ctx: &Ctx) {
             Outcome::Failed(f) => return ctx.list_failed(f),
             Outcome::Absent | Outcome::Gone => return,
         };
-        for name in page.clusters() {
-            let partition = crate::aws::regions::partition_of(&ctx.region);
-            let arn = format!("arn:{partition}:eks:{}:{}:cluster/{name}", ctx.region, ctx.account);
-            let mut found = Found::new(&CLUSTER, arn, &LIST_CLUSTERS, name.raw());
-            if ctx.details(&CLUSTER) {
-                if !describe(ctx, &client, &mut found, name).await {
-                    continue;
-                }
-            } else {
+        let partition = crate::aws::regions::partition_of(&ctx.region);
+        let clusters: Vec<(String, Found)> = page
+            .clusters()
+            .iter()
+            .map(|name| {
+                let arn = format!("arn:{partition}:eks:{}:{}:cluster/{name}", ctx.region, ctx.account);
+                (name.clone(), Found::new(&CLUSTER, arn, &LIST_CLUSTERS, name.raw()))
+            })
+            .collect();
+        let client = &client;
+        ctx.each(clusters, |(name, mut found)| async move {
+            if !ctx.details(&CLUSTER) {
                 found.skip(CLUSTER.calls);
+                return Some(found);
             }
-            ctx.found(found);
-        }
+            describe(ctx, client, &mut found, &name).await.then_some(found)
+        })
+        .await;
     }
 }
 

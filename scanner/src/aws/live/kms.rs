@@ -67,19 +67,25 @@ async fn read(ctx: &Ctx) {
             Outcome::Failed(f) => return ctx.list_failed(f),
             Outcome::Absent | Outcome::Gone => return,
         };
-        for entry in page.keys() {
-            let (Some(id), Some(arn)) = (entry.key_id(), entry.key_arn()) else { continue };
-            let mut found = Found::new(&KEY, arn.to_string(), &LIST_KEYS, entry.raw());
-            found.id = Some(id.to_string());
-            if ctx.details(&KEY) {
-                if !describe(ctx, &client, &mut found, id).await {
-                    continue;
-                }
-            } else {
+        let keys: Vec<(String, Found)> = page
+            .keys()
+            .iter()
+            .filter_map(|entry| {
+                let (id, arn) = (entry.key_id()?, entry.key_arn()?);
+                let mut found = Found::new(&KEY, arn.to_string(), &LIST_KEYS, entry.raw());
+                found.id = Some(id.to_string());
+                Some((id.to_string(), found))
+            })
+            .collect();
+        let client = &client;
+        ctx.each(keys, |(id, mut found)| async move {
+            if !ctx.details(&KEY) {
                 found.skip(KEY.calls);
+                return Some(found);
             }
-            ctx.found(found);
-        }
+            describe(ctx, client, &mut found, &id).await.then_some(found)
+        })
+        .await;
     }
 }
 

@@ -329,6 +329,8 @@ pub struct Ctx {
     pub wanted: BTreeSet<&'static str>,
     /// The Terraform types whose detail calls are made.
     pub details: BTreeSet<&'static str>,
+    /// How many resources' detail calls run at once ([`Ctx::each`]).
+    concurrency: usize,
     region_permits: Arc<Semaphore>,
     service_permits: Arc<Semaphore>,
     collected: Mutex<Collected>,
@@ -349,6 +351,7 @@ impl Ctx {
             account: scope.account,
             wanted,
             details,
+            concurrency: scope.concurrency.max(1),
             region_permits: scope.region_permits,
             service_permits: scope.service_permits,
             collected: Mutex::new(Collected::default()),
@@ -444,6 +447,23 @@ impl Ctx {
         c.types.entry(ty.terraform_type.to_string()).or_default().calls += 1;
     }
 
+    /// Reads each of `items` with `read` (one resource's detail calls),
+    /// several at once ([`ScopeSpec::concurrency`]), and keeps the
+    /// resources it gives (`None`: gone, or not kept).
+    pub async fn each<T, F, Fut>(&self, items: Vec<T>, read: F)
+    where
+        F: FnMut(T) -> Fut,
+        Fut: Future<Output = Option<Found>>,
+    {
+        use futures_util::stream::StreamExt;
+        let mut stream = futures_util::stream::iter(items).map(read).buffer_unordered(self.concurrency);
+        while let Some(found) = stream.next().await {
+            if let Some(found) = found {
+                self.found(found);
+            }
+        }
+    }
+
     /// Keeps a resource found.
     pub fn found(&self, found: Found) {
         let mut c = self.collected.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -476,6 +496,9 @@ pub struct ScopeSpec {
     pub region_permits: Arc<Semaphore>,
     /// The service's bound in this region.
     pub service_permits: Arc<Semaphore>,
+    /// How many resources' detail calls run at once (the service's bound:
+    /// the calls themselves wait for their permits).
+    pub concurrency: usize,
 }
 
 /// A found resource as a snapshot resource: its ARN's classification, its
@@ -490,6 +513,18 @@ pub fn finish(
     seen_at: &str,
 ) -> InventoryResource {
     let region = found.region.clone().unwrap_or_else(|| scope_region.to_string());
+    let rules = found.reader.rules;
+    // A failed detail call that maps no attribute is the reader's tag call
+    // (ECR `ListTagsForResource`, ELBv2 `DescribeTags`): its resources'
+    // tags are unread, not joined from a sweep that may not list them.
+    let tag_call = found.failures.iter().find(|f| table::attributes_of_call(rules, f.call.action).is_empty());
+    let tags = match (tag_call, &found.tags) {
+        (Some(f), None) => {
+            let what = if f.denied { "denied" } else { "failed" };
+            Err(format!("{} {what}: {}", f.call.permission(), f.error))
+        }
+        _ => tags,
+    };
     let (tags, tag_error) = match (found.tags, tags) {
         (Some(own), _) => (own, None),
         (None, Ok(joined)) => (joined, None),
@@ -506,8 +541,7 @@ pub fn finish(
         r.id = Some(id);
     }
     let raw = Value::Object(found.raw);
-    let mut properties = table::apply(found.reader.rules, &raw);
-    let rules = found.reader.rules;
+    let mut properties = table::apply(rules, &raw);
     let mut unread: Vec<Unread> = found
         .failures
         .iter()
@@ -525,8 +559,9 @@ pub fn finish(
         error: "not read: no loaded policy judges this type".into(),
     }));
     if let Some(why) = tag_error {
+        let call = why.split(' ').next().filter(|c| c.contains(':') && !c.ends_with(':')).unwrap_or("tag:GetResources");
         unread.push(Unread {
-            call: "tag:GetResources".into(),
+            call: call.to_string(),
             reason: if why.contains("denied") { UnreadReason::Denied } else { UnreadReason::Failed },
             attributes: vec!["tags".into(), "tags_all".into()],
             error: why,

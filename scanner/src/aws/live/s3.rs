@@ -193,15 +193,17 @@ crate::raw_enum!(
 /// One S3 client per region, all from the scope's configuration.
 struct Clients<'a> {
     ctx: &'a Ctx,
-    by_region: HashMap<String, s3::Client>,
+    by_region: std::sync::Mutex<HashMap<String, s3::Client>>,
 }
 
 impl Clients<'_> {
     /// The client of `region`, made on first use: path-style addressing
     /// when an endpoint URL is configured (see the module docs).
-    fn of(&mut self, region: &str) -> s3::Client {
+    fn of(&self, region: &str) -> s3::Client {
         let ctx = self.ctx;
         self.by_region
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry(region.to_string())
             .or_insert_with(|| {
                 let mut config =
@@ -220,7 +222,7 @@ async fn read(ctx: &Ctx) {
         return;
     }
     let home = ctx.config.region().map_or_else(|| "us-east-1".to_string(), |r| r.as_ref().to_string());
-    let mut clients = Clients { ctx, by_region: HashMap::new() };
+    let clients = Clients { ctx, by_region: std::sync::Mutex::new(HashMap::new()) };
     let mut pages = clients.of(&home).list_buckets().into_paginator().send();
     while let Some(page) = ctx.page(&BUCKET, &LIST_BUCKETS, &mut pages).await {
         let page = match page {
@@ -228,12 +230,12 @@ async fn read(ctx: &Ctx) {
             Outcome::Failed(f) => return ctx.list_failed(f),
             Outcome::Absent | Outcome::Gone => return,
         };
-        for bucket in page.buckets() {
-            let Some(name) = bucket.name() else { continue };
-            if let Some(found) = read_bucket(ctx, &mut clients, &home, bucket, name).await {
-                ctx.found(found);
-            }
-        }
+        let buckets: Vec<s3::types::Bucket> = page.buckets().iter().filter(|b| b.name().is_some()).cloned().collect();
+        let (clients, home) = (&clients, home.as_str());
+        ctx.each(buckets, |bucket| async move {
+            read_bucket(ctx, clients, home, &bucket, bucket.name().unwrap_or_default()).await
+        })
+        .await;
     }
 }
 
@@ -241,7 +243,7 @@ async fn read(ctx: &Ctx) {
 /// `None` when it is in a region not scanned, or gone.
 async fn read_bucket(
     ctx: &Ctx,
-    clients: &mut Clients<'_>,
+    clients: &Clients<'_>,
     home: &str,
     bucket: &s3::types::Bucket,
     name: &str,
