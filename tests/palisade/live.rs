@@ -102,13 +102,7 @@ fn live_readers_find_every_resource_and_the_baseline_decides_on_it() {
     let out = scan(&session, &endpoint, &["--format", "json"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let snap = snapshot_of(&out);
-    let schema: Value = serde_json::from_slice(
-        &std::fs::read(crate::support::repo("engine/schema/inventory.schema.json")).expect("schema"),
-    )
-    .expect("the schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&snap).map(|e| format!("{e} at {}", e.instance_path())).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    crate::scan::assert_valid_snapshot(&snap);
     assert_eq!(snap["version"], 2);
     let regions: Vec<&str> =
         snap["scopes"].as_array().expect("scopes").iter().filter_map(|s| s["region"].as_str()).collect();

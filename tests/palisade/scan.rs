@@ -37,6 +37,18 @@ fn seed_two_regions(session: &MotoSession) -> Value {
     ]}))
 }
 
+/// Asserts that `snapshot` follows `engine/schema/inventory.schema.json`.
+pub fn assert_valid_snapshot(snapshot: &Value) {
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(crate::support::repo("engine/schema/inventory.schema.json")).expect("schema"),
+    )
+    .expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> =
+        validator.iter_errors(snapshot).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 fn arns(snapshot: &Value) -> Vec<String> {
     snapshot["resources"]
         .as_array()
@@ -55,13 +67,7 @@ fn scan_covers_regions_pages_and_counts_s3_once() {
     let out = scan_live(&session, &["eu-west-1", "us-east-1"], &["-o", out_path.to_str().expect("utf-8")]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let snap = snapshot(&out_path);
-    let schema: Value = serde_json::from_slice(
-        &std::fs::read(crate::support::repo("engine/schema/inventory.schema.json")).expect("schema"),
-    )
-    .expect("the schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&snap).map(|e| format!("{e} at {}", e.instance_path())).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    assert_valid_snapshot(&snap);
     assert_eq!(snap["format"], "palisade-inventory");
     assert_eq!(snap["version"], 2);
     let scopes = snap["scopes"].as_array().expect("scopes");

@@ -743,14 +743,16 @@ def create_rds_instance(
         "PubliclyAccessible": config.get("public", False),
         "Tags": tag_list(tags),
     }
-    if "encrypted" in config:
-        args["StorageEncrypted"] = config["encrypted"]
-    if "backup_retention" in config:
-        args["BackupRetentionPeriod"] = config["backup_retention"]
-    if "deletion_protection" in config:
-        args["DeletionProtection"] = config["deletion_protection"]
+    args.update(rds_storage_options(config))
     db = c("rds", region).create_db_instance(**args)["DBInstance"]
     return db["DBInstanceArn"], name
+
+
+def rds_storage_options(config: dict[str, Any]) -> dict[str, Any]:
+    """The options RDS instances and clusters share, for the config keys given."""
+    names = {"encrypted": "StorageEncrypted", "backup_retention": "BackupRetentionPeriod",
+             "deletion_protection": "DeletionProtection"}
+    return {api: config[key] for key, api in names.items() if key in config}
 
 
 def create_rds_cluster(
@@ -763,12 +765,7 @@ def create_rds_cluster(
         "MasterUserPassword": PASSWORD,
         "Tags": tag_list(tags),
     }
-    if "encrypted" in config:
-        args["StorageEncrypted"] = config["encrypted"]
-    if "backup_retention" in config:
-        args["BackupRetentionPeriod"] = config["backup_retention"]
-    if "deletion_protection" in config:
-        args["DeletionProtection"] = config["deletion_protection"]
+    args.update(rds_storage_options(config))
     cluster = c("rds", region).create_db_cluster(**args)["DBCluster"]
     return cluster["DBClusterArn"], name
 
