@@ -303,7 +303,12 @@ fn readme_drift_example_reports_the_promised_findings() {
     let report = crate::support::json(&out);
     assert_eq!(names(&report["missing"], "/address"), vec!["aws_sns_topic.alerts"]);
     assert_eq!(names(&report["unmanaged"], "/tags/Name"), vec!["debug-box"]);
-    assert_eq!(names(&report["changed"], "/state/address"), vec!["aws_s3_bucket.audit"]);
+    assert_eq!(names(&report["changed"], "/state/address"), vec!["aws_instance.bastion", "aws_s3_bucket.audit"]);
+    let bastion = &report["changed"][0]["attributes"][0];
+    assert_eq!(
+        (&bastion["attribute"], &bastion["declared"], &bastion["live"]),
+        (&json!("instance_type"), &json!("t3.micro"), &json!("t3.large"))
+    );
     assert_eq!(names(&report["not_checked"], "/state/address"), vec!["aws_iam_role.deploy", "aws_sqs_queue.scratch"]);
     assert_eq!(names(&report["ignored"], "/cloud/arn"), vec!["arn:aws:s3:::acme-tmp-export-2026"]);
     assert_eq!(report["summary"]["coverage"]["managed"], 6);

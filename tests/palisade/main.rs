@@ -12,6 +12,7 @@ mod components;
 mod contract;
 mod corpus;
 mod drift;
+mod drift_attributes;
 mod fixes;
 mod formats;
 mod gating;

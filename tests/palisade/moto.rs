@@ -207,6 +207,25 @@ impl MotoSession {
             .unwrap_or_else(|e| panic!("seed.py printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
     }
 
+    /// Run `from_state.py` on `input` (a path from the repository root: a
+    /// Terraform state or plan, or a Pulumi export): the same resources
+    /// created in this moto, in `region`, only `types` when not empty. The
+    /// rewritten document and the map of what was made (see its docstring).
+    pub fn from_state(&self, input: &str, region: &str, types: &[&str]) -> (Value, Value) {
+        let map = tempfile::NamedTempFile::new().expect("a temporary file");
+        let mut cmd = Command::new(python());
+        cmd.arg(script("from_state.py")).arg(root().join(input)).args(["--region", region]);
+        cmd.arg("--map").arg(map.path());
+        if !types.is_empty() {
+            cmd.args(["--types", &types.join(",")]);
+        }
+        let out = self.command_env(&mut cmd).output().expect("from_state.py runs");
+        assert!(out.status.success(), "from_state.py {input} failed: {}", String::from_utf8_lossy(&out.stderr));
+        let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("from_state.py {input}: {e}"));
+        let map = std::fs::read(map.path()).expect("the map");
+        (doc, serde_json::from_slice(&map).unwrap_or_else(|e| panic!("from_state.py {input} map: {e}")))
+    }
+
     /// Run a Python snippet with boto3 against `endpoint` (this moto or a
     /// proxy in front of it), test credentials and region `us-east-1`; its
     /// standard output. Fails the test when the snippet fails.

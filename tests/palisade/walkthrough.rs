@@ -141,7 +141,7 @@ const README_COMMANDS: &[(&str, Shown)] = &[
     (
         "palisade drift --state examples/drift/terraform.tfstate \
     --inventory examples/drift/inventory.json --ignore-file examples/drift/palisadeignore",
-        Shown::Run { code: 1, stdout_has: "drift: 1 missing, 1 unmanaged, 1 changed; coverage 85.7% (6 of 7)" },
+        Shown::Run { code: 1, stdout_has: "drift: 1 missing, 1 unmanaged, 2 changed; coverage 85.7% (6 of 7)" },
     ),
     ("examples/walkthrough/walkthrough.sh", Shown::RunBy("the_readme_walkthrough_runs_end_to_end_on_moto")),
     ("palisade scan --region eu-west-1 --output inventory.json", Shown::NotRun(AWS_ACCOUNT)),

@@ -8,6 +8,9 @@
 //! - [`policy`]: describe documents, enforcement levels, per-run
 //!   [`policy::PolicySettings`], and [`policy::DescribedPack`];
 //! - [`finding`] and [`fault`]: what evaluation produces;
+//! - [`split`]: Terraform's split resources (`aws_s3_bucket_versioning`,
+//!   `aws_security_group_rule`, ...) folded into their parent, for drift and
+//!   policies alike;
 //! - [`secrets`]: which values are secret and the one redaction path
 //!   ([`SecretSet`]) every output goes through;
 //! - [`remediation`]: fixes checked against their resource, the
@@ -24,6 +27,7 @@ pub mod model;
 pub mod policy;
 pub mod remediation;
 pub mod secrets;
+pub mod split;
 pub mod text;
 
 pub use fault::{FaultKind, GuestFault};

@@ -22,6 +22,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use palisade_model::model::{Resource, ResourceKind, Stack, is_unknown};
+use palisade_model::split::{Fragment, Origin};
 use serde_json::Value;
 
 use super::report::{LeftOut, StateRef};
@@ -56,13 +57,68 @@ pub(crate) struct Desired<'a> {
     pub tags: DeclaredTags<'a>,
     /// Which tag values are secret.
     pub secret: SecretTags<'a>,
+    /// The props compared attribute by attribute: Terraform-shaped, with
+    /// the split resources of its stack folded in.
+    pub props: &'a Value,
+    /// The split resources folded into it (their changes are theirs).
+    pub origins: &'a [Origin],
+    /// For a split resource whose parent is not in its stack: what it sets
+    /// on that parent (it is matched as the parent, and only this is
+    /// compared).
+    pub orphan: Option<&'a [Fragment]>,
+    /// Its stack's resources (for the split resources' state entries).
+    pub stack: &'a [Resource],
+}
+
+/// A stack made ready for comparison: split resources folded, Pulumi
+/// props of compared types Terraform-shaped. Owned here, borrowed by
+/// [`Desired`].
+#[derive(Debug, Default)]
+pub(crate) struct Prepared {
+    folding: palisade_model::split::Folding,
+    /// Terraform-shaped props of Pulumi resources of compared types.
+    shaped: std::collections::HashMap<usize, Value>,
+    /// Per orphan split resource: `{attribute: value}` of its fragments.
+    orphan_props: std::collections::HashMap<usize, Value>,
+}
+
+/// Folds and shapes each stack ([`Prepared`]).
+pub(crate) fn prepare(stacks: &[Stack]) -> Vec<Prepared> {
+    stacks
+        .iter()
+        .map(|stack| {
+            let folding = palisade_model::split::fold(stack);
+            let shaped = stack
+                .resources
+                .iter()
+                .enumerate()
+                .filter(|(i, r)| {
+                    r.resource_type.starts_with("aws:")
+                        && !folding.props.contains_key(i)
+                        && rule_for_type(&r.resource_type)
+                            .is_some_and(|rule| super::attributes::compared(rule.terraform).is_some())
+                })
+                .map(|(i, r)| (i, palisade_model::split::terraform_shaped(r).into_owned()))
+                .collect();
+            let orphan_props = folding
+                .orphans
+                .iter()
+                .map(|(i, frags)| {
+                    let map = frags.iter().map(|f| (f.attribute.to_string(), f.value.clone())).collect();
+                    (*i, Value::Object(map))
+                })
+                .collect();
+            Prepared { folding, shaped, orphan_props }
+        })
+        .collect()
 }
 
 /// The desired resources of `stacks`, and how many were left out.
-pub(crate) fn collect(stacks: &[Stack]) -> (Vec<Desired<'_>>, LeftOut) {
+/// `prepared` is [`prepare`] of `stacks` (one per stack).
+pub(crate) fn collect<'a>(stacks: &'a [Stack], prepared: &'a [Prepared]) -> (Vec<Desired<'a>>, LeftOut) {
     let mut left_out = LeftOut::default();
     let mut desired = Vec::with_capacity(stacks.iter().map(|s| s.resources.len()).sum());
-    for stack in stacks {
+    for (stack, prep) in stacks.iter().zip(prepared) {
         let start = desired.len();
         // Pulumi provider resources that name their region, by URN.
         let regions: HashMap<&str, &str> = stack
@@ -73,14 +129,27 @@ pub(crate) fn collect(stacks: &[Stack]) -> (Vec<Desired<'_>>, LeftOut) {
             .collect();
         // Types repeat: look each one's rule up once.
         let mut rules: HashMap<&str, Option<&'static TypeRule>> = HashMap::new();
-        for res in &stack.resources {
+        for (i, res) in stack.resources.iter().enumerate() {
             if res.kind != ResourceKind::Managed || !res.will_exist() {
                 left_out.not_managed += 1;
             } else if !is_aws_type(&res.resource_type) {
                 left_out.not_aws += 1;
+            } else if prep.folding.folded_into.contains_key(&i) {
+                left_out.folded += 1;
             } else {
                 let rule = *rules.entry(&res.resource_type).or_insert_with(|| rule_for_type(&res.resource_type));
                 let mut d = Desired::with_rule(res, rule);
+                d.stack = &stack.resources;
+                d.props = prep.folding.props.get(&i).or_else(|| prep.shaped.get(&i)).unwrap_or(&res.props);
+                d.origins = prep.folding.origins.get(&i).map_or(&[], Vec::as_slice);
+                if let Some(frags) = prep.folding.orphans.get(&i)
+                    && let (Some(first), Some(props)) = (frags.first(), prep.orphan_props.get(&i))
+                {
+                    d.rule = rule_for_type(first.parent_type);
+                    d.id = Some(first.parent_id.as_str());
+                    d.orphan = Some(frags);
+                    d.props = props;
+                }
                 if (d.arn.is_none() || d.bucket) && d.region.is_none() {
                     // A Pulumi provider reference is `URN::ID`.
                     let urn = res.provider.rsplit_once("::").map_or(res.provider.as_str(), |(urn, _)| urn);
@@ -182,6 +251,10 @@ impl<'a> Desired<'a> {
             guess_account: None,
             tags: DeclaredTags::of(props),
             secret: SecretTags::of(res),
+            props,
+            origins: &[],
+            orphan: None,
+            stack: &[],
         }
     }
 
@@ -208,6 +281,12 @@ impl<'a> Desired<'a> {
         types
     }
 
+    /// The Terraform type compared as: the rule's (a split resource alone:
+    /// its parent's), else its own.
+    pub(crate) fn compared_type(&self) -> &str {
+        self.rule.map_or(self.res.resource_type.as_str(), |r| r.terraform)
+    }
+
     /// The report's view of this resource.
     pub(crate) fn state_ref(&self) -> StateRef {
         StateRef {
@@ -215,7 +294,7 @@ impl<'a> Desired<'a> {
             resource_type: self.res.resource_type.clone(),
             source: self.res.source.clone(),
             arn: self.arn.map(str::to_string),
-            id: self.id.map(str::to_string),
+            id: if self.orphan.is_some() { known_str(&self.res.props, "id") } else { self.id }.map(str::to_string),
         }
     }
 
@@ -281,12 +360,13 @@ mod tests {
                 res("awsx:ec2:Vpc", ResourceKind::Component, Operation::NoOp, json!({})),
             ],
         };
-        let (desired, left_out) = collect(std::slice::from_ref(&stack));
+        let prepared = prepare(std::slice::from_ref(&stack));
+        let (desired, left_out) = collect(std::slice::from_ref(&stack), &prepared);
         assert_eq!(
             desired.iter().map(|d| d.res.resource_type.as_str()).collect::<Vec<_>>(),
             ["aws_instance", "aws:s3/bucket:Bucket"]
         );
-        assert_eq!(left_out, LeftOut { not_managed: 4, not_aws: 1 });
+        assert_eq!(left_out, LeftOut { not_managed: 4, not_aws: 1, folded: 0 });
     }
 
     #[test]
@@ -321,7 +401,8 @@ mod tests {
                 m("aws:ec2/eip:Eip", "b", ResourceKind::Managed, provider, json!({"id": "eipalloc-2"})),
             ],
         };
-        let (desired, _) = collect(std::slice::from_ref(&stack));
+        let prepared = prepare(std::slice::from_ref(&stack));
+        let (desired, _) = collect(std::slice::from_ref(&stack), &prepared);
         let places: Vec<_> = desired.iter().map(|d| d.place()).collect();
         assert_eq!(
             places,
@@ -442,7 +523,8 @@ mod tests {
                 m("aws:ec2/eip:Eip", "a", ResourceKind::Managed, "", json!({"id": "eipalloc-1"})),
             ],
         };
-        let (desired, _) = collect(std::slice::from_ref(&stack));
+        let prepared = prepare(std::slice::from_ref(&stack));
+        let (desired, _) = collect(std::slice::from_ref(&stack), &prepared);
         let places: Vec<_> = desired.iter().map(|d| d.place()).collect();
         // The buckets' regions do not count as the state file's home.
         assert_eq!(

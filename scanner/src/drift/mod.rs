@@ -48,9 +48,10 @@
 
 use std::collections::BTreeMap;
 
-use palisade_model::inventory::{Inventory, ScanFilters, TagFilter};
+use palisade_model::inventory::{Inventory, InventoryResource, ScanFilters, TagFilter};
 use palisade_model::model::Stack;
 
+mod attributes;
 mod desired;
 mod ignore;
 mod index;
@@ -63,12 +64,13 @@ mod testdata;
 mod tests;
 mod text;
 
+pub use attributes::{COMPARED as compared_attributes, TypeAttributes};
 pub use ignore::{IGNORE_FILE_NAME, IgnoreError, IgnoreErrorKind, IgnoreRule, IgnoreRuleKind, IgnoreRules};
 pub use json::render_json;
 pub use report::{
-    Changed, CloudRef, Coverage, DRIFT_SCHEMA_VERSION, DriftReport, DuplicateClaim, IgnoreRuleReport, Ignored,
-    IncompleteScope, LeftOut, MatchedBy, NotChecked, NotCheckedReason, REDACTED, RuleRef, Side, StateRef, Summary,
-    TagChange, TagChangeKind,
+    AttributeChange, AttributeChangeKind, Changed, CloudRef, Coverage, DRIFT_SCHEMA_VERSION, DriftReport,
+    DuplicateClaim, IgnoreRuleReport, Ignored, IncompleteScope, LeftOut, MatchedBy, NotChecked, NotCheckedReason,
+    REDACTED, RuleRef, Side, StateRef, Summary, TagChange, TagChangeKind,
 };
 pub use text::render_text;
 
@@ -91,7 +93,8 @@ enum Claim {
 /// Compares the desired state of `desired` (every stack, merged) with
 /// `inventory`, ignoring what `ignore` matches. Pure: no I/O, no clock.
 pub fn analyze(desired: &[Stack], inventory: &Inventory, ignore: &IgnoreRules) -> DriftReport {
-    let (wanted, left_out) = desired::collect(desired);
+    let prepared = desired::prepare(desired);
+    let (wanted, left_out) = desired::collect(desired, &prepared);
     let mut pass = Pass::new(inventory, ignore);
     for (j, d) in wanted.iter().enumerate() {
         pass.state_side(j, d);
@@ -181,17 +184,12 @@ impl<'i> Pass<'i> {
                     self.claim(i, Claim::Held);
                     return;
                 }
-                let changes = d.tags.diff(&cloud.tags, &d.secret);
-                if changes.is_empty() {
-                    self.acc.in_sync += 1;
-                } else {
-                    let cloud = cloud_ref(cloud, &d.secret);
-                    self.acc.changed.push(Changed { state: d.state_ref(), cloud, matched_by, tags: changes });
-                }
+                self.compare(d, cloud, matched_by);
                 // A resource of another type whose `arn` is this one's (an
                 // event target's, a topic policy's) refers to it, not claims it.
-                let own_type = matched_by == MatchedBy::Id
-                    || d.rule.is_some_and(|rule| cloud_rule(cloud).is_some_and(|c| c.terraform == rule.terraform));
+                let own_type = d.orphan.is_none()
+                    && (matched_by == MatchedBy::Id
+                        || d.rule.is_some_and(|rule| cloud_rule(cloud).is_some_and(|c| c.terraform == rule.terraform)));
                 if own_type {
                     self.claimants.push((i, j));
                 }
@@ -219,6 +217,64 @@ impl<'i> Pass<'i> {
                 }
                 None => self.acc.missing.push(d.state_ref()),
             },
+        }
+    }
+
+    /// Compares a matched pair's tags and attributes: in sync, changed
+    /// (the resource, and each split resource folded into it with changes
+    /// of its own), or not checked when attributes it sets were unreadable
+    /// and nothing differs.
+    fn compare(&mut self, d: &Desired<'_>, cloud: &InventoryResource, matched_by: MatchedBy) {
+        let tags = if d.orphan.is_some() { Vec::new() } else { d.tags.diff(&cloud.tags, &d.secret) };
+        let side = attributes::DeclaredSide {
+            terraform_type: d.compared_type(),
+            props: d.props,
+            origins: d.origins,
+            orphan: d.orphan,
+            id: d.id,
+        };
+        let found = attributes::compare(&side, cloud).unwrap_or_default();
+        let mut own = found.own;
+        attributes::redact(&mut own, &d.res.secret);
+        let nothing_differs = tags.is_empty() && own.is_empty() && found.splits.is_empty();
+        if nothing_differs && !found.unreadable.is_empty() {
+            let detail = format!("not checked: {}", found.unreadable.join("; "));
+            let entry = NotChecked {
+                state: d.state_ref(),
+                reason: NotCheckedReason::Unreadable,
+                detail,
+                candidates: vec![cloud.arn.clone()],
+            };
+            self.acc.not_checked.push(entry);
+            return;
+        }
+        let cloud_side = cloud_ref(cloud, &d.secret);
+        for (split, mut changes) in found.splits {
+            let Some(res) = d.stack.get(split) else { continue };
+            attributes::redact(&mut changes, &res.secret);
+            let state = split_state_ref(res);
+            let entry = Changed {
+                state,
+                cloud: cloud_side.clone(),
+                matched_by,
+                tags: Vec::new(),
+                attributes: changes,
+                not_compared: Vec::new(),
+            };
+            self.acc.changed.push(entry);
+        }
+        if tags.is_empty() && own.is_empty() {
+            self.acc.in_sync += 1;
+        } else {
+            let entry = Changed {
+                state: d.state_ref(),
+                cloud: cloud_side,
+                matched_by,
+                tags,
+                attributes: own,
+                not_compared: found.unreadable,
+            };
+            self.acc.changed.push(entry);
         }
     }
 
@@ -279,6 +335,18 @@ impl<'i> Pass<'i> {
         }
         add_run(&mut by_service, run);
         by_service
+    }
+}
+
+/// The state entry of a split resource folded into its parent.
+fn split_state_ref(res: &palisade_model::model::Resource) -> StateRef {
+    let text = |k: &str| res.props.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
+    StateRef {
+        address: res.address.clone(),
+        resource_type: res.resource_type.clone(),
+        source: res.source.clone(),
+        arn: None,
+        id: text("id"),
     }
 }
 

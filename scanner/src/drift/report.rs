@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use super::attributes::{AttributeChange, AttributeChangeKind};
+
 /// The `schema_version` of the JSON report.
 pub const DRIFT_SCHEMA_VERSION: u32 = 1;
 
@@ -87,8 +89,8 @@ pub struct Summary {
     pub unmanaged: usize,
     /// Entries of [`DriftReport::changed`].
     pub changed: usize,
-    /// Matched state resources whose tags agree with the cloud (or whose
-    /// tags are not tracked or not known).
+    /// Matched state resources whose tags and compared attributes agree
+    /// with the cloud (tags not tracked or not known are not compared).
     pub in_sync: usize,
     /// Entries of [`DriftReport::not_checked`].
     pub not_checked: usize,
@@ -116,6 +118,10 @@ pub struct LeftOut {
     pub not_managed: usize,
     /// Managed resources of other providers than AWS.
     pub not_aws: usize,
+    /// Split resources (`aws_s3_bucket_versioning`, `aws_security_group_rule`,
+    /// ...) folded into a parent of their stack: compared with it, their
+    /// changes listed under their own address.
+    pub folded: usize,
 }
 
 /// Infrastructure-as-code coverage: how much of the cloud a state manages.
@@ -205,7 +211,9 @@ impl MatchedBy {
     }
 }
 
-/// A matched pair whose tags differ.
+/// A matched pair whose tags or attributes differ. A change found through
+/// a split resource (`aws_s3_bucket_versioning`) is its own entry, with
+/// that resource as `state` and its parent's cloud resource as `cloud`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Changed {
     /// The state side.
@@ -216,6 +224,13 @@ pub struct Changed {
     pub matched_by: MatchedBy,
     /// The differing tags, sorted by key.
     pub tags: Vec<TagChange>,
+    /// The differing attributes, in the order of the type's compared
+    /// attributes ([`compared_attributes`](super::compared_attributes)),
+    /// secrets redacted.
+    pub attributes: Vec<AttributeChange>,
+    /// Compared attributes that could not be read, with why (`policy
+    /// unreadable (s3:GetBucketPolicy denied: ...)`): not compared.
+    pub not_compared: Vec<String>,
 }
 
 /// One tag that differs between the state and the cloud.
@@ -291,11 +306,15 @@ pub enum NotCheckedReason {
     Ambiguous,
     /// Neither a known ARN nor a known id (e.g. not created yet).
     NoIdentity,
+    /// Matched, but attributes the state sets could not be read (a
+    /// permission missing, a call failed or skipped, or no live reader of
+    /// its type ran): never "in sync".
+    Unreadable,
 }
 
 impl NotCheckedReason {
     /// Every reason, in report order.
-    pub const ALL: [NotCheckedReason; 7] = [
+    pub const ALL: [NotCheckedReason; 8] = [
         NotCheckedReason::OutsideScan,
         NotCheckedReason::OutsideFilters,
         NotCheckedReason::ScanIncomplete,
@@ -303,11 +322,12 @@ impl NotCheckedReason {
         NotCheckedReason::Untagged,
         NotCheckedReason::Ambiguous,
         NotCheckedReason::NoIdentity,
+        NotCheckedReason::Unreadable,
     ];
 
     /// The code used in JSON: `outside_scan`, `outside_filters`,
     /// `scan_incomplete`, `unsupported_type`, `untagged`, `ambiguous`,
-    /// `no_identity`.
+    /// `no_identity`, `unreadable`.
     pub fn code(self) -> &'static str {
         match self {
             NotCheckedReason::OutsideScan => "outside_scan",
@@ -317,6 +337,7 @@ impl NotCheckedReason {
             NotCheckedReason::Untagged => "untagged",
             NotCheckedReason::Ambiguous => "ambiguous",
             NotCheckedReason::NoIdentity => "no_identity",
+            NotCheckedReason::Unreadable => "unreadable",
         }
     }
 
@@ -336,6 +357,7 @@ impl NotCheckedReason {
             NotCheckedReason::Untagged => "invisible to the Tagging API: it returns only tagged resources",
             NotCheckedReason::Ambiguous => "several cloud resources have their id",
             NotCheckedReason::NoIdentity => "no known ARN or id (not created yet?)",
+            NotCheckedReason::Unreadable => "matched, but attributes the state sets could not be read",
         }
     }
 }

@@ -75,10 +75,12 @@ pub(crate) fn cloud(arn: &str, region: &str, account: &str, tags: &[(&str, &str)
 /// The cloud resources behind `stacks` as the Tagging API lists them: every
 /// ARN of a desired resource (or, without one, derived from its id in
 /// `region`/`account`) whose type Palisade knows, with the declared tags
-/// (`tags_all`). Untagged ones only when `untagged`. Log group ARNs lose
+/// (`tags_all`) and configuration (the Terraform-shaped props, as a live
+/// reader would have read them). Untagged ones only when `untagged`. Log group ARNs lose
 /// their `:*`, as the API lists them.
 pub(crate) fn mirror(stacks: &[Stack], region: &str, account: &str, untagged: bool) -> Vec<InventoryResource> {
-    let (wanted, _) = desired::collect(stacks);
+    let prepared = desired::prepare(stacks);
+    let (wanted, _) = desired::collect(stacks, &prepared);
     let mut seen: BTreeMap<String, InventoryResource> = BTreeMap::new();
     // Resources of a matched type first, so their tags win a shared ARN.
     let (ruled, others): (Vec<_>, Vec<_>) = wanted.iter().partition(|d| d.rule.is_some());
@@ -103,7 +105,10 @@ pub(crate) fn mirror(stacks: &[Stack], region: &str, account: &str, untagged: bo
             continue;
         }
         let tags: Vec<(&str, &str)> = d.tags.known_map().into_iter().flatten().map(|(k, v)| (*k, v.as_ref())).collect();
-        seen.insert(arn.clone(), cloud(&arn, region, account, &tags));
+        let mut mirrored = cloud(&arn, region, account, &tags);
+        // A live reader's view: the declared configuration itself.
+        mirrored.properties = d.props.as_object().cloned();
+        seen.insert(arn.clone(), mirrored);
     }
     seen.into_values().collect()
 }

@@ -95,11 +95,13 @@ fn mirrored_corpus_states_have_no_drift() {
         (VPC, REGION, ACCOUNT, false, (32, 17, 17), &[(UnsupportedType, 12), (Untagged, 3)], (5, 0)),
         // A task definition and a policy attachment: not checked; IAM roles
         // are matched when listed (by the iam reader), else not checked.
-        (LB, REGION, ACCOUNT, true, (26, 18, 18), &[(UnsupportedType, 8)], (8, 0)),
-        (LB, REGION, ACCOUNT, false, (26, 8, 8), &[(UnsupportedType, 10), (Untagged, 8)], (8, 0)),
+        // Its role policy attachment is folded into its role.
+        (LB, REGION, ACCOUNT, true, (25, 18, 18), &[(UnsupportedType, 7)], (8, 0)),
+        (LB, REGION, ACCOUNT, false, (25, 8, 8), &[(UnsupportedType, 9), (Untagged, 8)], (8, 0)),
         // Log group ARNs with `:*`; an event target whose `arn` is its function's.
-        (CHECKPOINT, "us-east-2", "153052954103", true, (23, 10, 11), &[(UnsupportedType, 12)], (7, 0)),
-        (CHECKPOINT, "us-east-2", "153052954103", false, (23, 0, 0), &[(UnsupportedType, 16), (Untagged, 7)], (7, 0)),
+        // Its five role policy attachments are folded into their roles.
+        (CHECKPOINT, "us-east-2", "153052954103", true, (18, 10, 11), &[(UnsupportedType, 7)], (7, 0)),
+        (CHECKPOINT, "us-east-2", "153052954103", false, (18, 0, 0), &[(UnsupportedType, 11), (Untagged, 7)], (7, 0)),
         // tags_all carries a provider default tag; the SQS queue has no ARN.
         (HANDMADE, "eu-west-1", "123456789012", true, (5, 5, 5), &[], (0, 0)),
     ];
@@ -114,7 +116,12 @@ fn mirrored_corpus_states_have_no_drift() {
         assert!(report.complete && report.incomplete_scopes.is_empty(), "{case}");
         assert_eq!((s.state_resources, s.cloud_resources, s.in_sync), (states, clouds, pairs), "{case}");
         assert_eq!(nonzero(&report), not_checked, "{case}");
-        assert_eq!(s.left_out, LeftOut { not_managed, not_aws }, "{case}");
+        let folded = match file {
+            LB => 1,
+            CHECKPOINT => 5,
+            _ => 0,
+        };
+        assert_eq!(s.left_out, LeftOut { not_managed, not_aws, folded }, "{case}");
         assert_eq!(s.managed, clouds, "{case}");
         // An event target whose `arn` is its function's refers to it, not claims it.
         assert!(report.duplicate_claims.is_empty(), "{case}: {:#?}", report.duplicate_claims);
@@ -657,13 +664,20 @@ fn default_tags_secrets_and_ids_in_a_handmade_snapshot() {
         Outcome {
             unmanaged: vec!["arn:aws:ec2:eu-west-1:123456789012:instance/i-0def".into()],
             changed: vec![("aws_ssm_parameter.token".into(), vec![("rotation-ref".into(), TagChangeKind::Changed)])],
-            not_checked: vec![("aws_iam_role.app".into(), UNSUPPORTED), ("aws_s3_bucket.logs".into(), UNTAGGED)],
+            // A version 1 snapshot holds no configuration: the instance's
+            // `instance_type` cannot be compared, so it is not in sync.
+            not_checked: vec![
+                ("aws_iam_role.app".into(), UNSUPPORTED),
+                ("aws_instance.web".into(), NotCheckedReason::Unreadable),
+                ("aws_s3_bucket.logs".into(), UNTAGGED),
+            ],
             ..Outcome::default()
         }
     );
-    // The instance's ManagedBy tag is a provider default (tags_all), its
-    // aws:cloudformation tag reserved; the queue matched by its URL id.
-    assert_eq!(report.summary.in_sync, 2);
+    // The queue matched by its URL id; the instance's tags agree (its
+    // ManagedBy tag is a provider default, its aws:cloudformation tag
+    // reserved), but its attributes were not read.
+    assert_eq!(report.summary.in_sync, 1);
     let change = &report.changed[0];
     assert_eq!((change.tags[0].desired.as_deref(), change.tags[0].actual.as_deref()), (Some(REDACTED), Some(REDACTED)));
     assert_eq!(change.cloud.tags.get("rotation-ref").map(String::as_str), Some(REDACTED));
@@ -743,7 +757,7 @@ fn several_state_files_merge() {
     let report = analyze(&stacks, &inv, &IgnoreRules::empty());
     assert_eq!(report.sources, [VPC, LISTENER, FOREACH]);
     assert_eq!((report.summary.state_resources, report.summary.managed), (38, 23));
-    assert_eq!(report.summary.left_out, LeftOut { not_managed: 6, not_aws: 1 });
+    assert_eq!(report.summary.left_out, LeftOut { not_managed: 6, not_aws: 1, folded: 0 });
     assert!(!report.summary.drifted);
     assert_eq!(
         report.summary.coverage_by_service.keys().map(String::as_str).collect::<Vec<_>>(),
@@ -963,4 +977,200 @@ fn tags_that_could_not_be_read_are_not_checked_never_changed() {
     assert!(report.unmanaged.is_empty());
     let got = outcome(&report);
     assert!(got.not_checked.contains(&("aws_s3_bucket.logs".to_string(), NotCheckedReason::ScanIncomplete)), "{got:?}");
+}
+
+#[test]
+fn the_readme_lists_the_compared_attributes() {
+    let readme = std::fs::read_to_string(format!("{}/../README.md", env!("CARGO_MANIFEST_DIR"))).expect("README");
+    for t in super::compared_attributes {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", t.terraform_type)))
+            .unwrap_or_else(|| panic!("README: no row for {}", t.terraform_type));
+        for name in t.names() {
+            assert!(row.contains(&format!("`{name}`")), "README row of {}: no `{name}`", t.terraform_type);
+        }
+    }
+}
+
+/// A Terraform state v4 of `resources`: (type, name, attributes).
+fn state_of(resources: &[(&str, &str, serde_json::Value)]) -> Stack {
+    let resources: Vec<serde_json::Value> = resources
+        .iter()
+        .map(|(ty, name, attributes)| {
+            serde_json::json!({"mode": "managed", "type": ty, "name": name,
+                "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+                "instances": [{"schema_version": 0, "attributes": attributes,
+                    "sensitive_attributes": [[{"type": "get_attr", "value": "user_data"}]]}]})
+        })
+        .collect();
+    let doc = serde_json::json!({"version": 4, "terraform_version": "1.9.5", "serial": 1, "lineage": "l",
+        "outputs": {}, "resources": resources});
+    palisade_input::read_input("attrs.tfstate", doc.to_string().as_bytes(), None).expect("a state")
+}
+
+/// A cloud resource read by a live reader, with `properties`.
+fn read(arn: &str, terraform_type: &str, id: &str, properties: serde_json::Value) -> InventoryResource {
+    let mut r = cloud(arn, REGION, ACCOUNT, &[]);
+    r.terraform_type = Some(terraform_type.into());
+    r.id = Some(id.into());
+    r.found_by = "ec2:DescribeSecurityGroups".into();
+    r.properties = properties.as_object().cloned();
+    r
+}
+
+fn with_reader_types(mut inv: Inventory, types: &[&str]) -> Inventory {
+    for s in &mut inv.scopes {
+        for t in types {
+            s.types.insert((*t).to_string(), Default::default());
+        }
+    }
+    inv
+}
+
+#[test]
+fn split_resources_fold_and_their_changes_are_their_own() {
+    use serde_json::json;
+    let stacks = [state_of(&[
+        (
+            "aws_s3_bucket",
+            "b",
+            json!({"id": "acme-b", "arn": "arn:aws:s3:::acme-b", "bucket": "acme-b",
+            "region": REGION, "versioning": [{"enabled": true, "mfa_delete": false}], "tags": {}, "tags_all": {}}),
+        ),
+        (
+            "aws_s3_bucket_versioning",
+            "b",
+            json!({"id": "acme-b", "bucket": "acme-b",
+            "versioning_configuration": [{"status": "Enabled", "mfa_delete": ""}]}),
+        ),
+        (
+            "aws_s3_bucket_public_access_block",
+            "b",
+            json!({"id": "acme-b", "bucket": "acme-b",
+            "block_public_acls": true, "block_public_policy": true, "ignore_public_acls": true, "restrict_public_buckets": true}),
+        ),
+        // A rule whose group is in no state given: matched as the group.
+        (
+            "aws_security_group_rule",
+            "ssh",
+            json!({"id": "sgrule-1", "type": "ingress", "security_group_id": "sg-0aa",
+            "from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["10.0.0.0/8"], "self": false,
+            "ipv6_cidr_blocks": [], "prefix_list_ids": [], "source_security_group_id": null, "description": ""}),
+        ),
+    ])];
+    let bucket = read(
+        "arn:aws:s3:::acme-b",
+        "aws_s3_bucket",
+        "acme-b",
+        json!({
+        "versioning": [{"enabled": false, "mfa_delete": false}],
+        "public_access_block": [{"block_public_acls": true, "block_public_policy": true,
+            "ignore_public_acls": true, "restrict_public_buckets": true}]}),
+    );
+    let sg_arn = format!("arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0aa");
+    let rules = json!([{"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["10.0.0.0/8"], "description": ""},
+        {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"], "description": ""}]);
+    let group = read(&sg_arn, "aws_security_group", "sg-0aa", json!({"ingress": rules, "egress": []}));
+    let mut scopes = vec![scope(ACCOUNT, REGION), scope(ACCOUNT, GLOBAL_SCOPE)];
+    scopes.truncate(2);
+    let inv =
+        with_reader_types(inventory(scopes, vec![bucket, group.clone()]), &["aws_s3_bucket", "aws_security_group"]);
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert_eq!(report.summary.left_out.folded, 2);
+    let changed: Vec<(&str, Vec<&str>)> = report
+        .changed
+        .iter()
+        .map(|c| (c.state.address.as_str(), c.attributes.iter().map(|a| a.attribute.as_str()).collect()))
+        .collect();
+    // Versioning was suspended: reported against the versioning resource,
+    // not the bucket; the extra 443 rule is not the rule resource's business.
+    assert_eq!(changed, [("aws_s3_bucket_versioning.b", vec!["versioning.enabled"])]);
+    assert_eq!(report.changed[0].cloud.arn, "arn:aws:s3:::acme-b");
+    assert_eq!(report.summary.in_sync, 2, "the bucket and the rule");
+    let text = text(&report);
+    assert!(
+        text.contains("aws_s3_bucket_versioning.b") && text.contains("attribute versioning.enabled: true -> null"),
+        "{text}"
+    );
+
+    // The rule removed in the cloud: missing, against the rule.
+    let mut without = group;
+    without.properties = json!({"ingress": [rules[1].clone()]}).as_object().cloned();
+    let inv = with_reader_types(inventory(vec![scope(ACCOUNT, REGION)], vec![without]), &["aws_security_group"]);
+    let report = analyze(&stacks[..], &inv, &IgnoreRules::empty());
+    let rule =
+        report.changed.iter().find(|c| c.state.address == "aws_security_group_rule.ssh").expect("the rule changed");
+    assert_eq!(rule.attributes[0].attribute, "ingress");
+    assert_eq!(rule.attributes[0].kind, AttributeChangeKind::Set);
+    assert_eq!(rule.attributes[0].declared[0]["cidr"], "10.0.0.0/8");
+    assert_eq!(rule.attributes[0].live, json!([]));
+    assert_eq!(rule.state.id.as_deref(), Some("sgrule-1"));
+}
+
+#[test]
+fn unreadable_attributes_are_not_checked_and_secrets_are_redacted() {
+    use palisade_model::inventory::{Unread, UnreadReason};
+    use serde_json::json;
+    let stacks = [state_of(&[(
+        "aws_iam_role",
+        "app",
+        json!({"id": "app", "name": "app", "arn": format!("arn:aws:iam::{ACCOUNT}:role/app"),
+            "assume_role_policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"ec2.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}",
+            "managed_policy_arns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"], "tags": {}, "tags_all": {}}),
+    )])];
+    let arn = format!("arn:aws:iam::{ACCOUNT}:role/app");
+    let live_policy = json!({"Version": "2012-10-17", "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow",
+        "Principal": {"Service": ["ec2.amazonaws.com"]}}]});
+    let mut role = read(&arn, "aws_iam_role", "app", json!({"assume_role_policy": live_policy}));
+    role.unread.push(Unread {
+        call: "iam:ListAttachedRolePolicies".into(),
+        reason: UnreadReason::Denied,
+        attributes: vec!["managed_policy_arns".into()],
+        error: "AccessDenied (HTTP 403)".into(),
+    });
+    let scopes = vec![scope(ACCOUNT, REGION), scope(ACCOUNT, GLOBAL_SCOPE)];
+    let inv = with_reader_types(inventory(scopes, vec![role.clone()]), &["aws_iam_role"]);
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert_eq!(report.summary.in_sync, 0);
+    let n = report.not_checked.first().expect("not checked");
+    assert_eq!(n.reason, NotCheckedReason::Unreadable);
+    assert!(
+        n.detail.contains("managed_policy_arns") && n.detail.contains("iam:ListAttachedRolePolicies"),
+        "{}",
+        n.detail
+    );
+
+    // Read, and equal once normalised: in sync. A changed trust policy: changed.
+    role.unread.clear();
+    role.properties
+        .as_mut()
+        .expect("props")
+        .insert("managed_policy_arns".into(), json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"]));
+    let inv = with_reader_types(
+        inventory(vec![scope(ACCOUNT, REGION), scope(ACCOUNT, GLOBAL_SCOPE)], vec![role.clone()]),
+        &["aws_iam_role"],
+    );
+    assert_eq!(analyze(&stacks, &inv, &IgnoreRules::empty()).summary.in_sync, 1);
+    role.properties.as_mut().expect("props").insert(
+        "assume_role_policy".into(),
+        json!({"Version": "2012-10-17",
+        "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"AWS": "*"}}]}),
+    );
+    let inv = with_reader_types(
+        inventory(vec![scope(ACCOUNT, REGION), scope(ACCOUNT, GLOBAL_SCOPE)], vec![role]),
+        &["aws_iam_role"],
+    );
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert_eq!(report.changed[0].attributes[0].attribute, "assume_role_policy");
+
+    // A secret attribute's values never show.
+    let mut changes = vec![AttributeChange {
+        attribute: "password".into(),
+        declared: json!("hunter22"),
+        live: json!("hunter23"),
+        kind: AttributeChangeKind::Value,
+    }];
+    attributes::redact(&mut changes, &[]);
+    assert_eq!((changes[0].declared.clone(), changes[0].live.clone()), (json!(REDACTED), json!(REDACTED)));
 }

@@ -6,7 +6,10 @@ use std::io::{self, Write};
 
 use palisade_model::text::clean;
 
-use super::report::{CloudRef, Coverage, DriftReport, NotChecked, NotCheckedReason, StateRef, TagChangeKind};
+use super::attributes::AttributeChangeKind;
+use super::report::{
+    AttributeChange, CloudRef, Coverage, DriftReport, NotChecked, NotCheckedReason, StateRef, TagChangeKind,
+};
 
 /// Write `report` as text:
 ///
@@ -126,12 +129,15 @@ fn headline(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// The changed section: each state resource, its cloud resource when the
-/// ARNs differ, and each tag change on its own line.
+/// ARNs differ, each tag change and each attribute change on its own line
+/// (`attribute versioning.enabled: true -> false`; for a set, the elements
+/// missing from the cloud and those added there), and the attributes not
+/// compared.
 fn changed(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
     if report.changed.is_empty() {
         return Ok(());
     }
-    writeln!(out, "\nChanged (tags differ; state -> cloud): {}", report.changed.len())?;
+    writeln!(out, "\nChanged (tags or attributes differ; state -> cloud): {}", report.changed.len())?;
     for c in &report.changed {
         writeln!(out, "  {}", state(&c.state))?;
         if c.state.arn.as_deref() != Some(c.cloud.arn.as_str()) {
@@ -145,8 +151,34 @@ fn changed(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
                 TagChangeKind::Changed => writeln!(out, "    changed {key}: {want} -> {got}")?,
             }
         }
+        for a in &c.attributes {
+            attribute_change(a, out)?;
+        }
+        for n in &c.not_compared {
+            writeln!(out, "    not compared: {}", clean(n))?;
+        }
     }
     Ok(())
+}
+
+/// One attribute change: a set's elements missing and added, one per
+/// line; anything else as `declared -> live`.
+fn attribute_change(a: &AttributeChange, out: &mut dyn Write) -> io::Result<()> {
+    let name = clean(&a.attribute);
+    match (&a.declared, &a.live) {
+        (serde_json::Value::Array(missing), serde_json::Value::Array(added)) if a.kind == AttributeChangeKind::Set => {
+            for m in missing {
+                writeln!(out, "    attribute {name}: missing in the cloud {}", clean(&m.to_string()))?;
+            }
+            for m in added {
+                writeln!(out, "    attribute {name}: added in the cloud {}", clean(&m.to_string()))?;
+            }
+            Ok(())
+        }
+        (declared, live) => {
+            writeln!(out, "    attribute {name}: {} -> {}", clean(&declared.to_string()), clean(&live.to_string()))
+        }
+    }
 }
 
 /// The warning of cloud resources claimed by several states, each with its

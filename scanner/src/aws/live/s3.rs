@@ -1,8 +1,9 @@
 //! S3 buckets (`aws_s3_bucket`), read once per account in its global scope:
 //! `ListBuckets` finds them; `GetBucketLocation` gives each one's region, and
 //! only the buckets of the regions scanned are kept; `GetBucketAcl`,
-//! `GetPublicAccessBlock`, `GetBucketPolicyStatus`, `GetBucketEncryption`,
-//! `GetBucketVersioning` and `GetBucketLogging` read each kept bucket,
+//! `GetPublicAccessBlock`, `GetBucketPolicy`, `GetBucketPolicyStatus`,
+//! `GetBucketEncryption`, `GetBucketVersioning` and `GetBucketLogging` read
+//! each kept bucket,
 //! through a client in its region.
 //!
 //! API: <https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html>.
@@ -62,6 +63,7 @@ const GET_BUCKET_LOCATION: Call = Call::detail("s3", "GetBucketLocation", &[], &
 const GET_BUCKET_ACL: Call = Call::detail("s3", "GetBucketAcl", &[], &["NoSuchBucket"]);
 const GET_PUBLIC_ACCESS_BLOCK: Call =
     Call::detail("s3", "GetPublicAccessBlock", &["NoSuchPublicAccessBlockConfiguration"], &["NoSuchBucket"]);
+const GET_BUCKET_POLICY: Call = Call::detail("s3", "GetBucketPolicy", &["NoSuchBucketPolicy"], &["NoSuchBucket"]);
 const GET_BUCKET_POLICY_STATUS: Call =
     Call::detail("s3", "GetBucketPolicyStatus", &["NoSuchBucketPolicy"], &["NoSuchBucket"]);
 const GET_BUCKET_ENCRYPTION: Call =
@@ -74,6 +76,7 @@ const GET_BUCKET_LOGGING: Call = Call::detail("s3", "GetBucketLogging", &[], &["
 const DETAILS: &[&Call] = &[
     &GET_BUCKET_ACL,
     &GET_PUBLIC_ACCESS_BLOCK,
+    &GET_BUCKET_POLICY,
     &GET_BUCKET_POLICY_STATUS,
     &GET_BUCKET_ENCRYPTION,
     &GET_BUCKET_VERSIONING,
@@ -89,6 +92,7 @@ pub static BUCKET: TypeReader = TypeReader {
         &GET_BUCKET_LOCATION,
         &GET_BUCKET_ACL,
         &GET_PUBLIC_ACCESS_BLOCK,
+        &GET_BUCKET_POLICY,
         &GET_BUCKET_POLICY_STATUS,
         &GET_BUCKET_ENCRYPTION,
         &GET_BUCKET_VERSIONING,
@@ -147,6 +151,7 @@ pub static BUCKET: TypeReader = TypeReader {
                 Rule::Or("RestrictPublicBuckets", "restrict_public_buckets", Lit::Bool(false)),
             ],
         },
+        Rule::Json("GetBucketPolicy.Policy", "policy"),
         Rule::Copy("GetBucketPolicyStatus.PolicyStatus.IsPublic", "policy_is_public"),
     ],
     own_tags: false,
@@ -167,6 +172,7 @@ crate::raw_struct! {
         "BlockPublicAcls" => block_public_acls, "IgnorePublicAcls" => ignore_public_acls,
         "BlockPublicPolicy" => block_public_policy, "RestrictPublicBuckets" => restrict_public_buckets,
     }
+    s3::operation::get_bucket_policy::GetBucketPolicyOutput { "Policy" => policy }
     s3::operation::get_bucket_policy_status::GetBucketPolicyStatusOutput { "PolicyStatus" => policy_status }
     s3::types::PolicyStatus { "IsPublic" => is_public }
     s3::operation::get_bucket_encryption::GetBucketEncryptionOutput {
@@ -284,9 +290,10 @@ async fn read_bucket(
 /// The detail calls of one bucket, at once (within the scope's bounds);
 /// `false` when it is gone.
 async fn read_details(ctx: &Ctx, client: &s3::Client, found: &mut Found, name: &str) -> bool {
-    let (acl, block, status, encryption, versioning, logging) = tokio::join!(
+    let (acl, block, policy, status, encryption, versioning, logging) = tokio::join!(
         ctx.call(&BUCKET, &GET_BUCKET_ACL, client.get_bucket_acl().bucket(name).send()),
         ctx.call(&BUCKET, &GET_PUBLIC_ACCESS_BLOCK, client.get_public_access_block().bucket(name).send()),
+        ctx.call(&BUCKET, &GET_BUCKET_POLICY, client.get_bucket_policy().bucket(name).send()),
         ctx.call(&BUCKET, &GET_BUCKET_POLICY_STATUS, client.get_bucket_policy_status().bucket(name).send()),
         ctx.call(&BUCKET, &GET_BUCKET_ENCRYPTION, client.get_bucket_encryption().bucket(name).send()),
         ctx.call(&BUCKET, &GET_BUCKET_VERSIONING, client.get_bucket_versioning().bucket(name).send()),
@@ -294,6 +301,7 @@ async fn read_details(ctx: &Ctx, client: &s3::Client, found: &mut Found, name: &
     );
     found.record(&GET_BUCKET_ACL, acl.map(|o| o.raw()))
         && found.record(&GET_PUBLIC_ACCESS_BLOCK, block.map(|o| o.raw()))
+        && found.record(&GET_BUCKET_POLICY, policy.map(|o| o.raw()))
         && found.record(&GET_BUCKET_POLICY_STATUS, status.map(|o| o.raw()))
         && found.record(&GET_BUCKET_ENCRYPTION, encryption.map(|o| o.raw()))
         && found.record(&GET_BUCKET_VERSIONING, versioning.map(|o| o.raw()))
