@@ -114,11 +114,8 @@ fn live_config(i: usize) -> Map<String, Value> {
                 {"cidr_blocks": ["10.0.0.0/8"], "description": "ssh", "from_port": 22, "to_port": 22, "protocol": "tcp"},
                 {"cidr_blocks": ["172.16.0.0/12"], "description": "ssh", "from_port": 22, "to_port": 22, "protocol": "tcp"},
                 {"security_groups": [format!("sg-{i:017x}")], "description": "", "from_port": 443, "to_port": 443, "protocol": "tcp"}]));
-            if changed {
-                if let Some(Value::Array(rules)) = v.get_mut("ingress") {
-                    rules
-                        .push(json!({"cidr_blocks": ["0.0.0.0/0"], "from_port": 22, "to_port": 22, "protocol": "tcp"}));
-                }
+            if changed && let Some(Value::Array(rules)) = v.get_mut("ingress") {
+                rules.push(json!({"cidr_blocks": ["0.0.0.0/0"], "from_port": 22, "to_port": 22, "protocol": "tcp"}));
             }
         }
         _ => {}

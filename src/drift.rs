@@ -89,6 +89,21 @@ pub(crate) fn run(args: &DriftArgs) -> Result<u8> {
         }
         return Ok(2);
     }
+    // Attributes that could not be read are not "in sync": without drift
+    // found elsewhere, the run cannot say "clean".
+    let unreadable =
+        report.summary.not_checked_by_reason.get(&drift::NotCheckedReason::Unreadable).copied().unwrap_or(0);
+    if unreadable > 0 {
+        let level = if report.summary.drifted { "warning" } else { "error" };
+        crate::say!(
+            "palisade: {level}: {unreadable} state resource{} not checked: attributes it sets could not be read (see \
+             Not checked: unreadable); drift cannot be ruled out there",
+            if unreadable == 1 { "" } else { "s" }
+        );
+        if !report.summary.drifted {
+            return Ok(2);
+        }
+    }
     Ok(if report.summary.drifted { 1 } else { 0 })
 }
 

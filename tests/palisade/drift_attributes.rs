@@ -77,7 +77,7 @@ impl Created {
 }
 
 fn create(session: &MotoSession, input: &str, types: &[&str]) -> Created {
-    let (doc, map) = session.from_state(input, REGION, types);
+    let (doc, map) = session.create_from_state(input, REGION, types);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let name = input.rsplit('/').next().unwrap_or("state.json");
     let path = dir.path().join(name);
@@ -165,6 +165,40 @@ fn real_state_records_created_as_declared_have_no_drift() {
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
+/// Python (boto3) that changes one compared attribute or more of each
+/// type in the cloud: an ingress rule opened, a volume resized, rotation
+/// disabled, an RDS instance made public with a shorter backup retention,
+/// versioning suspended, an instance resized and its IMDSv2 required, a
+/// trust policy replaced, a managed policy detached.
+fn mutations(shaped: &Created, listener: &Created, role: &Created, instance: &Created) -> String {
+    let sg = listener.id("aws_security_group.lb_sg");
+    let volume = shaped.id("aws_ebs_volume.scratch");
+    let key = shaped.id("aws_kms_key.orders");
+    let db = shaped.attribute("aws_db_instance.orders", "identifier");
+    let bucket = shaped.id("aws_s3_bucket.data");
+    let role_name =
+        role.resources().find(|r| r["type"] == "aws_iam_role").and_then(|r| r["id"].as_str()).unwrap_or("").to_string();
+    let instance_id = instance.id("aws_instance.unchanged");
+    format!(
+        r#"
+import boto3
+ec2 = boto3.client("ec2", region_name="{REGION}")
+ec2.authorize_security_group_ingress(GroupId="{sg}", IpPermissions=[{{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{{"CidrIp": "0.0.0.0/0"}}]}}])
+ec2.modify_volume(VolumeId="{volume}", Size=200)
+ec2.stop_instances(InstanceIds=["{instance_id}"])
+ec2.modify_instance_attribute(InstanceId="{instance_id}", InstanceType={{"Value": "m5.4xlarge"}})
+ec2.modify_instance_metadata_options(InstanceId="{instance_id}", HttpTokens="required")
+boto3.client("kms", region_name="{REGION}").disable_key_rotation(KeyId="{key}")
+boto3.client("rds", region_name="{REGION}").modify_db_instance(DBInstanceIdentifier="{db}", PubliclyAccessible=True, BackupRetentionPeriod=1, ApplyImmediately=True)
+boto3.client("s3", region_name="{REGION}").put_bucket_versioning(Bucket="{bucket}", VersioningConfiguration={{"Status": "Suspended"}})
+iam = boto3.client("iam")
+iam.update_assume_role_policy(RoleName="{role_name}", PolicyDocument='{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"*"}},"Action":"sts:AssumeRole"}}]}}')
+for p in iam.list_attached_role_policies(RoleName="{role_name}")["AttachedPolicies"][:1]:
+    iam.detach_role_policy(RoleName="{role_name}", PolicyArn=p["PolicyArn"])
+"#
+    )
+}
+
 #[test]
 fn each_compared_attribute_changed_in_the_cloud_is_found() {
     let session = moto::session();
@@ -185,33 +219,7 @@ fn each_compared_attribute_changed_in_the_cloud_is_found() {
     let (_, before) = drift(&session, &states);
     let baseline = changes(&before);
 
-    let sg = listener.id("aws_security_group.lb_sg");
-    let volume = shaped.id("aws_ebs_volume.scratch");
-    let key = shaped.id("aws_kms_key.orders");
-    let db = shaped.attribute("aws_db_instance.orders", "identifier");
-    let bucket = shaped.id("aws_s3_bucket.data");
-    let role_name =
-        role.resources().find(|r| r["type"] == "aws_iam_role").and_then(|r| r["id"].as_str()).unwrap_or("").to_string();
-    let instance_id = instance.id("aws_instance.unchanged");
-    let code = format!(
-        r#"
-import boto3
-ec2 = boto3.client("ec2", region_name="{REGION}")
-ec2.authorize_security_group_ingress(GroupId="{sg}", IpPermissions=[{{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{{"CidrIp": "0.0.0.0/0"}}]}}])
-ec2.modify_volume(VolumeId="{volume}", Size=200)
-ec2.stop_instances(InstanceIds=["{instance_id}"])
-ec2.modify_instance_attribute(InstanceId="{instance_id}", InstanceType={{"Value": "m5.4xlarge"}})
-ec2.modify_instance_metadata_options(InstanceId="{instance_id}", HttpTokens="required")
-boto3.client("kms", region_name="{REGION}").disable_key_rotation(KeyId="{key}")
-boto3.client("rds", region_name="{REGION}").modify_db_instance(DBInstanceIdentifier="{db}", PubliclyAccessible=True, BackupRetentionPeriod=1, ApplyImmediately=True)
-boto3.client("s3", region_name="{REGION}").put_bucket_versioning(Bucket="{bucket}", VersioningConfiguration={{"Status": "Suspended"}})
-iam = boto3.client("iam")
-iam.update_assume_role_policy(RoleName="{role_name}", PolicyDocument='{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"*"}},"Action":"sts:AssumeRole"}}]}}')
-for p in iam.list_attached_role_policies(RoleName="{role_name}")["AttachedPolicies"][:1]:
-    iam.detach_role_policy(RoleName="{role_name}", PolicyArn=p["PolicyArn"])
-"#
-    );
-    session.run_boto3(&session.endpoint(), &code);
+    session.run_boto3(&session.endpoint(), &mutations(&shaped, &listener, &role, &instance));
     let (status, after) = drift(&session, &states);
     assert_eq!(status, 1, "drift found");
     let found: BTreeSet<(String, String)> = changes(&after).difference(&baseline).cloned().collect();
@@ -246,23 +254,18 @@ for p in iam.list_attached_role_policies(RoleName="{role_name}")["AttachedPolici
         "{found:?}"
     );
     // The ingress change shows the rule added, in the text report too.
-    let text = palisade_aws(
-        &session,
-        &{
-            let endpoint = session.endpoint();
-            let mut args =
-                vec!["drift".to_string(), "--endpoint-url".into(), endpoint, "--region".into(), REGION.into()];
-            for s in &states {
-                args.extend(["--state".to_string(), s.path.clone()]);
-            }
-            args
-        }
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>(),
-    );
-    let text = String::from_utf8_lossy(&text.stdout);
+    let text = drift_text(&session, &states);
     assert!(text.contains("attribute ingress: added in the cloud") && text.contains("0.0.0.0/0"), "{text}");
+}
+
+/// `palisade drift` in text.
+fn drift_text(session: &MotoSession, states: &[&Created]) -> String {
+    let endpoint = session.endpoint();
+    let mut args = vec!["drift", "--endpoint-url", &endpoint, "--region", REGION];
+    for s in states {
+        args.extend(["--state", s.path.as_str()]);
+    }
+    String::from_utf8_lossy(&palisade_aws(session, &args).stdout).into_owned()
 }
 
 #[test]

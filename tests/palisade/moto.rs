@@ -211,7 +211,7 @@ impl MotoSession {
     /// Terraform state or plan, or a Pulumi export): the same resources
     /// created in this moto, in `region`, only `types` when not empty. The
     /// rewritten document and the map of what was made (see its docstring).
-    pub fn from_state(&self, input: &str, region: &str, types: &[&str]) -> (Value, Value) {
+    pub fn create_from_state(&self, input: &str, region: &str, types: &[&str]) -> (Value, Value) {
         let map = tempfile::NamedTempFile::new().expect("a temporary file");
         let mut cmd = Command::new(python());
         cmd.arg(script("from_state.py")).arg(root().join(input)).args(["--region", region]);

@@ -195,6 +195,15 @@ pub fn split_type(resource_type: &str) -> Option<&'static str> {
 }
 
 fn split_of(resource_type: &str) -> Option<&'static Split> {
+    // Most resources are not split resources: a cheap test first.
+    let maybe = resource_type.starts_with("aws:")
+        || resource_type.starts_with("aws_s3_bucket_")
+        || resource_type.starts_with("aws_security_group_rule")
+        || resource_type.starts_with("aws_vpc_security_group_")
+        || resource_type.starts_with("aws_iam_role_policy_attachment");
+    if !maybe {
+        return None;
+    }
     SPLITS.iter().find(|s| s.terraform == resource_type || s.pulumi.contains(&resource_type))
 }
 
@@ -232,15 +241,25 @@ pub fn fragments(res: &Resource) -> Vec<Fragment> {
 /// replace wins; members are added once each).
 pub fn fold(stack: &Stack) -> Folding {
     let live = |r: &Resource| r.kind == ResourceKind::Managed && r.will_exist();
+    let split: Vec<(usize, Vec<Fragment>)> = stack
+        .resources
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| live(r) && split_of(&r.resource_type).is_some())
+        .map(|(i, r)| (i, fragments(r)))
+        .filter(|(_, f)| !f.is_empty())
+        .collect();
+    let mut folding = Folding::default();
+    if split.is_empty() {
+        return folding;
+    }
     let mut parents: HashMap<(&'static str, &str), usize> = HashMap::new();
     for (i, r) in stack.resources.iter().enumerate().filter(|(_, r)| live(r)) {
         if let (Some(ty), Some(id)) = (parent_type(&r.resource_type), r.props.get("id").and_then(Value::as_str)) {
             parents.entry((ty, id)).or_insert(i);
         }
     }
-    let mut folding = Folding::default();
-    for (i, r) in stack.resources.iter().enumerate().filter(|(_, r)| live(r)) {
-        let frags = fragments(r);
+    for (i, frags) in split {
         let Some(first) = frags.first() else { continue };
         let Some(&p) = parents.get(&(first.parent_type, first.parent_id.as_str())) else {
             folding.orphans.insert(i, frags);
@@ -295,23 +314,45 @@ fn apply(props: &mut Value, fragment: &Fragment) {
 
 /// `res.props` with Terraform's attribute names: a Pulumi AWS resource's
 /// (type `aws:...`) camelCase keys turned to snake_case at every depth,
-/// except the keys of tag maps (`tags`, `tagsAll`); anything else as it is.
+/// except the keys of tag maps (`tags`, `tagsAll`) and of policy documents
+/// held as objects (an object with a `Statement`); for S3 types, the
+/// plural block names of Pulumi's V2 resources (`versionings`, `grants`,
+/// `rules`, `applyServerSideEncryptionByDefaults`, ...) singular, as
+/// Terraform names them. Anything else as it is.
 pub fn terraform_shaped(res: &Resource) -> Cow<'_, Value> {
-    if res.resource_type.starts_with("aws:") { Cow::Owned(snake_keys(&res.props)) } else { Cow::Borrowed(&res.props) }
+    if res.resource_type.starts_with("aws:") {
+        Cow::Owned(snake_keys(&res.props, res.resource_type.starts_with("aws:s3/")))
+    } else {
+        Cow::Borrowed(&res.props)
+    }
 }
 
-fn snake_keys(v: &Value) -> Value {
+/// Pulumi's plural names of S3 blocks, and Terraform's.
+const S3_PLURALS: &[(&str, &str)] = &[
+    ("versionings", "versioning"),
+    ("grants", "grant"),
+    ("loggings", "logging"),
+    ("server_side_encryption_configurations", "server_side_encryption_configuration"),
+    ("rules", "rule"),
+    ("apply_server_side_encryption_by_defaults", "apply_server_side_encryption_by_default"),
+];
+
+fn snake_keys(v: &Value, s3: bool) -> Value {
     match v {
+        Value::Object(map) if map.contains_key("Statement") => v.clone(),
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let key = snake_case(k);
-                    let v = if key == "tags" || key == "tags_all" { v.clone() } else { snake_keys(v) };
+                    let mut key = snake_case(k);
+                    if s3 && let Some((_, singular)) = S3_PLURALS.iter().find(|(p, _)| *p == key) {
+                        key = (*singular).to_string();
+                    }
+                    let v = if key == "tags" || key == "tags_all" { v.clone() } else { snake_keys(v, s3) };
                     (key, v)
                 })
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(snake_keys).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(|i| snake_keys(i, s3)).collect()),
         other => other.clone(),
     }
 }
@@ -367,7 +408,12 @@ fn versioning(p: &Map<String, Value>) -> Vec<Set> {
 
 fn acl(p: &Map<String, Value>) -> Vec<Set> {
     if let Some(canned) = p.get("acl").and_then(Value::as_str).filter(|s| !s.is_empty() && known_str(s)) {
-        return vec![("acl", FoldKind::Replace, Value::String(canned.to_string()))];
+        // The canned ACL decides the grants: the parent's recorded `grant`
+        // is not compared (an empty list is not set).
+        return vec![
+            ("acl", FoldKind::Replace, Value::String(canned.to_string())),
+            ("grant", FoldKind::Replace, Value::Array(Vec::new())),
+        ];
     }
     let Some(policy) = block(p.get("access_control_policy")) else { return Vec::new() };
     let grants = policy.get("grant").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
@@ -378,11 +424,12 @@ fn acl(p: &Map<String, Value>) -> Vec<Set> {
         let permission = g.get("permission").cloned().unwrap_or(Value::Null);
         out.push(json!({"id": field("id"), "type": field("type"), "uri": field("uri"), "permissions": [permission]}));
     }
-    vec![("grant", FoldKind::Replace, Value::Array(out))]
+    vec![("grant", FoldKind::Replace, Value::Array(out)), ("acl", FoldKind::Replace, Value::Null)]
 }
 
 fn encryption(p: &Map<String, Value>) -> Vec<Set> {
     let Some(rule) = p.get("rule").filter(|v| known(v)) else { return Vec::new() };
+    // (Pulumi's `rules` are `rule` once Terraform-shaped.)
     let rules = if rule.is_array() { rule.clone() } else { json!([rule]) };
     vec![("server_side_encryption_configuration", FoldKind::Replace, json!([{"rule": rules}]))]
 }
@@ -514,6 +561,22 @@ mod tests {
         assert_eq!(folding.orphans[&4][0].parent_id, "elsewhere");
         let folded = folded_stack(&stack);
         assert_eq!(folded.resources[0].props["versioning"][0]["enabled"], json!(true));
+    }
+
+    #[test]
+    fn pulumi_s3_plurals_and_policy_documents_keep_their_meaning() {
+        let r = res(
+            "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+            json!({"bucket": "b", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]}),
+        );
+        let f = fragments(&r);
+        assert_eq!(f[0].value[0]["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"], "aws:kms");
+        let role = res(
+            "aws:iam/role:Role",
+            json!({"assumeRolePolicy": {"Version": "2012-10-17", "Statement": [{"Condition": {"Bool": {"aws:SecureTransport": "true"}}}]}}),
+        );
+        let shaped = terraform_shaped(&role);
+        assert_eq!(shaped["assume_role_policy"]["Statement"][0]["Condition"]["Bool"]["aws:SecureTransport"], "true");
     }
 
     #[test]

@@ -278,14 +278,21 @@ pub(crate) fn compare(declared: &DeclaredSide<'_>, cloud: &InventoryResource) ->
     let Some(live) = cloud.properties.as_ref() else {
         let names: Vec<&str> = wanted.iter().map(|(a, _)| a.name).collect();
         out.unreadable.push(format!(
-            "{}: its configuration was not read (found by the Tagging API only: no live reader of {} ran, or a \
-             version 1 snapshot)",
+            "{}: its configuration was not read (it was found by the Tagging API only: the live reader of {} did \
+             not run or its list call failed (see the scan's errors), or the snapshot is version 1)",
             names.join(", "),
             declared.terraform_type
         ));
         return Some(out);
     };
     for (a, value) in wanted {
+        if holds_unknown(value) {
+            out.unreadable.push(format!(
+                "{}: its declared value is not known (a secret the export holds encrypted, or unknown until apply)",
+                a.name
+            ));
+            continue;
+        }
         if let Some(u) = cloud.unread.iter().find(|u| u.attributes.iter().any(|x| x == a.live)) {
             let reason = serde_json::to_value(u.reason).ok().and_then(|v| v.as_str().map(str::to_string));
             out.unreadable.push(format!(
@@ -302,12 +309,26 @@ pub(crate) fn compare(declared: &DeclaredSide<'_>, cloud: &InventoryResource) ->
     Some(out)
 }
 
-/// The declared value of `a`: under its name or an alias, when set.
+/// Whether `v` holds the unknown sentinel anywhere.
+fn holds_unknown(v: &Value) -> bool {
+    match v {
+        Value::String(_) => palisade_model::model::is_unknown(v),
+        Value::Array(items) => items.iter().any(holds_unknown),
+        Value::Object(map) => map.values().any(holds_unknown),
+        _ => false,
+    }
+}
+
+/// The declared value of `a`: under its name or an alias, when set (an
+/// unknown value is set: it is reported as not known). An
+/// empty `grant` list is not set: Terraform records it so when the bucket
+/// has a canned `acl` (compared instead).
 fn declared_value<'a>(props: &'a Map<String, Value>, a: &Attr) -> Option<&'a Value> {
     std::iter::once(a.name)
         .chain(a.aliases.iter().copied())
         .find_map(|k| props.get(k))
-        .filter(|v| !v.is_null() && !palisade_model::model::is_unknown(v))
+        .filter(|v| !v.is_null())
+        .filter(|v| !matches!(a.shape, Shape::Grants) || v.as_array().is_none_or(|g| !g.is_empty()))
 }
 
 struct Ctx<'a> {
@@ -422,13 +443,17 @@ fn diff(shape: Shape, path: &str, declared: &Value, live: Option<&Value>, out: &
                 }
             }
         }
+        // A declared `""` with no default is not set: not compared.
+        Shape::Scalar(Def::None) if declared.as_str() == Some("") => {}
         _ => {
             let (d, l) = (norm(shape, Some(declared)), norm(shape, live));
             if d != l {
+                // Shown as the default, not `null`, where there is one.
+                let shown = |v: Option<Value>| v.or_else(|| default_of(shape)).unwrap_or(Value::Null);
                 out.push(AttributeChange {
                     attribute: path.into(),
-                    declared: d.unwrap_or(Value::Null),
-                    live: l.unwrap_or(Value::Null),
+                    declared: shown(d),
+                    live: shown(l),
                     kind: AttributeChangeKind::Value,
                 });
             }
@@ -472,11 +497,34 @@ fn block(v: Option<&Value>) -> Option<&Map<String, Value>> {
     }
 }
 
+/// The default value of a scalar shape, if it has one.
+fn default_of(shape: Shape) -> Option<Value> {
+    match shape {
+        Shape::Scalar(def) => def_value(def),
+        _ => None,
+    }
+}
+
+fn def_value(def: Def) -> Option<Value> {
+    match def {
+        Def::None => None,
+        Def::False => Some(json!(false)),
+        Def::True => Some(json!(true)),
+        Def::Int(n) => Some(json!(n)),
+        Def::Str(s) => Some(json!(s)),
+    }
+}
+
 /// A scalar: `null`, `""` and the default are `None`; numeric and boolean
-/// strings are numbers and booleans.
+/// strings are numbers and booleans; a whole float is an integer.
 fn scalar(v: &Value, def: Def) -> Option<Value> {
     let v = match v {
         Value::Null => return None,
+        Value::Number(n)
+            if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() < 9.0e15) && !n.is_i64() && !n.is_u64() =>
+        {
+            json!(n.as_f64().unwrap_or_default() as i64)
+        }
         Value::String(s) if s.is_empty() => return None,
         Value::String(s) => match (s.parse::<i64>(), s.as_str()) {
             (Ok(n), _) => json!(n),
@@ -487,14 +535,7 @@ fn scalar(v: &Value, def: Def) -> Option<Value> {
         Value::Array(a) if a.is_empty() => return None,
         other => other.clone(),
     };
-    let default = match def {
-        Def::None => None,
-        Def::False => Some(json!(false)),
-        Def::True => Some(json!(true)),
-        Def::Int(n) => Some(json!(n)),
-        Def::Str(s) => Some(json!(s)),
-    };
-    (Some(&v) != default.as_ref()).then_some(v)
+    (Some(&v) != def_value(def).as_ref()).then_some(v)
 }
 
 /// A set's elements: (canonical key, shown value), sorted by key, unique.
@@ -718,12 +759,13 @@ fn condition(v: &Value) -> Value {
 pub(crate) fn redact(changes: &mut [AttributeChange], secret: &[Vec<PathSegment>]) {
     for c in changes {
         let top = c.attribute.split('.').next().unwrap_or(&c.attribute);
+        let leaf = c.attribute.rsplit('.').next().unwrap_or(&c.attribute);
         let secret_path = secret.iter().any(|p| match p.first() {
             None => true,
             Some(PathSegment::Key(k)) => snake_case(k) == top,
             Some(PathSegment::Index(_)) => false,
         });
-        if secret_path || is_conventionally_secret(&c.attribute) {
+        if secret_path || is_conventionally_secret(top) || is_conventionally_secret(leaf) {
             c.declared = json!(REDACTED);
             c.live = json!(REDACTED);
         }
@@ -789,7 +831,7 @@ mod tests {
             &mut out,
         );
         assert_eq!(out[0].attribute, "versioning.enabled");
-        assert_eq!((out[0].declared.clone(), out[0].live.clone()), (json!(true), Value::Null));
+        assert_eq!((out[0].declared.clone(), out[0].live.clone()), (json!(true), json!(false)));
     }
 
     #[test]

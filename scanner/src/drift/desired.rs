@@ -82,6 +82,29 @@ pub(crate) struct Prepared {
     orphan_props: std::collections::HashMap<usize, Value>,
 }
 
+impl Prepared {
+    /// Whether resource `i` is a split resource folded into a parent.
+    fn is_folded(&self, i: usize) -> bool {
+        !self.folding.folded_into.is_empty() && self.folding.folded_into.contains_key(&i)
+    }
+
+    /// The props resource `i` is compared by, when not its own.
+    fn props(&self, i: usize) -> Option<&Value> {
+        let folded = (!self.folding.props.is_empty()).then(|| self.folding.props.get(&i)).flatten();
+        folded.or_else(|| (!self.shaped.is_empty()).then(|| self.shaped.get(&i)).flatten())
+    }
+
+    /// The fragments folded into resource `i`.
+    fn origins(&self, i: usize) -> &[Origin] {
+        if self.folding.origins.is_empty() { &[] } else { self.folding.origins.get(&i).map_or(&[], Vec::as_slice) }
+    }
+
+    /// Resource `i`'s fragments, when it is a split resource without its parent.
+    fn orphan(&self, i: usize) -> Option<&Vec<Fragment>> {
+        if self.folding.orphans.is_empty() { None } else { self.folding.orphans.get(&i) }
+    }
+}
+
 /// Folds and shapes each stack ([`Prepared`]).
 pub(crate) fn prepare(stacks: &[Stack]) -> Vec<Prepared> {
     stacks
@@ -134,19 +157,26 @@ pub(crate) fn collect<'a>(stacks: &'a [Stack], prepared: &'a [Prepared]) -> (Vec
                 left_out.not_managed += 1;
             } else if !is_aws_type(&res.resource_type) {
                 left_out.not_aws += 1;
-            } else if prep.folding.folded_into.contains_key(&i) {
+            } else if prep.is_folded(i) {
                 left_out.folded += 1;
             } else {
                 let rule = *rules.entry(&res.resource_type).or_insert_with(|| rule_for_type(&res.resource_type));
                 let mut d = Desired::with_rule(res, rule);
                 d.stack = &stack.resources;
-                d.props = prep.folding.props.get(&i).or_else(|| prep.shaped.get(&i)).unwrap_or(&res.props);
-                d.origins = prep.folding.origins.get(&i).map_or(&[], Vec::as_slice);
-                if let Some(frags) = prep.folding.orphans.get(&i)
+                if let Some(props) = prep.props(i) {
+                    d.props = props;
+                }
+                d.origins = prep.origins(i);
+                if let Some(frags) = prep.orphan(i)
                     && let (Some(first), Some(props)) = (frags.first(), prep.orphan_props.get(&i))
                 {
+                    // Matched as its parent, by the parent's id: its own ARN
+                    // (a VPC rule's `security-group-rule/sgr-...`) is not the
+                    // parent's. Its region and account are the parent's.
                     d.rule = rule_for_type(first.parent_type);
                     d.id = Some(first.parent_id.as_str());
+                    d.arn = None;
+                    d.bucket = false;
                     d.orphan = Some(frags);
                     d.props = props;
                 }

@@ -220,10 +220,10 @@ impl<'i> Pass<'i> {
         }
     }
 
-    /// Compares a matched pair's tags and attributes: in sync, changed
-    /// (the resource, and each split resource folded into it with changes
-    /// of its own), or not checked when attributes it sets were unreadable
-    /// and nothing differs.
+    /// Compares a matched pair's tags and attributes: changed, not checked
+    /// when nothing differs but attributes it sets were unreadable, else in
+    /// sync; and a changed entry for each split resource folded into it
+    /// with changes of its own.
     fn compare(&mut self, d: &Desired<'_>, cloud: &InventoryResource, matched_by: MatchedBy) {
         let tags = if d.orphan.is_some() { Vec::new() } else { d.tags.diff(&cloud.tags, &d.secret) };
         let side = attributes::DeclaredSide {
@@ -234,47 +234,29 @@ impl<'i> Pass<'i> {
             id: d.id,
         };
         let found = attributes::compare(&side, cloud).unwrap_or_default();
-        let mut own = found.own;
-        attributes::redact(&mut own, &d.res.secret);
-        let nothing_differs = tags.is_empty() && own.is_empty() && found.splits.is_empty();
-        if nothing_differs && !found.unreadable.is_empty() {
-            let detail = format!("not checked: {}", found.unreadable.join("; "));
-            let entry = NotChecked {
-                state: d.state_ref(),
-                reason: NotCheckedReason::Unreadable,
-                detail,
-                candidates: vec![cloud.arn.clone()],
-            };
-            self.acc.not_checked.push(entry);
-            return;
-        }
-        let cloud_side = cloud_ref(cloud, &d.secret);
+        // Built only for what goes into the report (most pairs are in sync).
+        let cloud_side = || cloud_ref(cloud, &d.secret);
+        // Each split resource folded into it with changes of its own: an entry.
         for (split, mut changes) in found.splits {
             let Some(res) = d.stack.get(split) else { continue };
             attributes::redact(&mut changes, &res.secret);
             let state = split_state_ref(res);
-            let entry = Changed {
-                state,
-                cloud: cloud_side.clone(),
-                matched_by,
-                tags: Vec::new(),
-                attributes: changes,
-                not_compared: Vec::new(),
-            };
-            self.acc.changed.push(entry);
+            let (cloud, tags, not_compared) = (cloud_side(), Vec::new(), Vec::new());
+            self.acc.changed.push(Changed { state, cloud, matched_by, tags, attributes: changes, not_compared });
         }
-        if tags.is_empty() && own.is_empty() {
-            self.acc.in_sync += 1;
+        let mut own = found.own;
+        attributes::redact(&mut own, &d.res.secret);
+        if !tags.is_empty() || !own.is_empty() {
+            let (attributes, not_compared) = (own, found.unreadable);
+            let state = d.state_ref();
+            self.acc.changed.push(Changed { state, cloud: cloud_side(), matched_by, tags, attributes, not_compared });
+        } else if !found.unreadable.is_empty() {
+            let detail = format!("not checked: {}", found.unreadable.join("; "));
+            let reason = NotCheckedReason::Unreadable;
+            let entry = NotChecked { state: d.state_ref(), reason, detail, candidates: Vec::new() };
+            self.acc.not_checked.push(entry);
         } else {
-            let entry = Changed {
-                state: d.state_ref(),
-                cloud: cloud_side,
-                matched_by,
-                tags,
-                attributes: own,
-                not_compared: found.unreadable,
-            };
-            self.acc.changed.push(entry);
+            self.acc.in_sync += 1;
         }
     }
 

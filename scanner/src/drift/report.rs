@@ -87,7 +87,9 @@ pub struct Summary {
     pub missing: usize,
     /// Entries of [`DriftReport::unmanaged`].
     pub unmanaged: usize,
-    /// Entries of [`DriftReport::changed`].
+    /// Entries of [`DriftReport::changed`]: state resources, and split
+    /// resources folded into one (counted in [`LeftOut::folded`], not in
+    /// [`Summary::state_resources`]) with changes of their own.
     pub changed: usize,
     /// Matched state resources whose tags and compared attributes agree
     /// with the cloud (tags not tracked or not known are not compared).
@@ -278,7 +280,9 @@ pub struct NotChecked {
     pub reason: NotCheckedReason,
     /// Why, in words, with the specifics (type, scope, id).
     pub detail: String,
-    /// For [`NotCheckedReason::Ambiguous`]: the ARNs of the candidates, sorted.
+    /// For [`NotCheckedReason::Ambiguous`]: the ARNs of the candidates,
+    /// sorted; for a tag-unread [`NotCheckedReason::ScanIncomplete`], the
+    /// cloud resource's ARN; else empty.
     pub candidates: Vec<String>,
 }
 

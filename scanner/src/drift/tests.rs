@@ -684,7 +684,7 @@ fn default_tags_secrets_and_ids_in_a_handmade_snapshot() {
     assert_eq!(change.matched_by, MatchedBy::Arn);
     let text = text(&report);
     assert!(text.starts_with("drift: 0 missing, 1 unmanaged, 1 changed; coverage 75.0% (3 of 4)\n"), "{text}");
-    assert!(text.contains("    changed rotation-ref: \"[secret]\" -> \"[secret]\"\n"), "{text}");
+    assert!(text.contains("    tag changed rotation-ref: \"[secret]\" -> \"[secret]\"\n"), "{text}");
     assert!(!text.contains("9f8e7d6c5b4a") && !text.contains("1a2b3c4d5e6f"), "{text}");
     assert!(text.contains("Name=hand-made\\u{1b}[2J"), "control characters are escaped: {text}");
     let mut json = Vec::new();
@@ -710,7 +710,7 @@ fn the_queue_without_arn_matches_by_id() {
     assert_eq!(report.changed[0].tags[0].actual.as_deref(), Some("billing"));
     let text = text(&report);
     assert!(text.contains("\n    cloud: arn:aws:sqs:eu-west-1:123456789012:jobs (matched by id)\n"), "{text}");
-    assert!(text.contains("\n    changed team: \"payments\" -> \"billing\"\n"), "{text}");
+    assert!(text.contains("\n    tag changed team: \"payments\" -> \"billing\"\n"), "{text}");
 }
 
 #[test]
@@ -1090,7 +1090,7 @@ fn split_resources_fold_and_their_changes_are_their_own() {
     assert_eq!(report.summary.in_sync, 2, "the bucket and the rule");
     let text = text(&report);
     assert!(
-        text.contains("aws_s3_bucket_versioning.b") && text.contains("attribute versioning.enabled: true -> null"),
+        text.contains("aws_s3_bucket_versioning.b") && text.contains("attribute versioning.enabled: true -> false"),
         "{text}"
     );
 
@@ -1173,4 +1173,157 @@ fn unreadable_attributes_are_not_checked_and_secrets_are_redacted() {
     }];
     attributes::redact(&mut changes, &[]);
     assert_eq!((changes[0].declared.clone(), changes[0].live.clone()), (json!(REDACTED), json!(REDACTED)));
+}
+
+#[test]
+fn a_canned_acl_not_grants_and_unknown_declared_values_are_not_drift() {
+    use serde_json::json;
+    // Provider v3: `acl` set, `grant` recorded empty; the cloud has the
+    // owner's grant and nothing else: private, as declared.
+    let stacks = [state_of(&[(
+        "aws_s3_bucket",
+        "b",
+        json!({"id": "acme-c", "arn": "arn:aws:s3:::acme-c", "bucket": "acme-c", "region": REGION,
+            "acl": "private", "grant": [], "policy": "", "tags": {}, "tags_all": {}}),
+    )])];
+    let owner = json!([{"id": "75aa57f0", "type": "CanonicalUser", "uri": "", "permissions": ["FULL_CONTROL"]}]);
+    let bucket = read("arn:aws:s3:::acme-c", "aws_s3_bucket", "acme-c", json!({"grant": owner}));
+    let scopes = || vec![scope(ACCOUNT, REGION), scope(ACCOUNT, GLOBAL_SCOPE)];
+    let inv = with_reader_types(inventory(scopes(), vec![bucket.clone()]), &["aws_s3_bucket"]);
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert_eq!(
+        (report.summary.in_sync, report.summary.changed),
+        (1, 0),
+        "{:#?} {:#?}",
+        report.changed,
+        report.not_checked
+    );
+    // Made public-read in the cloud: the canned ACL differs.
+    let mut public = bucket;
+    let all_users = "http://acs.amazonaws.com/groups/global/AllUsers";
+    let grants = json!([owner[0], {"id": "", "type": "Group", "uri": all_users, "permissions": ["READ"]}]);
+    public.properties.as_mut().expect("props").insert("grant".into(), grants);
+    let inv = with_reader_types(inventory(scopes(), vec![public]), &["aws_s3_bucket"]);
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    let acl = &report.changed[0].attributes[0];
+    assert_eq!((acl.attribute.as_str(), acl.declared.clone()), ("acl", json!([])));
+    assert_eq!(acl.live, json!([format!("group {all_users} READ")]));
+
+    // A value the state does not know (a Pulumi secret, encrypted): not
+    // compared, and the resource is not in sync either.
+    let stacks = [state_of(&[(
+        "aws_ebs_volume",
+        "v",
+        json!({"id": "vol-1", "arn": format!("arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-1"), "size": 8,
+            "type": palisade_model::model::UNKNOWN, "tags": {}, "tags_all": {}}),
+    )])];
+    let volume = read(
+        &format!("arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-1"),
+        "aws_ebs_volume",
+        "vol-1",
+        json!({"size": 8, "type": "gp3"}),
+    );
+    let inv = with_reader_types(inventory(vec![scope(ACCOUNT, REGION)], vec![volume]), &["aws_ebs_volume"]);
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    assert_eq!(report.summary.not_checked_by_reason[&NotCheckedReason::Unreadable], 1, "{:#?}", report.not_checked);
+    assert!(
+        report.not_checked[0].detail.contains("type: its declared value is not known"),
+        "{}",
+        report.not_checked[0].detail
+    );
+}
+
+/// Found in a new user's trial: `http_tokens` is not a secret; a bucket
+/// whose policy is unreadable stays not checked though its versioning
+/// resource changed; a VPC rule alone, with an ARN of its own, is matched
+/// as its group; a canned ACL change is reported once, against the ACL.
+#[test]
+fn trial_findings_stay_fixed() {
+    use palisade_model::inventory::{Unread, UnreadReason};
+    use serde_json::json;
+    let sg_arn = format!("arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0bb");
+    let stacks = [state_of(&[
+        (
+            "aws_instance",
+            "web",
+            json!({"id": "i-1", "arn": format!("arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-1"),
+            "metadata_options": [{"http_tokens": "required", "http_endpoint": "enabled"}], "tags": {}, "tags_all": {}}),
+        ),
+        (
+            "aws_s3_bucket",
+            "b",
+            json!({"id": "acme-d", "arn": "arn:aws:s3:::acme-d", "bucket": "acme-d", "region": REGION,
+            "policy": "{\"Statement\":[]}", "grant": [{"id": "o", "type": "CanonicalUser", "uri": "", "permissions": ["FULL_CONTROL"]}],
+            "tags": {}, "tags_all": {}}),
+        ),
+        (
+            "aws_s3_bucket_versioning",
+            "b",
+            json!({"id": "acme-d", "bucket": "acme-d",
+            "versioning_configuration": [{"status": "Enabled"}]}),
+        ),
+        ("aws_s3_bucket_acl", "b", json!({"id": "acme-d,private", "bucket": "acme-d", "acl": "private"})),
+        (
+            "aws_vpc_security_group_ingress_rule",
+            "pg",
+            json!({"id": "sgr-1",
+            "arn": format!("arn:aws:ec2:{REGION}:{ACCOUNT}:security-group-rule/sgr-1"), "security_group_id": "sg-0bb",
+            "ip_protocol": "tcp", "from_port": 5432, "to_port": 5432, "cidr_ipv4": "10.0.0.0/16", "tags": null}),
+        ),
+    ])];
+    let instance = read(
+        &format!("arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-1"),
+        "aws_instance",
+        "i-1",
+        json!({"metadata_options": [{"http_tokens": "optional", "http_endpoint": "enabled"}]}),
+    );
+    let all_users = "http://acs.amazonaws.com/groups/global/AllUsers";
+    let mut bucket = read(
+        "arn:aws:s3:::acme-d",
+        "aws_s3_bucket",
+        "acme-d",
+        json!({
+        "versioning": [{"enabled": false, "mfa_delete": false}],
+        "grant": [{"id": "o", "type": "CanonicalUser", "uri": "", "permissions": ["FULL_CONTROL"]},
+                  {"id": "", "type": "Group", "uri": all_users, "permissions": ["READ"]}]}),
+    );
+    bucket.unread.push(Unread {
+        call: "s3:GetBucketPolicy".into(),
+        reason: UnreadReason::Denied,
+        attributes: vec!["policy".into()],
+        error: "AccessDenied (HTTP 403)".into(),
+    });
+    let group = read(
+        &sg_arn,
+        "aws_security_group",
+        "sg-0bb",
+        json!({"ingress": [
+        {"protocol": "tcp", "from_port": 5432, "to_port": 5432, "cidr_blocks": ["10.0.0.0/16"], "description": ""}]}),
+    );
+    let scopes = vec![scope(ACCOUNT, REGION), scope(ACCOUNT, GLOBAL_SCOPE)];
+    let inv = with_reader_types(
+        inventory(scopes, vec![instance, bucket, group]),
+        &["aws_instance", "aws_s3_bucket", "aws_security_group"],
+    );
+    let report = analyze(&stacks, &inv, &IgnoreRules::empty());
+    let changed: Vec<(&str, Vec<(&str, &serde_json::Value)>)> = report
+        .changed
+        .iter()
+        .map(|c| (c.state.address.as_str(), c.attributes.iter().map(|a| (a.attribute.as_str(), &a.live)).collect()))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            ("aws_instance.web", vec![("metadata_options.http_tokens", &json!("optional"))]),
+            ("aws_s3_bucket_acl.b", vec![("acl", &json!([format!("group {all_users} READ")]))]),
+            ("aws_s3_bucket_versioning.b", vec![("versioning.enabled", &json!(false))]),
+        ]
+    );
+    let not_checked: Vec<(&str, NotCheckedReason)> =
+        report.not_checked.iter().map(|n| (n.state.address.as_str(), n.reason)).collect();
+    assert_eq!(not_checked, [("aws_s3_bucket.b", NotCheckedReason::Unreadable)]);
+    assert!(report.not_checked[0].detail.contains("s3:GetBucketPolicy"), "{}", report.not_checked[0].detail);
+    assert_eq!((report.summary.missing, report.summary.in_sync), (0, 1), "the VPC rule, matched as its group");
+    let text = text(&report);
+    assert!(text.contains("policy unreadable (s3:GetBucketPolicy denied: AccessDenied"), "{text}");
 }

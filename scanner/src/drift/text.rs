@@ -87,9 +87,11 @@ fn incomplete_warning(report: &DriftReport, out: &mut dyn Write) -> io::Result<(
 /// nothing was), and a line of what was compared.
 fn headline(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
+    let unreadable = s.not_checked_by_reason.get(&NotCheckedReason::Unreadable).copied().unwrap_or(0) > 0;
     let verdict = match (s.drifted, s.nothing_checked, report.complete) {
         (true, _, _) => "drift",
         (false, true, _) => "no drift found, but nothing was checked",
+        (false, false, true) if unreadable => "no drift found in what could be read",
         (false, false, true) => "no drift",
         (false, false, false) => "no drift found in what was scanned",
     };
@@ -146,9 +148,9 @@ fn changed(report: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
         for t in &c.tags {
             let (key, want, got) = (clean(&t.key), quoted(t.desired.as_deref()), quoted(t.actual.as_deref()));
             match t.kind {
-                TagChangeKind::Added => writeln!(out, "    added   {key}: {got} (not in the state)")?,
-                TagChangeKind::Removed => writeln!(out, "    removed {key}: {want} (not in the cloud)")?,
-                TagChangeKind::Changed => writeln!(out, "    changed {key}: {want} -> {got}")?,
+                TagChangeKind::Added => writeln!(out, "    tag added   {key}: {got} (not in the state)")?,
+                TagChangeKind::Removed => writeln!(out, "    tag removed {key}: {want} (not in the cloud)")?,
+                TagChangeKind::Changed => writeln!(out, "    tag changed {key}: {want} -> {got}")?,
             }
         }
         for a in &c.attributes {
@@ -239,6 +241,7 @@ fn not_checked(entries: &[NotChecked], out: &mut dyn Write) -> io::Result<()> {
                 | NotCheckedReason::OutsideFilters
                 | NotCheckedReason::ScanIncomplete
                 | NotCheckedReason::Ambiguous
+                | NotCheckedReason::Unreadable
         );
         for n in list {
             writeln!(out, "    {}", state(&n.state))?;

@@ -898,7 +898,7 @@ def build(args: argparse.Namespace, endpoint: str) -> tuple[Any, dict[str, Any]]
                 remap(b, r.get("outputs") or {})
             r["dependencies"] = [u for u in r.get("dependencies") or [] if u not in gone]
             for k, urns in (r.get("propertyDependencies") or {}).items():
-                r["propertyDependencies"][k] = [u for u in urns if u not in gone]
+                r["propertyDependencies"][k] = [u for u in urns or [] if u not in gone]
     else:
         kept = {id(r.out) for r in recs}
         for res in doc["resources"]:
