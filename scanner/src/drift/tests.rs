@@ -1237,8 +1237,8 @@ fn a_canned_acl_not_grants_and_unknown_declared_values_are_not_drift() {
 /// whose policy is unreadable stays not checked though its versioning
 /// resource changed; a VPC rule alone, with an ARN of its own, is matched
 /// as its group; a canned ACL change is reported once, against the ACL.
-#[test]
-fn trial_findings_stay_fixed() {
+/// The trial's state and the cloud it is compared with.
+fn trial_fixture() -> ([Stack; 1], Inventory) {
     use palisade_model::inventory::{Unread, UnreadReason};
     use serde_json::json;
     let sg_arn = format!("arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0bb");
@@ -1305,6 +1305,14 @@ fn trial_findings_stay_fixed() {
         inventory(scopes, vec![instance, bucket, group]),
         &["aws_instance", "aws_s3_bucket", "aws_security_group"],
     );
+    (stacks, inv)
+}
+
+#[test]
+fn trial_findings_stay_fixed() {
+    let (stacks, inv) = trial_fixture();
+    let all_users = "http://acs.amazonaws.com/groups/global/AllUsers";
+    use serde_json::json;
     let report = analyze(&stacks, &inv, &IgnoreRules::empty());
     let changed: Vec<(&str, Vec<(&str, &serde_json::Value)>)> = report
         .changed
