@@ -336,3 +336,30 @@ boto3.client("iam").update_assume_role_policy(RoleName="{role}", PolicyDocument=
         BTreeSet::from([(urn.to_string(), "ingress".to_string()), (role_urn, "assume_role_policy".to_string())]);
     assert_eq!(found, expected, "{:#}", after["changed"]);
 }
+
+#[test]
+fn bucket_split_resources_with_their_bucket_report_their_own_changes() {
+    let session = moto::session();
+    let plan =
+        create(&session, "tests/data/corpus/tfplan/bridgecrewio__checkov__nested-child-modules-connections.json", &[]);
+    let (_, before) = drift(&session, &[&plan]);
+    let acl_bucket = plan.id("module.s3_bucket.aws_s3_bucket.this[0]");
+    let root_bucket = plan.id("aws_s3_bucket.root_bucket");
+    let code = format!(
+        r#"
+import boto3
+s3 = boto3.client("s3", region_name="{REGION}")
+s3.put_bucket_acl(Bucket="{acl_bucket}", ACL="private")
+s3.delete_public_access_block(Bucket="{root_bucket}")
+"#
+    );
+    session.run_boto3(&session.endpoint(), &code);
+    let (_, after) = drift(&session, &[&plan]);
+    let found: BTreeSet<(String, String)> = changes(&after).difference(&changes(&before)).cloned().collect();
+    let blocked = ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"];
+    let mut expected = BTreeSet::from([("module.s3_bucket.aws_s3_bucket_acl.this[0]".to_string(), "acl".to_string())]);
+    expected.extend(
+        blocked.map(|f| ("aws_s3_bucket_public_access_block.root".to_string(), format!("public_access_block.{f}"))),
+    );
+    assert_eq!(found, expected, "{:#}", after["changed"]);
+}
