@@ -165,11 +165,13 @@ fn real_state_records_created_as_declared_have_no_drift() {
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
-/// Python (boto3) that changes one compared attribute or more of each
-/// type in the cloud: an ingress rule opened, a volume resized, rotation
-/// disabled, an RDS instance made public with a shorter backup retention,
-/// versioning suspended, an instance resized and its IMDSv2 required, a
-/// trust policy replaced, a managed policy detached.
+/// Python (boto3) that changes each compared attribute it can in the
+/// cloud: an ingress rule opened; a volume resized, retyped and its iops
+/// raised; rotation disabled and the key disabled; an RDS instance made
+/// public, resized, with a shorter backup retention; a bucket's versioning
+/// suspended, policy deleted, encryption changed and logging stopped; an
+/// instance resized, its IMDSv2 required and its security groups replaced;
+/// a trust policy replaced; a managed policy detached.
 fn mutations(shaped: &Created, listener: &Created, role: &Created, instance: &Created) -> String {
     let sg = listener.id("aws_security_group.lb_sg");
     let volume = shaped.id("aws_ebs_volume.scratch");
@@ -184,13 +186,20 @@ fn mutations(shaped: &Created, listener: &Created, role: &Created, instance: &Cr
 import boto3
 ec2 = boto3.client("ec2", region_name="{REGION}")
 ec2.authorize_security_group_ingress(GroupId="{sg}", IpPermissions=[{{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{{"CidrIp": "0.0.0.0/0"}}]}}])
-ec2.modify_volume(VolumeId="{volume}", Size=200)
+ec2.modify_volume(VolumeId="{volume}", Size=200, VolumeType="io1", Iops=4000)
 ec2.stop_instances(InstanceIds=["{instance_id}"])
 ec2.modify_instance_attribute(InstanceId="{instance_id}", InstanceType={{"Value": "m5.4xlarge"}})
 ec2.modify_instance_metadata_options(InstanceId="{instance_id}", HttpTokens="required")
-boto3.client("kms", region_name="{REGION}").disable_key_rotation(KeyId="{key}")
-boto3.client("rds", region_name="{REGION}").modify_db_instance(DBInstanceIdentifier="{db}", PubliclyAccessible=True, BackupRetentionPeriod=1, ApplyImmediately=True)
-boto3.client("s3", region_name="{REGION}").put_bucket_versioning(Bucket="{bucket}", VersioningConfiguration={{"Status": "Suspended"}})
+ec2.modify_instance_attribute(InstanceId="{instance_id}", Groups=["{sg}"])
+kms = boto3.client("kms", region_name="{REGION}")
+kms.disable_key_rotation(KeyId="{key}")
+kms.disable_key(KeyId="{key}")
+boto3.client("rds", region_name="{REGION}").modify_db_instance(DBInstanceIdentifier="{db}", PubliclyAccessible=True, BackupRetentionPeriod=1, DBInstanceClass="db.m5.large", ApplyImmediately=True)
+s3 = boto3.client("s3", region_name="{REGION}")
+s3.put_bucket_versioning(Bucket="{bucket}", VersioningConfiguration={{"Status": "Suspended"}})
+s3.delete_bucket_policy(Bucket="{bucket}")
+s3.put_bucket_encryption(Bucket="{bucket}", ServerSideEncryptionConfiguration={{"Rules": [{{"ApplyServerSideEncryptionByDefault": {{"SSEAlgorithm": "AES256"}}}}]}})
+s3.put_bucket_logging(Bucket="{bucket}", BucketLoggingStatus={{}})
 iam = boto3.client("iam")
 iam.update_assume_role_policy(RoleName="{role_name}", PolicyDocument='{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"*"}},"Action":"sts:AssumeRole"}}]}}')
 for p in iam.list_attached_role_policies(RoleName="{role_name}")["AttachedPolicies"][:1]:
@@ -230,6 +239,16 @@ fn each_compared_attribute_changed_in_the_cloud_is_found() {
         ("aws_db_instance.orders", "publicly_accessible"),
         ("aws_db_instance.orders", "backup_retention_period"),
         ("aws_s3_bucket_versioning.data", "versioning.enabled"),
+        ("aws_s3_bucket_policy.data", "policy"),
+        (
+            "aws_s3_bucket_server_side_encryption_configuration.data",
+            "server_side_encryption_configuration.rule.apply_server_side_encryption_by_default.sse_algorithm",
+        ),
+        ("aws_s3_bucket_logging.data", "logging.target_bucket"),
+        ("aws_ebs_volume.scratch", "type"),
+        ("aws_kms_key.orders", "is_enabled"),
+        ("aws_db_instance.orders", "instance_class"),
+        ("aws_instance.unchanged", "vpc_security_group_ids"),
         ("aws_instance.unchanged", "instance_type"),
         ("aws_instance.unchanged", "metadata_options.http_tokens"),
     ];
