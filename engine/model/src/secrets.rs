@@ -244,8 +244,9 @@ pub fn is_conventionally_secret(name: &str) -> bool {
         })
 }
 
-/// `name` cut into lower-case words (see [`is_conventionally_secret`]).
-fn words(name: &str) -> Vec<String> {
+/// `name` cut into lower-case words (see [`is_conventionally_secret`]);
+/// also how [`crate::split::snake_case`] turns Pulumi's names into Terraform's.
+pub(crate) fn words(name: &str) -> Vec<String> {
     let chars: Vec<char> = name.chars().collect();
     let mut words = Vec::new();
     let mut word = String::new();

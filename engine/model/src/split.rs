@@ -357,25 +357,10 @@ fn snake_keys(v: &Value, s3: bool) -> Value {
     }
 }
 
-/// `camelCase` (or `HTTPTokens`) as `snake_case` (`http_tokens`).
+/// `camelCase` (or `HTTPTokens`) as `snake_case` (`http_tokens`): the
+/// words of the secret-name check ([`crate::secrets`]), joined by `_`.
 pub fn snake_case(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
-            let next = chars.get(i + 1).copied();
-            let after_lower = prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit());
-            let acronym_end = prev.is_some_and(char::is_uppercase) && next.is_some_and(char::is_lowercase);
-            if i > 0 && (after_lower || acronym_end) && !out.ends_with('_') {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::secrets::words(name).join("_")
 }
 
 fn known(v: &Value) -> bool {
