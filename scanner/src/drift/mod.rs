@@ -10,11 +10,18 @@
 //! - **changed**: matched, with different tags (each key `added`,
 //!   `removed` or `changed`); AWS-reserved `aws:*` keys, provider default
 //!   tags (compared through `tags_all` / `tagsAll`) and values unknown
-//!   until apply are never drift;
+//!   until apply are never drift; or with different attributes, among the
+//!   ones [`compared_attributes`] lists for its type, normalised first
+//!   (`attributes.rs`); split resources (`aws_s3_bucket_versioning`,
+//!   `aws_security_group_rule`, ...) are folded into their parent by
+//!   [`palisade_model::split`], and what changed through one is its own
+//!   entry;
 //! - **not checked**, never missing, with a [`NotCheckedReason`]: outside
 //!   the scan's scopes or filters, in an incomplete scope, of a type
 //!   Palisade cannot match (e.g. IAM), untagged (the Tagging API returns
-//!   only tagged resources), ambiguous by id, or without ARN or id. An S3
+//!   only tagged resources), ambiguous by id, without ARN or id, or
+//!   matched but with attributes it sets unreadable
+//!   ([`NotCheckedReason::Unreadable`]). An S3
 //!   bucket is in its own region (its ARN names none); one whose region the
 //!   state does not tell is outside the scan when not found. After a
 //!   tag-filtered scan no resource is missing: its tags may have changed;
