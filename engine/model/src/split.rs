@@ -445,43 +445,40 @@ fn security_group_rule(p: &Map<String, Value>) -> Vec<Set> {
         _ => return Vec::new(),
     };
     let list = |k: &str| p.get(k).filter(|v| v.is_array()).cloned().unwrap_or(json!([]));
-    let groups: Vec<Value> = p
-        .get("source_security_group_id")
-        .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
-        .cloned()
-        .into_iter()
-        .collect();
-    let rule = json!({
-        "from_port": p.get("from_port").cloned().unwrap_or(Value::Null),
-        "to_port": p.get("to_port").cloned().unwrap_or(Value::Null),
-        "protocol": p.get("protocol").cloned().unwrap_or(Value::Null),
-        "cidr_blocks": list("cidr_blocks"),
-        "ipv6_cidr_blocks": list("ipv6_cidr_blocks"),
-        "prefix_list_ids": list("prefix_list_ids"),
-        "security_groups": groups,
-        "self": p.get("self").and_then(Value::as_bool).unwrap_or(false),
-        "description": p.get("description").cloned().unwrap_or(json!("")),
-    });
-    vec![(attribute, FoldKind::Member, json!([rule]))]
+    let sources =
+        [list("cidr_blocks"), list("ipv6_cidr_blocks"), list("prefix_list_ids"), one(p, "source_security_group_id")];
+    let own = p.get("self").and_then(Value::as_bool).unwrap_or(false);
+    vec![(attribute, FoldKind::Member, json!([rule_block(p, "protocol", sources, own)]))]
 }
 
 /// `aws_vpc_security_group_ingress_rule` / `_egress_rule`: one source each.
 fn vpc_rule(p: &Map<String, Value>, attribute: &'static str) -> Vec<Set> {
-    let one = |k: &str| -> Value {
-        p.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(|s| json!([s])).unwrap_or(json!([]))
-    };
-    let rule = json!({
+    let sources =
+        [one(p, "cidr_ipv4"), one(p, "cidr_ipv6"), one(p, "prefix_list_id"), one(p, "referenced_security_group_id")];
+    vec![(attribute, FoldKind::Member, json!([rule_block(p, "ip_protocol", sources, false)]))]
+}
+
+/// A string prop as a list of one, `[]` when absent or empty.
+fn one(p: &Map<String, Value>, key: &str) -> Value {
+    p.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map_or_else(|| json!([]), |s| json!([s]))
+}
+
+/// One `ingress`/`egress` block of `aws_security_group`: ports and
+/// description from `p`, its protocol under `protocol_key`, its sources
+/// (CIDRs, IPv6 ranges, prefix lists, groups) and `self`.
+fn rule_block(p: &Map<String, Value>, protocol_key: &str, sources: [Value; 4], own: bool) -> Value {
+    let [cidr, ipv6, prefix_lists, groups] = sources;
+    json!({
         "from_port": p.get("from_port").cloned().unwrap_or(Value::Null),
         "to_port": p.get("to_port").cloned().unwrap_or(Value::Null),
-        "protocol": p.get("ip_protocol").cloned().unwrap_or(Value::Null),
-        "cidr_blocks": one("cidr_ipv4"),
-        "ipv6_cidr_blocks": one("cidr_ipv6"),
-        "prefix_list_ids": one("prefix_list_id"),
-        "security_groups": one("referenced_security_group_id"),
-        "self": false,
+        "protocol": p.get(protocol_key).cloned().unwrap_or(Value::Null),
+        "cidr_blocks": cidr,
+        "ipv6_cidr_blocks": ipv6,
+        "prefix_list_ids": prefix_lists,
+        "security_groups": groups,
+        "self": own,
         "description": p.get("description").cloned().unwrap_or(json!("")),
-    });
-    vec![(attribute, FoldKind::Member, json!([rule]))]
+    })
 }
 
 #[cfg(test)]

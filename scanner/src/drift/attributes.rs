@@ -25,8 +25,8 @@
 //!   its `:root` ARN, empty `Sid`s are dropped.
 //!
 //! Pulumi resources are compared through their Terraform-shaped names
-//! ([`palisade_model::split::terraform_shaped`]); `BucketV2`'s plural names
-//! (`versionings`, `grants`, ...) are aliases.
+//! ([`palisade_model::split::terraform_shaped`], which also turns
+//! `BucketV2`'s plural names, `versionings`, `grants`, ..., singular).
 
 use std::collections::BTreeSet;
 
@@ -109,15 +109,13 @@ struct Attr {
     /// The live property it is compared with (usually `name`).
     live: &'static str,
     shape: Shape,
-    /// Other names of the attribute (Pulumi `BucketV2`'s plurals).
-    aliases: &'static [&'static str],
     /// Compared only when the declared `(attribute, value)` holds one of the
     /// values (`iops` only for volume types where it is set, not computed).
     only_if: Option<(&'static str, &'static [&'static str])>,
 }
 
 const fn attr(name: &'static str, shape: Shape) -> Attr {
-    Attr { name, live: name, shape, aliases: &[], only_if: None }
+    Attr { name, live: name, shape, only_if: None }
 }
 
 /// The attributes compared for one Terraform type.
@@ -170,15 +168,12 @@ pub static COMPARED: &[TypeAttributes] = &[
         terraform_type: "aws_s3_bucket",
         attributes: &[
             Attr { live: "grant", ..attr("acl", Shape::CannedAcl) },
-            Attr { aliases: &["grants"], ..attr("grant", Shape::Grants) },
-            Attr {
-                aliases: &["server_side_encryption_configurations"],
-                ..attr("server_side_encryption_configuration", Shape::Block(SSE))
-            },
-            Attr { aliases: &["versionings"], ..attr("versioning", Shape::Block(VERSIONING)) },
+            attr("grant", Shape::Grants),
+            attr("server_side_encryption_configuration", Shape::Block(SSE)),
+            attr("versioning", Shape::Block(VERSIONING)),
             attr("public_access_block", Shape::Block(PUBLIC_ACCESS_BLOCK)),
             attr("policy", Shape::Policy),
-            Attr { aliases: &["loggings"], ..attr("logging", Shape::Block(LOGGING)) },
+            attr("logging", Shape::Block(LOGGING)),
         ],
     },
     TypeAttributes {
@@ -319,14 +314,13 @@ fn holds_unknown(v: &Value) -> bool {
     }
 }
 
-/// The declared value of `a`: under its name or an alias, when set (an
+/// The declared value of `a`, when set (an
 /// unknown value is set: it is reported as not known). An
 /// empty `grant` list is not set: Terraform records it so when the bucket
 /// has a canned `acl` (compared instead).
 fn declared_value<'a>(props: &'a Map<String, Value>, a: &Attr) -> Option<&'a Value> {
-    std::iter::once(a.name)
-        .chain(a.aliases.iter().copied())
-        .find_map(|k| props.get(k))
+    props
+        .get(a.name)
         .filter(|v| !v.is_null())
         .filter(|v| !matches!(a.shape, Shape::Grants) || v.as_array().is_none_or(|g| !g.is_empty()))
 }
