@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use palisade_engine::input::{self, InputFormat};
+use palisade_engine::model::Stack;
 use palisade_scanner::drift::{self, IgnoreRules};
 
 use crate::check::{read_source, refuse_overwrite, refuse_same_output, reject_duplicate_inputs};
@@ -37,6 +38,29 @@ pub(crate) struct DriftArgs {
     save_inventory: Option<PathBuf>,
 }
 
+/// The declared state of `states` (Terraform state v4, Pulumi stack exports
+/// or checkpoints), for `command` (named in errors); every file's error at
+/// once.
+pub(crate) fn read_states(states: &[String], command: &str) -> Result<Vec<Stack>> {
+    let mut stacks = Vec::new();
+    let mut errors = Vec::new();
+    for source in states {
+        let stack = read_source(source, 1 << 30).and_then(|bytes| Ok(input::read_input(source, &bytes, None)?));
+        match stack {
+            Ok(stack) if matches!(stack.format, InputFormat::TfState | InputFormat::PulumiExport) => stacks.push(stack),
+            Ok(stack) => errors.push(format!(
+                "{source}: reads as format `{}`; {command} needs declared state (Terraform state v4, Pulumi stack export or checkpoint)",
+                stack.format
+            )),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
+    Ok(stacks)
+}
+
 pub(crate) fn run(args: &DriftArgs) -> Result<u8> {
     reject_duplicate_inputs(&args.states)?;
     let mut read: Vec<PathBuf> = args.states.iter().map(PathBuf::from).collect();
@@ -51,22 +75,7 @@ pub(crate) fn run(args: &DriftArgs) -> Result<u8> {
         refuse_same_output(("--save-inventory", save), ("the report (--output)", report))?;
     }
     let ignore = load_ignore(args.ignore_file.as_deref())?;
-    let mut stacks = Vec::new();
-    let mut errors = Vec::new();
-    for source in &args.states {
-        let stack = read_source(source, 1 << 30).and_then(|bytes| Ok(input::read_input(source, &bytes, None)?));
-        match stack {
-            Ok(stack) if matches!(stack.format, InputFormat::TfState | InputFormat::PulumiExport) => stacks.push(stack),
-            Ok(stack) => errors.push(format!(
-                "{source}: reads as format `{}`; drift needs declared state (Terraform state v4, Pulumi stack export or checkpoint)",
-                stack.format
-            )),
-            Err(e) => errors.push(format!("{e:#}")),
-        }
-    }
-    if !errors.is_empty() {
-        bail!("{}", errors.join("\n"));
-    }
+    let stacks = read_states(&args.states, "drift")?;
     let loaded = args.inventory.load()?;
     let inventory = &loaded.inventory;
     if let Some(path) = &args.save_inventory {

@@ -149,6 +149,22 @@ impl InventoryArgs {
         }
     }
 
+    /// A live scan of `types` (Terraform or Tagging API types) in `regions`,
+    /// in the credentials' own account, without tag filters or progress:
+    /// the re-read of `remediate --apply`'s verification.
+    pub(crate) fn verify_scan(&self, regions: Vec<String>, types: Vec<String>) -> Result<Inventory> {
+        let base = self.scan_options()?;
+        let options = AwsScanOptions {
+            regions,
+            all_regions: false,
+            assume_roles: Vec::new(),
+            filters: ScanFilters { resource_types: palisade::resource_types::tagging_types(&types)?, tags: Vec::new() },
+            progress: false,
+            ..base
+        };
+        Ok(aws::scan_blocking(&options)?)
+    }
+
     /// The Tagging API type filters of `--resource-type`.
     pub(crate) fn type_filters(&self) -> Result<ScanFilters> {
         Ok(ScanFilters {

@@ -83,6 +83,14 @@ impl PolicyFiles {
     }
 }
 
+impl PolicyFiles {
+    /// The check pipeline for `packs` at their default settings: no config,
+    /// overrides or exemptions.
+    pub(crate) fn pipeline_defaults<'a>(&'a self, engine: &'a Engine, packs: &'a [Pack]) -> PipelineBuilder<'a> {
+        PipelineBuilder::new(engine, packs).version(env!("CARGO_PKG_VERSION"))
+    }
+}
+
 /// Prints the pipeline's warnings (exemptions naming unknown policies,
 /// expired exemptions) on standard error.
 pub(crate) fn warn(checked: &Checked) {
@@ -98,6 +106,11 @@ impl PackArgs {
             config: self.config.as_deref().map(PackConfig::read).transpose()?,
             exemptions: self.exemptions.as_deref().map(Exemptions::read).transpose()?,
         })
+    }
+
+    /// No `--config` and no `--exemptions`: the packs' defaults.
+    pub(crate) fn policy_files_none(&self) -> PolicyFiles {
+        PolicyFiles { config: None, exemptions: None }
     }
 
     /// The files this run reads besides its inputs: packs, config, exemptions.
@@ -129,11 +142,17 @@ impl PackArgs {
     /// The packs given, or the built-in ones; two packs may not share a
     /// name (findings name their pack).
     pub(crate) fn load(&self, engine: &Engine) -> Result<Vec<Pack>> {
-        let packs: Vec<Pack> = if self.packs.is_empty() {
+        self.load_paths(engine, &self.packs)
+    }
+
+    /// The packs at `paths` (files or `builtin:NAME`), or the built-in ones
+    /// when there are none; two packs may not share a name.
+    pub(crate) fn load_paths(&self, engine: &Engine, paths: &[PathBuf]) -> Result<Vec<Pack>> {
+        let packs: Vec<Pack> = if paths.is_empty() {
             palisade::DEFAULT_PACKS.iter().map(|b| engine.load_pack(b.path, b.wasm)).collect::<Result<_, _>>()?
         } else {
             let mut packs = Vec::new();
-            for path in &self.packs {
+            for path in paths {
                 let shown = path.to_string_lossy();
                 packs.push(match shown.strip_prefix("builtin:") {
                     Some(name) => {

@@ -1,32 +1,42 @@
-//! `palisade remediate`: the tag changes that policies at level `remediate`
-//! ask for on live resources, as a plan (dry run, the default) or applied
-//! (`--apply`), with a report of every run.
+//! `palisade remediate`: the fixes that policies at level `remediate` ask
+//! for on live resources (tag changes, and actions of the host's closed set:
+//! `palisade_engine::remediation::action`), as a plan (dry run, the
+//! default) or applied (`--apply`), verified after, with a report of every
+//! run.
 //!
 //! The plan comes from packs run on an inventory (a live scan or
 //! `--inventory`), as `scan --pack` runs them (config, enforcement
 //! overrides, exemptions), or from a reviewed plan file (`--plan-in`). The
-//! AWS side (re-read, reconcile, batched tagging calls) is
+//! AWS side (re-read, reconcile, batched tagging calls, action calls) is
 //! `palisade_scanner::remediate`; the plan and report models and renderers
-//! are `palisade_engine::remediation`.
+//! are `palisade_engine::remediation`; `verify` re-reads and re-judges.
 //!
 //! Decisions:
 //! - A dry run makes no AWS call of its own beyond the scan: with
 //!   `--inventory` or `--plan-in` it works offline (the report's caller is
-//!   then unknown). The check of a plan against the live tags happens at
-//!   `--apply`.
+//!   then unknown). The check of a plan against the live resources happens
+//!   at `--apply`.
+//! - Actions run only when their kind is allowed (`--allow-action`), at
+//!   most `--max-changes` resources a run; the others are reported, never
+//!   sent. Resources a `--state` manages are set aside as "fix it in code"
+//!   (`--include-managed` overrides), tag changes included.
 //! - An incomplete scan is never applied and never written as a plan: the
 //!   run is a dry run, writes its report and exits 2.
 //! - A plan made from an older inventory than `--inventory` (started
 //!   earlier, different content) is refused before anything; a plan whose
-//!   resources changed since (tags other than before or after) is refused
-//!   at `--apply`, whole, naming the resources and keys: exit 2, with a
-//!   report.
+//!   resources changed since (tags other than before or after, a
+//!   configuration other than an action's before or after) is refused at
+//!   `--apply`, whole, naming the resources: exit 2, with a report.
+//! - After an apply (not stopped by a signal), every resource a change or
+//!   action reached is scanned again and judged by the same policies (for a
+//!   plan file: the plan's packs at their defaults): fixed, still
+//!   violating, pending or unverified, in the report.
 //! - The report directory is checked before anything else (no AWS call is
 //!   made for a run whose report cannot be written): it must be new or
 //!   empty, and a directory must be creatable in its nearest existing
 //!   folder. A `--plan-out` at or inside it is refused.
 //! - SIGTERM or SIGINT during `--apply` (see `signals`): the call in
-//!   flight completes, the changes not sent are marked failed
+//!   flight completes, the changes and actions not sent are marked failed
 //!   ("interrupted before this change was sent (SIGTERM); a re-run
 //!   completes it"), the report is written and the command exits 1; a
 //!   second signal ends it at once. A dry run changes nothing and is
@@ -34,6 +44,7 @@
 
 mod signals;
 mod text;
+mod verify;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -41,10 +52,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use palisade_engine::Violation;
 use palisade_engine::pipeline::input_digest;
+use palisade_engine::remediation::action::ActionKind;
 use palisade_engine::remediation::plan::{InventoryRef, PackRef, RemediationPlan};
 use palisade_engine::remediation::render;
-use palisade_engine::remediation::report::{ChangeOutcome, ChangeStatus, Mode, RemediationReport, RunInfo};
-use palisade_scanner::remediate::{Conflict, Interruption, Remediator};
+use palisade_engine::remediation::report::{ActionStatus, Mode, Outcomes, RemediationReport, RunInfo};
+use palisade_scanner::remediate::{ApplyOptions, Interruption, Remediator};
 
 use crate::live::InventoryArgs;
 use crate::packs::PackArgs;
@@ -79,10 +91,40 @@ pub(crate) struct RemediateArgs {
     /// report's JSON.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// At most N TagResources/UntagResources calls per second (e.g. 0.5:
+    /// At most N AWS write calls per second, tagging and actions (e.g. 0.5:
     /// one every two seconds). Default: no limit beyond AWS's throttling.
     #[arg(long, value_name = "N", value_parser = calls_per_second)]
     calls_per_second: Option<f64>,
+    /// Let --apply run actions of this kind: s3.block-public-access,
+    /// ec2.revoke-ingress, kms.enable-rotation, rds.disable-public-access,
+    /// ecr.immutable-tags, or `all`; repeatable. Default: none (tag changes
+    /// only); actions not allowed are left to a person.
+    #[arg(long = "allow-action", value_name = "KIND", value_parser = allowed_kinds)]
+    allow_actions: Vec<Vec<ActionKind>>,
+    /// The most resources actions may change in one run (tag changes do not
+    /// count); past it, the rest are reported "not applied: max-changes".
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    max_changes: usize,
+    /// A Terraform state or Pulumi stack export whose resources are fixed in
+    /// code, not in place: their fixes are listed as "managed by FILE
+    /// (ADDRESS): fix it in code", with a patch of the declared attributes.
+    /// Repeatable.
+    #[arg(long = "state", value_name = "FILE", conflicts_with = "plan_in")]
+    states: Vec<String>,
+    /// Fix resources that a --state manages in place all the same.
+    #[arg(long, requires = "states")]
+    include_managed: bool,
+}
+
+/// `--allow-action`: a kind, or `all`.
+fn allowed_kinds(text: &str) -> Result<Vec<ActionKind>, String> {
+    if text == "all" {
+        return Ok(ActionKind::ALL.to_vec());
+    }
+    ActionKind::parse(text).map(|k| vec![k]).ok_or_else(|| {
+        let known: Vec<&str> = ActionKind::ALL.iter().map(|k| k.name()).collect();
+        format!("{text:?} is not an action kind ({}, or all)", known.join(", "))
+    })
 }
 
 /// `--calls-per-second`: a positive number, at least one call a day.
@@ -105,6 +147,9 @@ struct Planned {
     incomplete: Vec<String>,
     /// Policy errors of mandatory or remediate policies, one line each.
     blocking_errors: Vec<String>,
+    /// The policies that judge the resources again after an apply (for a
+    /// plan file: its packs at their defaults), or why they cannot.
+    judge: Result<verify::Judge>,
 }
 
 /// Run `palisade remediate`; the exit code.
@@ -125,12 +170,17 @@ pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
         Some(path) => from_plan_file(args, path)?,
         None => from_packs(args, &started_at)?,
     };
-    let Planned { plan, violations, resources, plan_in, incomplete, blocking_errors } = planned;
+    let Planned { plan, violations, resources, plan_in, incomplete, blocking_errors, judge } = planned;
     publish_plan(args, &plan, &incomplete, &blocking_errors)?;
 
     let applying = args.apply && incomplete.is_empty();
     let stop = || signals.as_ref().and_then(signals::StopSignals::received);
-    let Executed { outcomes, caller, conflicts, interrupted } = execute(args, &plan, remediator, applying, &stop)?;
+    let Executed { mut outcomes, caller, stale, interrupted } = execute(args, &plan, remediator, applying, &stop)?;
+    // After a signal the run ends at once: what was sent is not re-read.
+    if applying && stale.is_empty() && interrupted.is_none() {
+        let judge = judge.as_ref().map_err(|e| format!("{e:#}"));
+        verify::verify(&args.inventory, &args.packs, judge, &mut outcomes);
+    }
 
     let run = RunInfo {
         id: run_id,
@@ -146,13 +196,13 @@ pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
     let report = RemediationReport::new(run, &plan, outcomes, violations, resources);
     write_report(args, &report, &report_dir, interrupted.as_ref())?;
 
-    if !conflicts.is_empty() {
+    if !stale.is_empty() {
         crate::say!(
             "palisade: error: the plan is stale: {} resource(s) changed since it was made; nothing was changed:",
-            conflicts.len()
+            stale.len()
         );
-        for c in &conflicts {
-            crate::say!("  {}", text::shown(&c.to_string()));
+        for line in &stale {
+            crate::say!("  {}", text::shown(line));
         }
         return Ok(2);
     }
@@ -160,7 +210,8 @@ pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
         return Ok(2);
     }
     let mut code = report.exit_code();
-    if !blocking_errors.is_empty() || (!applying && !plan.changes.is_empty()) || interrupted.is_some() {
+    let planned_any = !plan.changes.is_empty() || !plan.actions.is_empty();
+    if !blocking_errors.is_empty() || (!applying && planned_any) || interrupted.is_some() {
         code = code.max(1);
     }
     Ok(code)
@@ -247,19 +298,27 @@ fn write_report(
     Ok(())
 }
 
-/// What became of the plan's changes.
+/// What became of the plan's changes and actions.
 struct Executed {
-    outcomes: Vec<ChangeOutcome>,
+    outcomes: Outcomes,
     /// The caller's ARN, where known.
     caller: Option<String>,
-    /// Resources changed since the plan (then nothing was sent).
-    conflicts: Vec<Conflict>,
+    /// Resources changed since the plan, one line each (then nothing was sent).
+    stale: Vec<String>,
     /// A signal stopped the apply before its last call.
     interrupted: Option<Interruption>,
 }
 
-/// Apply the plan (`applying`), or list it as planned. A live dry run
-/// learns the caller too (it talks to AWS anyway); an offline one does not.
+impl RemediateArgs {
+    /// The action kinds `--allow-action` allows.
+    fn allowed(&self) -> BTreeSet<ActionKind> {
+        self.allow_actions.iter().flatten().copied().collect()
+    }
+}
+
+/// Apply the plan (`applying`), or list it as planned (actions of kinds
+/// not allowed marked so). A live dry run learns the caller too (it talks
+/// to AWS anyway); an offline one does not.
 fn execute(
     args: &RemediateArgs,
     plan: &RemediationPlan,
@@ -269,23 +328,31 @@ fn execute(
 ) -> Result<Executed> {
     if applying {
         let Some(remediator) = remediator else { bail!("internal error: --apply without a connection") };
-        if !plan.changes.is_empty() {
-            crate::say!("palisade: applying {} change(s) as {}", plan.changes.len(), remediator.caller().arn);
+        let total = plan.changes.len() + plan.actions.len();
+        if total > 0 {
+            crate::say!("palisade: applying {total} change(s) and action(s) as {}", remediator.caller().arn);
         }
-        let applied = remediator.apply(plan, &mut text::show_call, stop)?;
+        let options = ApplyOptions { allowed: args.allowed(), max_changes: args.max_changes };
+        let applied = remediator.apply(plan, &options, &mut text::show_progress, stop)?;
         let caller = Some(remediator.caller().arn.clone());
-        return Ok(Executed {
-            outcomes: applied.outcomes,
-            caller,
-            conflicts: applied.conflicts,
-            interrupted: applied.interrupted,
-        });
+        let stale = applied
+            .conflicts
+            .iter()
+            .map(ToString::to_string)
+            .chain(applied.stale.iter().map(ToString::to_string))
+            .collect();
+        let outcomes = Outcomes { changes: applied.outcomes, actions: applied.actions };
+        return Ok(Executed { outcomes, caller, stale, interrupted: applied.interrupted });
     }
-    let outcomes = plan
-        .changes
-        .iter()
-        .map(|c| ChangeOutcome { change: c.clone(), status: ChangeStatus::Planned, error: None })
-        .collect();
+    let mut outcomes = Outcomes::planned(plan);
+    let allowed = args.allowed();
+    for o in &mut outcomes.actions {
+        let kind = o.action.action.kind();
+        if !allowed.contains(&kind) {
+            o.status = ActionStatus::NotAllowed;
+            o.error = Some(format!("action {kind} is not allowed: pass --allow-action {kind} with --apply"));
+        }
+    }
     let mut caller = remediator.map(|r| r.caller().arn.clone());
     if caller.is_none() && args.inventory.inventory.is_none() && args.plan_in.is_none() {
         match Remediator::connect(&args.inventory.remediate_options(None)) {
@@ -293,19 +360,19 @@ fn execute(
             Err(e) => crate::say!("palisade: warning: the caller is unknown: {e}"),
         }
     }
-    Ok(Executed { outcomes, caller, conflicts: Vec::new(), interrupted: None })
+    Ok(Executed { outcomes, caller, stale: Vec::new(), interrupted: None })
 }
 
 /// The plan of packs run on the inventory, as `scan --pack` runs them.
 fn from_packs(args: &RemediateArgs, created_at: &str) -> Result<Planned> {
-    let files = args.packs.policy_files()?;
+    // States first: a bad state file fails before the scan.
+    let states = crate::drift::read_states(&args.states, "remediate --state")?;
+    let judge = verify::Judge::of_args(&args.packs)?;
     let loaded = args.inventory.load_with_access()?;
     let (inventory, source) = (&loaded.inventory, &loaded.source);
-    let engine = args.packs.engine()?;
-    let packs = args.packs.load(&engine)?;
     let input = loaded.check_input()?;
     let sha256 = input.provenance.sha256.clone();
-    let checked = files.pipeline(&args.packs, &engine, &packs).build()?.check(vec![input]);
+    let checked = judge.check(&args.packs, input)?;
     crate::packs::warn(&checked);
     let report = checked.report;
     let blocking_errors = report
@@ -320,13 +387,22 @@ fn from_packs(args: &RemediateArgs, created_at: &str) -> Result<Planned> {
         finished_at: inventory.finished_at.clone(),
         sha256,
     };
-    let pack_refs = packs
+    let pack_refs = judge
+        .packs()
         .iter()
         .map(|p| PackRef { name: p.metadata.name.clone(), version: p.metadata.version.clone(), source: p.path.clone() })
         .collect();
     let mut plan =
         RemediationPlan::new(inventory, inventory_ref, pack_refs, &report.violations, created_at.to_string());
     plan.explain_invalid_fixes(&report.policy_errors);
+    if !states.is_empty() && !args.include_managed {
+        let managed = palisade_scanner::drift::managed_by(&states, inventory);
+        let declared: Vec<palisade_engine::model::Resource> =
+            states.iter().flat_map(|s| s.resources.iter().cloned()).collect();
+        let secrets = palisade_engine::SecretSet::of(&declared);
+        let scope = secrets.scope(0..declared.len());
+        plan.set_aside_managed(&managed, &|text: &str| secrets.redact_scope(text, &scope));
+    }
     Ok(Planned {
         plan,
         violations: report.violations,
@@ -334,6 +410,7 @@ fn from_packs(args: &RemediateArgs, created_at: &str) -> Result<Planned> {
         plan_in: None,
         incomplete: loaded.incomplete_lines(),
         blocking_errors,
+        judge: Ok(judge),
     })
 }
 
@@ -371,8 +448,11 @@ fn from_plan_file(args: &RemediateArgs, path: &Path) -> Result<Planned> {
         .changes
         .iter()
         .map(|c| c.arn.as_str())
+        .chain(plan.actions.iter().map(|a| a.arn.as_str()))
+        .chain(plan.managed.iter().map(|m| m.resource.as_str()))
         .chain(plan.needs_human.iter().map(|n| n.resource.as_str()))
         .collect();
+    let judge = if args.apply { verify::Judge::of_plan(&args.packs, &plan) } else { Err(anyhow!("a dry run")) };
     Ok(Planned {
         resources: arns.len(),
         plan,
@@ -380,6 +460,7 @@ fn from_plan_file(args: &RemediateArgs, path: &Path) -> Result<Planned> {
         plan_in: Some(shown),
         incomplete: Vec::new(),
         blocking_errors: Vec::new(),
+        judge,
     })
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The five-minute walkthrough (docs/walkthrough.md; the README runs this script), end to end, on a local AWS endpoint
 # (moto): seed resources, scan, drift, remediate (dry run, then --apply),
-# the HTML report, and one scheduled run (`schedule --once`).
+# the HTML report, one scheduled run (`schedule --once`), and remediation
+# actions: a public bucket and an open security group fixed and verified.
 #
 #   examples/walkthrough/walkthrough.sh [WORKDIR]
 #
@@ -87,6 +88,23 @@ cp "$here/palisade.toml" "$here/palisade-config.yaml" "$here/terraform.tfstate" 
 step 1 "$PALISADE" schedule --config "$work/palisade.toml" --once
 ls -l "$work/scheduled-reports/walkthrough/"
 test -L "$work/scheduled-reports/walkthrough/latest"
+
+echo "== 7a. a public bucket and a security group open to the world: the actions that fix them, as a plan"
+step 0 "$python" "$here/seed.py" actions
+actions=(--enforcement aws-s3-bucket-disallow-public-read=remediate
+  --enforcement aws-ec2-securitygroup-disallow-public-internet-ingress=remediate
+  --enforcement aws-ec2-securitygroup-disallow-inbound-http-traffic=remediate)
+step 1 "$PALISADE" remediate --region eu-west-1 --endpoint-url "$endpoint" --resource-type s3 \
+  --resource-type ec2:security-group "${actions[@]}" --plan-out "$work/actions-plan.json" \
+  --report-dir "$work/reports/actions-dry-run"
+
+echo "== 7b. apply the two kinds, allowed by name; each resource read again and judged again (0: fixed, verified)"
+step 0 "$PALISADE" remediate --plan-in "$work/actions-plan.json" --apply --endpoint-url "$endpoint" \
+  --allow-action s3.block-public-access --allow-action ec2.revoke-ingress --report-dir "$work/reports/actions-apply"
+
+echo "== 7c. the same plan again: both done already, nothing sent (0)"
+step 0 "$PALISADE" remediate --plan-in "$work/actions-plan.json" --apply --endpoint-url "$endpoint" \
+  --allow-action all --report-dir "$work/reports/actions-again"
 
 echo
 echo "walkthrough: done; everything is in $work"

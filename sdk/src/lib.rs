@@ -69,8 +69,9 @@ pub mod __abi;
 
 pub use pack::{Pack, Violation};
 pub use policy::{
-    Config, EnforcementLevel, Finding, Outcome, Policy, Remediation, ResourceCheck, ResourcePolicy, Severity,
-    StackCheck, StackPolicy, all, require, undecided, violation, violation_with_fix,
+    ACTION_KINDS, Cidr, Config, EC2_REVOKE_INGRESS, EnforcementLevel, Finding, IngressRule, Outcome, Policy,
+    Remediation, ResourceCheck, ResourcePolicy, Severity, StackCheck, StackPolicy, all, require, undecided, violation,
+    violation_with_fix,
 };
 pub use prop::{Cause, Items, PathSegment, Prop, PropValue, Shown, UNKNOWN, Unknown};
 pub use resource::{Batch, Kind, Op, Resource, Stack};
@@ -80,8 +81,9 @@ pub use serde_json::json;
 /// Everything a policy module needs: `use palisade_sdk::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Batch, Config, EnforcementLevel, Finding, Kind, Op, Outcome, Pack, Prop, Remediation, Resource, ResourcePolicy,
-        Severity, Stack, StackPolicy, Unknown, all, json, require, undecided, violation, violation_with_fix,
+        Batch, Config, EnforcementLevel, Finding, IngressRule, Kind, Op, Outcome, Pack, Prop, Remediation, Resource,
+        ResourcePolicy, Severity, Stack, StackPolicy, Unknown, all, json, require, undecided, violation,
+        violation_with_fix,
     };
 }
 

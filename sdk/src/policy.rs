@@ -21,14 +21,23 @@ pub enum Finding {
 }
 
 /// A proposed fix for one resource (ABI v1 section 5, "Remediation"): a
-/// tag change or a JSON Patch (RFC 6902) of the resource's properties.
+/// tag change, a JSON Patch (RFC 6902) of the resource's properties, or an
+/// action of the host's closed set ([`ACTION_KINDS`]).
 ///
 /// ```
-/// use palisade_sdk::Remediation;
+/// use palisade_sdk::{IngressRule, Remediation, json};
 /// let fix = Remediation::tags().set("owner", "platform").remove("temp");
 /// assert_eq!(fix.json()["tags"]["set"]["owner"], "platform");
-/// let patch = Remediation::patch(palisade_sdk::json!([{"op": "replace", "path": "/acl", "value": "private"}]));
+/// let patch = Remediation::patch(json!([{"op": "replace", "path": "/acl", "value": "private"}]));
 /// assert_eq!(patch.json()["patch"][0]["op"], "replace");
+/// let rotate = Remediation::action("kms.enable-rotation");
+/// assert_eq!(rotate.json(), &json!({"action": {"kind": "kms.enable-rotation"}}));
+/// let revoke = Remediation::revoke_ingress([IngressRule::ipv4("tcp", 80, 80, "0.0.0.0/0")]);
+/// assert_eq!(
+///     revoke.json(),
+///     &json!({"action": {"kind": "ec2.revoke-ingress", "params": {"rules": [
+///         {"protocol": "tcp", "from_port": 80, "to_port": 80, "cidr_ipv4": "0.0.0.0/0"}]}}})
+/// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Remediation {
@@ -65,9 +74,149 @@ impl Remediation {
         Remediation { doc: json!({"patch": operations}) }
     }
 
+    /// An action of the host's closed set ([`ACTION_KINDS`]) without
+    /// parameters: `{"action": {"kind": KIND}}`. The host checks it against
+    /// the resource (kind known, resource type one of the kind's) and derives
+    /// the AWS calls itself; for `ec2.revoke-ingress`, which needs its rules,
+    /// use [`revoke_ingress`](Self::revoke_ingress).
+    ///
+    /// ```
+    /// use palisade_sdk::{Remediation, json};
+    /// let fix = Remediation::action("ecr.immutable-tags");
+    /// assert_eq!(fix.json(), &json!({"action": {"kind": "ecr.immutable-tags"}}));
+    /// ```
+    pub fn action(kind: &str) -> Self {
+        Remediation { doc: json!({"action": {"kind": kind}}) }
+    }
+
+    /// An action with parameters: `{"action": {"kind": KIND, "params":
+    /// PARAMS}}`; `null` or an empty object sends no `params`. A kind or
+    /// parameters the host does not accept make the fix an `abi` error of
+    /// the policy for that resource (its violation is kept).
+    ///
+    /// ```
+    /// use palisade_sdk::{Remediation, json};
+    /// let fix = Remediation::action_with_params("rds.disable-public-access", json!({}));
+    /// assert_eq!(fix.json(), &json!({"action": {"kind": "rds.disable-public-access"}}));
+    /// ```
+    pub fn action_with_params(kind: &str, params: Value) -> Self {
+        let empty = params.is_null() || params.as_object().is_some_and(serde_json::Map::is_empty);
+        if empty {
+            Remediation::action(kind)
+        } else {
+            Remediation { doc: json!({"action": {"kind": kind, "params": params}}) }
+        }
+    }
+
+    /// `ec2.revoke-ingress` with exactly `rules`, the security group's
+    /// ingress rules to revoke (one per CIDR source). The host revokes a
+    /// rule only when it is one of the group's (re-read before the call),
+    /// never the whole group.
+    ///
+    /// ```
+    /// use palisade_sdk::{IngressRule, Remediation};
+    /// let fix = Remediation::revoke_ingress([
+    ///     IngressRule::ipv4("tcp", 22, 22, "0.0.0.0/0"),
+    ///     IngressRule::ipv6("-1", 0, 0, "::/0"),
+    /// ]);
+    /// assert_eq!(fix.json()["action"]["params"]["rules"][1]["cidr_ipv6"], "::/0");
+    /// ```
+    pub fn revoke_ingress(rules: impl IntoIterator<Item = IngressRule>) -> Self {
+        let rules: Vec<Value> = rules.into_iter().map(|r| r.json()).collect();
+        Remediation::action_with_params(EC2_REVOKE_INGRESS, json!({ "rules": rules }))
+    }
+
+    /// Whether the host's action `kind` applies to resources of
+    /// `resource_type` ([`ACTION_KINDS`]); `false` for a kind it does not
+    /// define. Propose an action only where this holds: elsewhere the host
+    /// refuses the fix.
+    ///
+    /// ```
+    /// use palisade_sdk::Remediation;
+    /// assert!(Remediation::action_applies_to("s3.block-public-access", "aws:s3/bucketV2:BucketV2"));
+    /// assert!(!Remediation::action_applies_to("s3.block-public-access", "aws_s3_bucket_acl"));
+    /// ```
+    pub fn action_applies_to(kind: &str, resource_type: &str) -> bool {
+        ACTION_KINDS.iter().any(|(k, types)| *k == kind && types.contains(&resource_type))
+    }
+
     /// The remediation document sent to the host.
     pub fn json(&self) -> &Value {
         &self.doc
+    }
+}
+
+/// The action kind that revokes a security group's ingress rules.
+pub const EC2_REVOKE_INGRESS: &str = "ec2.revoke-ingress";
+
+/// The host's closed set of remediation actions (ABI v1 section 5), each
+/// with the resource types it applies to (the Terraform type, then the
+/// Pulumi ones). Only `ec2.revoke-ingress` takes parameters (`rules`).
+///
+/// | kind | what the host does on `palisade remediate --apply` |
+/// | --- | --- |
+/// | `s3.block-public-access` | `PutPublicAccessBlock` (all four settings); `PutBucketAcl` `private` when a grant makes the bucket public |
+/// | `ec2.revoke-ingress` | `RevokeSecurityGroupIngress` with exactly the listed rules |
+/// | `kms.enable-rotation` | `EnableKeyRotation` |
+/// | `rds.disable-public-access` | `ModifyDBInstance` `PubliclyAccessible=false`, `ApplyImmediately=true` |
+/// | `ecr.immutable-tags` | `PutImageTagMutability` `IMMUTABLE` |
+pub const ACTION_KINDS: [(&str, &[&str]); 5] = [
+    ("s3.block-public-access", &["aws_s3_bucket", "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"]),
+    (EC2_REVOKE_INGRESS, &["aws_security_group", "aws:ec2/securityGroup:SecurityGroup"]),
+    ("kms.enable-rotation", &["aws_kms_key", "aws:kms/key:Key"]),
+    ("rds.disable-public-access", &["aws_db_instance", "aws:rds/instance:Instance"]),
+    ("ecr.immutable-tags", &["aws_ecr_repository", "aws:ecr/repository:Repository"]),
+];
+
+/// One security group ingress rule with one CIDR source, as
+/// `ec2.revoke-ingress` lists them (ABI v1 section 5):
+/// `{"protocol": "tcp", "from_port": 80, "to_port": 80, "cidr_ipv4": "0.0.0.0/0"}`.
+///
+/// `protocol` is a name (`tcp`, `udp`, `icmp`, `icmpv6`), a number (`6`)
+/// or `-1` for all protocols (the host compares them by name, and ignores
+/// the ports of `-1`); the ports are the rule's range (ICMP: type and
+/// code), 0 when the rule has none. One Terraform `ingress` block with
+/// several CIDRs is several rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngressRule {
+    /// The protocol, as the rule gives it.
+    pub protocol: String,
+    /// The first port.
+    pub from_port: i64,
+    /// The last port.
+    pub to_port: i64,
+    /// The source: an IPv4 CIDR (`cidr_ipv4`) or an IPv6 one (`cidr_ipv6`).
+    pub source: Cidr,
+}
+
+/// The CIDR source of an [`IngressRule`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cidr {
+    /// `cidr_ipv4`, from a block's `cidr_blocks` (`0.0.0.0/0`).
+    V4(String),
+    /// `cidr_ipv6`, from a block's `ipv6_cidr_blocks` (`::/0`).
+    V6(String),
+}
+
+impl IngressRule {
+    /// A rule from the IPv4 CIDR `cidr`.
+    pub fn ipv4(protocol: impl Into<String>, from_port: i64, to_port: i64, cidr: impl Into<String>) -> Self {
+        IngressRule { protocol: protocol.into(), from_port, to_port, source: Cidr::V4(cidr.into()) }
+    }
+
+    /// A rule from the IPv6 CIDR `cidr`.
+    pub fn ipv6(protocol: impl Into<String>, from_port: i64, to_port: i64, cidr: impl Into<String>) -> Self {
+        IngressRule { protocol: protocol.into(), from_port, to_port, source: Cidr::V6(cidr.into()) }
+    }
+
+    /// The rule as the host reads it: `{"protocol", "from_port", "to_port",
+    /// "cidr_ipv4" | "cidr_ipv6"}`.
+    pub fn json(&self) -> Value {
+        let (key, cidr) = match &self.source {
+            Cidr::V4(c) => ("cidr_ipv4", c),
+            Cidr::V6(c) => ("cidr_ipv6", c),
+        };
+        json!({"protocol": self.protocol, "from_port": self.from_port, "to_port": self.to_port, key: cidr})
     }
 }
 

@@ -51,7 +51,8 @@ impl Verdict {
     /// one: `drift_clean` or `drift_detected` from the drift phase,
     /// `run_failed` when a phase ended in error (remediation's own error
     /// counts as `remediation_failed` instead when it applies fixes), and,
-    /// with `auto_remediate`, `remediation_failed` or `remediation_applied`.
+    /// with `auto_remediate`, `remediation_failed` (a tag change or action
+    /// failed) or `remediation_applied` (at least one applied).
     /// Remediation judges check's violations again after its changes: its
     /// verdict replaces check's 1. An interrupted run counts 2.
     pub(crate) fn of(phases: &[PhaseRecord], counts: &Counts, auto_remediate: bool, interrupted: bool) -> Verdict {
@@ -186,6 +187,12 @@ fn log_finished(record: &RunRecord, dir: &Path) {
         violations = c.violations,
         remediation_applied = c.remediation.map(|r| r.applied),
         remediation_failed = c.remediation.map(|r| r.failed),
+        remediation_fixed = c.remediation.map(|r| r.fixed),
+        remediation_pending = c.remediation.map(|r| r.pending),
+        remediation_still_violating = c.remediation.map(|r| r.still_violating),
+        remediation_unverified = c.remediation.map(|r| r.unverified),
+        remediation_needs_human = c.remediation.map(|r| r.needs_human),
+        remediation_not_applied_max_changes = c.remediation.map(|r| r.not_applied_max_changes),
         skipped_ticks = record.skipped_ticks,
         events = %events.join(","),
         dir = %dir.display(),

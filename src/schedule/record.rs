@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use palisade_engine::remediation::report::Summary;
 use serde::{Deserialize, Serialize};
 
 /// The kinds of events a run sends (see [`RunRecord::events`] for which).
@@ -19,10 +20,12 @@ pub(crate) enum EventKind {
     /// The scan failed or is incomplete (a scope could not be read): drift
     /// cannot be ruled out, and nothing was remediated.
     ScanIncomplete,
-    /// `auto_remediate` applied at least one change, and none failed.
+    /// `auto_remediate` applied at least one fix (a tag change or an
+    /// action), and none failed. Its counts say how many were verified
+    /// fixed, pending, still violating or unverified.
     RemediationApplied,
-    /// `auto_remediate` was on and a change failed, or remediation ended in
-    /// error.
+    /// `auto_remediate` was on and a fix (a tag change or an action)
+    /// failed, or remediation ended in error.
     RemediationFailed,
     /// A phase other than the scan ended in error (a state file that no
     /// longer reads, a pack that does not load, the run's time limit).
@@ -88,17 +91,47 @@ pub(crate) struct DriftCounts {
     pub changed: u64,
 }
 
-/// Remediation counts (`remediation/remediation.json`'s `summary`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Remediation counts, from `remediation/remediation.json`'s `summary`
+/// (report v2): tag changes and actions together, resources verified after
+/// an apply by verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub(crate) struct RemediationCounts {
-    /// Resources with a planned change.
+    /// Fixes planned: tag changes and actions.
     pub planned: u64,
-    /// Changes applied by this run.
+    /// Fixes applied by this run: tag changes and actions.
     pub applied: u64,
-    /// Changes that failed.
+    /// Fixes that failed: tag changes and actions.
     pub failed: u64,
-    /// Violations left to people.
+    /// Violations left to people, actions of a kind not allowed included.
     pub needs_human: u64,
+    /// Resources verified fixed after the apply.
+    pub fixed: u64,
+    /// Resources whose change AWS accepted and applies later.
+    pub pending: u64,
+    /// Resources that still violate a policy after the apply.
+    pub still_violating: u64,
+    /// Resources that could not be re-read or judged after the apply.
+    pub unverified: u64,
+    /// Actions not applied because `max_changes` resources had been changed.
+    pub not_applied_max_changes: u64,
+}
+
+impl RemediationCounts {
+    /// The counts of a remediation report's summary.
+    pub(crate) fn of(s: &Summary) -> RemediationCounts {
+        let n = |count: usize| u64::try_from(count).unwrap_or(u64::MAX);
+        RemediationCounts {
+            planned: n(s.planned.saturating_add(s.actions)),
+            applied: n(s.applied.saturating_add(s.actions_applied)),
+            failed: n(s.failed.saturating_add(s.actions_failed)),
+            needs_human: n(s.needs_human),
+            fixed: n(s.fixed),
+            pending: n(s.pending),
+            still_violating: n(s.still_violating),
+            unverified: n(s.unverified),
+            not_applied_max_changes: n(s.not_applied_max_changes),
+        }
+    }
 }
 
 /// The counts of a run; `null` where the phase did not run or left no
@@ -281,7 +314,7 @@ pub(crate) fn read_counts(built: &Path) -> Counts {
     }
     #[derive(Deserialize)]
     struct Remediation {
-        summary: RemediationCounts,
+        summary: Summary,
     }
     fn read<T: for<'de> Deserialize<'de>>(path: PathBuf) -> Option<T> {
         let bytes = std::fs::read(path).ok()?;
@@ -295,6 +328,7 @@ pub(crate) fn read_counts(built: &Path) -> Counts {
             let v = c.summary.violations;
             v.advisory + v.mandatory + v.remediate
         }),
-        remediation: read::<Remediation>(built.join(REMEDIATION_DIR).join("remediation.json")).map(|r| r.summary),
+        remediation: read::<Remediation>(built.join(REMEDIATION_DIR).join("remediation.json"))
+            .map(|r| RemediationCounts::of(&r.summary)),
     }
 }

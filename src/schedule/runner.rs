@@ -7,7 +7,8 @@
 //! 3. with packs, `palisade check inventory.json --pack P... --format json
 //!    -o violations.json --report markdown=violations.md`;
 //! 4. with packs and a complete scan, `palisade remediate --inventory
-//!    inventory.json --pack P... [--apply] --report-dir remediation`.
+//!    inventory.json --pack P... [--apply --allow-action KIND...
+//!    --max-changes N] [--state F...] --report-dir remediation`.
 //!
 //! Phases run in the run's folder, naming its files relatively (reports
 //! that record paths stay right after the rename); paths from the
@@ -180,15 +181,32 @@ async fn run_phases(runner: &mut PhaseRunner<'_>) -> Result<(), Interrupted> {
     if !complete || runner.timed_out() {
         return Ok(());
     }
-    let mut remediate: Vec<OsString> = vec!["remediate".into(), "--inventory".into(), inventory.into()];
-    remediate.extend(pack_args(&job));
-    if job.auto_remediate {
-        remediate.push("--apply".into());
-    }
-    remediate.extend(target_args(&job, false));
-    remediate.extend(["--report-dir".into(), REMEDIATION_DIR.into()]);
-    runner.phase("remediate", remediate).await?;
+    runner.phase("remediate", remediate_args(&job, &inventory)).await?;
     Ok(())
+}
+
+/// The arguments of the remediation phase of `job`, which reads
+/// `inventory`: `remediate --inventory FILE`, the packs' options, with
+/// `auto_remediate` `--apply`, `--allow-action KIND` per allowed kind (or
+/// `all`) and `--max-changes N`, `--state FILE` per state file (resources a
+/// state manages are left to code), the AWS access options, and
+/// `--report-dir remediation`.
+pub(crate) fn remediate_args(job: &Job, inventory: &Path) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["remediate".into(), "--inventory".into(), inventory.into()];
+    args.extend(pack_args(job));
+    if job.auto_remediate {
+        args.push("--apply".into());
+        for kind in job.allow_actions.names() {
+            args.extend(["--allow-action".into(), kind.into()]);
+        }
+        args.extend(["--max-changes".into(), job.max_changes.to_string().into()]);
+    }
+    for state in &job.state {
+        args.extend(["--state".into(), state.into()]);
+    }
+    args.extend(target_args(job, false));
+    args.extend(["--report-dir".into(), REMEDIATION_DIR.into()]);
+    args
 }
 
 /// The scan target's options; `scan = false`: only the AWS access ones

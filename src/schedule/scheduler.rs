@@ -291,7 +291,13 @@ fn phases(job: &Job) -> Vec<String> {
     }
     if !job.packs.is_empty() {
         phases.push(format!("check ({})", job.packs.join(", ")));
-        phases.push(if job.auto_remediate { "remediate --apply" } else { "remediate (dry run)" }.to_string());
+        phases.push(if job.auto_remediate {
+            let names = job.allow_actions.names();
+            let actions = if names.is_empty() { "none".to_string() } else { names.join(" ") };
+            format!("remediate --apply (actions allowed: {actions}; max changes {})", job.max_changes)
+        } else {
+            "remediate (dry run)".to_string()
+        });
     }
     phases
 }

@@ -151,3 +151,26 @@ fn a_component_of_an_unsupported_wit_version_is_refused_naming_both_versions() {
     assert!(text.contains("palisade:policy@1.1.0") && text.contains("it supports 1.0.0"), "{text}");
     assert!(text.contains("use a newer Palisade"), "{text}");
 }
+
+/// The closed set of remediation actions is declared by the host
+/// (`ActionKind`) and repeated for policy authors by the Rust SDK and the
+/// Python helper layer: the three agree on the kinds and their types.
+#[test]
+fn the_action_kinds_of_the_sdk_and_the_python_helpers_are_the_hosts() {
+    use palisade_engine::remediation::action::ActionKind;
+    let host: Vec<(&str, Vec<&str>)> =
+        ActionKind::ALL.iter().map(|k| (k.name(), k.resource_types().to_vec())).collect();
+    let sdk: Vec<(&str, Vec<&str>)> = palisade_sdk::ACTION_KINDS.iter().map(|(k, t)| (*k, t.to_vec())).collect();
+    assert_eq!(sdk, host, "sdk/src/policy.rs ACTION_KINDS");
+    let python =
+        std::fs::read_to_string(crate::support::repo("examples/policies/python/palisade.py")).expect("palisade.py");
+    let block = python.split("ACTION_KINDS = {").nth(1).and_then(|rest| rest.split("\n}").next()).expect("the dict");
+    let entries: Vec<&str> = block.split("),").filter(|e| e.contains('"')).collect();
+    assert_eq!(entries.len(), host.len(), "one entry per kind: {block}");
+    for ((kind, types), entry) in host.iter().zip(&entries) {
+        let quoted: Vec<String> = entry.split('"').skip(1).step_by(2).map(str::to_string).collect();
+        let mut want = vec![kind.to_string()];
+        want.extend(types.iter().map(|t| t.to_string()));
+        assert_eq!(quoted, want, "palisade.py ACTION_KINDS entry for {kind}");
+    }
+}

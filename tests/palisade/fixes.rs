@@ -179,3 +179,37 @@ fn fixes_never_show_secret_values() {
         assert!(error["message"].as_str().unwrap_or("").contains("carries a secret value"), "{report}");
     }
 }
+
+/// `check` at level `remediate` on the bundled plan: the built-in policies
+/// propose their actions (the report shows each with the patch of what it
+/// changes, and validates against the report schema); the plan is never
+/// rewritten.
+#[test]
+fn check_shows_the_actions_the_built_in_policies_propose() {
+    let plan = repo("examples/plans/web-stack.tfplan.json");
+    let before = std::fs::read(&plan).expect("plan");
+    let plan = plan.to_str().expect("utf-8").to_string();
+    let out = palisade(&["check", &plan, "--enforcement", "all=remediate", "--format", "json"], None);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    let kinds: std::collections::BTreeSet<String> = report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .filter_map(|v| v["remediation"]["action"]["kind"].as_str().map(str::to_string))
+        .collect();
+    assert!(!kinds.is_empty(), "some action proposed: {report:#}");
+    for v in report["violations"].as_array().expect("violations") {
+        if v["remediation"]["action"].is_object() {
+            assert!(v["remediation"]["patch"].as_array().is_some_and(|p| !p.is_empty()), "{v:#}");
+        }
+    }
+    let schema: Value =
+        serde_json::from_slice(&std::fs::read(repo("engine/schema/report.schema.json")).expect("schema"))
+            .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> =
+        validator.iter_errors(&report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(std::fs::read(repo("examples/plans/web-stack.tfplan.json")).expect("plan"), before);
+}

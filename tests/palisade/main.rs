@@ -23,6 +23,7 @@ mod live;
 mod moto;
 mod pipeline;
 mod remediate;
+mod remediate_actions;
 mod remediation_report;
 mod scan;
 mod schedule;

@@ -2,8 +2,8 @@
 //! against moto, stopped by SIGTERM; `--once` exit codes; webhooks against
 //! a local HTTP server, delivered beside the runs; skipped ticks while a run
 //! is going; SIGTERM forwarded to phases, runs abandoned or (during
-//! remediation) published as interrupted; remediation events;
-//! configuration errors.
+//! remediation) published as interrupted; remediation events, with the
+//! actions a job allows and their counts; configuration errors.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -514,6 +514,86 @@ resource_types = ["sqs"]
     assert_eq!(again["counts"]["remediation"]["applied"], 0, "{again:#}");
     assert_eq!(again["events"], json!([]), "{again:#}");
     assert_eq!(hook.bodies.lock().unwrap_or_else(|e| e.into_inner()).len(), 2);
+}
+
+#[test]
+fn schedule_applies_allowed_actions_and_sends_their_counts() {
+    let session = moto::session();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A public bucket (its action allowed) and a key without rotation (its
+    // action not allowed: left to a person).
+    session.seed(&json!({"resources": [
+        {"kind": "s3_bucket", "region": "eu-west-1", "name": "public-assets", "config": {"acl": "public-read"}},
+        {"kind": "kms_key", "region": "eu-west-1", "name": "data-key", "config": {"rotation": false}},
+    ]}));
+    let hook = hook(&[200]);
+    let config = format!(
+        r#"
+[[job]]
+name = "actions"
+schedule = "@daily"
+regions = ["eu-west-1"]
+resource_types = ["s3", "kms"]
+endpoint_url = "{endpoint}"
+packs = ["builtin:aws-baseline"]
+enforcement = {{ all = "disabled", "aws-s3-bucket-disallow-public-read" = "remediate", "aws-kms-key-enable-key-rotation" = "remediate" }}
+auto_remediate = true
+allow_actions = ["s3.block-public-access"]
+max_changes = 5
+webhook = {{ url = "{url}", retry_backoff_ms = 50 }}
+"#,
+        endpoint = session.endpoint(),
+        url = hook.url
+    );
+    std::fs::write(dir.path().join("palisade.toml"), config).expect("write the config");
+    let out = run(dir.path(), Some(&session), &["--config", "palisade.toml", "--check"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("remediate --apply (actions allowed: s3.block-public-access; max changes 5)"), "{text}");
+    let out = run(dir.path(), Some(&session), &["--config", "palisade.toml", "--once"]);
+    let record = read_json(&dir.path().join("palisade-reports/actions/latest/run.json"));
+    assert_eq!(code(&out), 1, "the key's fix is left to a person: {}\n{record:#}", stderr(&out));
+    let remediate = record["phases"].as_array().and_then(|p| p.last()).expect("phases");
+    assert_eq!(remediate["phase"], "remediate", "{record:#}");
+    let args: Vec<&str> = remediate["args"].as_array().expect("args").iter().filter_map(Value::as_str).collect();
+    let at = args.iter().position(|a| *a == "--apply").expect("--apply");
+    assert_eq!(args[at..at + 5], ["--apply", "--allow-action", "s3.block-public-access", "--max-changes", "5"]);
+    assert_eq!(record["events"], json!(["remediation_applied"]), "{record:#}");
+    let counts = &record["counts"]["remediation"];
+    assert_eq!(
+        *counts,
+        json!({"planned": 2, "applied": 1, "failed": 0, "needs_human": 1, "fixed": 1, "pending": 0,
+               "still_violating": 0, "unverified": 0, "not_applied_max_changes": 0}),
+        "{record:#}"
+    );
+    let bodies = hook.bodies.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert_eq!(bodies.len(), 1, "{bodies:#?}");
+    assert_eq!(bodies[0]["event"], "remediation_applied");
+    assert_eq!(bodies[0]["counts"]["remediation"], *counts);
+}
+
+#[test]
+fn schedule_refuses_unknown_action_kinds_and_bounds_without_auto_remediate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let job = |extra: &str| {
+        format!("[[job]]\nname = \"fix\"\nschedule = \"@daily\"\npacks = [\"builtin:aws-baseline\"]\n{extra}\n")
+    };
+    let refused = |extra: &str| {
+        std::fs::write(dir.path().join("bad.toml"), job(extra)).expect("write the config");
+        let out = run(dir.path(), None, &["--config", "bad.toml", "--check"]);
+        assert_eq!(code(&out), 2, "{extra}: {}", stderr(&out));
+        stderr(&out)
+    };
+    let e = refused("auto_remediate = true\nallow_actions = [\"s3.make-private\"]");
+    assert!(
+        e.contains("job \"fix\" (job[0]).allow_actions: \"s3.make-private\" is not an action kind")
+            && e.contains("s3.block-public-access, ec2.revoke-ingress"),
+        "{e}"
+    );
+    let e = refused("auto_remediate = true\nmax_changes = 0");
+    assert!(e.contains("job \"fix\" (job[0]).max_changes: 0 is out of range"), "{e}");
+    let e = refused("allow_actions = [\"all\"]");
+    assert!(e.contains("job \"fix\" (job[0]).allow_actions") && e.contains("auto_remediate = true"), "{e}");
 }
 
 #[test]

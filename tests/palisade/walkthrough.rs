@@ -68,6 +68,25 @@ fn the_readme_walkthrough_runs_end_to_end_on_moto() {
     let run = read_json(&latest.join("run.json"));
     assert_eq!(run["job"], "walkthrough", "{run}");
     assert!(latest.join("inventory.json").is_file() && latest.join("drift.json").is_file());
+    // A public bucket and an open group: two actions planned, applied only
+    // as allowed, verified fixed, and done (nothing sent) the second time.
+    let plan = read_json(&work.path().join("actions-plan.json"));
+    let kinds: Vec<&str> =
+        plan["actions"].as_array().expect("actions").iter().filter_map(|a| a["action"]["kind"].as_str()).collect();
+    assert_eq!(kinds, ["ec2.revoke-ingress", "s3.block-public-access"], "{plan:#}");
+    let applied = read_json(&work.path().join("reports/actions-apply/remediation.json"));
+    for a in applied["actions"].as_array().expect("actions") {
+        assert_eq!(
+            (a["status"].as_str(), a["verification"]["result"].as_str()),
+            (Some("applied"), Some("fixed")),
+            "{a:#}"
+        );
+    }
+    let again = read_json(&work.path().join("reports/actions-again/remediation.json"));
+    assert!(
+        again["actions"].as_array().expect("actions").iter().all(|a| a["status"] == "done" && a["sent"].is_null()),
+        "{again:#}"
+    );
 }
 
 /// What the test does with one command the README shows.

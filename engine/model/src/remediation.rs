@@ -5,6 +5,8 @@
 //! section 5, "Remediation"; `sdk/ABI.md`). Two kinds, exactly one per
 //! violation:
 //!
+//! - `{"action": {"kind": "...", "params": {...}}}`: a configuration fix of
+//!   the host's closed set ([`action`]), for live resources;
 //! - `{"patch": [...]}`: a JSON Patch ([RFC 6902](https://www.rfc-editor.org/rfc/rfc6902))
 //!   against the resource's `props`, in the style of CrossGuard's
 //!   `remediateResource` (which returns new properties);
@@ -19,6 +21,7 @@
 //! changes to live resources ([`plan`], then the scanner's tagging calls),
 //! and writes a [`report`].
 
+pub mod action;
 pub mod plan;
 pub mod report;
 
@@ -124,6 +127,11 @@ pub struct Remediation {
     /// Live resources can only be fixed this way.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<TagChange>,
+    /// The fix as an action of the host's closed set ([`action::Action`]),
+    /// when the policy proposed one: its `patch` is then what the action
+    /// changes in the resource's Terraform-shaped properties.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<action::Action>,
     /// The patch for people, one line per operation ([`diff_lines`]), with
     /// secret values replaced by `[secret]`.
     pub diff: Vec<String>,
@@ -137,6 +145,8 @@ struct Wire {
     patch: Option<json_patch::Patch>,
     #[serde(default)]
     tags: Option<TagChange>,
+    #[serde(default)]
+    action: Option<action::Action>,
 }
 
 /// Check a guest's remediation document against `resource` and give the
@@ -170,16 +180,24 @@ pub fn resolve(
         return Err(format!("the remediation is not JSON of an object (a component sends it as JSON text): {shown:?}"));
     }
     let wire: Wire = serde_json::from_value(document.clone()).map_err(|e| {
-        format!("the remediation is not {{\"patch\": [JSON Patch]}} or {{\"tags\": {{\"set\": {{...}}, \"remove\": [...]}}}}: {e}")
+        format!("the remediation is not {{\"patch\": [JSON Patch]}}, {{\"tags\": {{\"set\": {{...}}, \"remove\": [...]}}}} or {{\"action\": {{\"kind\": ..., \"params\": {{...}}}}}}: {e}")
     })?;
     let props = match &resource.props {
         Value::Object(_) => resource.props.clone(),
         Value::Null => Value::Object(Map::new()),
         _ => return Err("the resource's props are not an object".to_string()),
     };
+    let kinds =
+        usize::from(wire.patch.is_some()) + usize::from(wire.tags.is_some()) + usize::from(wire.action.is_some());
+    if kinds != 1 {
+        return Err("a remediation has exactly one of `patch`, `tags` and `action`".to_string());
+    }
+    if let Some(action) = wire.action {
+        return resolve_action(action, resource, redact);
+    }
     let (patch, tags) = match (wire.patch, wire.tags) {
         (Some(_), Some(_)) | (None, None) => {
-            return Err("a remediation has exactly one of `patch` and `tags`".to_string());
+            return Err("a remediation has exactly one of `patch`, `tags` and `action`".to_string());
         }
         (Some(patch), None) => {
             let patch = serde_json::to_value(&patch).map_err(|e| e.to_string())?;
@@ -219,7 +237,39 @@ pub fn resolve(
             "it carries a secret value (fixes are shown in reports; set or patch only the keys it changes)".to_string()
         );
     }
-    let mut fix = Remediation { patch, tags, diff: Vec::new() };
+    let mut fix = Remediation { patch, tags, action: None, diff: Vec::new() };
+    fix.diff = diff_lines(&fix, &props, redact);
+    Ok(Some(fix))
+}
+
+/// An action checked against `resource` (its Terraform-shaped props, see
+/// [`crate::split::terraform_shaped`]): `Ok(None)` when the resource
+/// already has what the action makes.
+fn resolve_action(
+    action: action::Action,
+    resource: &Resource,
+    redact: &dyn Fn(&str) -> String,
+) -> Result<Option<Remediation>, String> {
+    if resource.partial {
+        return Err("an action needs the resource's configuration, which a tag-only (partial) resource does not carry"
+            .to_string());
+    }
+    let shaped = crate::split::terraform_shaped(resource);
+    let props = match shaped.as_ref() {
+        Value::Null => Value::Object(Map::new()),
+        other => other.clone(),
+    };
+    action.check(&resource.resource_type, &props)?;
+    let slice = action.slice(&props);
+    if slice.to_string().contains(UNKNOWN) {
+        return Err(format!("action `{}` reads values known only after apply", action.kind()));
+    }
+    let patch = action.patch(&props);
+    if patch.is_empty() {
+        return Ok(None);
+    }
+    check_applies(&patch, &props)?;
+    let mut fix = Remediation { patch, tags: None, action: Some(action), diff: Vec::new() };
     fix.diff = diff_lines(&fix, &props, redact);
     Ok(Some(fix))
 }
@@ -244,7 +294,7 @@ fn unescape_token(token: &str) -> String {
 }
 
 /// A tag change as a patch of `/tags` on `props`.
-fn tag_patch(change: &TagChange, props: &Value) -> Result<Vec<Value>, String> {
+pub(crate) fn tag_patch(change: &TagChange, props: &Value) -> Result<Vec<Value>, String> {
     let mut ops = Vec::new();
     match props.get("tags") {
         Some(Value::String(s)) if s == UNKNOWN => {
@@ -446,6 +496,8 @@ mod tests {
                 "only be fixed by a tag change",
             ),
             (json!({"patch": [], "tags": {}}), &live, "exactly one"),
+            (json!({"action": {"kind": "kms.enable-rotation"}}), &live, "partial"),
+            (json!({"action": {"kind": "kms.enable-rotation"}}), &planned, "applies to aws_kms_key"),
             (json!({"fix": 1}), &live, "is not"),
             (json!({"patch": [{"op": "explode", "path": "/a"}]}), &live, "is not"),
             (json!("not json"), &live, "not JSON of an object"),

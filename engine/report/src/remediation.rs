@@ -3,7 +3,7 @@
 //! `engine/schema/remediation-report.schema.json`), one self-contained HTML
 //! page, and Markdown for pull-request comments and tickets.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -16,9 +16,11 @@ use serde::Serialize;
 use crate::{MARKDOWN_MAX_CHARS, clean, markdown_text};
 use palisade_model::finding::Violation;
 use palisade_model::policy::{EnforcementLevel, Severity};
-use palisade_model::remediation::plan::NeedsHuman;
+use palisade_model::remediation::action::{Action, IngressRule};
+use palisade_model::remediation::plan::Managed;
 use palisade_model::remediation::report::{
-    ChangeOutcome, ChangeStatus, Mode, PolicyCount, RemediationReport, RunInfo, Summary,
+    ActionOutcome, ActionStatus, ChangeOutcome, ChangeStatus, Mode, RemediationReport, RunInfo, Summary, Verification,
+    Verified,
 };
 
 /// The JSON report's file name in a report directory.
@@ -95,18 +97,32 @@ pub fn to_json(report: &RemediationReport) -> Result<String, RenderError> {
 /// `Content-Security-Policy` of `default-src 'none'` says so to the
 /// browser).
 ///
-/// It shows, in order: the mode (dry run or applied) and the outcome; the
-/// summary counts; the run's metadata (when, who, packs and versions,
-/// inventory, plan, Palisade's version); violations by policy and severity
-/// as an SVG bar chart with the same numbers in a table; what failed and
-/// why; what was changed (or, on a dry run, would be); what needs a human;
-/// the tags before and after per resource, with added, removed and changed
-/// keys marked in words and colour; every violation.
+/// It shows, in order: the status badge (`Dry run`; on an apply `Applied`
+/// only when every change and action was applied and each verified
+/// resource is fixed or pending, else `Partially applied`, `Failed`, `Not
+/// applied` or `Nothing to apply`) and the outcome; the summary counts
+/// (violations of a run from a plan file are "not evaluated (from a
+/// plan)", never 0; undecided findings are counted apart); the run's
+/// metadata (when, who, packs and versions, inventory, plan, Palisade's
+/// version); violations by policy and severity as an SVG bar chart, decided
+/// and undecided apart, with the same numbers in a table; what failed or
+/// was not applied, and why; what needs a human (actions not allowed
+/// included); the tag changes made (or, on a dry run, that would be) with
+/// their verification; the actions, each with its calls and parameters,
+/// its configuration before, expected after and found on the re-read, its
+/// status, error, verification, timings and the operations sent; the fixes
+/// left to code ("managed by FILE (ADDRESS): fix it in code", with the
+/// patch's lines); the tags before and after per resource, added, removed
+/// and changed keys marked in words and colour (a change not applied shows
+/// the tags as they still are, marked "not applied"); every violation.
 ///
 /// Built with the template `templates/remediation.html` (minijinja, HTML
 /// auto-escaping): every name, value and message is escaped (`<`, `>`,
 /// `&`, quotes), after control and invisible formatting characters are
-/// shown as escapes (`\n`, `\u{202e}`), as in the text report.
+/// shown as escapes (`\n`, `\u{202e}`), as in the text report. Values are
+/// shown as the report holds them: secret values were redacted when the
+/// plan was made (tags of conventionally secret keys, the managed fixes'
+/// diff lines).
 ///
 /// # Errors
 /// [`RenderError::Template`] naming [`HTML_FILE`] if the template fails.
@@ -120,8 +136,9 @@ pub fn to_html(report: &RemediationReport) -> Result<String, RenderError> {
 ///
 /// The same content as [`to_html`], as tables: a title with the mode, the
 /// outcome, the summary counts and the run's metadata, then one collapsible
-/// `<details>` section per kind of entry (failed changes, needs a human,
-/// changes, violations by policy, tags before and after, violations).
+/// `<details>` section per kind of entry (failed or not applied, needs a
+/// human, actions, managed by code, changes, violations by policy, tags
+/// before and after, configuration before and after, violations).
 /// Names and messages are escaped as in the `check` report's Markdown
 /// (`engine/report/src/markdown.rs`: HTML entities for `<`, `>`, `&`, a
 /// backslash before Markdown punctuation, no `@` mentions, control
@@ -215,8 +232,8 @@ fn format_value(out: &mut Output, state: &mut State, value: &Value) -> Result<()
 }
 
 /// Everything the templates show, computed: labels, counts, chart
-/// geometry, tag differences. `keep` caps the number of detail rows (for
-/// the Markdown cap), in section order.
+/// geometry, tag and configuration differences. `keep` caps the number of
+/// detail rows (for the Markdown cap), in section order.
 #[derive(Serialize)]
 struct View<'a> {
     /// The report's format and version.
@@ -224,11 +241,17 @@ struct View<'a> {
     version: u32,
     run: &'a RunInfo,
     summary: &'a Summary,
-    /// `dry-run` or `apply`, for CSS classes.
+    /// `dry-run` or `apply`, for the templates' wording.
     mode: &'static str,
-    /// `Dry run` or `Applied`.
+    /// `Dry run` or `Apply (--apply)`, for the run's metadata.
+    mode_name: &'static str,
+    /// The badge's CSS class: `dry-run`, `apply`, `partial`, `failed`,
+    /// `not-applied` or `nothing`.
+    badge: &'static str,
+    /// The badge's text: `Dry run`, `Applied`, `Partially applied`,
+    /// `Failed`, `Not applied` or `Nothing to apply`.
     mode_label: &'static str,
-    /// What the mode means, one sentence.
+    /// What the badge means, one sentence.
     mode_note: &'static str,
     /// The outcome in one sentence.
     outcome: String,
@@ -237,15 +260,22 @@ struct View<'a> {
     exit_code: u8,
     caller: &'a str,
     duration: Option<String>,
+    /// Whether this run evaluated policies (`false` for `--plan-in`).
+    evaluated: bool,
     counts: Vec<Count>,
     severities: Vec<SeverityCount>,
+    /// Undecided findings, counted apart from violations.
+    undecided: usize,
     chart: Chart,
-    by_policy: Vec<&'a PolicyCount>,
-    failed: Vec<ChangeView<'a>>,
+    by_policy: Vec<PolicyRow<'a>>,
+    failed: Vec<FailedRow<'a>>,
     changed: Vec<ChangeView<'a>>,
-    needs_human: Vec<&'a NeedsHuman>,
+    actions: Vec<ActionView<'a>>,
+    managed: Vec<ManagedView<'a>>,
+    needs_human: Vec<HumanRow<'a>>,
     tags: Vec<ChangeView<'a>>,
     tag_rows: Vec<TagRowView<'a>>,
+    config_rows: Vec<ConfigRowView<'a>>,
     violations: Vec<&'a Violation>,
     /// Detail rows left out (Markdown cap).
     cut: usize,
@@ -258,24 +288,40 @@ struct View<'a> {
 struct Totals {
     failed: usize,
     changed: usize,
+    actions: usize,
+    managed: usize,
     needs_human: usize,
     violations: usize,
 }
 
-/// One summary number.
+/// One summary number (or, for violations not evaluated, the words that
+/// say so).
 #[derive(Serialize)]
 struct Count {
     label: &'static str,
-    value: usize,
-    /// A CSS class: `bad` (failures, remaining), `good`, or empty.
+    value: String,
+    /// A CSS class: `bad` (failures, remaining), `good`, `muted` or empty.
     class: &'static str,
 }
 
-/// Violations of one severity.
+/// Decided violations of one severity.
 #[derive(Serialize)]
 struct SeverityCount {
     severity: Severity,
     violations: usize,
+}
+
+/// The violations of one policy, decided and undecided apart.
+#[derive(Serialize)]
+struct PolicyRow<'a> {
+    pack: &'a str,
+    policy: &'a str,
+    severity: Severity,
+    enforcement_level: EnforcementLevel,
+    /// Decided violations.
+    violations: usize,
+    /// Undecided findings.
+    undecided: usize,
 }
 
 /// The bar chart of violations by policy, in SVG user units (pixels).
@@ -289,7 +335,8 @@ struct Chart {
     description: String,
 }
 
-/// One bar: one policy.
+/// One bar: one policy, its decided violations in the severity's colour,
+/// then its undecided findings in grey.
 #[derive(Serialize)]
 struct Bar {
     /// `pack/policy`.
@@ -298,16 +345,35 @@ struct Bar {
     short: String,
     severity: Severity,
     level: EnforcementLevel,
+    /// Decided violations.
     count: usize,
+    /// Undecided findings.
+    undecided: usize,
+    /// `3`, or `3 + 2 undecided`.
+    count_text: String,
     y: usize,
+    /// The decided part's width (0 when there is none).
     width: usize,
+    /// Where the undecided part starts, and its width (0 when none).
+    undecided_x: usize,
+    undecided_width: usize,
     /// The baseline of the bar's texts.
     text_y: usize,
     /// Where the count is written.
     count_x: usize,
 }
 
-/// A planned change with its outcome and tag differences.
+/// A verification result for people.
+#[derive(Clone, Serialize)]
+struct VerifiedView<'a> {
+    /// The wire name (`still-violating`), for CSS classes.
+    result: Verification,
+    /// `Fixed`, `Still violating`, `Pending`, `Could not be verified`.
+    label: &'static str,
+    detail: &'a str,
+}
+
+/// A planned tag change with its outcome and tag differences.
 #[derive(Clone, Serialize)]
 struct ChangeView<'a> {
     arn: &'a str,
@@ -323,6 +389,10 @@ struct ChangeView<'a> {
     set: Vec<(&'a str, &'a str)>,
     remove: Vec<&'a str>,
     tags: Vec<TagRow<'a>>,
+    /// Whether the change was not applied on an apply (failed or not sent):
+    /// its tags are shown as they still are.
+    not_applied: bool,
+    verification: Option<VerifiedView<'a>>,
 }
 
 /// One tag key of a resource, before and after.
@@ -330,9 +400,15 @@ struct ChangeView<'a> {
 struct TagRow<'a> {
     key: &'a str,
     before: Option<&'a str>,
+    /// The value after the run: the planned one, or, for a change not
+    /// applied, the one it still has.
     after: Option<&'a str>,
-    /// `added`, `removed`, `changed` or `unchanged`.
+    /// `added`, `removed`, `changed`, `unchanged` or `not-applied`.
     state: &'static str,
+    /// The state in words (`not applied`).
+    mark: &'static str,
+    /// For a change not applied: `(planned: VALUE)` or `(planned: absent)`.
+    planned_note: Option<String>,
 }
 
 /// A tag row with its resource, for the Markdown table.
@@ -341,6 +417,104 @@ struct TagRowView<'a> {
     arn: &'a str,
     #[serde(flatten)]
     row: TagRow<'a>,
+}
+
+/// A change or action that failed or was not applied, with why.
+#[derive(Clone, Serialize)]
+struct FailedRow<'a> {
+    arn: &'a str,
+    /// `tags`, or the action's kind.
+    fix: &'static str,
+    resource_type: &'a str,
+    region: &'a str,
+    status_label: &'static str,
+    error: String,
+}
+
+/// A violation, or an action not allowed, left to a person.
+#[derive(Serialize)]
+struct HumanRow<'a> {
+    resource: &'a str,
+    /// `pack/policy` (several, for an action, joined by `, `).
+    policy: String,
+    severity: Option<Severity>,
+    message: String,
+    reason: String,
+}
+
+/// One AWS call of an action, its parameters as compact JSON.
+#[derive(Clone, Serialize)]
+struct CallView<'a> {
+    operation: &'a str,
+    parameters: String,
+}
+
+/// One setting of an action's configuration: before, expected after and
+/// found on the re-read, each as lines of compact JSON (one per element of
+/// a list).
+#[derive(Clone, Serialize)]
+struct ConfigRow {
+    /// The setting's path in the slice (`public_access_block.block_public_acls`).
+    path: String,
+    before: Vec<String>,
+    /// The expected value, or, for an action not applied, the value the
+    /// resource still has.
+    after: Vec<String>,
+    /// As re-read before the calls, when it was.
+    found: Option<Vec<String>>,
+    /// `changed`, `unchanged`, `done` or `not-applied`.
+    state: &'static str,
+    /// The state in words.
+    mark: &'static str,
+    /// For an action not applied: the expected value it did not get.
+    planned: Option<Vec<String>>,
+}
+
+/// A configuration row with its resource and action, for the Markdown table.
+#[derive(Serialize)]
+struct ConfigRowView<'a> {
+    arn: &'a str,
+    kind: &'static str,
+    #[serde(flatten)]
+    row: ConfigRow,
+}
+
+/// A planned action with its outcome.
+#[derive(Clone, Serialize)]
+struct ActionView<'a> {
+    arn: &'a str,
+    region: &'a str,
+    account: &'a str,
+    resource_type: &'a str,
+    id: &'a str,
+    kind: &'static str,
+    /// The parameters in words (`ec2.revoke-ingress`: one rule per line).
+    params: Vec<String>,
+    status: ActionStatus,
+    status_label: &'static str,
+    error: Option<&'a str>,
+    policies: &'a [String],
+    calls: Vec<CallView<'a>>,
+    config: Vec<ConfigRow>,
+    /// Whether the resource was re-read before the calls (`found`).
+    has_found: bool,
+    sent: &'a [String],
+    started_at: Option<&'a str>,
+    /// `120 ms`, or `1.2 s`.
+    duration: Option<String>,
+    not_applied: bool,
+    verification: Option<VerifiedView<'a>>,
+}
+
+/// A fix left to code: the state that manages the resource and the patch.
+#[derive(Clone, Serialize)]
+struct ManagedView<'a> {
+    resource: &'a str,
+    state: &'a str,
+    address: &'a str,
+    fix: &'a str,
+    diff: &'a [String],
+    policies: &'a [String],
 }
 
 /// The chart's sizes, in pixels.
@@ -354,16 +528,26 @@ impl<'a> View<'a> {
     fn new(report: &'a RemediationReport, keep: usize) -> View<'a> {
         let s = &report.summary;
         let run = &report.run;
-        let (mode, mode_label, mode_note) = mode_texts(run.mode);
-        let views: Vec<ChangeView<'a>> = report.changes.iter().map(ChangeView::new).collect();
-        let Details { failed, changed, needs_human, by_policy, tag_rows, violations, cut, totals } =
-            Details::new(report, &views, keep);
+        let (badge, mode_label, mode_note) = badge(report);
+        let views: Vec<ChangeView<'a>> = report.changes.iter().map(|o| ChangeView::new(o, run.mode)).collect();
+        let actions: Vec<ActionView<'a>> = report.actions.iter().map(|o| ActionView::new(o, run.mode)).collect();
+        let by_policy = policy_rows(report);
+        let chart = Chart::new(&by_policy);
+        let details = Details::new(report, &views, &actions, by_policy, keep);
         View {
             format: &report.format,
             version: report.version,
             run,
             summary: s,
-            mode,
+            mode: match run.mode {
+                Mode::DryRun => "dry-run",
+                Mode::Apply => "apply",
+            },
+            mode_name: match run.mode {
+                Mode::DryRun => "Dry run",
+                Mode::Apply => "Apply (--apply)",
+            },
+            badge,
             mode_label,
             mode_note,
             outcome: outcome(report),
@@ -371,18 +555,23 @@ impl<'a> View<'a> {
             exit_code: report.exit_code(),
             caller: run.caller.as_deref().filter(|c| !c.is_empty()).unwrap_or("unknown"),
             duration: duration(&run.started_at, &run.finished_at),
-            counts: counts(s),
+            evaluated: s.evaluated,
+            counts: counts(s, run.mode),
             severities: severities(&report.violations),
-            chart: Chart::new(&report.by_policy),
-            by_policy,
-            failed,
-            changed,
-            needs_human,
+            undecided: s.undecided,
+            chart,
+            by_policy: details.by_policy,
+            failed: details.failed,
+            changed: details.changed,
+            actions: details.actions,
+            managed: details.managed,
+            needs_human: details.needs_human,
             tags: views,
-            tag_rows,
-            violations,
-            cut,
-            totals,
+            tag_rows: details.tag_rows,
+            config_rows: details.config_rows,
+            violations: details.violations,
+            cut: details.cut,
+            totals: details.totals,
         }
     }
 
@@ -390,76 +579,206 @@ impl<'a> View<'a> {
     fn rows(&self) -> usize {
         self.failed.len()
             + self.needs_human.len()
+            + self.actions.len()
+            + self.managed.len()
             + self.changed.len()
             + self.by_policy.len()
             + self.tag_rows.len()
+            + self.config_rows.len()
             + self.violations.len()
     }
 }
 
-/// A run mode as the templates show it: its CSS class, its label and what
-/// it means.
-fn mode_texts(mode: Mode) -> (&'static str, &'static str, &'static str) {
-    match mode {
-        Mode::DryRun => {
-            ("dry-run", "Dry run", "Nothing was changed: this is the plan. Run again with --apply to apply it.")
-        }
-        Mode::Apply => ("apply", "Applied", "The plan was applied to live resources (--apply)."),
+/// Whether an outcome counts as applied and verified: `applied` (applied,
+/// already applied or done) and, when it was verified, fixed or pending.
+/// (An outcome without a verification was not re-read; that is the
+/// command's choice, and the report does not call it unverified.)
+fn settled(applied: bool, verification: Option<&Verified>) -> bool {
+    applied && verification.is_none_or(|v| matches!(v.result, Verification::Fixed | Verification::Pending))
+}
+
+/// The status badge of a run: its CSS class, its text and what it means.
+///
+/// A dry run is `Dry run`. An apply is `Applied` only when every change and
+/// action was applied (or found in place) and each verified resource is
+/// fixed or pending; `Partially applied` when some of them were applied but
+/// not all, or one is still violating or could not be verified; `Failed`
+/// when none was applied and one failed; `Not applied` when none was
+/// applied and none failed (not allowed, left by `--max-changes`, not
+/// sent); `Nothing to apply` for a plan without changes or actions.
+fn badge(report: &RemediationReport) -> (&'static str, &'static str, &'static str) {
+    if report.run.mode == Mode::DryRun {
+        return ("dry-run", "Dry run", "Nothing was changed: this is the plan. Run again with --apply to apply it.");
+    }
+    let changes = report.changes.iter().map(|o| {
+        let applied = matches!(o.status, ChangeStatus::Applied | ChangeStatus::AlreadyApplied);
+        (applied, o.status == ChangeStatus::Failed, settled(applied, o.verification.as_ref()))
+    });
+    let actions = report.actions.iter().map(|o| {
+        let applied = matches!(o.status, ActionStatus::Applied | ActionStatus::Done);
+        (applied, o.status == ActionStatus::Failed, settled(applied, o.verification.as_ref()))
+    });
+    let (mut total, mut applied, mut failed, mut settled_count) = (0, 0, 0, 0);
+    for (a, f, s) in changes.chain(actions) {
+        total += 1;
+        applied += usize::from(a);
+        failed += usize::from(f);
+        settled_count += usize::from(s);
+    }
+    if total == 0 {
+        ("nothing", "Nothing to apply", "The plan had no change or action to apply (--apply).")
+    } else if settled_count == total {
+        (
+            "apply",
+            "Applied",
+            "Every change and action of the plan was applied, and each resource verified is fixed or pending (--apply).",
+        )
+    } else if applied > 0 {
+        (
+            "partial",
+            "Partially applied",
+            "Part of the plan was applied (--apply); the rest failed, was not applied, or is not verified fixed: see below.",
+        )
+    } else if failed > 0 {
+        ("failed", "Failed", "Nothing was applied (--apply): see what failed, and why, below.")
+    } else {
+        (
+            "not-applied",
+            "Not applied",
+            "Nothing was applied (--apply): the changes were not allowed, left by --max-changes, or not sent.",
+        )
     }
 }
 
-/// The outcome of the run in one sentence: changes planned or applied,
-/// violations left to people, blocking violations that remain.
+/// The outcome of the run in one sentence: changes and actions planned or
+/// applied, verification, violations left to people, blocking violations
+/// that remain.
 fn outcome(report: &RemediationReport) -> String {
     let s = &report.summary;
-    let run = &report.run;
     let humans = format!(
         "{} violation{} need{} a human",
         s.needs_human,
         plural(s.needs_human),
         if s.needs_human == 1 { "s" } else { "" }
     );
-    let rest = if run.plan.is_some() && report.violations.is_empty() {
+    let managed =
+        if s.managed > 0 { format!("; {} fix{} left to code", s.managed, plural_es(s.managed)) } else { String::new() };
+    let rest = if !s.evaluated {
         // A reviewed plan (--plan-in) re-evaluates no policy.
-        format!("{humans}; violations not re-evaluated with --plan-in: {} change(s) not applied.", s.remaining)
+        format!("{humans}{managed}; violations not evaluated (from a plan): {} change(s) not applied.", s.remaining)
     } else {
         format!(
-            "{humans}; {} blocking violation{} remain{}.",
+            "{humans}{managed}; {} blocking violation{} remain{}.",
             s.remaining,
             plural(s.remaining),
             if s.remaining == 1 { "s" } else { "" },
         )
     };
-    match run.mode {
-        Mode::DryRun => format!("{} change{} planned; {rest}", s.planned, plural(s.planned)),
-        Mode::Apply => {
-            format!("{} applied, {} already applied, {} failed; {rest}", s.applied, s.already_applied, s.failed)
-        }
+    let actions = match (report.run.mode, s.actions) {
+        (_, 0) => String::new(),
+        (Mode::DryRun, n) => format!(", {n} action{} planned", plural(n)),
+        (Mode::Apply, _) => format!(
+            "; actions: {} applied, {} done, {} failed, {} not allowed, {} not applied (max-changes)",
+            s.actions_applied, s.actions_done, s.actions_failed, s.not_allowed, s.not_applied_max_changes
+        ),
+    };
+    let verified = s.fixed + s.pending + s.still_violating + s.unverified;
+    let verification = if verified > 0 {
+        format!(
+            "; verified: {} fixed, {} pending, {} still violating, {} could not be verified",
+            s.fixed, s.pending, s.still_violating, s.unverified
+        )
+    } else {
+        String::new()
+    };
+    match report.run.mode {
+        Mode::DryRun => format!("{} change{} planned{actions}; {rest}", s.planned, plural(s.planned)),
+        Mode::Apply => format!(
+            "{} applied, {} already applied, {} failed{actions}{verification}; {rest}",
+            s.applied, s.already_applied, s.failed
+        ),
     }
 }
 
-/// The summary numbers, in the order the page shows them.
-fn counts(s: &Summary) -> Vec<Count> {
+/// The summary numbers, in the order the page shows them. Violations not
+/// evaluated (a run from a plan file) say so instead of a number; the
+/// action cards show when the plan has actions, the verification cards on
+/// an apply, the managed card when a fix was left to code.
+fn counts(s: &Summary, mode: Mode) -> Vec<Count> {
     let bad = |n: usize| if n > 0 { "bad" } else { "" };
-    vec![
-        Count { label: "Resources", value: s.resources, class: "" },
-        Count { label: "Violations", value: s.violations, class: "" },
-        Count { label: "Planned", value: s.planned, class: "" },
-        Count { label: "Applied", value: s.applied, class: if s.applied > 0 { "good" } else { "" } },
-        Count { label: "Already applied", value: s.already_applied, class: "" },
-        Count { label: "Failed", value: s.failed, class: bad(s.failed) },
-        Count { label: "Needs a human", value: s.needs_human, class: bad(s.needs_human) },
-        Count { label: "Remaining", value: s.remaining, class: bad(s.remaining) },
-    ]
+    let good = |n: usize| if n > 0 { "good" } else { "" };
+    let n = |label: &'static str, value: usize, class: &'static str| Count { label, value: value.to_string(), class };
+    let violations = if s.evaluated {
+        n("Violations", s.violations, "")
+    } else {
+        Count { label: "Violations", value: NOT_EVALUATED.to_string(), class: "muted" }
+    };
+    let mut counts = vec![
+        n("Resources", s.resources, ""),
+        violations,
+        n("Undecided", s.undecided, ""),
+        n("Planned", s.planned, ""),
+        n("Applied", s.applied, good(s.applied)),
+        n("Already applied", s.already_applied, ""),
+        n("Failed", s.failed, bad(s.failed)),
+    ];
+    if s.actions > 0 {
+        counts.extend([
+            n("Actions", s.actions, ""),
+            n("Actions applied", s.actions_applied, good(s.actions_applied)),
+            n("Actions done", s.actions_done, ""),
+            n("Actions failed", s.actions_failed, bad(s.actions_failed)),
+            n("Not allowed", s.not_allowed, bad(s.not_allowed)),
+            n("Not applied: max-changes", s.not_applied_max_changes, bad(s.not_applied_max_changes)),
+        ]);
+    }
+    if mode == Mode::Apply && s.fixed + s.pending + s.still_violating + s.unverified > 0 {
+        counts.extend([
+            n("Fixed", s.fixed, good(s.fixed)),
+            n("Pending", s.pending, ""),
+            n("Still violating", s.still_violating, bad(s.still_violating)),
+            n("Could not be verified", s.unverified, bad(s.unverified)),
+        ]);
+    }
+    if s.managed > 0 {
+        counts.push(n("Managed by code", s.managed, bad(s.managed)));
+    }
+    counts
+        .extend([n("Needs a human", s.needs_human, bad(s.needs_human)), n("Remaining", s.remaining, bad(s.remaining))]);
+    counts
 }
 
-/// The violations of each severity, most severe first.
+/// What the report shows for the violations of a run from a plan file.
+const NOT_EVALUATED: &str = "not evaluated (from a plan)";
+
+/// The decided violations of each severity, most severe first.
 fn severities(violations: &[Violation]) -> Vec<SeverityCount> {
     [Severity::Critical, Severity::High, Severity::Medium, Severity::Low]
         .into_iter()
         .map(|severity| SeverityCount {
             severity,
-            violations: violations.iter().filter(|v| v.severity == severity).count(),
+            violations: violations.iter().filter(|v| v.severity == severity && !v.undecided).count(),
+        })
+        .collect()
+}
+
+/// The report's policies (in `by_policy` order) with their decided and
+/// undecided findings apart.
+fn policy_rows(report: &RemediationReport) -> Vec<PolicyRow<'_>> {
+    report
+        .by_policy
+        .iter()
+        .map(|p| {
+            let undecided =
+                report.violations.iter().filter(|v| v.undecided && v.pack == p.pack && v.policy == p.policy).count();
+            PolicyRow {
+                pack: &p.pack,
+                policy: &p.policy,
+                severity: p.severity,
+                enforcement_level: p.enforcement_level,
+                violations: p.violations.saturating_sub(undecided),
+                undecided,
+            }
         })
         .collect()
 }
@@ -467,11 +786,14 @@ fn severities(violations: &[Violation]) -> Vec<SeverityCount> {
 /// The detail sections of a [`View`], cut to `keep` rows in section order,
 /// and their sizes before the cut.
 struct Details<'a> {
-    failed: Vec<ChangeView<'a>>,
+    failed: Vec<FailedRow<'a>>,
+    needs_human: Vec<HumanRow<'a>>,
+    actions: Vec<ActionView<'a>>,
+    managed: Vec<ManagedView<'a>>,
     changed: Vec<ChangeView<'a>>,
-    needs_human: Vec<&'a NeedsHuman>,
-    by_policy: Vec<&'a PolicyCount>,
+    by_policy: Vec<PolicyRow<'a>>,
     tag_rows: Vec<TagRowView<'a>>,
+    config_rows: Vec<ConfigRowView<'a>>,
     violations: Vec<&'a Violation>,
     /// Detail rows left out.
     cut: usize,
@@ -480,31 +802,123 @@ struct Details<'a> {
 }
 
 impl<'a> Details<'a> {
-    /// The sections of `report`, whose changes are `views`: failed changes,
-    /// violations left to people, the other changes, counts by policy, tag
-    /// rows, violations.
-    fn new(report: &'a RemediationReport, views: &[ChangeView<'a>], keep: usize) -> Details<'a> {
-        let failed_total = views.iter().filter(|c| c.status == ChangeStatus::Failed).count();
+    /// The sections of `report`, whose changes are `views` and actions
+    /// `actions`: what failed or was not applied, what needs a human, the
+    /// actions, the fixes left to code, the other changes, counts by
+    /// policy, tag rows, configuration rows, violations.
+    fn new(
+        report: &'a RemediationReport,
+        views: &[ChangeView<'a>],
+        actions: &[ActionView<'a>],
+        by_policy: Vec<PolicyRow<'a>>,
+        keep: usize,
+    ) -> Details<'a> {
+        let failed_all = failed_rows(views, actions);
+        let humans = human_rows(report, actions);
+        let changed_all: Vec<ChangeView<'a>> =
+            views.iter().filter(|c| c.status != ChangeStatus::Failed).cloned().collect();
+        let managed_all: Vec<ManagedView<'a>> = report.managed.iter().map(ManagedView::new).collect();
         let totals = Totals {
-            failed: failed_total,
-            changed: views.len() - failed_total,
-            needs_human: report.needs_human.len(),
+            failed: failed_all.len(),
+            changed: changed_all.len(),
+            actions: actions.len(),
+            managed: managed_all.len(),
+            needs_human: humans.len(),
             violations: report.violations.len(),
         };
         let mut rows = Rows { keep, cut: 0 };
-        let failed = rows.limit(views.iter().filter(|c| c.status == ChangeStatus::Failed).cloned().collect());
-        let needs_human = rows.limit(report.needs_human.iter().collect());
-        let changed = rows.limit(views.iter().filter(|c| c.status != ChangeStatus::Failed).cloned().collect());
-        let by_policy = rows.limit(report.by_policy.iter().collect());
+        let failed = rows.limit(failed_all);
+        let needs_human = rows.limit(humans);
+        let actions_kept = rows.limit(actions.to_vec());
+        let managed = rows.limit(managed_all);
+        let changed = rows.limit(changed_all);
+        let by_policy = rows.limit(by_policy);
         let tag_rows = rows.limit(
             views
                 .iter()
                 .flat_map(|c| c.tags.iter().map(move |row| TagRowView { arn: c.arn, row: row.clone() }))
                 .collect(),
         );
+        let config_rows = rows.limit(
+            actions
+                .iter()
+                .flat_map(|a| {
+                    a.config.iter().map(move |row| ConfigRowView { arn: a.arn, kind: a.kind, row: row.clone() })
+                })
+                .collect(),
+        );
         let violations = rows.limit(report.violations.iter().collect());
-        Details { failed, changed, needs_human, by_policy, tag_rows, violations, cut: rows.cut, totals }
+        Details {
+            failed,
+            needs_human,
+            actions: actions_kept,
+            managed,
+            changed,
+            by_policy,
+            tag_rows,
+            config_rows,
+            violations,
+            cut: rows.cut,
+            totals,
+        }
     }
+}
+
+/// The changes that failed and the actions that failed or were left by
+/// `--max-changes`, with why.
+fn failed_rows<'a>(views: &[ChangeView<'a>], actions: &[ActionView<'a>]) -> Vec<FailedRow<'a>> {
+    let changes = views.iter().filter(|c| c.status == ChangeStatus::Failed).map(|c| FailedRow {
+        arn: c.arn,
+        fix: "tags",
+        resource_type: c.resource_type,
+        region: c.region,
+        status_label: c.status_label,
+        error: c.error.unwrap_or("no error given").to_string(),
+    });
+    let actions = actions
+        .iter()
+        .filter(|a| matches!(a.status, ActionStatus::Failed | ActionStatus::NotAppliedMaxChanges))
+        .map(|a| FailedRow {
+            arn: a.arn,
+            fix: a.kind,
+            resource_type: a.resource_type,
+            region: a.region,
+            status_label: a.status_label,
+            error: match (a.error, a.status) {
+                (Some(e), _) => e.to_string(),
+                (None, ActionStatus::NotAppliedMaxChanges) => {
+                    "not applied: --max-changes resources had been changed already".to_string()
+                }
+                (None, _) => "no error given".to_string(),
+            },
+        });
+    changes.chain(actions).collect()
+}
+
+/// The plan's violations left to people, then the actions whose kind is
+/// not allowed.
+fn human_rows<'a>(report: &'a RemediationReport, actions: &[ActionView<'a>]) -> Vec<HumanRow<'a>> {
+    let plan = report.needs_human.iter().map(|h| HumanRow {
+        resource: &h.resource,
+        policy: format!("{}/{}", h.pack, h.policy),
+        severity: Some(h.severity),
+        message: h.message.clone(),
+        reason: h.reason.clone(),
+    });
+    let not_allowed = actions.iter().filter(|a| a.status == ActionStatus::NotAllowed).map(|a| HumanRow {
+        resource: a.arn,
+        policy: a.policies.join(", "),
+        severity: None,
+        message: format!(
+            "the fix is the action {} ({})",
+            a.kind,
+            a.calls.iter().map(|c| c.operation).collect::<Vec<_>>().join(", ")
+        ),
+        reason: a
+            .error
+            .map_or_else(|| format!("action {} is not allowed (--allow-action {})", a.kind, a.kind), str::to_string),
+    });
+    plan.chain(not_allowed).collect()
 }
 
 /// The detail rows still to keep, and those left out so far.
@@ -525,43 +939,18 @@ impl Rows {
 }
 
 impl Chart {
-    fn new(by_policy: &[PolicyCount]) -> Chart {
-        let max = by_policy.iter().map(|p| p.violations).max().unwrap_or(0).max(1);
-        let bars: Vec<Bar> = by_policy
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let label = format!("{}/{}", p.pack, p.policy);
-                let short = if label.chars().count() > CHART_LABEL_CHARS {
-                    let mut s: String = label.chars().take(CHART_LABEL_CHARS - 1).collect();
-                    s.push('\u{2026}');
-                    s
-                } else {
-                    label.clone()
-                };
-                // At least 2 px, so that every bar is seen.
-                let width = (p.violations * CHART_BAR_AREA).div_ceil(max).max(2);
-                let y = 8 + i * CHART_ROW;
-                Bar {
-                    label,
-                    short,
-                    severity: p.severity,
-                    level: p.enforcement_level,
-                    count: p.violations,
-                    y,
-                    width,
-                    text_y: y + CHART_BAR - 4,
-                    count_x: CHART_LABEL_WIDTH + width + 6,
-                }
-            })
-            .collect();
+    fn new(by_policy: &[PolicyRow<'_>]) -> Chart {
+        let max = by_policy.iter().map(|p| p.violations + p.undecided).max().unwrap_or(0).max(1);
+        let bars: Vec<Bar> = by_policy.iter().enumerate().map(|(i, p)| Bar::new(i, p, max)).collect();
         let description = bars
             .iter()
-            .map(|b| format!("{}: {} violation{} ({}, {})", b.label, b.count, plural(b.count), b.severity, b.level))
+            .map(|b| {
+                format!("{}: {} violation{} ({}, {})", b.label, b.count_text, plural(b.count), b.severity, b.level)
+            })
             .collect::<Vec<_>>()
             .join("; ");
         Chart {
-            width: CHART_LABEL_WIDTH + CHART_BAR_AREA + 60,
+            width: CHART_LABEL_WIDTH + CHART_BAR_AREA + 140,
             height: 16 + bars.len() * CHART_ROW,
             label_width: CHART_LABEL_WIDTH,
             bars,
@@ -570,22 +959,72 @@ impl Chart {
     }
 }
 
+impl Bar {
+    /// The bar of row `i`, policy `p`, scaled so that `max` findings fill
+    /// the bar area.
+    fn new(i: usize, p: &PolicyRow<'_>, max: usize) -> Bar {
+        let label = format!("{}/{}", p.pack, p.policy);
+        let short = if label.chars().count() > CHART_LABEL_CHARS {
+            let mut s: String = label.chars().take(CHART_LABEL_CHARS - 1).collect();
+            s.push('\u{2026}');
+            s
+        } else {
+            label.clone()
+        };
+        // At least 2 px for a part that has findings, so that it is seen.
+        let scaled = |n: usize| if n == 0 { 0 } else { (n * CHART_BAR_AREA).div_ceil(max).max(2) };
+        let (width, undecided_width) = (scaled(p.violations), scaled(p.undecided));
+        let y = 8 + i * CHART_ROW;
+        let count_text = if p.undecided > 0 {
+            format!("{} + {} undecided", p.violations, p.undecided)
+        } else {
+            p.violations.to_string()
+        };
+        Bar {
+            label,
+            short,
+            severity: p.severity,
+            level: p.enforcement_level,
+            count: p.violations,
+            undecided: p.undecided,
+            count_text,
+            y,
+            width,
+            undecided_x: CHART_LABEL_WIDTH + width,
+            undecided_width,
+            text_y: y + CHART_BAR - 4,
+            count_x: CHART_LABEL_WIDTH + width + undecided_width + 6,
+        }
+    }
+}
+
+impl<'a> VerifiedView<'a> {
+    fn new(v: &'a Verified) -> VerifiedView<'a> {
+        VerifiedView {
+            result: v.result,
+            label: match v.result {
+                Verification::Fixed => "Fixed",
+                Verification::StillViolating => "Still violating",
+                Verification::Pending => "Pending",
+                Verification::Unverified => "Could not be verified",
+            },
+            detail: &v.detail,
+        }
+    }
+}
+
 impl<'a> ChangeView<'a> {
-    fn new(o: &'a ChangeOutcome) -> ChangeView<'a> {
+    /// The change of `o` in a run of `mode`: on an apply, a change that
+    /// failed or was not sent shows its tags as they still are, marked
+    /// `not applied`, with the planned value beside.
+    fn new(o: &'a ChangeOutcome, mode: Mode) -> ChangeView<'a> {
         let c = &o.change;
+        let not_applied = mode == Mode::Apply && matches!(o.status, ChangeStatus::Failed | ChangeStatus::Planned);
         let keys: BTreeSet<&str> = c.before.keys().chain(c.after.keys()).map(String::as_str).collect();
         let tags = keys
             .into_iter()
             .map(|key| {
-                let before = c.before.get(key).map(String::as_str);
-                let after = c.after.get(key).map(String::as_str);
-                let state = match (before, after) {
-                    (None, Some(_)) => "added",
-                    (Some(_), None) => "removed",
-                    (Some(b), Some(a)) if a != b => "changed",
-                    _ => "unchanged",
-                };
-                TagRow { key, before, after, state }
+                tag_row(key, c.before.get(key).map(String::as_str), c.after.get(key).map(String::as_str), not_applied)
             })
             .collect();
         ChangeView {
@@ -595,6 +1034,7 @@ impl<'a> ChangeView<'a> {
             resource_type: &c.resource_type,
             status: o.status,
             status_label: match o.status {
+                ChangeStatus::Planned if mode == Mode::Apply => "Not applied",
                 ChangeStatus::Planned => "Planned",
                 ChangeStatus::Applied => "Applied",
                 ChangeStatus::AlreadyApplied => "Already applied",
@@ -605,6 +1045,169 @@ impl<'a> ChangeView<'a> {
             set: c.change.set.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
             remove: c.change.remove.iter().map(String::as_str).collect(),
             tags,
+            not_applied,
+            verification: o.verification.as_ref().map(VerifiedView::new),
+        }
+    }
+}
+
+/// The row of tag `key`, `before` and planned `after`; for a change
+/// `not_applied`, the tag as it still is.
+fn tag_row<'a>(key: &'a str, before: Option<&'a str>, after: Option<&'a str>, not_applied: bool) -> TagRow<'a> {
+    if not_applied && before != after {
+        let planned = after.map_or_else(|| "(planned: absent)".to_string(), |a| format!("(planned: {a})"));
+        return TagRow {
+            key,
+            before,
+            after: before,
+            state: "not-applied",
+            mark: "not applied",
+            planned_note: Some(planned),
+        };
+    }
+    let state = match (before, after) {
+        (None, Some(_)) => "added",
+        (Some(_), None) => "removed",
+        (Some(b), Some(a)) if a != b => "changed",
+        _ => "unchanged",
+    };
+    TagRow { key, before, after, state, mark: state, planned_note: None }
+}
+
+impl<'a> ActionView<'a> {
+    /// The action of `o` in a run of `mode`.
+    fn new(o: &'a ActionOutcome, mode: Mode) -> ActionView<'a> {
+        let a = &o.action;
+        let not_applied = match o.status {
+            ActionStatus::Planned => mode == Mode::Apply,
+            ActionStatus::Failed | ActionStatus::NotAllowed | ActionStatus::NotAppliedMaxChanges => true,
+            ActionStatus::Applied | ActionStatus::Done => false,
+        };
+        let params = match &a.action {
+            Action::Ec2RevokeIngress { rules } => rules.iter().map(IngressRule::label).collect(),
+            _ => Vec::new(),
+        };
+        ActionView {
+            arn: &a.arn,
+            region: &a.region,
+            account: &a.account,
+            resource_type: &a.resource_type,
+            id: &a.id,
+            kind: a.action.kind().name(),
+            params,
+            status: o.status,
+            status_label: action_status_label(o.status, mode),
+            error: o.error.as_deref(),
+            policies: &a.policies,
+            calls: a
+                .calls
+                .iter()
+                .map(|c| CallView { operation: &c.operation, parameters: c.parameters.to_string() })
+                .collect(),
+            config: config_rows(&a.before, &a.after, o.found.as_ref(), o.status, not_applied),
+            has_found: o.found.is_some(),
+            sent: &o.sent,
+            started_at: o.started_at.as_deref(),
+            duration: o.duration_ms.map(milliseconds),
+            not_applied,
+            verification: o.verification.as_ref().map(VerifiedView::new),
+        }
+    }
+}
+
+/// An action's status in words.
+fn action_status_label(status: ActionStatus, mode: Mode) -> &'static str {
+    match status {
+        ActionStatus::Planned if mode == Mode::Apply => "Not applied",
+        ActionStatus::Planned => "Planned",
+        ActionStatus::Applied => "Applied",
+        ActionStatus::Done => "Done",
+        ActionStatus::Failed => "Failed",
+        ActionStatus::NotAllowed => "Not allowed",
+        ActionStatus::NotAppliedMaxChanges => "Not applied: max-changes",
+    }
+}
+
+/// `120 ms`, or `1.2 s` from one second on.
+fn milliseconds(ms: u64) -> String {
+    if ms < 1000 { format!("{ms} ms") } else { format!("{:.1} s", ms as f64 / 1000.0) }
+}
+
+/// The rows of an action's configuration: one per setting of `before`,
+/// `after` and `found` (objects are walked, other values are leaves).
+/// An action `not_applied` shows the configuration as it still is (as
+/// found, else as before) with the expected value as `planned`.
+fn config_rows(
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+    found: Option<&serde_json::Value>,
+    status: ActionStatus,
+    not_applied: bool,
+) -> Vec<ConfigRow> {
+    let (mut b, mut a, mut f) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    leaves("", before, &mut b);
+    leaves("", after, &mut a);
+    if let Some(found) = found {
+        leaves("", found, &mut f);
+    }
+    let paths: BTreeSet<String> = b.keys().chain(a.keys()).chain(f.keys()).cloned().collect();
+    let absent = || vec!["absent".to_string()];
+    paths
+        .into_iter()
+        .map(|path| {
+            let before = b.get(&path).cloned().unwrap_or_else(absent);
+            let expected = a.get(&path).cloned().unwrap_or_else(absent);
+            let found = found.map(|_| f.get(&path).cloned().unwrap_or_else(absent));
+            let (state, mark, after, planned) = if before == expected {
+                ("unchanged", "unchanged", expected, None)
+            } else if not_applied {
+                let now = found.clone().unwrap_or_else(|| before.clone());
+                ("not-applied", "not applied", now, Some(expected))
+            } else if status == ActionStatus::Done {
+                ("done", "already done", expected, None)
+            } else {
+                ("changed", "changed", expected, None)
+            };
+            ConfigRow { path, before, after, found, state, mark, planned }
+        })
+        .collect()
+}
+
+/// The leaves of `value` by dotted path (`public_access_block.block_public_acls`),
+/// each as lines of compact JSON: a list one element per line (`[]` when
+/// empty), anything else one line. The root itself, when not an object, is
+/// the path `value`.
+fn leaves(prefix: &str, value: &serde_json::Value, out: &mut BTreeMap<String, Vec<String>>) {
+    match value {
+        serde_json::Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                leaves(&path, v, out);
+            }
+        }
+        serde_json::Value::Array(items) if !items.is_empty() => {
+            out.insert(path_or_value(prefix), items.iter().map(ToString::to_string).collect());
+        }
+        other => {
+            out.insert(path_or_value(prefix), vec![other.to_string()]);
+        }
+    }
+}
+
+/// `prefix`, or `value` for the root.
+fn path_or_value(prefix: &str) -> String {
+    if prefix.is_empty() { "value".to_string() } else { prefix.to_string() }
+}
+
+impl<'a> ManagedView<'a> {
+    fn new(m: &'a Managed) -> ManagedView<'a> {
+        ManagedView {
+            resource: &m.resource,
+            state: &m.state,
+            address: &m.address,
+            fix: &m.fix,
+            diff: &m.diff,
+            policies: &m.policies,
         }
     }
 }
@@ -612,6 +1215,11 @@ impl<'a> ChangeView<'a> {
 /// `s` for a count other than one.
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// `es` for a count other than one.
+fn plural_es(n: usize) -> &'static str {
+    if n == 1 { "" } else { "es" }
 }
 
 /// How long the run took, as `12.3 s`, if both times are RFC 3339.
@@ -709,6 +1317,9 @@ mod tests {
     use super::*;
     use palisade_model::remediation::TagChange;
     use palisade_model::remediation::plan::{InventoryRef, PackRef, PlannedChange, RemediationPlan};
+    use palisade_model::remediation::plan::{ManagedBy, NeedsHuman, PlannedAction};
+    use palisade_model::remediation::report::Outcomes;
+    use serde_json::json;
 
     const HOSTILE: &str = "<script>alert(\"x\")</script> & 'q' | *b* @team \u{202e}";
 
@@ -775,6 +1386,8 @@ mod tests {
             inventory: inventory.clone(),
             packs: packs.clone(),
             changes: vec![a.clone(), b.clone()],
+            actions: Vec::new(),
+            managed: Vec::new(),
             needs_human: vec![NeedsHuman {
                 resource: "arn:aws:s3:::c".to_string(),
                 pack: "aws-baseline".to_string(),
@@ -797,16 +1410,17 @@ mod tests {
         };
         let outcomes = match mode {
             Mode::Apply => vec![
-                ChangeOutcome { change: a, status: ChangeStatus::Applied, error: None },
+                ChangeOutcome { change: a, status: ChangeStatus::Applied, error: None, verification: None },
                 ChangeOutcome {
                     change: b,
                     status: ChangeStatus::Failed,
                     error: Some(format!("AccessDenied: {HOSTILE}")),
+                    verification: None,
                 },
             ],
             Mode::DryRun => vec![
-                ChangeOutcome { change: a, status: ChangeStatus::Planned, error: None },
-                ChangeOutcome { change: b, status: ChangeStatus::Planned, error: None },
+                ChangeOutcome { change: a, status: ChangeStatus::Planned, error: None, verification: None },
+                ChangeOutcome { change: b, status: ChangeStatus::Planned, error: None, verification: None },
             ],
         };
         let violations = vec![
@@ -814,7 +1428,356 @@ mod tests {
             violation("arn:aws:s3:::b", "required-tags", HOSTILE),
             violation("arn:aws:s3:::c", "required-tags", HOSTILE),
         ];
-        RemediationReport::new(run, &plan, outcomes, violations, 3)
+        RemediationReport::new(run, &plan, Outcomes { changes: outcomes, actions: Vec::new() }, violations, 3)
+    }
+
+    /// A bucket's S3 properties, public through an `AllUsers` READ grant.
+    fn public_bucket() -> serde_json::Value {
+        json!({"bucket": "media", "grant": [{"uri": "http://acs.amazonaws.com/groups/global/AllUsers",
+               "permissions": ["READ"], "type": "Group"}]})
+    }
+
+    /// The planned `s3.block-public-access` of bucket `name`, made by the
+    /// model from the bucket's properties.
+    fn bucket_action(name: &str) -> PlannedAction {
+        let action = Action::S3BlockPublicAccess;
+        let before = action.slice(&public_bucket());
+        PlannedAction {
+            arn: format!("arn:aws:s3:::{name}"),
+            region: "us-east-1".to_string(),
+            account: "123456789012".to_string(),
+            resource_type: "aws_s3_bucket".to_string(),
+            id: name.to_string(),
+            calls: action.calls(name, &before),
+            after: action.expected(&before),
+            before,
+            action,
+            policies: vec!["aws-baseline/aws-s3-bucket-disallow-public-read".to_string()],
+        }
+    }
+
+    fn verified(result: Verification, detail: &str) -> Option<Verified> {
+        Some(Verified { result, detail: detail.to_string() })
+    }
+
+    /// An applied run of one tag change and two actions with the given
+    /// outcomes.
+    fn action_report(change: ChangeStatus, actions: [(ActionStatus, Option<Verified>); 2]) -> RemediationReport {
+        let mut report = hostile_report();
+        let mut plan = RemediationPlan {
+            format: "palisade-remediation-plan".to_string(),
+            version: 2,
+            created_at: "2026-11-30T10:00:06Z".to_string(),
+            inventory: report.run.inventory.clone(),
+            packs: Vec::new(),
+            changes: vec![change_of("arn:aws:s3:::a")],
+            actions: vec![bucket_action("media"), bucket_action("site")],
+            managed: Vec::new(),
+            needs_human: Vec::new(),
+        };
+        plan.changes[0].policies = vec!["aws-baseline/required-tags".to_string()];
+        let changes = vec![ChangeOutcome {
+            change: plan.changes[0].clone(),
+            status: change,
+            error: (change == ChangeStatus::Failed).then(|| "AccessDenied: no".to_string()),
+            verification: None,
+        }];
+        let actions = plan
+            .actions
+            .iter()
+            .zip(actions)
+            .map(|(a, (status, verification))| {
+                let sent: Vec<String> = match status {
+                    ActionStatus::Applied => a.calls.iter().map(|c| c.operation.clone()).collect(),
+                    _ => Vec::new(),
+                };
+                ActionOutcome {
+                    status,
+                    error: match status {
+                        ActionStatus::Failed => Some("AccessDenied: s3:PutPublicAccessBlock denied".to_string()),
+                        ActionStatus::NotAllowed => Some("action s3.block-public-access is not allowed".to_string()),
+                        _ => None,
+                    },
+                    found: Some(a.before.clone()),
+                    sent,
+                    started_at: Some("2026-11-30T10:00:07Z".to_string()),
+                    duration_ms: Some(1250),
+                    verification,
+                    ..ActionOutcome::planned(a.clone())
+                }
+            })
+            .collect();
+        report.violations.truncate(1);
+        plan.needs_human.clear();
+        RemediationReport::new(report.run.clone(), &plan, Outcomes { changes, actions }, report.violations, 3)
+    }
+
+    fn change_of(arn: &str) -> PlannedChange {
+        change(arn, &[("env", "prod")], &[("owner", "platform")])
+    }
+
+    fn badge_of(report: &RemediationReport) -> &'static str {
+        badge(report).1
+    }
+
+    #[test]
+    fn the_badge_says_applied_only_when_everything_was_applied_and_verified() {
+        let fixed = || verified(Verification::Fixed, "");
+        let all = action_report(
+            ChangeStatus::Applied,
+            [(ActionStatus::Applied, fixed()), (ActionStatus::Done, verified(Verification::Pending, "later"))],
+        );
+        assert_eq!(badge_of(&all), "Applied");
+        let html = to_html(&all).expect("renders");
+        assert!(html.contains("<span class=\"mode mode-apply\">Applied</span>"), "{html}");
+
+        for (label, report) in [
+            (
+                "still violating",
+                action_report(
+                    ChangeStatus::Applied,
+                    [
+                        (ActionStatus::Applied, fixed()),
+                        (ActionStatus::Applied, verified(Verification::StillViolating, "x")),
+                    ],
+                ),
+            ),
+            (
+                "unverified",
+                action_report(
+                    ChangeStatus::AlreadyApplied,
+                    [
+                        (ActionStatus::Applied, fixed()),
+                        (ActionStatus::Applied, verified(Verification::Unverified, "x")),
+                    ],
+                ),
+            ),
+            (
+                "a failed action",
+                action_report(ChangeStatus::Applied, [(ActionStatus::Applied, fixed()), (ActionStatus::Failed, None)]),
+            ),
+            (
+                "not allowed",
+                action_report(ChangeStatus::Applied, [(ActionStatus::NotAllowed, None), (ActionStatus::Done, None)]),
+            ),
+            (
+                "max-changes",
+                action_report(
+                    ChangeStatus::Failed,
+                    [(ActionStatus::Applied, fixed()), (ActionStatus::NotAppliedMaxChanges, None)],
+                ),
+            ),
+        ] {
+            assert_eq!(badge_of(&report), "Partially applied", "{label}");
+            let md = to_markdown(&report).expect("renders");
+            assert!(md.starts_with("## Palisade remediation: Partially applied\n"), "{label}: {md}");
+        }
+        let failed =
+            action_report(ChangeStatus::Failed, [(ActionStatus::Failed, None), (ActionStatus::NotAllowed, None)]);
+        assert_eq!(badge_of(&failed), "Failed");
+        assert!(to_html(&failed).expect("renders").contains("<span class=\"mode mode-failed\">Failed</span>"));
+        let none = action_report(
+            ChangeStatus::Planned,
+            [(ActionStatus::NotAllowed, None), (ActionStatus::NotAppliedMaxChanges, None)],
+        );
+        assert_eq!(badge_of(&none), "Not applied");
+        // The hostile report applied one change of two.
+        assert_eq!(badge_of(&hostile_report()), "Partially applied");
+        assert_eq!(badge_of(&hostile_report_in(Mode::DryRun)), "Dry run");
+    }
+
+    #[test]
+    fn an_action_shows_its_calls_configuration_verification_and_timings() {
+        let report = action_report(
+            ChangeStatus::Applied,
+            [(ActionStatus::Applied, verified(Verification::Fixed, "")), (ActionStatus::Failed, None)],
+        );
+        let html = to_html(&report).expect("renders");
+        assert!(html.contains("<h2 id=\"actions\">Actions (2)</h2>"), "{html}");
+        assert!(html.contains("<code>s3:PutPublicAccessBlock</code>"));
+        assert!(html.contains("<code>s3:PutBucketAcl</code> <code>{&quot;ACL&quot;:&quot;private&quot;,&quot;Bucket&quot;:&quot;media&quot;}</code>"), "{html}");
+        // Before, expected after and found, per setting.
+        assert!(
+            html.contains("<tr class=\"tag-changed\"><td><code>public_access_block.block_public_acls</code></td><td><code>false</code></td><td><code>true</code></td><td><code>false</code></td><td class=\"mark\">changed</td></tr>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<code>{&quot;permission&quot;:&quot;READ&quot;,&quot;uri&quot;:&quot;http:"),
+            "the grant before"
+        );
+        assert!(html.contains("<span class=\"verified verified-fixed\">Fixed</span>"));
+        assert!(html.contains("<dt>Started</dt><dd>2026-11-30T10:00:07Z (1.2 s)</dd>"), "{html}");
+        assert!(
+            html.contains("<dt>Sent</dt><dd><code>s3:PutPublicAccessBlock</code>, <code>s3:PutBucketAcl</code></dd>")
+        );
+        // The failed one: as it still is, marked not applied, never as changed.
+        assert!(
+            html.contains("<tr class=\"tag-not-applied\"><td><code>public_access_block.block_public_acls</code></td><td><code>false</code></td><td><code>false</code></td><td><code>false</code></td><td class=\"mark\">not applied <span class=\"none\">(planned: true)</span></td></tr>"),
+            "{html}"
+        );
+        assert!(html.contains("<dt>Error</dt><dd class=\"error\">AccessDenied: s3:PutPublicAccessBlock denied</dd>"));
+        assert!(
+            html.contains("<code>s3.block-public-access</code><br><span class=\"status status-failed\">Failed</span>"),
+            "in what failed"
+        );
+        assert!(html.contains("Fixed</dt><dd>1</dd>"), "the verification counts: {html}");
+
+        let md = to_markdown(&report).expect("renders");
+        assert!(md.contains("<summary>Actions (2)</summary>"), "{md}");
+        assert!(md.contains("| <code>arn:aws:s3:::media</code> | <code>s3.block-public-access</code> | Applied | <code>s3:PutPublicAccessBlock</code>"), "{md}");
+        assert!(md.contains("| Fixed | 2026-11-30T10:00:07Z | 1.2 s | - |"), "{md}");
+        assert!(md.contains("| <code>arn:aws:s3:::site</code> | <code>s3.block-public-access</code> | <code>public\\_access\\_block.block\\_public\\_acls</code> | <code>false</code> | <code>false</code> | **not applied** (planned: <code>true</code>) |"), "{md}");
+        assert!(md.contains("<summary>Failed or not applied (1)</summary>"), "{md}");
+    }
+
+    #[test]
+    fn an_action_not_allowed_needs_a_human() {
+        let report =
+            action_report(ChangeStatus::Applied, [(ActionStatus::NotAllowed, None), (ActionStatus::Done, None)]);
+        assert_eq!(report.summary.needs_human, 1);
+        let html = to_html(&report).expect("renders");
+        assert!(html.contains("What needs a human (1)"), "{html}");
+        assert!(
+            html.contains("the fix is the action s3.block-public-access (s3:PutPublicAccessBlock, s3:PutBucketAcl)")
+        );
+        assert!(html.contains("action s3.block-public-access is not allowed"));
+        assert!(html.contains("<td class=\"mark\">already done</td>"), "a done action: {html}");
+    }
+
+    #[test]
+    fn a_failed_tag_change_shows_the_tags_as_they_still_are() {
+        let html = to_html(&hostile_report()).expect("renders");
+        // Bucket b's owner was to be added; the change failed.
+        assert!(
+            html.contains("<tr class=\"tag-not-applied\"><td><code>owner</code></td><td><span class=\"none\">absent</span></td><td><span class=\"none\">absent</span></td><td class=\"mark\">not applied <span class=\"none\">(planned: platform)</span></td></tr>"),
+            "{html}"
+        );
+        assert!(html.contains("not applied: the tags as they still are"));
+        let md = to_markdown(&hostile_report()).expect("renders");
+        assert!(md.contains("| <code>arn:aws:s3:::b</code> | <code>owner</code> | absent | absent | **not applied** (planned: platform) |"), "{md}");
+        assert!(
+            !md.contains(
+                "| <code>arn:aws:s3:::b</code> | <code>owner</code> | absent | <code>platform</code> | **added** |"
+            ),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn violations_from_a_plan_are_not_evaluated_never_zero() {
+        let mut report = hostile_report();
+        report.run.plan = Some("plan.json".to_string());
+        let plan = RemediationPlan {
+            format: "palisade-remediation-plan".to_string(),
+            version: 2,
+            created_at: "2026-11-30T10:00:06Z".to_string(),
+            inventory: report.run.inventory.clone(),
+            packs: Vec::new(),
+            changes: report.changes.iter().map(|o| o.change.clone()).collect(),
+            actions: Vec::new(),
+            managed: Vec::new(),
+            needs_human: Vec::new(),
+        };
+        let outcomes = Outcomes { changes: report.changes.clone(), actions: Vec::new() };
+        let report = RemediationReport::new(report.run.clone(), &plan, outcomes, Vec::new(), 2);
+        assert!(!report.summary.evaluated);
+        let html = to_html(&report).expect("renders");
+        assert!(
+            html.contains("<div class=\"card muted\"><dt>Violations</dt><dd>not evaluated (from a plan)</dd></div>"),
+            "{html}"
+        );
+        assert!(html.contains("All violations (not evaluated (from a plan))"));
+        assert!(!html.contains("<dt>Violations</dt><dd>0</dd>") && !html.contains("No violations."), "{html}");
+        let md = to_markdown(&report).expect("renders");
+        assert!(md.contains("| Violations | not evaluated (from a plan) |"), "{md}");
+        assert!(md.contains("violations not evaluated (from a plan)"), "{md}");
+    }
+
+    #[test]
+    fn undecided_findings_are_counted_apart() {
+        let mut report = hostile_report();
+        let mut undecided = violation("arn:aws:s3:::c", "required-tags", "tags unknown");
+        undecided.undecided = true;
+        undecided.enforcement_level = EnforcementLevel::Advisory;
+        let mut violations = report.violations.clone();
+        violations.push(undecided);
+        let plan = RemediationPlan {
+            format: "palisade-remediation-plan".to_string(),
+            version: 2,
+            created_at: "2026-11-30T10:00:06Z".to_string(),
+            inventory: report.run.inventory.clone(),
+            packs: Vec::new(),
+            changes: report.changes.iter().map(|o| o.change.clone()).collect(),
+            actions: Vec::new(),
+            managed: Vec::new(),
+            needs_human: report.needs_human.clone(),
+        };
+        let outcomes = Outcomes { changes: std::mem::take(&mut report.changes), actions: Vec::new() };
+        let report = RemediationReport::new(report.run.clone(), &plan, outcomes, violations, 3);
+        assert_eq!((report.summary.violations, report.summary.undecided), (3, 1));
+        let html = to_html(&report).expect("renders");
+        assert!(
+            html.contains("<dt>Violations</dt><dd>3</dd>") && html.contains("<dt>Undecided</dt><dd>1</dd>"),
+            "{html}"
+        );
+        assert!(html.contains(">3 + 1 undecided</text>"), "the chart: {html}");
+        assert!(html.contains("<rect class=\"undecided\""), "{html}");
+        assert!(html.contains("<td class=\"num\">3</td><td class=\"num\">1</td>"), "{html}");
+        assert!(html.contains("medium: 3</li>") && html.contains("undecided (apart): 1</li>"), "{html}");
+        let md = to_markdown(&report).expect("renders");
+        assert!(md.contains("| Undecided | 1 |") && md.contains("| 3 | 1 |"), "{md}");
+    }
+
+    #[test]
+    fn managed_resources_are_fixed_in_code_and_their_secrets_are_not_shown() {
+        const SECRET: &str = "Sup3r-Secret-Db-Pa55word";
+        let declared = json!({"bucket": "a", "tags": {"env": "prod", "db-password": SECRET}});
+        let state: palisade_model::model::Resource = serde_json::from_value(json!({
+            "address": "aws_s3_bucket.a", "type": "aws_s3_bucket", "name": "a", "kind": "managed", "op": "no-op",
+            "props": declared, "secret": [["tags", "db-password"]], "source": "prod.tfstate"}))
+        .expect("a resource");
+        let secrets = palisade_model::secrets::SecretSet::of(std::slice::from_ref(&state));
+        let scope = secrets.scope(0..1);
+        let mut report = hostile_report();
+        let mut c = change_of("arn:aws:s3:::a");
+        c.change.remove.insert("db-password".to_string());
+        let mut plan = RemediationPlan {
+            format: "palisade-remediation-plan".to_string(),
+            version: 2,
+            created_at: "2026-11-30T10:00:06Z".to_string(),
+            inventory: report.run.inventory.clone(),
+            packs: Vec::new(),
+            changes: vec![c],
+            actions: vec![bucket_action("a")],
+            managed: Vec::new(),
+            needs_human: Vec::new(),
+        };
+        let by = ManagedBy {
+            state: "prod.tfstate".into(),
+            address: "aws_s3_bucket.a".into(),
+            declared: state.props.clone(),
+        };
+        plan.set_aside_managed(&BTreeMap::from([("arn:aws:s3:::a".to_string(), by)]), &|t: &str| {
+            secrets.redact_scope(t, &scope)
+        });
+        assert_eq!((plan.changes.len(), plan.actions.len(), plan.managed.len()), (0, 0, 2));
+        report.changes.clear();
+        let report = RemediationReport::new(report.run.clone(), &plan, Outcomes::default(), report.violations, 3);
+        assert_eq!(report.summary.managed, 2);
+        let html = to_html(&report).expect("renders");
+        assert!(html.contains("<h2 id=\"managed\">Managed by code (2)</h2>"), "{html}");
+        assert!(html.contains("Managed by <code>prod.tfstate</code> (<code>aws_s3_bucket.a</code>): fix it in code."));
+        assert!(html.contains("<code>+ &#x2f;tags&#x2f;owner: &quot;platform&quot;</code>"), "{html}");
+        assert!(html.contains("<code>- &#x2f;tags&#x2f;db-password: &quot;[secret]&quot;</code>"), "{html}");
+        assert!(html.contains("<code>+ &#x2f;public_access_block:"), "the action's patch: {html}");
+        let md = to_markdown(&report).expect("renders");
+        assert!(md.contains("<summary>Managed by code (2)</summary>"), "{md}");
+        assert!(md.contains("| <code>prod.tfstate</code> (<code>aws\\_s3\\_bucket.a</code>) |"), "{md}");
+        let json = to_json(&report).expect("renders");
+        for (name, text) in [("html", &html), ("md", &md), ("json", &json)] {
+            assert!(!text.contains(SECRET), "{name} shows the secret");
+        }
+        assert!(json.contains("[secret]"));
     }
 
     #[test]
@@ -844,7 +1807,7 @@ mod tests {
             md.contains("&lt;script&gt;alert(\"x\")&lt;/script&gt; &amp; 'q' \\| \\*b\\* @\u{2060}team \\\\u{202e}"),
             "{md}"
         );
-        assert!(md.starts_with("## Palisade remediation: Applied\n"), "{md}");
+        assert!(md.starts_with("## Palisade remediation: Partially applied\n"), "{md}");
         assert!(md.contains("| Applied | 1 |\n"));
         assert!(md.contains("| Caller | <code>unknown</code> |\n"));
         // Every table row of a section has as many cells as its header.
@@ -852,9 +1815,9 @@ mod tests {
             assert!(line.matches(" | ").count() >= 3, "{line}");
         }
         for line in md.lines().filter(|l| l.starts_with("| <code>arn:aws:s3:::b")) {
-            // Escaped pipes do not split cells: 4 or 5 columns, as the headers.
+            // Escaped pipes do not split cells: 4 to 6 columns, as the headers.
             let cells = line.replace("\\|", "").matches('|').count() - 1;
-            assert!((4..=5).contains(&cells), "{line}");
+            assert!((4..=6).contains(&cells), "{line}");
         }
     }
 
@@ -869,7 +1832,7 @@ mod tests {
         assert!(md.chars().count() <= 20_000, "{}", md.chars().count());
         assert!(md.contains("rows were left out"), "{md}");
         assert!(md.contains("| Failed | 1 |"), "the summary is kept");
-        assert!(md.contains("<summary>Failed (1)</summary>"), "failures are kept before violations");
+        assert!(md.contains("<summary>Failed or not applied (1)</summary>"), "failures are kept before violations");
         let full = to_markdown_capped(&report, usize::MAX).expect("renders");
         assert!(!full.contains("rows were left out"));
         assert!(full.chars().count() > 20_000);
@@ -907,6 +1870,8 @@ mod tests {
             inventory: inventory.clone(),
             packs: Vec::new(),
             changes: Vec::new(),
+            actions: Vec::new(),
+            managed: Vec::new(),
             needs_human: Vec::new(),
         };
         let run = RunInfo {
@@ -920,13 +1885,17 @@ mod tests {
             packs: Vec::new(),
             tool_version: "0.1.0".to_string(),
         };
-        let report = RemediationReport::new(run, &plan, Vec::new(), Vec::new(), 0);
+        let report = RemediationReport::new(run, &plan, Outcomes::default(), Vec::new(), 0);
         let html = to_html(&report).expect("renders");
         assert!(!html.contains("<svg"), "no chart without violations");
         for empty in ["No violations.", "No change failed.", "Nothing was changed.", "Nothing needs a human."] {
             assert!(html.contains(empty), "{empty}");
         }
         assert!(html.contains("Exit code 0: nothing is left to do."));
+        assert!(html.contains("<span class=\"mode mode-nothing\">Nothing to apply</span>"), "{html}");
+        for empty in ["No action is planned.", "No fix is left to code."] {
+            assert!(html.contains(empty), "{empty}");
+        }
         assert!(html.contains("<code>unknown</code>"), "an empty caller is unknown");
         let md = to_markdown(&report).expect("renders");
         assert!(!md.contains("<details"), "{md}");

@@ -48,6 +48,70 @@ def undecided(message):
     return Violation(message, undecided=True)
 
 
+# Fixes (ABI v1 section 5, "Remediation"): a violation's `remediation` is one
+# of these documents. The host keeps it only at enforcement level `remediate`
+# and checks it against the resource; a fix it refuses is an `abi` error of
+# the policy for that resource, the violation kept.
+
+ACTION_KINDS = {
+    "s3.block-public-access": (
+        "aws_s3_bucket",
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketV2:BucketV2",
+    ),
+    "ec2.revoke-ingress": ("aws_security_group", "aws:ec2/securityGroup:SecurityGroup"),
+    "kms.enable-rotation": ("aws_kms_key", "aws:kms/key:Key"),
+    "rds.disable-public-access": ("aws_db_instance", "aws:rds/instance:Instance"),
+    "ecr.immutable-tags": ("aws_ecr_repository", "aws:ecr/repository:Repository"),
+}
+"""The host's closed set of actions, each with the resource types it applies
+to (Terraform, then Pulumi). Only `ec2.revoke-ingress` takes parameters."""
+
+
+def tags_fix(set_tags=None, remove=()):
+    """A tag change: `{"tags": {"set": {KEY: VALUE}, "remove": [KEY]}}`."""
+    return {"tags": {"set": dict(set_tags or {}), "remove": list(remove)}}
+
+
+def patch_fix(operations):
+    """A JSON Patch (RFC 6902) of the resource's props (planned resources only)."""
+    return {"patch": list(operations)}
+
+
+def action_fix(kind, params=None):
+    """An action of the host's closed set (`ACTION_KINDS`):
+    `{"action": {"kind": KIND}}`, with `"params"` when `params` is non-empty.
+    The host derives the AWS calls from the kind and the resource."""
+    action = {"kind": kind}
+    if params:
+        action["params"] = dict(params)
+    return {"action": action}
+
+
+def action_applies_to(kind, resource_type):
+    """Whether the host's action `kind` applies to `resource_type`."""
+    return resource_type in ACTION_KINDS.get(kind, ())
+
+
+def ingress_rule(protocol, from_port, to_port, cidr):
+    """One ingress rule with one CIDR source, as `ec2.revoke-ingress` lists
+    them: `cidr_ipv6` when `cidr` has a `:`, else `cidr_ipv4`. `protocol` is
+    a name (`tcp`), a number (`6`) or `-1` (all; its ports are 0)."""
+    key = "cidr_ipv6" if ":" in cidr else "cidr_ipv4"
+    return {
+        "protocol": str(protocol),
+        "from_port": int(from_port),
+        "to_port": int(to_port),
+        key: cidr,
+    }
+
+
+def revoke_ingress(rules):
+    """`ec2.revoke-ingress` with exactly `rules` (from `ingress_rule`): the
+    host revokes only rules the security group has, never the group."""
+    return action_fix("ec2.revoke-ingress", {"rules": list(rules)})
+
+
 class Undecided(Exception):
     """Raised where a policy needs a value it cannot read here (unset,
     encrypted or unknown): `Pack.evaluate` reports an undecided finding with

@@ -7,7 +7,21 @@ import unittest
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 
-from palisade import UNKNOWN, Pack, PolicyError, Resource, State, Undecided
+from palisade import (
+    UNKNOWN,
+    Pack,
+    PolicyError,
+    Resource,
+    State,
+    Undecided,
+    Violation,
+    action_applies_to,
+    action_fix,
+    ingress_rule,
+    patch_fix,
+    revoke_ingress,
+    tags_fix,
+)
 from policy import pack
 
 ACL = "aws-s3-bucket-disallow-public-read"
@@ -307,6 +321,77 @@ class PackTest(unittest.TestCase):
         self.assertRaises(PolicyError, pack.evaluate, "nope", "{}", [0])
         self.assertRaises(PolicyError, pack.evaluate, ACL, "[]", [0])
         self.assertRaises(PolicyError, pack.evaluate, ACL, "{}", [1])
+
+
+class FixHelpersTest(unittest.TestCase):
+    def test_documents(self):
+        self.assertEqual(
+            tags_fix({"owner": "platform"}, ["temp"]),
+            {"tags": {"set": {"owner": "platform"}, "remove": ["temp"]}},
+        )
+        self.assertEqual(
+            patch_fix([{"op": "remove", "path": "/acl"}]),
+            {"patch": [{"op": "remove", "path": "/acl"}]},
+        )
+        self.assertEqual(
+            action_fix("kms.enable-rotation"),
+            {"action": {"kind": "kms.enable-rotation"}},
+        )
+        self.assertEqual(
+            revoke_ingress(
+                [
+                    ingress_rule("tcp", 80, 80, "0.0.0.0/0"),
+                    ingress_rule("-1", 0, 0, "::/0"),
+                ]
+            ),
+            {
+                "action": {
+                    "kind": "ec2.revoke-ingress",
+                    "params": {
+                        "rules": [
+                            {
+                                "protocol": "tcp",
+                                "from_port": 80,
+                                "to_port": 80,
+                                "cidr_ipv4": "0.0.0.0/0",
+                            },
+                            {
+                                "protocol": "-1",
+                                "from_port": 0,
+                                "to_port": 0,
+                                "cidr_ipv6": "::/0",
+                            },
+                        ]
+                    },
+                }
+            },
+        )
+        self.assertTrue(action_applies_to("ec2.revoke-ingress", "aws_security_group"))
+        self.assertFalse(
+            action_applies_to("ec2.revoke-ingress", "aws_security_group_rule")
+        )
+        self.assertFalse(action_applies_to("s3.delete-bucket", "aws_s3_bucket"))
+
+    def test_a_fix_reaches_the_violation(self):
+        fixing = Pack("fixing", "1")
+
+        @fixing.resource_policy(
+            "rotate",
+            severity="medium",
+            enforcement_level="remediate",
+            resource_types=["aws_kms_key"],
+        )
+        def rotate(resource, config):
+            """Keys rotate."""
+            fix = action_fix("kms.enable-rotation")
+            return Violation("Key does not rotate.", remediation=fix)
+
+        key = {"address": "k", "type": "aws_kms_key", "props": {}}
+        fixing.load(json.dumps({"resources": [key]}))
+        [found] = fixing.evaluate("rotate", "{}", [0])
+        self.assertEqual(
+            found.remediation, {"action": {"kind": "kms.enable-rotation"}}
+        )
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@ use palisade_sdk::prelude::*;
 
 pub fn policies() -> [ResourcePolicy; 1] {
     [ResourcePolicy::new("aws-kms-key-enable-key-rotation", Severity::Medium, key_rotation)
-        .description("Checks that symmetric KMS keys have automatic key rotation enabled.")
+        .description("Checks that symmetric KMS keys have automatic key rotation enabled; at level remediate, proposes enabling it (kms.enable-rotation).")
         .types(["aws_kms_key", "aws:kms/key:Key"])
-        .help("Set enable_key_rotation to true. Asymmetric and HMAC keys cannot rotate and are not checked.")]
+        .help("Set enable_key_rotation to true. Asymmetric and HMAC keys cannot rotate and are not checked. At enforcement level remediate, `palisade remediate --allow-action kms.enable-rotation` enables rotation of a live key.")]
 }
 
 fn key_rotation(r: &Resource, _: &Config) -> Outcome {
@@ -28,5 +28,10 @@ fn key_rotation(r: &Resource, _: &Config) -> Outcome {
     if let Some(unknown) = spec_unknown {
         return Err(unknown.into());
     }
-    violation(format!("KMS key does not rotate automatically (enable_key_rotation is {}).", rotation.display()))
+    let message = format!("KMS key does not rotate automatically (enable_key_rotation is {}).", rotation.display());
+    // A value the provider fills in cannot be patched: no fix then.
+    if rotation.is_unknown() {
+        return violation(message);
+    }
+    violation_with_fix(message, Remediation::action("kms.enable-rotation"))
 }

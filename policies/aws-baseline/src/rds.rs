@@ -7,9 +7,9 @@ const TYPES: [&str; 2] = ["aws_db_instance", "aws:rds/instance:Instance"];
 pub fn policies() -> [ResourcePolicy; 2] {
     [
         ResourcePolicy::new("aws-rds-instance-disallow-public-access", Severity::Critical, no_public_access)
-            .description("Checks that RDS DB instances are not publicly accessible.")
+            .description("Checks that RDS DB instances are not publicly accessible; at level remediate, proposes turning public access off (rds.disable-public-access).")
             .types(TYPES)
-            .help("Set publicly_accessible to false and reach the database from inside its VPC."),
+            .help("Set publicly_accessible to false and reach the database from inside its VPC. At enforcement level remediate, `palisade remediate --allow-action rds.disable-public-access` modifies a live instance (PubliclyAccessible=false, applied immediately)."),
         ResourcePolicy::new("aws-rds-instance-disallow-unencrypted-storage", Severity::High, storage_encrypted)
             .description("Checks that RDS DB instances encrypt their storage.")
             .types(TYPES)
@@ -23,9 +23,12 @@ pub fn policies() -> [ResourcePolicy; 2] {
 /// provider's default).
 fn no_public_access(r: &Resource, _: &Config) -> Outcome {
     let public = r.get("publicly_accessible");
-    require(
-        public.as_configured().bool()? != Some(true),
+    if public.as_configured().bool()? != Some(true) {
+        return Ok(());
+    }
+    violation_with_fix(
         format!("RDS DB instance is publicly accessible ({} is true).", public.path_string()),
+        Remediation::action("rds.disable-public-access"),
     )
 }
 

@@ -8,7 +8,7 @@ const READ_PERMISSIONS: [&str; 2] = ["READ", "FULL_CONTROL"];
 
 pub fn policies() -> [ResourcePolicy; 1] {
     [ResourcePolicy::new("aws-s3-bucket-disallow-public-read", Severity::Critical, no_public_read)
-        .description("Checks that S3 buckets are not readable by everyone through a canned ACL (public-read, public-read-write) or a grant to AllUsers.")
+        .description("Checks that S3 buckets are not readable by everyone through a canned ACL (public-read, public-read-write) or a grant to AllUsers; at level remediate, proposes blocking public access on the bucket (s3.block-public-access).")
         .types([
             "aws_s3_bucket",
             "aws_s3_bucket_acl",
@@ -17,7 +17,7 @@ pub fn policies() -> [ResourcePolicy; 1] {
             "aws:s3/bucketAclV2:BucketAclV2",
             "aws:s3/bucketAcl:BucketAcl",
         ])
-        .help("Use the private ACL (or none, with S3 Object Ownership set to BucketOwnerEnforced) and keep S3 Block Public Access on; share objects with presigned URLs or CloudFront.")]
+        .help("Use the private ACL (or none, with S3 Object Ownership set to BucketOwnerEnforced) and keep S3 Block Public Access on; share objects with presigned URLs or CloudFront. At enforcement level remediate, `palisade remediate --allow-action s3.block-public-access` turns on all four Block Public Access settings of a bucket and resets a public ACL to private.")]
 }
 
 fn no_public_read(r: &Resource, _: &Config) -> Outcome {
@@ -28,11 +28,31 @@ fn no_public_read(r: &Resource, _: &Config) -> Outcome {
     // them, and a new bucket is private.
     let props = r.configured();
     let policy = props.get("access_control_policy").first();
-    all([
+    let outcome = all([
         canned_acl(&props),
         grants(props, |g| (g.get("uri"), g.get("permissions"))),
         grants(policy, |g| (g.get("grantee").first().get("uri"), g.get("permission"))),
-    ])
+    ]);
+    match outcome {
+        Err(Finding::Violation(message)) if can_block(r) => {
+            violation_with_fix(message, Remediation::action(BLOCK_PUBLIC_ACCESS))
+        }
+        other => other,
+    }
+}
+
+/// The action that turns on a bucket's public access block and resets a
+/// public ACL (`PutPublicAccessBlock`, `PutBucketAcl private`).
+const BLOCK_PUBLIC_ACCESS: &str = "s3.block-public-access";
+
+/// Whether `s3.block-public-access` can fix `r`: a bucket (not an ACL
+/// resource) whose public access block, which the action sets, is known
+/// or absent (a live bucket whose block could not be read is not).
+fn can_block(r: &Resource) -> bool {
+    let block = r.get("public_access_block");
+    Remediation::action_applies_to(BLOCK_PUBLIC_ACCESS, r.resource_type())
+        && !block.is_unknown()
+        && !block.contains_unknown()
 }
 
 fn canned_acl(props: &Prop) -> Outcome {

@@ -57,6 +57,7 @@ use std::collections::BTreeMap;
 
 use palisade_model::inventory::{Inventory, InventoryResource, ScanFilters, TagFilter};
 use palisade_model::model::Stack;
+use palisade_model::remediation::plan::ManagedBy;
 
 mod attributes;
 mod desired;
@@ -110,6 +111,33 @@ pub fn analyze(desired: &[Stack], inventory: &Inventory, ignore: &IgnoreRules) -
     pass.acc.duplicate_claims = pass.duplicate_claims(&wanted);
     let inputs = Inputs { stacks: desired, inventory, ignore };
     pass.acc.finish(inputs, Tally { state_resources: wanted.len(), left_out, by_service })
+}
+
+/// The live resources of `inventory` that a resource of `desired` manages,
+/// by ARN: the state file, the address and the declared attributes
+/// (Terraform-shaped, split resources folded in), matched as
+/// [`analyze`] matches them (by ARN, else by type and id). A split resource
+/// whose parent is elsewhere, or a resource of another type that names the
+/// ARN (a policy attachment), does not manage it. `palisade remediate`
+/// leaves these to code.
+pub fn managed_by(desired: &[Stack], inventory: &Inventory) -> BTreeMap<String, ManagedBy> {
+    let prepared = desired::prepare(desired);
+    let (wanted, _) = desired::collect(desired, &prepared);
+    let index = CloudIndex::new(inventory);
+    let mut out = BTreeMap::new();
+    for d in &wanted {
+        let Found::One(i, matched_by) = index.find(d) else { continue };
+        let Some(cloud) = inventory.resources.get(i) else { continue };
+        let own_type = d.orphan.is_none()
+            && (matched_by == MatchedBy::Id
+                || d.rule.is_some_and(|rule| cloud_rule(cloud).is_some_and(|c| c.terraform == rule.terraform)));
+        if own_type {
+            let by =
+                ManagedBy { state: d.res.source.clone(), address: d.res.address.clone(), declared: d.props.clone() };
+            out.entry(cloud.arn.clone()).or_insert(by);
+        }
+    }
+    out
 }
 
 /// One comparison in progress: the inventory indexed, what each cloud

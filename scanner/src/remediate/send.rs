@@ -1,6 +1,8 @@
 //! Sending the tagging calls of an apply: one at a time, at the configured
 //! rate, and no new call once the caller asks the run to stop (a signal):
-//! the call in flight completes, the rest is marked as not sent.
+//! the call in flight completes, the rest is marked as not sent. The rate
+//! limit and the stop check ([`Turns`]) are shared with the action
+//! calls (`super::actions`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
@@ -8,7 +10,7 @@ use std::time::Duration;
 use aws_sdk_resourcegroupstagging as tagging;
 
 use super::batch::Batch;
-use super::{CallDone, Interruption, Remediator, calls};
+use super::{CallDone, Interruption, Progress, Remediator, calls};
 
 /// How often a wait for the rate limit looks whether the run must stop.
 const STOP_POLL: Duration = Duration::from_millis(50);
@@ -27,23 +29,18 @@ impl Remediator {
     /// failures go to `errors` by ARN. An ARN that already failed is left
     /// out of later calls.
     ///
-    /// `stop` is asked before each call (and every [`STOP_POLL`] while
-    /// waiting for the rate limit); once it answers a reason (`SIGTERM`),
+    /// `turns` asks its `stop` before each call (and every [`STOP_POLL`]
+    /// while waiting for the rate limit); once it answers a reason (`SIGTERM`),
     /// nothing more is sent and each ARN of a call not sent gets an error
     /// in `errors` saying so (and whether part of its change was sent).
     pub(crate) async fn send_all(
         &self,
         calls: &[Batch],
         errors: &mut BTreeMap<String, String>,
-        progress: &mut dyn FnMut(CallDone<'_>),
-        stop: &dyn Fn() -> Option<String>,
+        turns: &mut Turns<'_>,
+        progress: &mut dyn FnMut(Progress<'_>),
     ) -> Sent {
         let mut clients: HashMap<&str, tagging::Client> = HashMap::new();
-        let mut ticker = self.calls_per_second.map(|n| {
-            let mut t = tokio::time::interval(Duration::from_secs_f64(1.0 / n));
-            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            t
-        });
         let mut sent = 0;
         // ARNs some call of which was sent.
         let mut touched: BTreeSet<String> = BTreeSet::new();
@@ -53,13 +50,7 @@ impl Remediator {
             if arns.is_empty() {
                 continue;
             }
-            let mut reason = stop();
-            if reason.is_none()
-                && let Some(ticker) = ticker.as_mut()
-            {
-                reason = wait_for_tick(ticker, stop).await;
-            }
-            if let Some(reason) = reason {
+            if let Some(reason) = turns.next().await {
                 let unsent = mark_unsent(&calls[index..], &touched, errors, &reason);
                 return Sent { calls: sent, interrupted: Some(Interruption { reason, unsent }) };
             }
@@ -73,9 +64,41 @@ impl Remediator {
             touched.extend(call.arns.iter().cloned());
             let failed = failures.len();
             errors.extend(failures);
-            progress(CallDone { batch: &call, failed, done: sent, total });
+            progress(Progress::Tags(CallDone { batch: &call, failed, done: sent, total }));
         }
         Sent { calls: sent, interrupted: None }
+    }
+}
+
+/// When the next write call of an apply may go: the rate limit
+/// (`calls_per_second`), shared by the tag calls and the action calls, and
+/// the caller's `stop`.
+pub(crate) struct Turns<'a> {
+    ticker: Option<tokio::time::Interval>,
+    stop: &'a dyn Fn() -> Option<String>,
+}
+
+impl<'a> Turns<'a> {
+    /// At most `calls_per_second` (`None`: no limit). Make it within the
+    /// runtime.
+    pub(crate) fn new(calls_per_second: Option<f64>, stop: &'a dyn Fn() -> Option<String>) -> Turns<'a> {
+        let ticker = calls_per_second.map(|n| {
+            let mut t = tokio::time::interval(Duration::from_secs_f64(1.0 / n));
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t
+        });
+        Turns { ticker, stop }
+    }
+
+    /// Before a write call: `Some(reason)` when the run must stop (asked
+    /// first, then every [`STOP_POLL`] while waiting for the rate limit's
+    /// next tick); `None`: send it now.
+    pub(crate) async fn next(&mut self) -> Option<String> {
+        let reason = (self.stop)();
+        match (reason, self.ticker.as_mut()) {
+            (None, Some(ticker)) => wait_for_tick(ticker, self.stop).await,
+            (reason, _) => reason,
+        }
     }
 }
 

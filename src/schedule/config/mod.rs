@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use palisade_engine::remediation::action::ActionKind;
 use palisade_scanner::aws;
 use serde::Deserialize;
 
@@ -23,6 +24,9 @@ pub use error::{ConfigError, JobError, JobRef};
 pub(crate) const DEFAULT_HISTORY: usize = 30;
 /// The longest a run may take when `run_timeout_secs` is not set: one hour.
 pub(crate) const DEFAULT_RUN_TIMEOUT_SECS: u64 = 3600;
+/// Resources an applying run's actions may change when `max_changes` is
+/// not set (`remediate --max-changes`, whose default it is too).
+pub(crate) const DEFAULT_MAX_CHANGES: u64 = 50;
 /// The reports folder when `reports` is not set (under the file's folder).
 pub(crate) const DEFAULT_REPORTS: &str = "palisade-reports";
 /// The largest configuration file read.
@@ -54,6 +58,8 @@ struct JobToml {
     enforcement: Option<BTreeMap<String, String>>,
     exemptions: Option<PathBuf>,
     auto_remediate: Option<bool>,
+    allow_actions: Option<Vec<String>>,
+    max_changes: Option<u64>,
     reports: Option<PathBuf>,
     history: Option<u64>,
     run_timeout_secs: Option<u64>,
@@ -113,6 +119,8 @@ impl JobToml {
             enforcement,
             exemptions,
             auto_remediate,
+            allow_actions,
+            max_changes,
             reports,
             history,
             run_timeout_secs,
@@ -189,6 +197,29 @@ pub(crate) struct WebhookConfig {
     pub retry_backoff: Duration,
 }
 
+/// The action kinds a job's remediation may apply (`allow_actions`),
+/// passed to `remediate --apply` as `--allow-action`. Tag changes need no
+/// allowance; an action whose kind is not allowed is reported
+/// `not-allowed` and left to a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AllowedActions {
+    /// These kinds, in the file's order, each once; none when the key is
+    /// not set (or empty).
+    Kinds(Vec<ActionKind>),
+    /// Every kind (`allow_actions = ["all"]`), as `--allow-action all`.
+    All,
+}
+
+impl AllowedActions {
+    /// The values of `--allow-action`, one per kind (`all` alone).
+    pub(crate) fn names(&self) -> Vec<&'static str> {
+        match self {
+            AllowedActions::Kinds(kinds) => kinds.iter().map(|k| k.name()).collect(),
+            AllowedActions::All => vec!["all"],
+        }
+    }
+}
+
 /// One job, validated, its paths absolute.
 #[derive(Debug, Clone)]
 pub(crate) struct Job {
@@ -213,6 +244,13 @@ pub(crate) struct Job {
     pub exemptions: Option<PathBuf>,
     /// Whether remediation runs with `--apply`.
     pub auto_remediate: bool,
+    /// The action kinds an applying run may apply (`--allow-action`);
+    /// the default, none. Only with `auto_remediate`.
+    pub allow_actions: AllowedActions,
+    /// The most resources an applying run's actions may change
+    /// (`--max-changes`, at least 1; tag changes do not count);
+    /// [`DEFAULT_MAX_CHANGES`] unless set.
+    pub max_changes: u64,
     /// This job's folder of runs: `<reports>/<name>`.
     pub dir: PathBuf,
     /// Runs kept (at least 1).

@@ -6,12 +6,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use palisade_engine::remediation::action::ActionKind;
 use palisade_scanner::aws;
 
 use super::{
-    Cadence, DEFAULT_HISTORY, DEFAULT_REPORTS, DEFAULT_RUN_TIMEOUT_SECS, Job, JobError, JobRef, JobToml, Target,
-    WebhookConfig, WebhookToml,
+    AllowedActions, Cadence, DEFAULT_HISTORY, DEFAULT_MAX_CHANGES, DEFAULT_REPORTS, DEFAULT_RUN_TIMEOUT_SECS, Job,
+    JobError, JobRef, JobToml, Target, WebhookConfig, WebhookToml,
 };
+
+/// The largest `max_changes`.
+const MAX_MAX_CHANGES: u64 = 1_000_000;
 
 /// The job at `index` of the file, its keys merged over the defaults, with
 /// relative paths read from `workdir`.
@@ -24,6 +28,7 @@ pub(super) fn job(t: JobToml, index: usize, workdir: &Path) -> Result<Job, JobEr
     let files = Files { at: &at, workdir };
     let target = target(&t, &at)?;
     let policy = policy(&t, &files)?;
+    let (allow_actions, max_changes) = fixes(&t, &at, policy.auto_remediate)?;
     let history = match t.history {
         None => DEFAULT_HISTORY,
         Some(0) => return Err(at.key("history", "at least 1 run must be kept")),
@@ -50,6 +55,8 @@ pub(super) fn job(t: JobToml, index: usize, workdir: &Path) -> Result<Job, JobEr
         enforcement: policy.enforcement,
         exemptions: policy.exemptions,
         auto_remediate: policy.auto_remediate,
+        allow_actions,
+        max_changes,
         history,
         run_timeout: Duration::from_secs(run_timeout_secs.unwrap_or(DEFAULT_RUN_TIMEOUT_SECS)),
         webhook,
@@ -161,6 +168,45 @@ fn policy(t: &JobToml, files: &Files<'_>) -> Result<Policy, JobError> {
         }
     }
     Ok(Policy { state, ignore_file, packs, pack_config, enforcement, exemptions, auto_remediate })
+}
+
+/// `allow_actions` and `max_changes`, which bound what an applying run
+/// changes: refused without `auto_remediate = true` (a dry run applies
+/// nothing), as keys of packs are refused without `packs`. `allow_actions`
+/// holds kind names (`s3.block-public-access`), each kept once, or `"all"`
+/// alone; `max_changes` is 1 to 1,000,000, [`DEFAULT_MAX_CHANGES`] unless
+/// set.
+fn fixes(t: &JobToml, at: &JobRef, auto_remediate: bool) -> Result<(AllowedActions, u64), JobError> {
+    if !auto_remediate {
+        for (key, set) in [("allow_actions", t.allow_actions.is_some()), ("max_changes", t.max_changes.is_some())] {
+            if set {
+                let reason = "bounds the fixes a run applies, and the job only plans them: set `auto_remediate = true`";
+                return Err(at.key(key, reason));
+            }
+        }
+    }
+    let names = t.allow_actions.clone().unwrap_or_default();
+    let allowed = if names.iter().any(|n| n == "all") {
+        if names.len() > 1 {
+            return Err(at.key("allow_actions", "\"all\" allows every kind: give it alone (allow_actions = [\"all\"])"));
+        }
+        AllowedActions::All
+    } else {
+        let mut kinds: Vec<ActionKind> = Vec::new();
+        for name in &names {
+            let kind = ActionKind::parse(name).ok_or_else(|| {
+                let known: Vec<&str> = ActionKind::ALL.iter().map(|k| k.name()).collect();
+                let reason = format!("{name:?} is not an action kind (known: {}; or \"all\" alone)", known.join(", "));
+                at.key("allow_actions", reason)
+            })?;
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        AllowedActions::Kinds(kinds)
+    };
+    let max_changes = in_range(at, "max_changes", t.max_changes, 1, MAX_MAX_CHANGES)?.unwrap_or(DEFAULT_MAX_CHANGES);
+    Ok((allowed, max_changes))
 }
 
 /// Paths of a job's keys, relative to the configuration file's folder.

@@ -147,3 +147,86 @@ fn cron_lines_that_differ_from_crontab_are_warnings_naming_the_job() {
     );
     assert!(config.warnings[1].contains("means SUN-THU"), "{:?}", config.warnings);
 }
+
+/// A job that applies fixes with builtin packs, and `extra` keys.
+fn applying_job(extra: &str) -> String {
+    format!("[[job]]\nname = \"fix\"\nschedule = \"@daily\"\npacks = [\"builtin:aws-baseline\"]\n{extra}\n")
+}
+
+#[test]
+fn allow_actions_and_max_changes_are_read_with_their_defaults() {
+    use crate::schedule::config::{AllowedActions, DEFAULT_MAX_CHANGES};
+    use palisade_engine::remediation::action::ActionKind;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (_, loaded) = load_text(dir.path(), &applying_job("auto_remediate = true"));
+    let config = loaded.expect("a valid config");
+    assert_eq!(config.jobs[0].allow_actions, AllowedActions::Kinds(Vec::new()), "no action unless allowed");
+    assert_eq!(config.jobs[0].max_changes, DEFAULT_MAX_CHANGES);
+    assert_eq!(DEFAULT_MAX_CHANGES, 50);
+    let extra = "auto_remediate = true\nallow_actions = [\"kms.enable-rotation\", \"s3.block-public-access\", \
+                 \"kms.enable-rotation\"]\nmax_changes = 7";
+    let (_, loaded) = load_text(dir.path(), &applying_job(extra));
+    let config = loaded.expect("a valid config");
+    let kinds = vec![ActionKind::KmsEnableRotation, ActionKind::S3BlockPublicAccess];
+    assert_eq!(config.jobs[0].allow_actions, AllowedActions::Kinds(kinds), "each kind once, in the file's order");
+    assert_eq!(config.jobs[0].max_changes, 7);
+    // `all`, and the keys given in [defaults].
+    let text = "[defaults]\nauto_remediate = true\nallow_actions = [\"all\"]\nmax_changes = 1\n".to_string()
+        + &applying_job("");
+    let (_, loaded) = load_text(dir.path(), &text);
+    let config = loaded.expect("a valid config");
+    assert_eq!(config.jobs[0].allow_actions, AllowedActions::All);
+    assert_eq!(config.jobs[0].allow_actions.names(), ["all"]);
+    assert_eq!(config.jobs[0].max_changes, 1);
+}
+
+#[test]
+fn an_unknown_action_kind_is_refused_listing_the_known_ones() {
+    let (message, error) =
+        job_error(&applying_job("auto_remediate = true\nallow_actions = [\"s3.block-public-access\", \"s3.delete\"]"));
+    assert_eq!(error.key.as_deref(), Some("allow_actions"));
+    assert_eq!(
+        message,
+        "job \"fix\" (job[0]).allow_actions: \"s3.delete\" is not an action kind (known: s3.block-public-access, \
+         ec2.revoke-ingress, kms.enable-rotation, rds.disable-public-access, ecr.immutable-tags; or \"all\" alone)"
+    );
+    let (message, _) =
+        job_error(&applying_job("auto_remediate = true\nallow_actions = [\"all\", \"kms.enable-rotation\"]"));
+    assert_eq!(
+        message,
+        "job \"fix\" (job[0]).allow_actions: \"all\" allows every kind: give it alone (allow_actions = [\"all\"])"
+    );
+}
+
+#[test]
+fn max_changes_is_a_positive_integer() {
+    let (message, error) = job_error(&applying_job("auto_remediate = true\nmax_changes = 0"));
+    assert_eq!(error.key.as_deref(), Some("max_changes"));
+    assert_eq!(message, "job \"fix\" (job[0]).max_changes: 0 is out of range (1 to 1000000)");
+    let (message, _) = job_error(&applying_job("auto_remediate = true\nmax_changes = 1000001"));
+    assert_eq!(message, "job \"fix\" (job[0]).max_changes: 1000001 is out of range (1 to 1000000)");
+    // Not an unsigned integer: the TOML key's error, with its place.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for value in ["-1", "\"ten\"", "2.5"] {
+        let (_, loaded) =
+            load_text(dir.path(), &applying_job(&format!("auto_remediate = true\nmax_changes = {value}")));
+        let err = loaded.expect_err("a bad max_changes");
+        let ConfigError::Key { at, .. } = &err else { panic!("not a key's error: {err:?}") };
+        assert_eq!(at, "job \"fix\" (job[0]).max_changes", "{value}");
+    }
+}
+
+#[test]
+fn fix_bounds_without_auto_remediate_are_refused() {
+    for extra in ["allow_actions = [\"all\"]", "auto_remediate = false\nmax_changes = 5"] {
+        let (message, error) = job_error(&applying_job(extra));
+        let key = if extra.contains("max_changes") { "max_changes" } else { "allow_actions" };
+        assert_eq!(error.key.as_deref(), Some(key));
+        assert_eq!(
+            message,
+            format!(
+                "job \"fix\" (job[0]).{key}: bounds the fixes a run applies, and the job only plans them: set `auto_remediate = true`"
+            )
+        );
+    }
+}

@@ -1,9 +1,11 @@
 //! Unit tests of the scheduler, one file per module: cron in a timezone
 //! across DST changes (`cadence.rs`), the clock's ticks after a late
 //! wake-up and while a run is going (`clock.rs`), the configuration's typed
-//! errors (`config.rs`), the run's verdict and `run.json` (`publish.rs`),
-//! the record and the webhook body (`record.rs`), the folder of runs
-//! (`store.rs`). The whole scheduler, with its child processes, signals and
+//! errors and its remediation keys (`config.rs`), the run's verdict and
+//! `run.json` (`publish.rs`), the record and the webhook body
+//! (`record.rs`), the remediation counts from a v2 report
+//! (`remediation.rs`), the remediation child's arguments (`runner.rs`),
+//! the folder of runs (`store.rs`). The whole scheduler, with its child processes, signals and
 //! webhooks, is tested end to end in `tests/palisade/schedule.rs`.
 
 use chrono::{DateTime, Utc};
@@ -13,6 +15,8 @@ mod clock;
 mod config;
 mod publish;
 mod record;
+mod remediation;
+mod runner;
 mod store;
 
 /// An RFC 3339 time (any offset) as UTC.

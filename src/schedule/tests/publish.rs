@@ -15,7 +15,8 @@ fn verdict(phases: &[(&'static str, Option<i32>)], counts: &Counts, auto_remedia
 }
 
 fn remediated(applied: u64, failed: u64) -> Counts {
-    Counts { remediation: Some(RemediationCounts { planned: 2, applied, failed, needs_human: 0 }), ..Counts::default() }
+    let counts = RemediationCounts { planned: 2, applied, failed, ..RemediationCounts::default() };
+    Counts { remediation: Some(counts), ..Counts::default() }
 }
 
 #[test]

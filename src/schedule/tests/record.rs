@@ -7,9 +7,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::phase;
-use crate::schedule::record::{
-    Counts, DriftCounts, EventKind, PhaseRecord, RemediationCounts, Reports, RunRecord, read_counts,
-};
+use crate::schedule::record::{Counts, DriftCounts, EventKind, PhaseRecord, Reports, RunRecord, read_counts};
 
 /// A finished run of job `nightly` with drift found.
 fn record(dir: &Path) -> RunRecord {
@@ -143,10 +141,11 @@ fn counts_come_from_the_reports_and_absent_or_unreadable_ones_are_null() {
     assert_eq!(counts.drift, Some(DriftCounts { missing: 1, unmanaged: 2, changed: 3 }));
     assert_eq!(counts.violations, Some(6), "every level counts");
     assert_eq!(counts.remediation, None, "a report that does not read counts as absent");
-    let remediation = r#"{"summary": {"planned": 4, "applied": 3, "failed": 1, "needs_human": 2}}"#;
-    fs::write(run.join("remediation/remediation.json"), remediation).expect("a report");
-    let expected = RemediationCounts { planned: 4, applied: 3, failed: 1, needs_human: 2 };
-    assert_eq!(read_counts(run).remediation, Some(expected));
+    // A summary that is not a remediation report's (v1 fields only, no
+    // `remaining`) does not read either.
+    let partial = r#"{"summary": {"planned": 4, "applied": 3, "failed": 1, "needs_human": 2}}"#;
+    fs::write(run.join("remediation/remediation.json"), partial).expect("a report");
+    assert_eq!(read_counts(run).remediation, None);
 }
 
 #[test]

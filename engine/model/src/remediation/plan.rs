@@ -1,18 +1,26 @@
-//! Remediation plans: the exact tag changes `palisade remediate` makes on
-//! live resources, per ARN, made from the violations of a run on an
-//! inventory and written with `--plan-out` for review.
+//! Remediation plans: the exact tag changes and actions `palisade
+//! remediate` makes on live resources, per ARN, made from the violations of
+//! a run on an inventory and written with `--plan-out` for review.
 //!
-//! Format `palisade-remediation-plan`, version [`PLAN_VERSION`]. A plan
-//! records the inventory it was made from (times and SHA-256) and, per
-//! resource, the tags before, the change and the tags after, so that
-//! applying it later can refuse a plan whose resources changed since
-//! (see the scanner's `remediate` module).
+//! Format `palisade-remediation-plan`, version [`PLAN_VERSION`] (version 1,
+//! tag changes only, is still read). A plan records the inventory it was
+//! made from (times and SHA-256) and, per resource, the tags before, the
+//! change and the tags after; per action, the AWS calls with their
+//! parameters and the configuration before and expected after
+//! ([`PlannedAction`]). Applying it later re-reads every resource and
+//! refuses a plan whose resources changed since (see the scanner's
+//! `remediate` module). Resources a Terraform or Pulumi state manages are
+//! set aside ([`RemediationPlan::set_aside_managed`]): fixed in code, not
+//! in place.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::Value;
+
 use super::TagChange;
+use super::action::{Action, ActionKind, AwsCall};
 use crate::finding::Violation;
 use crate::inventory::{Inventory, InventoryResource};
 use crate::policy::{EnforcementLevel, Severity};
@@ -20,8 +28,11 @@ use crate::policy::{EnforcementLevel, Severity};
 /// The value of a plan's `format` field.
 pub const PLAN_FORMAT: &str = "palisade-remediation-plan";
 
-/// The plan version this build writes and reads.
-pub const PLAN_VERSION: u32 = 1;
+/// The plan version this build writes.
+pub const PLAN_VERSION: u32 = 2;
+
+/// The plan versions this build reads: 1 (tag changes only) and 2.
+pub const READ_VERSIONS: [u32; 2] = [1, 2];
 
 /// The inventory a plan or a remediation run was made from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +82,69 @@ pub struct PlannedChange {
     pub policies: Vec<String>,
 }
 
+/// One action on one live resource: what is sent, and the configuration it
+/// changes (see [`super::action`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedAction {
+    /// The resource's ARN.
+    pub arn: String,
+    /// Its region (where the calls go).
+    pub region: String,
+    /// Its account id.
+    pub account: String,
+    /// Its Terraform type.
+    pub resource_type: String,
+    /// The id the calls name it by: the bucket name, group id, key id, DB
+    /// instance identifier or repository name.
+    pub id: String,
+    /// The action, with its parameters.
+    pub action: Action,
+    /// The calls, with their parameters, as they are sent
+    /// ([`Action::calls`] of `before`).
+    pub calls: Vec<AwsCall>,
+    /// The configuration the action changes, as the inventory saw it
+    /// ([`Action::slice`]).
+    pub before: Value,
+    /// The same once the action is done ([`Action::expected`]).
+    pub after: Value,
+    /// The policies that asked for it, as `pack/policy`, sorted.
+    pub policies: Vec<String>,
+}
+
+/// A fix Palisade does not make in place because a state manages the
+/// resource: the code should change instead (`--include-managed` overrides).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Managed {
+    /// The resource (ARN).
+    pub resource: String,
+    /// The state file that manages it.
+    pub state: String,
+    /// Its address (or URN) in that state.
+    pub address: String,
+    /// What would have been done: `tags` or an action kind.
+    pub fix: String,
+    /// The fix as a JSON Patch against the attributes the state declares.
+    pub patch: Vec<Value>,
+    /// The patch for people, one line per operation.
+    pub diff: Vec<String>,
+    /// The policies that asked for it, as `pack/policy`, sorted.
+    pub policies: Vec<String>,
+}
+
+/// The state resource that manages a live resource, for
+/// [`RemediationPlan::set_aside_managed`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManagedBy {
+    /// The state file.
+    pub state: String,
+    /// The resource's address (or URN) there.
+    pub address: String,
+    /// The attributes it declares, Terraform-shaped.
+    pub declared: Value,
+}
+
 /// A violation at level `remediate` that Palisade will not fix by itself,
 /// and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,8 +179,16 @@ pub struct RemediationPlan {
     pub inventory: InventoryRef,
     /// The packs whose policies asked for the changes.
     pub packs: Vec<PackRef>,
-    /// The changes, one per ARN, sorted by ARN.
+    /// The tag changes, one per ARN, sorted by ARN.
     pub changes: Vec<PlannedChange>,
+    /// The actions, one per ARN and kind, sorted by ARN and kind (absent
+    /// in version 1).
+    #[serde(default)]
+    pub actions: Vec<PlannedAction>,
+    /// Fixes left to code because a state manages the resource, sorted by
+    /// resource (absent in version 1).
+    #[serde(default)]
+    pub managed: Vec<Managed>,
     /// Violations at level `remediate` left to people, sorted by resource and policy.
     pub needs_human: Vec<NeedsHuman>,
 }
@@ -153,12 +235,21 @@ impl RemediationPlan {
         let by_arn: BTreeMap<&str, &InventoryResource> =
             inventory.resources.iter().map(|r| (r.arn.as_str(), r)).collect();
         let mut needs_human = Vec::new();
-        let asks = tag_asks(&by_arn, violations, &mut needs_human);
+        let (asks, action_asks) = fix_asks(&by_arn, violations, &mut needs_human);
         let mut changes = Vec::new();
         for (arn, asked) in asks {
             let Some(resource) = by_arn.get(arn) else { continue };
             match planned_change(arn, resource, &asked) {
                 Ok(Some(change)) => changes.push(change),
+                Ok(None) => {}
+                Err(reason) => needs_human.extend(asked.iter().map(|(v, _)| human(v, reason.clone()))),
+            }
+        }
+        let mut actions = Vec::new();
+        for ((arn, _), asked) in action_asks {
+            let Some(resource) = by_arn.get(arn) else { continue };
+            match planned_action(arn, resource, &asked) {
+                Ok(Some(action)) => actions.push(action),
                 Ok(None) => {}
                 Err(reason) => needs_human.extend(asked.iter().map(|(v, _)| human(v, reason.clone()))),
             }
@@ -172,8 +263,32 @@ impl RemediationPlan {
             inventory: inventory_ref,
             packs,
             changes,
+            actions,
+            managed: Vec::new(),
             needs_human,
         }
+    }
+
+    /// Move the tag changes and actions of resources a state manages
+    /// (`managed`, by ARN) to [`RemediationPlan::managed`], each with its
+    /// fix as a patch of the declared attributes. `redact` is the states'
+    /// secret scrubbing, applied to the shown diff.
+    pub fn set_aside_managed(&mut self, managed: &BTreeMap<String, ManagedBy>, redact: &dyn Fn(&str) -> String) {
+        let mut out = Vec::new();
+        self.changes.retain(|c| {
+            let Some(by) = managed.get(&c.arn) else { return true };
+            let patch = super::tag_patch(&c.change, &by.declared).unwrap_or_default();
+            out.push(managed_entry(&c.arn, by, ("tags".into(), patch), &c.policies, redact));
+            false
+        });
+        self.actions.retain(|a| {
+            let Some(by) = managed.get(&a.arn) else { return true };
+            let patch = a.action.patch(&by.declared);
+            out.push(managed_entry(&a.arn, by, (a.action.kind().name().into(), patch), &a.policies, redact));
+            false
+        });
+        out.sort_by(|a, b| (&a.resource, &a.fix).cmp(&(&b.resource, &b.fix)));
+        self.managed.extend(out);
     }
 
     /// Replace the reason "the policy proposed no fix" of violations whose
@@ -208,12 +323,15 @@ impl RemediationPlan {
             });
         }
         let version = value.get("version");
-        if version.and_then(serde_json::Value::as_u64) != Some(u64::from(PLAN_VERSION)) {
+        let known = version
+            .and_then(serde_json::Value::as_u64)
+            .is_some_and(|v| READ_VERSIONS.iter().any(|r| u64::from(*r) == v));
+        if !known {
             let found = version.map_or_else(|| "missing".to_string(), |v| format!("{v}"));
             return Err(PlanError::Version {
                 path: path.to_string(),
                 message: format!(
-                    "plan `version` {found} is not supported (this build reads version {PLAN_VERSION}, a number)"
+                    "plan `version` {found} is not supported (this build reads versions 1 and {PLAN_VERSION}, a number)"
                 ),
             });
         }
@@ -230,7 +348,7 @@ impl RemediationPlan {
             if !seen.insert(c.arn.as_str()) {
                 return Err(shape(i, &c.arn, "the ARN has another change earlier in the plan".to_string()));
             }
-            check_arn(c).map_err(|m| shape(i, &c.arn, m))?;
+            check_arn(&c.arn, &c.region, &c.account).map_err(|m| shape(i, &c.arn, m))?;
             if let Some(key) = c.change.set.keys().find(|k| c.change.remove.contains(*k)) {
                 return Err(shape(i, &c.arn, format!("tag `{key}` is both set and removed")));
             }
@@ -247,15 +365,52 @@ impl RemediationPlan {
                 });
             }
         }
+        check_actions(path, &plan)?;
         Ok(plan)
     }
+}
+
+/// The actions of a plan read from `path`, checked: an ARN and kind once,
+/// the ARN against its fields, the kind against the type, and the calls and
+/// the configuration after exactly what the action makes of the one before
+/// (so a plan edited by hand sends nothing it does not show).
+fn check_actions(path: &str, plan: &RemediationPlan) -> Result<(), PlanError> {
+    let mut seen = BTreeSet::new();
+    for (i, a) in plan.actions.iter().enumerate() {
+        let shape = |message: String| PlanError::Shape {
+            path: path.to_string(),
+            message: format!("at actions[{i}] ({}): {message}", a.arn),
+        };
+        let kind = a.action.kind();
+        if !seen.insert((a.arn.as_str(), kind)) {
+            return Err(shape(format!("the ARN has another `{kind}` action earlier in the plan")));
+        }
+        check_arn(&a.arn, &a.region, &a.account).map_err(shape)?;
+        if kind.resource_types().first() != Some(&a.resource_type.as_str()) {
+            return Err(shape(format!("action `{kind}` does not apply to {}", a.resource_type)));
+        }
+        if a.id.is_empty() {
+            return Err(shape("`id` is empty".to_string()));
+        }
+        if a.after != a.action.expected(&a.before) {
+            return Err(shape("`after` is not what the action makes of `before`".to_string()));
+        }
+        if a.calls != a.action.calls(&a.id, &a.before) {
+            return Err(shape("`calls` are not the calls the action makes from `before`".to_string()));
+        }
+        if a.calls.is_empty() {
+            return Err(shape("the action makes no call: `before` is already `after`".to_string()));
+        }
+    }
+    Ok(())
 }
 
 /// The ARN of a planned change against its `account` and `region` fields:
 /// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, where an empty region
 /// (S3) or account matches any; the region field must look like a region
 /// name (`eu-west-1`).
-fn check_arn(c: &PlannedChange) -> Result<(), String> {
+fn check_arn(arn: &str, region: &str, account: &str) -> Result<(), String> {
+    let c = ArnFields { arn, region, account };
     let parts: Vec<&str> = c.arn.splitn(6, ':').collect();
     let [arn, partition, service, region, account, resource] = parts.as_slice() else {
         return Err("not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)".to_string());
@@ -268,7 +423,7 @@ fn check_arn(c: &PlannedChange) -> Result<(), String> {
             && r.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
             && r.ends_with(|ch: char| ch.is_ascii_digit())
     };
-    if !region_like(&c.region) {
+    if !region_like(c.region) {
         return Err(format!("`region` {:?} is not a region name (e.g. eu-west-1)", c.region));
     }
     if !region.is_empty() && *region != c.region {
@@ -283,19 +438,34 @@ fn check_arn(c: &PlannedChange) -> Result<(), String> {
     Ok(())
 }
 
+/// A planned resource's ARN and its `region` and `account` fields.
+struct ArnFields<'a> {
+    arn: &'a str,
+    region: &'a str,
+    account: &'a str,
+}
+
 /// A violation that asks for a tag change, and the change.
 type Ask<'v> = (&'v Violation, &'v TagChange);
 
-/// The tag changes asked for, by ARN, in violation order: only decided
-/// violations at level `remediate` on resources of the inventory (`by_arn`)
-/// count. Those without a fix, or with a fix that is not a tag change, go
-/// to `needs_human`.
-fn tag_asks<'v>(
+/// A violation that asks for an action, and the action.
+type ActionAsk<'v> = (&'v Violation, &'v Action);
+
+/// The asks of the violations, by ARN (tag changes) and by ARN and kind
+/// (actions).
+type Asks<'v> = (BTreeMap<&'v str, Vec<Ask<'v>>>, BTreeMap<(&'v str, ActionKind), Vec<ActionAsk<'v>>>);
+
+/// The tag changes asked for, by ARN, and the actions, by ARN and kind, in
+/// violation order: only decided violations at level `remediate` on
+/// resources of the inventory (`by_arn`) count. Those without a fix, or
+/// with a patch that is neither, go to `needs_human`.
+fn fix_asks<'v>(
     by_arn: &BTreeMap<&str, &InventoryResource>,
     violations: &'v [Violation],
     needs_human: &mut Vec<NeedsHuman>,
-) -> BTreeMap<&'v str, Vec<Ask<'v>>> {
+) -> Asks<'v> {
     let mut asks: BTreeMap<&str, Vec<Ask<'v>>> = BTreeMap::new();
+    let mut actions: BTreeMap<(&str, ActionKind), Vec<ActionAsk<'v>>> = BTreeMap::new();
     for v in violations {
         if v.undecided || v.enforcement_level != EnforcementLevel::Remediate {
             continue;
@@ -303,13 +473,83 @@ fn tag_asks<'v>(
         if !by_arn.contains_key(v.resource.as_str()) {
             continue;
         }
-        match v.remediation.as_ref().map(|r| r.tags.as_ref()) {
-            None => needs_human.push(human(v, "the policy proposed no fix".to_string())),
-            Some(None) => needs_human.push(human(v, "the fix is not a tag change".to_string())),
-            Some(Some(change)) => asks.entry(v.resource.as_str()).or_default().push((v, change)),
+        let Some(fix) = v.remediation.as_ref() else {
+            needs_human.push(human(v, "the policy proposed no fix".to_string()));
+            continue;
+        };
+        match (&fix.tags, &fix.action) {
+            (Some(change), _) => asks.entry(v.resource.as_str()).or_default().push((v, change)),
+            (None, Some(action)) => {
+                actions.entry((v.resource.as_str(), action.kind())).or_default().push((v, action));
+            }
+            (None, None) => needs_human.push(human(
+                v,
+                "the fix is a patch, not a tag change or an action of Palisade's set (fix it in code)".to_string(),
+            )),
         }
     }
-    asks
+    (asks, actions)
+}
+
+/// The action on one resource from what its policies `asked` (one kind,
+/// their parameters merged): `Ok(None)` when the resource already has what
+/// it makes, `Err` with the reason when it is left to a person.
+fn planned_action(
+    arn: &str,
+    resource: &InventoryResource,
+    asked: &[ActionAsk<'_>],
+) -> Result<Option<PlannedAction>, String> {
+    let Some(((_, first), rest)) = asked.split_first() else { return Ok(None) };
+    let action = rest.iter().try_fold((*first).clone(), |a, (_, b)| a.merge(b)).ok_or("actions of two kinds")?;
+    let kind = action.kind();
+    let Some(props) = resource.properties.as_ref() else {
+        return Err(format!("action `{kind}` needs the resource's configuration, which the inventory does not hold"));
+    };
+    let Some(id) = resource.id.clone().filter(|id| !id.is_empty()) else {
+        return Err(format!("action `{kind}` needs the resource's id, which the inventory does not hold"));
+    };
+    let props = Value::Object(props.clone());
+    let resource_type = resource.terraform_type.clone().unwrap_or_default();
+    action.check(&resource_type, &props)?;
+    let before = action.slice(&props);
+    let calls = action.calls(&id, &before);
+    if calls.is_empty() {
+        return Ok(None);
+    }
+    let policies: BTreeSet<String> = asked.iter().map(|(v, _)| format!("{}/{}", v.pack, v.policy)).collect();
+    Ok(Some(PlannedAction {
+        arn: arn.to_string(),
+        region: resource.region.clone(),
+        account: resource.account.clone(),
+        resource_type,
+        id,
+        after: action.expected(&before),
+        before,
+        calls,
+        action,
+        policies: policies.into_iter().collect(),
+    }))
+}
+
+/// The entry of a fix set aside for `by`'s state.
+fn managed_entry(
+    arn: &str,
+    by: &ManagedBy,
+    (fix, patch): (String, Vec<Value>),
+    policies: &[String],
+    redact: &dyn Fn(&str) -> String,
+) -> Managed {
+    let shown = super::Remediation { patch: patch.clone(), tags: None, action: None, diff: Vec::new() };
+    let diff = super::diff_lines(&shown, &by.declared, redact);
+    Managed {
+        resource: arn.to_string(),
+        state: by.state.clone(),
+        address: by.address.clone(),
+        fix,
+        patch,
+        diff,
+        policies: policies.to_vec(),
+    }
 }
 
 /// The change of one resource from what its policies `asked`: `Ok(None)`

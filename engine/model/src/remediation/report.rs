@@ -4,19 +4,22 @@
 //! Format `palisade-remediation-report`, version [`REPORT_VERSION`]; the
 //! JSON schema is `engine/schema/remediation-report.schema.json`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::{InventoryRef, NeedsHuman, PackRef, PlannedChange, RemediationPlan};
+use serde_json::Value;
+
+use super::plan::{InventoryRef, Managed, NeedsHuman, PackRef, PlannedAction, PlannedChange, RemediationPlan};
 use crate::finding::Violation;
 use crate::policy::{EnforcementLevel, Severity};
 
 /// The value of a report's `format` field.
 pub const REPORT_FORMAT: &str = "palisade-remediation-report";
 
-/// The report version this build writes.
-pub const REPORT_VERSION: u32 = 1;
+/// The report version this build writes (2: actions, verification,
+/// resources managed by a state).
+pub const REPORT_VERSION: u32 = 2;
 
 /// Whether a run only planned or also applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +58,98 @@ pub struct ChangeOutcome {
     /// or the call), for [`ChangeStatus::Failed`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The resource re-read and judged again after an apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verified>,
+}
+
+/// What became of one planned action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionStatus {
+    /// Planned and not applied (a dry run).
+    Planned,
+    /// Its calls were sent and accepted by this run.
+    Applied,
+    /// The resource already had what the action makes when this run re-read
+    /// it (an earlier run, or someone, made it): nothing was sent.
+    Done,
+    /// Not applied, or applied in part: the error says why.
+    Failed,
+    /// Its kind is not allowed (`--allow-action`): left to a person.
+    NotAllowed,
+    /// Not applied: `--max-changes` resources had been changed already.
+    NotAppliedMaxChanges,
+}
+
+/// The verdict of the re-read after an apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verification {
+    /// Re-read and judged again: the policies that asked for the fix find
+    /// nothing.
+    Fixed,
+    /// Re-read and judged again: one of them still finds a violation.
+    StillViolating,
+    /// AWS accepted a change it applies later (RDS `PendingModifiedValues`).
+    Pending,
+    /// The resource could not be re-read or judged.
+    Unverified,
+}
+
+/// A verification result with what it rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verified {
+    /// The verdict.
+    pub result: Verification,
+    /// For people: the violations still found, what is pending, or why it
+    /// could not be verified.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+/// One planned action and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionOutcome {
+    /// The action, its calls and the configuration before and expected after.
+    #[serde(flatten)]
+    pub action: PlannedAction,
+    /// What became of it.
+    pub status: ActionStatus,
+    /// AWS's error, or why it was not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The configuration as re-read right before the calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found: Option<Value>,
+    /// The operations sent (`s3:PutPublicAccessBlock`), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sent: Vec<String>,
+    /// When its first call was sent, RFC 3339 UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// How long its re-read and calls took, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// The resource re-read and judged again after an apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verified>,
+}
+
+impl ActionOutcome {
+    /// A planned action, not yet applied.
+    pub fn planned(action: PlannedAction) -> ActionOutcome {
+        ActionOutcome {
+            action,
+            status: ActionStatus::Planned,
+            error: None,
+            found: None,
+            sent: Vec::new(),
+            started_at: None,
+            duration_ms: None,
+            verification: None,
+        }
+    }
 }
 
 /// Who ran what, when.
@@ -87,7 +182,8 @@ pub struct RunInfo {
 pub struct Summary {
     /// Live resources judged.
     pub resources: usize,
-    /// Violations found, all levels, undecided included.
+    /// Decided violations found, all levels (undecided findings are
+    /// [`Summary::undecided`]).
     pub violations: usize,
     /// Decided violations at level `remediate`.
     pub remediate_violations: usize,
@@ -101,11 +197,57 @@ pub struct Summary {
     pub failed: usize,
     /// Violations left to people.
     pub needs_human: usize,
+    /// Actions planned.
+    #[serde(default)]
+    pub actions: usize,
+    /// Actions applied by this run.
+    #[serde(default)]
+    pub actions_applied: usize,
+    /// Actions found already done.
+    #[serde(default)]
+    pub actions_done: usize,
+    /// Actions that failed.
+    #[serde(default)]
+    pub actions_failed: usize,
+    /// Actions whose kind is not allowed.
+    #[serde(default)]
+    pub not_allowed: usize,
+    /// Actions not applied because of `--max-changes`.
+    #[serde(default)]
+    pub not_applied_max_changes: usize,
+    /// Resources (changes and actions) verified fixed after an apply.
+    #[serde(default)]
+    pub fixed: usize,
+    /// ... pending at AWS.
+    #[serde(default)]
+    pub pending: usize,
+    /// ... still violating.
+    #[serde(default)]
+    pub still_violating: usize,
+    /// ... that could not be verified.
+    #[serde(default)]
+    pub unverified: usize,
+    /// Fixes left to code because a state manages the resource.
+    #[serde(default)]
+    pub managed: usize,
+    /// Undecided findings (notes: a value could not be read or is unknown),
+    /// counted apart from violations.
+    #[serde(default)]
+    pub undecided: usize,
+    /// Whether this run evaluated policies: `false` for a run from a plan
+    /// file (`--plan-in`), whose violations are "not evaluated (from a
+    /// plan)", never 0.
+    #[serde(default = "yes")]
+    pub evaluated: bool,
     /// Decided mandatory or remediate violations still standing after the
     /// run: all of them on a dry run; on an apply, those on resources whose
     /// change did not end applied. For a run from a reviewed plan, which
     /// re-evaluates no policy, each change not applied counts one.
     pub remaining: usize,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Violations of one policy.
@@ -136,78 +278,130 @@ pub struct RemediationReport {
     pub summary: Summary,
     /// Violations per policy, by severity (critical first), then pack and policy.
     pub by_policy: Vec<PolicyCount>,
-    /// Every planned change with its outcome, by ARN.
+    /// Every planned tag change with its outcome, by ARN.
     pub changes: Vec<ChangeOutcome>,
+    /// Every planned action with its outcome, by ARN and kind.
+    pub actions: Vec<ActionOutcome>,
+    /// Fixes left to code because a state manages the resource.
+    pub managed: Vec<Managed>,
     /// Violations left to people.
     pub needs_human: Vec<NeedsHuman>,
     /// Every violation of the run.
     pub violations: Vec<Violation>,
 }
 
+/// The outcomes of a run's plan: its tag changes and its actions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcomes {
+    /// Each tag change with its outcome, in plan order.
+    pub changes: Vec<ChangeOutcome>,
+    /// Each action with its outcome, in plan order.
+    pub actions: Vec<ActionOutcome>,
+}
+
+impl Outcomes {
+    /// Every change and action of `plan`, planned (a dry run).
+    pub fn planned(plan: &RemediationPlan) -> Outcomes {
+        Outcomes {
+            changes: plan
+                .changes
+                .iter()
+                .map(|c| ChangeOutcome {
+                    change: c.clone(),
+                    status: ChangeStatus::Planned,
+                    error: None,
+                    verification: None,
+                })
+                .collect(),
+            actions: plan.actions.iter().cloned().map(ActionOutcome::planned).collect(),
+        }
+    }
+}
+
+/// Whether an outcome left its resource fixed: applied or already in place,
+/// and, when verified, fixed or pending.
+fn settled(applied: bool, verification: Option<&Verified>) -> bool {
+    applied && verification.is_none_or(|v| matches!(v.result, Verification::Fixed | Verification::Pending))
+}
+
 impl RemediationReport {
-    /// The report of a run: `outcomes` are the plan's changes with their
-    /// outcome (all [`ChangeStatus::Planned`] on a dry run), `violations`
-    /// the run's violations, `resources` the number of live resources judged.
+    /// The report of a run: `outcomes` are the plan's changes and actions
+    /// with their outcome (all planned on a dry run), `violations` the run's
+    /// violations (none for a run from a plan file: `run.plan` set),
+    /// `resources` the number of live resources judged.
     pub fn new(
         run: RunInfo,
         plan: &RemediationPlan,
-        outcomes: Vec<ChangeOutcome>,
+        outcomes: Outcomes,
         violations: Vec<Violation>,
         resources: usize,
     ) -> RemediationReport {
-        let count = |s: ChangeStatus| outcomes.iter().filter(|o| o.status == s).count();
-        let fixed: std::collections::BTreeSet<&str> = outcomes
-            .iter()
-            .filter(|o| matches!(o.status, ChangeStatus::Applied | ChangeStatus::AlreadyApplied))
-            .map(|o| o.change.arn.as_str())
-            .collect();
-        let fixed_pairs: std::collections::BTreeSet<(&str, String)> = outcomes
-            .iter()
-            .filter(|o| fixed.contains(o.change.arn.as_str()))
-            .flat_map(|o| o.change.policies.iter().map(move |p| (o.change.arn.as_str(), p.clone())))
-            .collect();
-        let judged: std::collections::BTreeSet<&str> = violations.iter().map(|v| v.resource.as_str()).collect();
+        let Outcomes { changes, actions } = outcomes;
+        // (ARN, policy) pairs whose fix settled, and ARNs with an unsettled one.
+        let mut fixed_pairs: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut open: BTreeSet<String> = BTreeSet::new();
+        let mut note = |arn: &str, policies: &[String], ok: bool| {
+            if ok {
+                fixed_pairs.extend(policies.iter().map(|p| (arn.to_string(), p.clone())));
+            } else {
+                open.insert(arn.to_string());
+            }
+        };
+        for o in &changes {
+            let applied = matches!(o.status, ChangeStatus::Applied | ChangeStatus::AlreadyApplied);
+            note(&o.change.arn, &o.change.policies, settled(applied, o.verification.as_ref()));
+        }
+        for o in &actions {
+            let applied = matches!(o.status, ActionStatus::Applied | ActionStatus::Done);
+            note(&o.action.arn, &o.action.policies, settled(applied, o.verification.as_ref()));
+        }
+        let evaluated = run.plan.is_none();
+        let judged: BTreeSet<&str> = violations.iter().map(|v| v.resource.as_str()).collect();
         let remaining = violations
             .iter()
             .filter(|v| v.blocks())
-            .filter(|v| !fixed_pairs.contains(&(v.resource.as_str(), format!("{}/{}", v.pack, v.policy))))
+            .filter(|v| !fixed_pairs.contains(&(v.resource.clone(), format!("{}/{}", v.pack, v.policy))))
             .count()
             // A run from a reviewed plan (`--plan-in`) has no violations: a
-            // change not applied leaves at least the violation that asked for it.
-            + outcomes
-                .iter()
-                .filter(|o| !fixed.contains(o.change.arn.as_str()) && !judged.contains(o.change.arn.as_str()))
-                .count();
-        let mut per: BTreeMap<(String, String), PolicyCount> = BTreeMap::new();
-        for v in &violations {
-            let count = per.entry((v.pack.clone(), v.policy.clone())).or_insert_with(|| PolicyCount {
-                pack: v.pack.clone(),
-                policy: v.policy.clone(),
-                severity: v.severity,
-                enforcement_level: v.enforcement_level,
-                violations: 0,
-            });
-            count.violations += 1;
-            // The policy's level, not the advisory level of its undecided findings.
-            if !v.undecided {
-                count.enforcement_level = v.enforcement_level;
-            }
+            // fix not settled leaves at least the violation that asked for it.
+            + open.iter().filter(|arn| !judged.contains(arn.as_str())).count();
+        let by_policy = by_policy(&violations);
+        let verdicts = changes
+            .iter()
+            .filter_map(|o| o.verification.as_ref())
+            .chain(actions.iter().filter_map(|o| o.verification.as_ref()));
+        let mut verified: BTreeMap<Verification, usize> = BTreeMap::new();
+        for v in verdicts {
+            *verified.entry(v.result).or_default() += 1;
         }
-        let mut by_policy: Vec<PolicyCount> = per.into_values().collect();
-        by_policy.sort_by(|a, b| (b.severity, &a.pack, &a.policy).cmp(&(a.severity, &b.pack, &b.policy)));
+        let change_count = |s: ChangeStatus| changes.iter().filter(|o| o.status == s).count();
+        let action_count = |s: ActionStatus| actions.iter().filter(|o| o.status == s).count();
         let summary = Summary {
             resources,
-            violations: violations.len(),
+            violations: violations.iter().filter(|v| !v.undecided).count(),
             remediate_violations: violations
                 .iter()
                 .filter(|v| !v.undecided && v.enforcement_level == EnforcementLevel::Remediate)
                 .count(),
-            planned: outcomes.len(),
-            applied: count(ChangeStatus::Applied),
-            already_applied: count(ChangeStatus::AlreadyApplied),
-            failed: count(ChangeStatus::Failed),
-            needs_human: plan.needs_human.len(),
-            remaining,
+            planned: changes.len(),
+            applied: change_count(ChangeStatus::Applied),
+            already_applied: change_count(ChangeStatus::AlreadyApplied),
+            failed: change_count(ChangeStatus::Failed),
+            needs_human: plan.needs_human.len() + action_count(ActionStatus::NotAllowed),
+            actions: actions.len(),
+            actions_applied: action_count(ActionStatus::Applied),
+            actions_done: action_count(ActionStatus::Done),
+            actions_failed: action_count(ActionStatus::Failed),
+            not_allowed: action_count(ActionStatus::NotAllowed),
+            not_applied_max_changes: action_count(ActionStatus::NotAppliedMaxChanges),
+            fixed: verified.get(&Verification::Fixed).copied().unwrap_or(0),
+            pending: verified.get(&Verification::Pending).copied().unwrap_or(0),
+            still_violating: verified.get(&Verification::StillViolating).copied().unwrap_or(0),
+            unverified: verified.get(&Verification::Unverified).copied().unwrap_or(0),
+            managed: plan.managed.len(),
+            undecided: violations.iter().filter(|v| v.undecided).count(),
+            evaluated,
+            remaining: remaining + plan.managed.iter().filter(|m| !judged.contains(m.resource.as_str())).count(),
         };
         RemediationReport {
             format: REPORT_FORMAT.to_string(),
@@ -215,17 +409,53 @@ impl RemediationReport {
             run,
             summary,
             by_policy,
-            changes: outcomes,
+            changes,
+            actions,
+            managed: plan.managed.clone(),
             needs_human: plan.needs_human.clone(),
             violations,
         }
     }
 
     /// The exit code of `palisade remediate` for this report: 0 when nothing
-    /// needed doing or everything was applied (no change failed, no blocking
-    /// violation remains); else 1. (2, for errors and incomplete scans, is
-    /// decided before a report exists.)
+    /// needed doing, or every planned change was applied and each resource
+    /// is fixed, pending or done; else 1 (a failure, a resource still
+    /// violating or not verified, an action not allowed, one left by
+    /// `--max-changes`, a violation left to a person or to code). (2, for
+    /// errors, stale plans and incomplete scans, is decided by the command.)
     pub fn exit_code(&self) -> u8 {
-        if self.summary.failed == 0 && self.summary.remaining == 0 && self.summary.needs_human == 0 { 0 } else { 1 }
+        let s = &self.summary;
+        let clean = s.failed == 0
+            && s.actions_failed == 0
+            && s.still_violating == 0
+            && s.unverified == 0
+            && s.not_allowed == 0
+            && s.not_applied_max_changes == 0
+            && s.needs_human == 0
+            && s.remaining == 0;
+        if clean { 0 } else { 1 }
     }
+}
+
+/// Violations per policy (undecided ones included), by severity (critical
+/// first), then pack and policy.
+fn by_policy(violations: &[Violation]) -> Vec<PolicyCount> {
+    let mut per: BTreeMap<(String, String), PolicyCount> = BTreeMap::new();
+    for v in violations {
+        let count = per.entry((v.pack.clone(), v.policy.clone())).or_insert_with(|| PolicyCount {
+            pack: v.pack.clone(),
+            policy: v.policy.clone(),
+            severity: v.severity,
+            enforcement_level: v.enforcement_level,
+            violations: 0,
+        });
+        count.violations += 1;
+        // The policy's level, not the advisory level of its undecided findings.
+        if !v.undecided {
+            count.enforcement_level = v.enforcement_level;
+        }
+    }
+    let mut by_policy: Vec<PolicyCount> = per.into_values().collect();
+    by_policy.sort_by(|a, b| (b.severity, &a.pack, &a.policy).cmp(&(a.severity, &b.pack, &b.policy)));
+    by_policy
 }
