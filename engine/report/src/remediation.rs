@@ -692,9 +692,9 @@ fn outcome(report: &RemediationReport) -> String {
         String::new()
     };
     match report.run.mode {
-        Mode::DryRun => format!("{} change{} planned{actions}; {rest}", s.planned, plural(s.planned)),
+        Mode::DryRun => format!("{} tag change{} planned{actions}; {rest}", s.planned, plural(s.planned)),
         Mode::Apply => format!(
-            "{} applied, {} already applied, {} failed{actions}{verification}; {rest}",
+            "tag changes: {} applied, {} already applied, {} failed{actions}{verification}; {rest}",
             s.applied, s.already_applied, s.failed
         ),
     }
@@ -1845,13 +1845,13 @@ mod tests {
         report.run.plan = Some("plan.json".to_string());
         let html = to_html(&report).expect("renders");
         assert!(html.contains("<span class=\"mode mode-dry-run\">Dry run</span>"), "{html}");
-        assert!(html.contains("What would change (2)"));
+        assert!(html.contains("Tags: what would change (2)"));
         assert!(html.contains("No change failed."));
         assert!(html.contains("<code>arn:aws:iam::123456789012:user"), "the caller is shown");
         assert!(html.contains("<code>plan.json</code>"));
         let md = to_markdown(&report).expect("renders");
         assert!(md.starts_with("## Palisade remediation: Dry run\n"), "{md}");
-        assert!(md.contains("<summary>Planned changes (2)</summary>"), "{md}");
+        assert!(md.contains("<summary>Planned tag changes (2)</summary>"), "{md}");
         assert!(!md.contains("<summary>Failed"), "{md}");
     }
 
@@ -1888,7 +1888,7 @@ mod tests {
         let report = RemediationReport::new(run, &plan, Outcomes::default(), Vec::new(), 0);
         let html = to_html(&report).expect("renders");
         assert!(!html.contains("<svg"), "no chart without violations");
-        for empty in ["No violations.", "No change failed.", "Nothing was changed.", "Nothing needs a human."] {
+        for empty in ["No violations.", "No change failed.", "No tag was changed.", "Nothing needs a human."] {
             assert!(html.contains(empty), "{empty}");
         }
         assert!(html.contains("Exit code 0: nothing is left to do."));
