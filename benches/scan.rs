@@ -22,17 +22,8 @@ use serde_json::json;
 mod moto;
 
 /// What `moto.rs` needs of the test support module.
-mod support {
-    /// The repository root.
-    pub fn root() -> std::path::PathBuf {
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-    }
-
-    /// A path under the repository root.
-    pub fn repo(rel: &str) -> std::path::PathBuf {
-        root().join(rel)
-    }
-}
+#[path = "common/support.rs"]
+mod support;
 
 const REGIONS: [&str; 1] = ["eu-west-1"];
 

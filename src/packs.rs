@@ -84,10 +84,23 @@ impl PolicyFiles {
 }
 
 impl PolicyFiles {
-    /// The check pipeline for `packs` at their default settings: no config,
-    /// overrides or exemptions.
-    pub(crate) fn pipeline_defaults<'a>(&'a self, engine: &'a Engine, packs: &'a [Pack]) -> PipelineBuilder<'a> {
-        PipelineBuilder::new(engine, packs).version(env!("CARGO_PKG_VERSION"))
+    /// Only a pack config (a remediation plan's), no exemptions.
+    pub(crate) fn with_config(config: Option<PackConfig>) -> PolicyFiles {
+        PolicyFiles { config, exemptions: None }
+    }
+
+    /// The check pipeline for `packs` with this config and `overrides`
+    /// (a remediation plan's settings), no exemptions.
+    pub(crate) fn pipeline_with<'a>(
+        &'a self,
+        engine: &'a Engine,
+        packs: &'a [Pack],
+        overrides: &'a [LevelOverride],
+    ) -> PipelineBuilder<'a> {
+        PipelineBuilder::new(engine, packs)
+            .config(self.config.as_ref())
+            .overrides(overrides)
+            .version(env!("CARGO_PKG_VERSION"))
     }
 }
 
@@ -106,11 +119,6 @@ impl PackArgs {
             config: self.config.as_deref().map(PackConfig::read).transpose()?,
             exemptions: self.exemptions.as_deref().map(Exemptions::read).transpose()?,
         })
-    }
-
-    /// No `--config` and no `--exemptions`: the packs' defaults.
-    pub(crate) fn policy_files_none(&self) -> PolicyFiles {
-        PolicyFiles { config: None, exemptions: None }
     }
 
     /// The files this run reads besides its inputs: packs, config, exemptions.

@@ -29,8 +29,8 @@
 //!   `--apply`, whole, naming the resources: exit 2, with a report.
 //! - After an apply (not stopped by a signal), every resource a change or
 //!   action reached is scanned again and judged by the same policies (for a
-//!   plan file: the plan's packs at their defaults): fixed, still
-//!   violating, pending or unverified, in the report.
+//!   plan file: the plan's packs with the settings it records): fixed,
+//!   still violating, pending or unverified, in the report.
 //! - The report directory is checked before anything else (no AWS call is
 //!   made for a run whose report cannot be written): it must be new or
 //!   empty, and a directory must be creatable in its nearest existing
@@ -53,7 +53,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use palisade_engine::Violation;
 use palisade_engine::pipeline::input_digest;
 use palisade_engine::remediation::action::ActionKind;
-use palisade_engine::remediation::plan::{InventoryRef, PackRef, RemediationPlan};
+use palisade_engine::remediation::plan::{InventoryRef, PackRef, PlanSettings, RemediationPlan};
 use palisade_engine::remediation::render;
 use palisade_engine::remediation::report::{ActionStatus, Mode, Outcomes, RemediationReport, RunInfo};
 use palisade_scanner::remediate::{ApplyOptions, Interruption, Remediator};
@@ -68,14 +68,17 @@ pub(crate) struct RemediateArgs {
     inventory: InventoryArgs,
     #[command(flatten)]
     packs: PackArgs,
-    /// Execute the plan: TagResources/UntagResources for exactly the changes
-    /// a dry run lists (less those already in place). Without it, nothing
-    /// is changed. SIGTERM or SIGINT stops it after the call in flight: the
-    /// changes not sent are marked failed, the report is written, exit 1 (a
-    /// second signal exits at once).
+    /// Execute the plan: TagResources/UntagResources for exactly the tag
+    /// changes a dry run lists, and the calls of the actions whose kind
+    /// --allow-action allows (less what is already in place), then read
+    /// every changed resource again and judge it with the same policies.
+    /// Without it, nothing is changed. SIGTERM or SIGINT stops it after the
+    /// call in flight: what was not sent is marked failed, the report is
+    /// written, exit 1 (a second signal exits at once).
     #[arg(long)]
     apply: bool,
-    /// Write the plan (JSON, format palisade-remediation-plan v1) to FILE,
+    /// Write the plan (JSON, format palisade-remediation-plan v2: tag
+    /// changes, actions with their AWS calls, before and after) to FILE,
     /// atomically, for review and a later --plan-in.
     #[arg(long, value_name = "FILE", conflicts_with = "plan_in")]
     plan_out: Option<PathBuf>,
@@ -148,7 +151,8 @@ struct Planned {
     /// Policy errors of mandatory or remediate policies, one line each.
     blocking_errors: Vec<String>,
     /// The policies that judge the resources again after an apply (for a
-    /// plan file: its packs at their defaults), or why they cannot.
+    /// plan file: its packs with the settings it records), or why they
+    /// cannot.
     judge: Result<verify::Judge>,
 }
 
@@ -193,7 +197,10 @@ pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
         packs: plan.packs.clone(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
     };
-    let report = RemediationReport::new(run, &plan, outcomes, violations, resources);
+    let mut report = RemediationReport::new(run, &plan, outcomes, violations, resources);
+    if !stale.is_empty() {
+        report.mark_stale(stale.clone());
+    }
     write_report(args, &report, &report_dir, interrupted.as_ref())?;
 
     if !stale.is_empty() {
@@ -346,7 +353,9 @@ fn execute(
     }
     let mut outcomes = Outcomes::planned(plan);
     let allowed = args.allowed();
-    for o in &mut outcomes.actions {
+    // A dry run judges the kinds only when told which are allowed: the
+    // apply of a reviewed plan gives its own --allow-action.
+    for o in outcomes.actions.iter_mut().filter(|_| !args.allow_actions.is_empty()) {
         let kind = o.action.action.kind();
         if !allowed.contains(&kind) {
             o.status = ActionStatus::NotAllowed;
@@ -395,14 +404,19 @@ fn from_packs(args: &RemediateArgs, created_at: &str) -> Result<Planned> {
     let mut plan =
         RemediationPlan::new(inventory, inventory_ref, pack_refs, &report.violations, created_at.to_string());
     plan.explain_invalid_fixes(&report.policy_errors);
-    if !states.is_empty() && !args.include_managed {
+    if !states.is_empty() {
         let managed = palisade_scanner::drift::managed_by(&states, inventory);
-        let declared: Vec<palisade_engine::model::Resource> =
-            states.iter().flat_map(|s| s.resources.iter().cloned()).collect();
-        let secrets = palisade_engine::SecretSet::of(&declared);
-        let scope = secrets.scope(0..declared.len());
-        plan.set_aside_managed(&managed, &|text: &str| secrets.redact_scope(text, &scope));
+        if args.include_managed {
+            plan.note_managed(&managed);
+        } else {
+            let declared: Vec<palisade_engine::model::Resource> =
+                states.iter().flat_map(|s| s.resources.iter().cloned()).collect();
+            let secrets = palisade_engine::SecretSet::of(&declared);
+            let scope = secrets.scope(0..declared.len());
+            plan.set_aside_managed(&managed, &|text: &str| secrets.redact_scope(text, &scope));
+        }
     }
+    plan.settings = plan_settings(&args.packs)?;
     Ok(Planned {
         plan,
         violations: report.violations,
@@ -412,6 +426,22 @@ fn from_packs(args: &RemediateArgs, created_at: &str) -> Result<Planned> {
         blocking_errors,
         judge: Ok(judge),
     })
+}
+
+/// The `--config` text and `--enforcement` overrides of this run, for the
+/// plan (`None` when neither was given), so that the apply of a reviewed
+/// plan judges the resources again with them.
+fn plan_settings(packs: &PackArgs) -> Result<Option<PlanSettings>> {
+    let config = match &packs.config {
+        Some(path) => {
+            let bytes = palisade_engine::read_capped(path, palisade_engine::MAX_SETTINGS_BYTES)
+                .with_context(|| format!("cannot read --config {}", path.display()))?;
+            Some(String::from_utf8(bytes).with_context(|| format!("--config {} is not UTF-8", path.display()))?)
+        }
+        None => None,
+    };
+    let enforcement: Vec<String> = packs.enforcement.iter().map(|o| format!("{}={}", o.policy, o.level)).collect();
+    Ok((config.is_some() || !enforcement.is_empty()).then_some(PlanSettings { config, enforcement }))
 }
 
 /// A reviewed plan, refused when `--inventory` is newer than its inventory.
@@ -452,7 +482,7 @@ fn from_plan_file(args: &RemediateArgs, path: &Path) -> Result<Planned> {
         .chain(plan.managed.iter().map(|m| m.resource.as_str()))
         .chain(plan.needs_human.iter().map(|n| n.resource.as_str()))
         .collect();
-    let judge = if args.apply { verify::Judge::of_plan(&args.packs, &plan) } else { Err(anyhow!("a dry run")) };
+    let judge = if args.apply { verify::Judge::of_plan(&args.packs, &plan, &shown) } else { Err(anyhow!("a dry run")) };
     Ok(Planned {
         resources: arns.len(),
         plan,

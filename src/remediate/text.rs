@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use palisade_engine::remediation::plan::Managed;
-use palisade_engine::remediation::render::WrittenReport;
+use palisade_engine::remediation::render::{WrittenReport, unsettled};
 use palisade_engine::remediation::report::{
     ActionOutcome, ActionStatus, ChangeOutcome, ChangeStatus, Mode, RemediationReport, Verification, Verified,
 };
@@ -66,8 +66,19 @@ pub(super) fn render(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let run = &report.run;
+    let stale = !report.stale.is_empty();
+    let planned = report.changes.iter().filter(|o| o.status == ChangeStatus::Planned).count()
+        + report.actions.iter().filter(|o| o.status == ActionStatus::Planned).count();
     match run.mode {
-        Mode::DryRun => writeln!(out, "DRY RUN: nothing was changed; --apply applies the changes marked planned.")?,
+        Mode::DryRun if planned > 0 => {
+            writeln!(out, "DRY RUN: nothing was changed; --apply applies the changes marked planned.")?
+        }
+        Mode::DryRun => writeln!(out, "DRY RUN: nothing was changed; nothing is planned for --apply to apply.")?,
+        Mode::Apply if stale => writeln!(
+            out,
+            "APPLY as {}: THE PLAN IS STALE; nothing was sent.",
+            run.caller.as_deref().unwrap_or("(unknown caller)")
+        )?,
         Mode::Apply => writeln!(
             out,
             "APPLY as {}: each change's outcome below.",
@@ -76,11 +87,18 @@ pub(super) fn render(
     }
     let source = run.plan.as_deref().map_or_else(|| run.inventory.source.clone(), |p| format!("plan {p}"));
     writeln!(out, "From {} (inventory of {}).", shown(&source), run.inventory.started_at)?;
+    if stale {
+        writeln!(out)?;
+        writeln!(out, "Changed since the plan ({}):", report.stale.len())?;
+        for line in &report.stale {
+            writeln!(out, "  {}", shown(line))?;
+        }
+    }
     for outcome in &report.changes {
-        show_change(outcome, run.mode, out)?;
+        show_change(outcome, run.mode, stale, out)?;
     }
     for outcome in &report.actions {
-        show_action(outcome, run.mode, out)?;
+        show_action(outcome, run.mode, stale, out)?;
     }
     show_managed(&report.managed, out)?;
     let not_allowed: Vec<&ActionOutcome> =
@@ -104,13 +122,17 @@ pub(super) fn render(
     }
 }
 
-/// One tag change: its status, the keys it sets and removes, the tags
+/// One tag change: its status, the state that manages its resource (when
+/// changed in place all the same), the keys it sets and removes, the tags
 /// before and after (for a change not applied on an apply, the tags as they
-/// still are), the error and the verification.
-fn show_change(outcome: &ChangeOutcome, mode: Mode, out: &mut dyn Write) -> io::Result<()> {
+/// still are; for one not sent because the plan is `stale`, that), the
+/// error and the verification.
+fn show_change(outcome: &ChangeOutcome, mode: Mode, stale: bool, out: &mut dyn Write) -> io::Result<()> {
     let c = &outcome.change;
     let not_applied = mode == Mode::Apply && matches!(outcome.status, ChangeStatus::Failed | ChangeStatus::Planned);
+    let unsent = mode == Mode::Apply && stale && outcome.status == ChangeStatus::Planned;
     let status = match outcome.status {
+        ChangeStatus::Planned if unsent => "NOT SENT",
         ChangeStatus::Planned if mode == Mode::Apply => "NOT APPLIED",
         ChangeStatus::Planned => "planned",
         ChangeStatus::Applied => "applied",
@@ -120,6 +142,7 @@ fn show_change(outcome: &ChangeOutcome, mode: Mode, out: &mut dyn Write) -> io::
     writeln!(out)?;
     writeln!(out, "{}  [{}, {}, {}]  {status}", shown(&c.arn), c.resource_type, c.region, c.account)?;
     writeln!(out, "  asked by: {}", shown(&c.policies.join(", ")))?;
+    show_managed_by(c.managed_by.as_deref(), out)?;
     for (key, value) in &c.change.set {
         match c.before.get(key) {
             Some(old) => writeln!(out, "  ~ {}: {old:?} -> {value:?}", shown(key))?,
@@ -131,7 +154,9 @@ fn show_change(outcome: &ChangeOutcome, mode: Mode, out: &mut dyn Write) -> io::
         writeln!(out, "  - {}{old}", shown(key))?;
     }
     writeln!(out, "  before: {}", tag_list(&c.before))?;
-    if not_applied {
+    if unsent {
+        writeln!(out, "  after:  {NOT_SENT_STALE}; planned {}", tag_list(&c.after))?;
+    } else if not_applied {
         writeln!(out, "  after:  not applied; the tags are still {}", tag_list(&c.before))?;
     } else {
         writeln!(out, "  after:  {}", tag_list(&c.after))?;
@@ -142,22 +167,28 @@ fn show_change(outcome: &ChangeOutcome, mode: Mode, out: &mut dyn Write) -> io::
     show_verification(outcome.verification.as_ref(), out)
 }
 
-/// One action: its status, parameters, calls, the configuration before and
-/// after (for an action not applied, as it still is), what the re-read
-/// found when it differs from the plan's before, the operations sent and
-/// how long they took, the error and the verification.
-fn show_action(outcome: &ActionOutcome, mode: Mode, out: &mut dyn Write) -> io::Result<()> {
+/// One action: its status, the state that manages its resource (when
+/// changed in place all the same), parameters, calls, the configuration
+/// before and after, what the re-read found when it differs from the
+/// plan's before, the operations sent and how long they took, the error and
+/// the verification. The after is the planned one on a dry run (which read
+/// nothing from the cloud); on an apply, for an action with calls sent but
+/// not applied, `partly applied: SENT; the rest was not sent`; for one not
+/// sent because the plan is `stale`, that; for another not applied, the
+/// configuration as it still is.
+fn show_action(outcome: &ActionOutcome, mode: Mode, stale: bool, out: &mut dyn Write) -> io::Result<()> {
     let a = &outcome.action;
-    let not_applied = match outcome.status {
-        ActionStatus::Planned => mode == Mode::Apply,
-        ActionStatus::Applied | ActionStatus::Done => false,
-        ActionStatus::Failed | ActionStatus::NotAllowed | ActionStatus::NotAppliedMaxChanges => true,
-    };
+    let applied = matches!(outcome.status, ActionStatus::Applied | ActionStatus::Done);
+    let partly = mode == Mode::Apply && !applied && !outcome.sent.is_empty();
+    let unsent = mode == Mode::Apply && stale && outcome.sent.is_empty() && outcome.status == ActionStatus::Planned;
+    let not_applied = mode == Mode::Apply && !applied;
     let status = match outcome.status {
+        ActionStatus::Planned if unsent => "NOT SENT",
         ActionStatus::Planned if mode == Mode::Apply => "NOT APPLIED",
         ActionStatus::Planned => "planned",
         ActionStatus::Applied => "applied",
         ActionStatus::Done => "done",
+        ActionStatus::Failed if partly => "FAILED: PARTLY APPLIED",
         ActionStatus::Failed => "FAILED",
         ActionStatus::NotAllowed => "NOT ALLOWED",
         ActionStatus::NotAppliedMaxChanges => "NOT APPLIED: max-changes",
@@ -173,6 +204,7 @@ fn show_action(outcome: &ActionOutcome, mode: Mode, out: &mut dyn Write) -> io::
         a.action.kind()
     )?;
     writeln!(out, "  asked by: {}", shown(&a.policies.join(", ")))?;
+    show_managed_by(a.managed_by.as_deref(), out)?;
     if let palisade_engine::remediation::action::Action::Ec2RevokeIngress { rules } = &a.action {
         let rules: Vec<String> = rules.iter().map(|r| r.label()).collect();
         writeln!(out, "  rules: {}", shown(&rules.join(", ")))?;
@@ -182,9 +214,18 @@ fn show_action(outcome: &ActionOutcome, mode: Mode, out: &mut dyn Write) -> io::
     }
     writeln!(out, "  before: {}", shown(&a.before.to_string()))?;
     let now = outcome.found.as_ref().unwrap_or(&a.before);
-    if not_applied {
+    if partly {
+        // A call was sent: the configuration is not what it was.
+        writeln!(out, "  after:  partly applied: {}; the rest was not sent", shown(&outcome.sent.join(", ")))?;
+        writeln!(out, "  planned: {}", shown(&a.after.to_string()))?;
+    } else if unsent {
+        writeln!(out, "  after:  {NOT_SENT_STALE}")?;
+        writeln!(out, "  planned: {}", shown(&a.after.to_string()))?;
+    } else if not_applied {
         writeln!(out, "  after:  not applied; still {}", shown(&now.to_string()))?;
         writeln!(out, "  planned: {}", shown(&a.after.to_string()))?;
+    } else if mode == Mode::DryRun {
+        writeln!(out, "  after (planned): {}", shown(&a.after.to_string()))?;
     } else {
         writeln!(out, "  after:  {}", shown(&a.after.to_string()))?;
     }
@@ -201,6 +242,18 @@ fn show_action(outcome: &ActionOutcome, mode: Mode, out: &mut dyn Write) -> io::
         writeln!(out, "  error: {}", shown(error))?;
     }
     show_verification(outcome.verification.as_ref(), out)
+}
+
+/// Why a change or action of a stale plan was not sent.
+const NOT_SENT_STALE: &str = "not sent: the plan is stale";
+
+/// `  managed by FILE (ADDRESS); changed in place (--include-managed)`,
+/// for a resource a state manages that was changed in place all the same.
+fn show_managed_by(managed_by: Option<&str>, out: &mut dyn Write) -> io::Result<()> {
+    match managed_by {
+        Some(by) => writeln!(out, "  managed by {}; changed in place (--include-managed)", shown(by)),
+        None => Ok(()),
+    }
 }
 
 /// `  verified: fixed` (with its detail), when the resource was verified.
@@ -240,14 +293,18 @@ fn show_managed(managed: &[Managed], out: &mut dyn Write) -> io::Result<()> {
         for line in &m.diff {
             writeln!(out, "    {}", shown(line))?;
         }
+        if let Some(note) = &m.note {
+            writeln!(out, "    note: {}", shown(note))?;
+        }
     }
     Ok(())
 }
 
 /// The counts of the summary. With `--plan-in` no violation is evaluated,
-/// so the line says so, and `remaining` counts the changes not applied.
-/// Actions, verification, fixes left to code and undecided findings are
-/// counted when there are any.
+/// so the line says so, and counts the fixes not settled instead (failed,
+/// not sent, still violating or not verified: [`unsettled`]). Actions,
+/// verification, fixes left to code and undecided findings are counted
+/// when there are any; a stale plan says so first.
 fn summary_line(report: &RemediationReport) -> String {
     let s = &report.summary;
     let planned = report.changes.iter().filter(|o| o.status == ChangeStatus::Planned).count();
@@ -275,10 +332,16 @@ fn summary_line(report: &RemediationReport) -> String {
     if s.undecided > 0 {
         changes.push_str(&format!("; {} undecided (apart from violations)", s.undecided));
     }
-    if report.run.plan.is_some() {
+    if !report.stale.is_empty() {
         format!(
-            "{} resources in the plan; {changes}; violations not re-evaluated with --plan-in: {} change(s) not applied.",
-            s.resources, s.remaining
+            "THE PLAN IS STALE: {} resource(s) changed since it was made; nothing was sent (exit code 2). {} resources in the plan; {changes}.",
+            s.stale, s.resources
+        )
+    } else if report.run.plan.is_some() {
+        format!(
+            "{} resources in the plan; {changes}; violations not re-evaluated with --plan-in: {} fix(es) not settled (failed, not sent, still violating or not verified).",
+            s.resources,
+            unsettled(report)
         )
     } else {
         format!(
@@ -338,6 +401,7 @@ mod tests {
             before,
             action,
             policies: vec!["aws-baseline/aws-kms-key-enable-key-rotation".into()],
+            managed_by: None,
         }
     }
 
@@ -351,6 +415,7 @@ mod tests {
             patch: vec![json!({"op": "add", "path": "/acl", "value": "private"})],
             diff: vec!["~ /acl: \"public-read\" -> \"private\"".into()],
             policies: vec!["aws-baseline/aws-s3-bucket-disallow-public-read".into()],
+            note: None,
         }
     }
 
@@ -376,6 +441,7 @@ mod tests {
             before,
             change,
             policies: vec!["aws-baseline/required-tags".into()],
+            managed_by: None,
         };
         let plan = RemediationPlan {
             format: "palisade-remediation-plan".into(),
@@ -386,6 +452,7 @@ mod tests {
             changes: vec![planned_change.clone()],
             actions: vec![key("k-1"), key("k-2")],
             managed: vec![managed()],
+            settings: None,
             needs_human: Vec::new(),
         };
         let changes = vec![ChangeOutcome {
@@ -448,5 +515,131 @@ mod tests {
         ] {
             assert!(text.contains(wanted), "the text lacks {wanted:?}:\n{text}");
         }
+    }
+
+    fn text_of(report: &RemediationReport) -> String {
+        let mut out = Vec::new();
+        render(report, None, &mut out).expect("renders");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    /// [`report`] with the given outcomes, counted again.
+    fn with_outcomes(
+        mode: Mode,
+        plan_in: bool,
+        changes: Vec<ChangeOutcome>,
+        actions: Vec<ActionOutcome>,
+    ) -> RemediationReport {
+        let base = report();
+        let plan = RemediationPlan {
+            format: "palisade-remediation-plan".into(),
+            version: 2,
+            created_at: "2026-11-30T10:00:02Z".into(),
+            inventory: base.run.inventory.clone(),
+            packs: Vec::new(),
+            changes: changes.iter().map(|o| o.change.clone()).collect(),
+            actions: actions.iter().map(|o| o.action.clone()).collect(),
+            managed: Vec::new(),
+            settings: None,
+            needs_human: Vec::new(),
+        };
+        let mut run = base.run.clone();
+        run.mode = mode;
+        run.plan = plan_in.then(|| "plan.json".to_string());
+        RemediationReport::new(run, &plan, Outcomes { changes, actions }, Vec::new(), 4)
+    }
+
+    #[test]
+    fn a_stale_plan_says_what_changed_and_that_nothing_was_sent() {
+        let base = report();
+        let change = ChangeOutcome { status: ChangeStatus::Planned, error: None, ..base.changes[0].clone() };
+        let mut report = with_outcomes(Mode::Apply, true, vec![change], vec![ActionOutcome::planned(key("k-1"))]);
+        report.mark_stale(vec![
+            "arn:aws:kms:us-east-1:123456789012:key/k-1: enable_key_rotation is true, the plan expected false".into(),
+        ]);
+        let text = text_of(&report);
+        for wanted in [
+            "APPLY as arn:aws:iam::123456789012:user/ops: THE PLAN IS STALE; nothing was sent.\n",
+            "Changed since the plan (1):\n  arn:aws:kms:us-east-1:123456789012:key/k-1: enable_key_rotation is true, the plan expected false\n",
+            "arn:aws:sqs:us-east-1:123456789012:jobs  [aws_sqs_queue, us-east-1, 123456789012]  NOT SENT\n",
+            "  after:  not sent: the plan is stale; planned env=\"dev\", owner=\"platform\"\n",
+            "kms.enable-rotation  NOT SENT\n",
+            "  after:  not sent: the plan is stale\n  planned: {\"enable_key_rotation\":true}\n",
+            "THE PLAN IS STALE: 1 resource(s) changed since it was made; nothing was sent (exit code 2).",
+        ] {
+            assert!(text.contains(wanted), "the text lacks {wanted:?}:\n{text}");
+        }
+        assert!(!text.contains("NOT APPLIED") && !text.contains("still"), "{text}");
+    }
+
+    #[test]
+    fn a_partly_applied_action_is_not_said_unchanged() {
+        let partly = ActionOutcome {
+            status: ActionStatus::Failed,
+            error: Some("interrupted (SIGTERM) after part of this action was sent (kms:EnableKeyRotation)".into()),
+            found: Some(key("k-1").before),
+            sent: vec!["kms:EnableKeyRotation".into()],
+            ..ActionOutcome::planned(key("k-1"))
+        };
+        let text = text_of(&with_outcomes(Mode::Apply, false, Vec::new(), vec![partly]));
+        assert!(text.contains("kms.enable-rotation  FAILED: PARTLY APPLIED\n"), "{text}");
+        assert!(
+            text.contains("  after:  partly applied: kms:EnableKeyRotation; the rest was not sent\n  planned: {\"enable_key_rotation\":true}\n"),
+            "{text}"
+        );
+        assert!(!text.contains("not applied; still"), "{text}");
+    }
+
+    #[test]
+    fn a_dry_run_shows_the_planned_after() {
+        let not_allowed = ActionOutcome { status: ActionStatus::NotAllowed, ..ActionOutcome::planned(key("k-2")) };
+        let text = text_of(&with_outcomes(Mode::DryRun, false, Vec::new(), vec![not_allowed]));
+        assert!(text.starts_with("DRY RUN: nothing was changed; nothing is planned for --apply to apply.\n"), "{text}");
+        assert!(
+            text.contains(
+                "  before: {\"enable_key_rotation\":false}\n  after (planned): {\"enable_key_rotation\":true}\n"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("not applied;"), "{text}");
+        let planned =
+            text_of(&with_outcomes(Mode::DryRun, false, Vec::new(), vec![ActionOutcome::planned(key("k-1"))]));
+        assert!(planned.starts_with("DRY RUN: nothing was changed; --apply applies the changes marked planned.\n"));
+    }
+
+    #[test]
+    fn managed_resources_changed_in_place_and_notes_are_shown() {
+        let mut action = key("k-1");
+        action.managed_by = Some("prod.tfstate (aws_kms_key.main)".into());
+        let applied = ActionOutcome { status: ActionStatus::Applied, ..ActionOutcome::planned(action) };
+        let mut report = with_outcomes(Mode::Apply, false, Vec::new(), vec![applied]);
+        let mut m = managed();
+        m.note = Some("in Terraform's AWS provider 4+, `public_access_block` is a resource".into());
+        report.managed = vec![m];
+        let text = text_of(&report);
+        assert!(
+            text.contains("  managed by prod.tfstate (aws_kms_key.main); changed in place (--include-managed)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("    ~ /acl: \"public-read\" -> \"private\"\n    note: in Terraform's AWS provider 4+, `public_access_block` is a resource\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_plan_in_apply_counts_the_fixes_not_settled() {
+        let still = ActionOutcome {
+            status: ActionStatus::Applied,
+            sent: vec!["kms:EnableKeyRotation".into()],
+            verification: Some(Verified { result: Verification::StillViolating, detail: "rotation is off".into() }),
+            ..ActionOutcome::planned(key("k-1"))
+        };
+        let text = text_of(&with_outcomes(Mode::Apply, true, Vec::new(), vec![still]));
+        assert!(
+            text.contains("violations not re-evaluated with --plan-in: 1 fix(es) not settled (failed, not sent, still violating or not verified)."),
+            "{text}"
+        );
+        assert!(!text.contains("change(s) not applied"), "{text}");
     }
 }

@@ -5,7 +5,8 @@
 //!
 //! - *fixed*: the policies that asked for the fix find nothing, and the
 //!   re-read resource has what the plan expected (the tags of `after`, the
-//!   action's `after` configuration);
+//!   action's `after` configuration); the detail names other policies that
+//!   still find a violation on it;
 //! - *pending*: AWS accepted a change it applies later (set by the
 //!   scanner from RDS `PendingModifiedValues`) and the re-read does not show
 //!   it yet;
@@ -18,6 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
+use palisade_engine::config::{LevelOverride, PackConfig};
 use palisade_engine::inventory::{Inventory, InventoryResource};
 use palisade_engine::remediation::action::Action;
 use palisade_engine::remediation::plan::RemediationPlan;
@@ -34,9 +36,9 @@ pub(super) struct Judge {
     files: PolicyFiles,
     engine: Engine,
     packs: Vec<Pack>,
-    /// Whether the packs run with the run's `--config`, `--enforcement` and
-    /// `--exemptions` (`false`: a plan file's packs at their defaults).
-    configured: bool,
+    /// `None`: the run's own `--enforcement` (and `--fail-on-undecided`,
+    /// `--exemptions`); `Some`: a plan file's overrides.
+    overrides: Option<Vec<LevelOverride>>,
 }
 
 impl Judge {
@@ -45,12 +47,13 @@ impl Judge {
         let files = args.policy_files()?;
         let engine = args.engine()?;
         let packs = args.load(&engine)?;
-        Ok(Judge { files, engine, packs, configured: true })
+        Ok(Judge { files, engine, packs, overrides: None })
     }
 
-    /// The packs a plan names (`builtin:NAME` or a file), at their default
-    /// settings: a run from a plan file re-evaluates nothing else.
-    pub(super) fn of_plan(args: &PackArgs, plan: &RemediationPlan) -> Result<Judge> {
+    /// The packs a plan names (`builtin:NAME` or a file), with the settings
+    /// of the run that made it (its `--config` and `--enforcement`), so
+    /// that the resources are judged again as they were judged then.
+    pub(super) fn of_plan(args: &PackArgs, plan: &RemediationPlan, shown: &str) -> Result<Judge> {
         let paths: Vec<std::path::PathBuf> = plan.packs.iter().map(|p| p.source.clone().into()).collect();
         let engine = args.engine()?;
         let packs = args.load_paths(&engine, &paths)?;
@@ -66,7 +69,20 @@ impl Judge {
                 );
             }
         }
-        Ok(Judge { files: args.policy_files_none(), engine, packs, configured: false })
+        let settings = plan.settings.clone().unwrap_or_default();
+        let config = settings
+            .config
+            .as_deref()
+            .map(|text| PackConfig::parse(&format!("{shown} (settings.config)"), text))
+            .transpose()?;
+        let overrides = settings
+            .enforcement
+            .iter()
+            .map(|o| {
+                o.parse::<LevelOverride>().map_err(|e| anyhow::anyhow!("{shown}: settings.enforcement {o:?}: {e}"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Judge { files: PolicyFiles::with_config(config), engine, packs, overrides: Some(overrides) })
     }
 
     /// The loaded packs.
@@ -74,18 +90,15 @@ impl Judge {
         &self.packs
     }
 
-    /// Run the packs on `inventory` (read from `source`, digest over
-    /// `bytes`) through the check pipeline; the report's violations and
-    /// policy errors.
+    /// Run the packs on `input` through the check pipeline.
     pub(super) fn check(
         &self,
         args: &PackArgs,
         input: palisade_engine::pipeline::CheckInput,
     ) -> Result<palisade_engine::pipeline::Checked> {
-        let pipeline = if self.configured {
-            self.files.pipeline(args, &self.engine, &self.packs)
-        } else {
-            self.files.pipeline_defaults(&self.engine, &self.packs)
+        let pipeline = match &self.overrides {
+            None => self.files.pipeline(args, &self.engine, &self.packs),
+            Some(overrides) => self.files.pipeline_with(&self.engine, &self.packs, overrides),
         };
         Ok(pipeline.build()?.check(vec![input]))
     }
@@ -225,9 +238,28 @@ fn verdict(t: &Target<'_>, inventory: Option<&Inventory>, violations: Result<&[V
         return unverified(format!("{}/{} could not decide: {}", v.pack, v.policy, v.message));
     }
     match expectation_met(&t.expect, resource) {
-        Ok(()) => Verified { result: Verification::Fixed, detail: String::new() },
+        Ok(()) => Verified { result: Verification::Fixed, detail: others(t, violations) },
         Err(_) if t.pending.is_some() => t.pending.cloned().unwrap_or_else(|| unverified(String::new())),
         Err(detail) => Verified { result: Verification::StillViolating, detail },
+    }
+}
+
+/// The decided violations of other policies on the target's resource, for
+/// people: a resource fixed for the policies that asked may still break
+/// others (empty when none does).
+fn others(t: &Target<'_>, violations: &[Violation]) -> String {
+    let mut names: Vec<String> = violations
+        .iter()
+        .filter(|v| v.resource == t.arn && !v.undecided)
+        .map(|v| format!("{}/{}", v.pack, v.policy))
+        .filter(|p| !t.policies.contains(p))
+        .collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!("fixed for the policies that asked; other violations remain on it: {}", names.join(", "))
     }
 }
 

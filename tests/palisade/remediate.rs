@@ -302,7 +302,9 @@ fn refused_arns_fail_one_by_one_and_the_others_are_applied() {
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("violations not re-evaluated with --plan-in: 3 change(s) not applied."),
+        text.contains(
+            "violations not re-evaluated with --plan-in: 3 fix(es) not settled (failed, not sent, still violating or not verified)."
+        ),
         "plan-in summary: {text}"
     );
     assert!(!text.contains("blocking violations remain"), "{text}");

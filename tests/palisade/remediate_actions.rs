@@ -186,16 +186,26 @@ fn actions_are_planned_then_applied_when_allowed_verified_and_never_sent_twice()
     let path = |name: &str| work.path().join(name).to_str().expect("utf-8").to_string();
     assert_eq!(settings(&moto, &s), violating());
 
-    // Dry run (the default): a plan of five actions, none allowed, nothing sent.
+    // Dry run (the default): a plan of five actions, nothing sent; told
+    // which kinds the apply will allow, it marks the others.
+    let args = live(&["--allow-action", "kms.enable-rotation", "--report-dir", &path("allowed")]);
+    let (exit, report, err) = remediate(&moto, &proxy, &strings(&args));
+    assert_eq!(exit, 1, "{err}\n{report:#}");
+    let kinds: BTreeMap<String, String> =
+        statuses(&report).into_iter().map(|(k, v)| (k.split(' ').next().unwrap_or_default().to_string(), v)).collect();
+    assert_eq!(kinds.values().filter(|s| *s == "not-allowed").count(), 4, "{kinds:#?}");
+    assert_eq!(kinds["kms.enable-rotation"], "planned");
     let args = live(&["--plan-out", &path("plan.json"), "--report-dir", &path("dry")]);
     let (exit, report, err) = remediate(&moto, &proxy, &strings(&args));
     assert_eq!(exit, 1, "{err}\n{report:#}");
     assert_eq!(report["run"]["mode"], "dry-run");
     let all = statuses(&report);
     assert_eq!(all.len(), 5, "{report:#}");
-    assert!(all.values().all(|s| s == "not-allowed"), "{all:#?}");
+    assert!(all.values().all(|s| s == "planned"), "{all:#?}");
     let plan: Value = serde_json::from_str(&std::fs::read_to_string(path("plan.json")).expect("plan")).expect("JSON");
     assert_eq!((plan["format"].as_str(), plan["version"].as_u64()), (Some("palisade-remediation-plan"), Some(2)));
+    // The settings of this run, so that the apply of the plan judges again as it did.
+    assert_eq!(plan["settings"]["enforcement"].as_array().map(Vec::len), Some(7), "{:#}", plan["settings"]);
     let revoke = plan["actions"]
         .as_array()
         .expect("actions")

@@ -262,6 +262,110 @@ fn report_from_plan() -> RemediationReport {
     RemediationReport::new(run, &plan, outcomes, Vec::new(), inv.resources.len())
 }
 
+/// [`report_from_plan`] applied when the plan was stale: nothing was sent,
+/// every change and action is still planned.
+fn report_stale() -> RemediationReport {
+    let mut from_plan = report_from_plan();
+    let inv = inventory();
+    let (violations, older) = violations(&inv);
+    let run = from_plan.run.clone();
+    let plan =
+        RemediationPlan::new(&older, run.inventory.clone(), run.packs.clone(), &violations, run.started_at.clone());
+    from_plan = RemediationReport::new(run, &plan, Outcomes::planned(&plan), Vec::new(), inv.resources.len());
+    from_plan.mark_stale(vec![
+        "arn:aws:s3:::site: public_access_block.block_public_acls is true, the plan expected false".to_string(),
+    ]);
+    from_plan
+}
+
+/// [`report`] applied where the bucket's action was interrupted after its
+/// first call, the security group is changed in place although a state
+/// manages it (`--include-managed`), and the KMS key's fix is left to code
+/// with a note.
+fn report_partly_managed() -> RemediationReport {
+    let mut applied = report(Mode::Apply);
+    let inv = inventory();
+    let (violations, older) = violations(&inv);
+    let mut plan = RemediationPlan::new(
+        &older,
+        applied.run.inventory.clone(),
+        applied.run.packs.clone(),
+        &violations,
+        applied.run.started_at.clone(),
+    );
+    for o in &mut applied.actions {
+        match o.action.action.kind().name() {
+            "s3.block-public-access" => {
+                o.status = ActionStatus::Failed;
+                o.sent.truncate(1);
+                o.error =
+                    Some(format!("interrupted (SIGTERM) after part of this action was sent ({})", o.sent.join(", ")));
+                o.verification = None;
+            }
+            "ec2.revoke-ingress" => o.action.managed_by = Some("prod.tfstate (aws_security_group.web)".to_string()),
+            _ => {}
+        }
+    }
+    for a in &mut plan.actions {
+        if a.action.kind().name() == "ec2.revoke-ingress" {
+            a.managed_by = Some("prod.tfstate (aws_security_group.web)".to_string());
+        }
+    }
+    plan.managed.push(palisade_engine::remediation::plan::Managed {
+        resource: "arn:aws:s3:::media".to_string(),
+        state: "prod.tfstate".to_string(),
+        address: "aws_s3_bucket.media".to_string(),
+        fix: "s3.block-public-access".to_string(),
+        patch: vec![json!({"op": "add", "path": "/acl", "value": "private"})],
+        diff: vec!["+ /acl: \"private\"".to_string()],
+        policies: vec!["aws-baseline/aws-s3-bucket-disallow-public-read".to_string()],
+        note: Some("a separate `aws_s3_bucket_public_access_block` resource".to_string()),
+    });
+    let outcomes = Outcomes { changes: applied.changes.clone(), actions: applied.actions.clone() };
+    RemediationReport::new(applied.run.clone(), &plan, outcomes, violations, inv.resources.len())
+}
+
+#[test]
+fn stale_partly_applied_and_managed_reports_validate_and_say_so() {
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(repo("engine/schema/remediation-report.schema.json")).expect("schema file"),
+    )
+    .expect("JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let stale = report_stale();
+    assert_eq!(stale.exit_code(), 2);
+    let partly = report_partly_managed();
+    for (name, report) in [("stale", &stale), ("partly", &partly)] {
+        let value: Value = serde_json::from_str(&render::to_json(report).expect("renders")).expect("JSON");
+        let errors: Vec<String> =
+            validator.iter_errors(&value).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+    }
+    let value: Value = serde_json::from_str(&render::to_json(&stale).expect("renders")).expect("JSON");
+    assert_eq!((value["summary"]["stale"].clone(), value["stale"].as_array().map(Vec::len)), (json!(1), Some(1)));
+    let md = render::to_markdown(&stale).expect("renders");
+    assert!(md.starts_with("## Palisade remediation: Stale plan\n"), "{md}");
+    assert!(md.contains("| Exit code | 2: the plan is stale"), "{md}");
+    assert_eq!(md.matches("not sent: the plan is stale").count(), 2 * (5 + 3), "each change and action, twice: {md}");
+
+    let value: Value = serde_json::from_str(&render::to_json(&partly).expect("renders")).expect("JSON");
+    let sg = value["actions"].as_array().expect("actions").iter().find(|a| a["action"]["kind"] == "ec2.revoke-ingress");
+    assert_eq!(sg.expect("the group")["managed_by"], "prod.tfstate (aws_security_group.web)");
+    assert!(value["managed"][0]["note"].is_string(), "{value:#}");
+    let html = render::to_html(&partly).expect("renders");
+    assert!(html.contains("partly applied: s3:PutPublicAccessBlock; the rest was not sent"), "{html}");
+    assert!(html.contains("managed by prod.tfstate (aws_security_group.web); changed in place (--include-managed)"));
+    assert!(html.contains("Note: a separate `aws_s3_bucket_public_access_block` resource"), "{html}");
+    let md = render::to_markdown(&partly).expect("renders");
+    assert!(md.starts_with("## Palisade remediation: Partially applied\n"), "{md}");
+    // Invalid: a stale count that is not a number, a managed_by that is not a string.
+    for (pointer, bad) in [("/summary/stale", json!("one")), ("/managed/0/note", json!(1))] {
+        let mut doc = value.clone();
+        *doc.pointer_mut(pointer).expect("present") = bad;
+        assert!(!validator.is_valid(&doc), "{pointer}");
+    }
+}
+
 #[test]
 fn remediation_json_validates_against_the_schema() {
     let schema: Value = serde_json::from_slice(
@@ -566,10 +670,11 @@ fn html_report_from_a_plan_says_violations_were_not_evaluated() {
     headless(&chromium, &tmp.path().join("profile"), &format!("--print-to-pdf={}", pdf.display()), &html);
     let lines = pdf_text(&pdf, true);
     assert!(lines.contains("Violations not evaluated (from a plan)"), "the card:\n{lines}");
-    let text = pdf_text(&pdf, false);
+    // The page's lines as one (the outcome sentence wraps where the page ends).
+    let text = pdf_text(&pdf, false).split_whitespace().collect::<Vec<_>>().join(" ");
     for wanted in [
         "Palisade remediation report Partially applied",
-        "violations not evaluated (from a plan): 3 change(s) not applied.",
+        "violations not evaluated (from a plan): 3 fixes not settled (failed, not sent, still violating or not verified).",
         "Violations not evaluated (from a plan): this run applied a reviewed plan file and judged no policy.",
         "All violations (not evaluated (from a plan))",
         "plans/reviewed.json",

@@ -97,10 +97,14 @@ pub fn to_json(report: &RemediationReport) -> Result<String, RenderError> {
 /// `Content-Security-Policy` of `default-src 'none'` says so to the
 /// browser).
 ///
-/// It shows, in order: the status badge (`Dry run`; on an apply `Applied`
-/// only when every change and action was applied and each verified
-/// resource is fixed or pending, else `Partially applied`, `Failed`, `Not
-/// applied` or `Nothing to apply`) and the outcome; the summary counts
+/// It shows, in order: the status badge (`Dry run`; `Stale plan` when the
+/// plan was stale and nothing was sent; on an apply `Applied` only when
+/// every change and action was applied and each verified resource is fixed
+/// or pending, else `Partially applied` (an action with a call sent counts
+/// as something applied), `Failed`, `Not applied` or `Nothing to apply`)
+/// and the outcome; for a stale plan, the resources "Changed since the
+/// plan", each change and action saying "not sent: the plan is stale"; the
+/// summary counts
 /// (violations of a run from a plan file are "not evaluated (from a
 /// plan)", never 0; undecided findings are counted apart); the run's
 /// metadata (when, who, packs and versions, inventory, plan, Palisade's
@@ -112,7 +116,11 @@ pub fn to_json(report: &RemediationReport) -> Result<String, RenderError> {
 /// its configuration before, expected after and found on the re-read, its
 /// status, error, verification, timings and the operations sent; the fixes
 /// left to code ("managed by FILE (ADDRESS): fix it in code", with the
-/// patch's lines); the tags before and after per resource, added, removed
+/// patch's lines and the note on where the fix goes); a change or action
+/// on a resource a state manages says "managed by FILE (ADDRESS); changed
+/// in place (--include-managed)"; an action partly applied says "partly
+/// applied: SENT; the rest was not sent" and shows its after as unknown; a
+/// dry run shows before and the planned after; the tags before and after per resource, added, removed
 /// and changed keys marked in words and colour (a change not applied shows
 /// the tags as they still are, marked "not applied"); every violation.
 ///
@@ -245,11 +253,11 @@ struct View<'a> {
     mode: &'static str,
     /// `Dry run` or `Apply (--apply)`, for the run's metadata.
     mode_name: &'static str,
-    /// The badge's CSS class: `dry-run`, `apply`, `partial`, `failed`,
-    /// `not-applied` or `nothing`.
+    /// The badge's CSS class: `dry-run`, `stale`, `apply`, `partial`,
+    /// `failed`, `not-applied` or `nothing`.
     badge: &'static str,
-    /// The badge's text: `Dry run`, `Applied`, `Partially applied`,
-    /// `Failed`, `Not applied` or `Nothing to apply`.
+    /// The badge's text: `Dry run`, `Stale plan`, `Applied`, `Partially
+    /// applied`, `Failed`, `Not applied` or `Nothing to apply`.
     mode_label: &'static str,
     /// What the badge means, one sentence.
     mode_note: &'static str,
@@ -258,6 +266,10 @@ struct View<'a> {
     /// Whether the run left nothing to do (exit code 0).
     ok: bool,
     exit_code: u8,
+    /// What the exit code means for this run, one sentence.
+    exit_note: &'static str,
+    /// The resources that changed since the plan (a stale plan: nothing was sent).
+    stale: &'a [String],
     caller: &'a str,
     duration: Option<String>,
     /// Whether this run evaluated policies (`false` for `--plan-in`).
@@ -392,6 +404,10 @@ struct ChangeView<'a> {
     /// Whether the change was not applied on an apply (failed or not sent):
     /// its tags are shown as they still are.
     not_applied: bool,
+    /// Why a change was not sent (`not sent: the plan is stale`).
+    note: Option<&'static str>,
+    /// `managed by FILE (ADDRESS); changed in place (--include-managed)`.
+    managed_by: Option<String>,
     verification: Option<VerifiedView<'a>>,
 }
 
@@ -462,7 +478,7 @@ struct ConfigRow {
     after: Vec<String>,
     /// As re-read before the calls, when it was.
     found: Option<Vec<String>>,
-    /// `changed`, `unchanged`, `done` or `not-applied`.
+    /// `changed`, `unchanged`, `done`, `partly-applied` or `not-applied`.
     state: &'static str,
     /// The state in words.
     mark: &'static str,
@@ -503,6 +519,11 @@ struct ActionView<'a> {
     /// `120 ms`, or `1.2 s`.
     duration: Option<String>,
     not_applied: bool,
+    /// What became of it beyond its status: `partly applied: SENT; the
+    /// rest was not sent`, or `not sent: the plan is stale`.
+    note: Option<String>,
+    /// `managed by FILE (ADDRESS); changed in place (--include-managed)`.
+    managed_by: Option<String>,
     verification: Option<VerifiedView<'a>>,
 }
 
@@ -515,6 +536,8 @@ struct ManagedView<'a> {
     fix: &'a str,
     diff: &'a [String],
     policies: &'a [String],
+    /// Where the fix goes in Terraform when it is a resource of its own.
+    note: Option<&'a str>,
 }
 
 /// The chart's sizes, in pixels.
@@ -529,8 +552,9 @@ impl<'a> View<'a> {
         let s = &report.summary;
         let run = &report.run;
         let (badge, mode_label, mode_note) = badge(report);
-        let views: Vec<ChangeView<'a>> = report.changes.iter().map(|o| ChangeView::new(o, run.mode)).collect();
-        let actions: Vec<ActionView<'a>> = report.actions.iter().map(|o| ActionView::new(o, run.mode)).collect();
+        let stale = !report.stale.is_empty();
+        let views: Vec<ChangeView<'a>> = report.changes.iter().map(|o| ChangeView::new(o, run.mode, stale)).collect();
+        let actions: Vec<ActionView<'a>> = report.actions.iter().map(|o| ActionView::new(o, run.mode, stale)).collect();
         let by_policy = policy_rows(report);
         let chart = Chart::new(&by_policy);
         let details = Details::new(report, &views, &actions, by_policy, keep);
@@ -553,6 +577,8 @@ impl<'a> View<'a> {
             outcome: outcome(report),
             ok: report.exit_code() == 0,
             exit_code: report.exit_code(),
+            exit_note: exit_note(report),
+            stale: &report.stale,
             caller: run.caller.as_deref().filter(|c| !c.is_empty()).unwrap_or("unknown"),
             duration: duration(&run.started_at, &run.finished_at),
             evaluated: s.evaluated,
@@ -597,26 +623,70 @@ fn settled(applied: bool, verification: Option<&Verified>) -> bool {
     applied && verification.is_none_or(|v| matches!(v.result, Verification::Fixed | Verification::Pending))
 }
 
+/// Why a change or action of a stale plan was not sent.
+const NOT_SENT_STALE: &str = "not sent: the plan is stale";
+
+/// `managed by FILE (ADDRESS); changed in place (--include-managed)` for a
+/// resource a state manages that was changed in place all the same.
+fn managed_note(managed_by: Option<&String>) -> Option<String> {
+    managed_by.map(|by| format!("managed by {by}; changed in place (--include-managed)"))
+}
+
+/// `partly applied: s3:PutPublicAccessBlock; the rest was not sent` for an
+/// action that did not end applied although some of its calls were sent.
+fn partly_applied(o: &ActionOutcome) -> Option<String> {
+    let applied = matches!(o.status, ActionStatus::Applied | ActionStatus::Done);
+    (!applied && !o.sent.is_empty()).then(|| format!("partly applied: {}; the rest was not sent", o.sent.join(", ")))
+}
+
+/// The number of fixes (tag changes and actions) that did not settle: not
+/// applied (failed, not sent, not allowed, left by `--max-changes`; on a dry
+/// run, every one), or applied but verified still violating or not
+/// verified. A run from a plan file (`--plan-in`) evaluates no policy, so
+/// this is what it counts instead of blocking violations.
+pub fn unsettled(report: &RemediationReport) -> usize {
+    let changes = report.changes.iter().filter(|o| {
+        let applied = matches!(o.status, ChangeStatus::Applied | ChangeStatus::AlreadyApplied);
+        !settled(applied, o.verification.as_ref())
+    });
+    let actions = report.actions.iter().filter(|o| {
+        let applied = matches!(o.status, ActionStatus::Applied | ActionStatus::Done);
+        !settled(applied, o.verification.as_ref())
+    });
+    changes.count() + actions.count()
+}
+
 /// The status badge of a run: its CSS class, its text and what it means.
 ///
-/// A dry run is `Dry run`. An apply is `Applied` only when every change and
-/// action was applied (or found in place) and each verified resource is
-/// fixed or pending; `Partially applied` when some of them were applied but
-/// not all, or one is still violating or could not be verified; `Failed`
-/// when none was applied and one failed; `Not applied` when none was
-/// applied and none failed (not allowed, left by `--max-changes`, not
-/// sent); `Nothing to apply` for a plan without changes or actions.
+/// A dry run is `Dry run` (its note says to run again with `--apply` only
+/// when something would be applied). An apply of a stale plan is `Stale
+/// plan`: nothing was sent. An apply is `Applied` only when every change
+/// and action was applied (or found in place) and each verified resource is
+/// fixed or pending; `Partially applied` when some of them were applied, or
+/// had a call sent, but not all, or one is still violating or could not be
+/// verified; `Failed` when nothing was sent and one failed; `Not applied`
+/// when nothing was sent and none failed (not allowed, left by
+/// `--max-changes`, not sent); `Nothing to apply` for a plan without
+/// changes or actions.
 fn badge(report: &RemediationReport) -> (&'static str, &'static str, &'static str) {
     if report.run.mode == Mode::DryRun {
-        return ("dry-run", "Dry run", "Nothing was changed: this is the plan. Run again with --apply to apply it.");
+        return dry_run_badge(report);
+    }
+    if !report.stale.is_empty() {
+        return (
+            "stale",
+            "Stale plan",
+            "Nothing was sent: resources changed since the plan was made (see \"Changed since the plan\"). Make a new plan, review it and apply it.",
+        );
     }
     let changes = report.changes.iter().map(|o| {
         let applied = matches!(o.status, ChangeStatus::Applied | ChangeStatus::AlreadyApplied);
         (applied, o.status == ChangeStatus::Failed, settled(applied, o.verification.as_ref()))
     });
+    // An action with a call sent changed something, whatever its status.
     let actions = report.actions.iter().map(|o| {
         let applied = matches!(o.status, ActionStatus::Applied | ActionStatus::Done);
-        (applied, o.status == ActionStatus::Failed, settled(applied, o.verification.as_ref()))
+        (applied || !o.sent.is_empty(), o.status == ActionStatus::Failed, settled(applied, o.verification.as_ref()))
     });
     let (mut total, mut applied, mut failed, mut settled_count) = (0, 0, 0, 0);
     for (a, f, s) in changes.chain(actions) {
@@ -650,11 +720,52 @@ fn badge(report: &RemediationReport) -> (&'static str, &'static str, &'static st
     }
 }
 
+/// The badge of a dry run: `Run again with --apply` only when some change
+/// or action is planned (not when every one is not allowed or left by
+/// `--max-changes`, nor when there is none).
+fn dry_run_badge(report: &RemediationReport) -> (&'static str, &'static str, &'static str) {
+    let planned = report.changes.iter().filter(|o| o.status == ChangeStatus::Planned).count()
+        + report.actions.iter().filter(|o| o.status == ActionStatus::Planned).count();
+    let note = if planned > 0 {
+        "Nothing was changed: this is the plan. Run again with --apply to apply it."
+    } else if report.changes.is_empty() && report.actions.is_empty() {
+        "Nothing was changed, and there is nothing to apply."
+    } else {
+        "Nothing was changed, and --apply would change nothing: no change or action of the plan may be applied (see their status)."
+    };
+    ("dry-run", "Dry run", note)
+}
+
+/// What the exit code means for `report`, one sentence.
+fn exit_note(report: &RemediationReport) -> &'static str {
+    match report.exit_code() {
+        0 => "nothing is left to do.",
+        2 if !report.stale.is_empty() => {
+            "the plan is stale: resources changed since it was made, and nothing was sent."
+        }
+        _ => {
+            "violations remain, a change or action failed or was not applied, a resource is not verified fixed, or something needs a human or a change in code."
+        }
+    }
+}
+
 /// The outcome of the run in one sentence: changes and actions planned or
-/// applied, verification, violations left to people, blocking violations
-/// that remain.
+/// applied (each status counted as it is), verification, violations left
+/// to people, blocking violations that remain (for a run from a plan file,
+/// the fixes not settled); for a stale plan, that nothing was sent.
 fn outcome(report: &RemediationReport) -> String {
     let s = &report.summary;
+    if !report.stale.is_empty() {
+        return format!(
+            "The plan is stale: {} resource{} changed since it was made; nothing was sent ({} tag change{} and {} action{} not sent).",
+            s.stale,
+            plural(s.stale),
+            s.planned,
+            plural(s.planned),
+            s.actions,
+            plural(s.actions)
+        );
+    }
     let humans = format!(
         "{} violation{} need{} a human",
         s.needs_human,
@@ -665,7 +776,11 @@ fn outcome(report: &RemediationReport) -> String {
         if s.managed > 0 { format!("; {} fix{} left to code", s.managed, plural_es(s.managed)) } else { String::new() };
     let rest = if !s.evaluated {
         // A reviewed plan (--plan-in) re-evaluates no policy.
-        format!("{humans}{managed}; violations not evaluated (from a plan): {} change(s) not applied.", s.remaining)
+        let open = unsettled(report);
+        format!(
+            "{humans}{managed}; violations not evaluated (from a plan): {open} fix{} not settled (failed, not sent, still violating or not verified).",
+            plural_es(open)
+        )
     } else {
         format!(
             "{humans}{managed}; {} blocking violation{} remain{}.",
@@ -676,7 +791,7 @@ fn outcome(report: &RemediationReport) -> String {
     };
     let actions = match (report.run.mode, s.actions) {
         (_, 0) => String::new(),
-        (Mode::DryRun, n) => format!(", {n} action{} planned", plural(n)),
+        (Mode::DryRun, _) => dry_run_actions(report),
         (Mode::Apply, _) => format!(
             "; actions: {} applied, {} done, {} failed, {} not allowed, {} not applied (max-changes)",
             s.actions_applied, s.actions_done, s.actions_failed, s.not_allowed, s.not_applied_max_changes
@@ -700,6 +815,21 @@ fn outcome(report: &RemediationReport) -> String {
     }
 }
 
+/// The actions of a dry run by status: `, 2 actions planned, 4 not allowed
+/// (--allow-action)`; only the statuses there are (planned always).
+fn dry_run_actions(report: &RemediationReport) -> String {
+    let s = &report.summary;
+    let planned = report.actions.iter().filter(|o| o.status == ActionStatus::Planned).count();
+    let mut text = format!(", {planned} action{} planned", plural(planned));
+    if s.not_allowed > 0 {
+        text.push_str(&format!(", {} not allowed (--allow-action)", s.not_allowed));
+    }
+    if s.not_applied_max_changes > 0 {
+        text.push_str(&format!(", {} left by --max-changes", s.not_applied_max_changes));
+    }
+    text
+}
+
 /// The summary numbers, in the order the page shows them. Violations not
 /// evaluated (a run from a plan file) say so instead of a number; the
 /// action cards show when the plan has actions, the verification cards on
@@ -713,7 +843,11 @@ fn counts(s: &Summary, mode: Mode) -> Vec<Count> {
     } else {
         Count { label: "Violations", value: NOT_EVALUATED.to_string(), class: "muted" }
     };
-    let mut counts = vec![
+    let mut counts = Vec::new();
+    if s.stale > 0 {
+        counts.push(n("Changed since the plan", s.stale, "bad"));
+    }
+    counts.extend([
         n("Resources", s.resources, ""),
         violations,
         n("Undecided", s.undecided, ""),
@@ -721,7 +855,7 @@ fn counts(s: &Summary, mode: Mode) -> Vec<Count> {
         n("Applied", s.applied, good(s.applied)),
         n("Already applied", s.already_applied, ""),
         n("Failed", s.failed, bad(s.failed)),
-    ];
+    ]);
     if s.actions > 0 {
         counts.extend([
             n("Actions", s.actions, ""),
@@ -864,32 +998,38 @@ impl<'a> Details<'a> {
     }
 }
 
-/// The changes that failed and the actions that failed or were left by
-/// `--max-changes`, with why.
+/// The changes that failed or were not sent because the plan is stale, and
+/// the actions that failed, were left by `--max-changes` or were not sent
+/// because the plan is stale, with why.
 fn failed_rows<'a>(views: &[ChangeView<'a>], actions: &[ActionView<'a>]) -> Vec<FailedRow<'a>> {
-    let changes = views.iter().filter(|c| c.status == ChangeStatus::Failed).map(|c| FailedRow {
+    let stale = |note: Option<&str>| note == Some(NOT_SENT_STALE);
+    let changes = views.iter().filter(|c| c.status == ChangeStatus::Failed || stale(c.note)).map(|c| FailedRow {
         arn: c.arn,
         fix: "tags",
         resource_type: c.resource_type,
         region: c.region,
         status_label: c.status_label,
-        error: c.error.unwrap_or("no error given").to_string(),
+        error: c.error.or(c.note).unwrap_or("no error given").to_string(),
     });
     let actions = actions
         .iter()
-        .filter(|a| matches!(a.status, ActionStatus::Failed | ActionStatus::NotAppliedMaxChanges))
+        .filter(|a| {
+            matches!(a.status, ActionStatus::Failed | ActionStatus::NotAppliedMaxChanges) || stale(a.note.as_deref())
+        })
         .map(|a| FailedRow {
             arn: a.arn,
             fix: a.kind,
             resource_type: a.resource_type,
             region: a.region,
             status_label: a.status_label,
-            error: match (a.error, a.status) {
-                (Some(e), _) => e.to_string(),
-                (None, ActionStatus::NotAppliedMaxChanges) => {
+            error: match (a.error, a.status, a.note.as_deref()) {
+                (Some(e), _, Some(note)) => format!("{e} ({note})"),
+                (Some(e), _, None) => e.to_string(),
+                (None, _, Some(note)) => note.to_string(),
+                (None, ActionStatus::NotAppliedMaxChanges, None) => {
                     "not applied: --max-changes resources had been changed already".to_string()
                 }
-                (None, _) => "no error given".to_string(),
+                (None, _, None) => "no error given".to_string(),
             },
         });
     changes.chain(actions).collect()
@@ -1014,17 +1154,21 @@ impl<'a> VerifiedView<'a> {
 }
 
 impl<'a> ChangeView<'a> {
-    /// The change of `o` in a run of `mode`: on an apply, a change that
-    /// failed or was not sent shows its tags as they still are, marked
-    /// `not applied`, with the planned value beside.
-    fn new(o: &'a ChangeOutcome, mode: Mode) -> ChangeView<'a> {
+    /// The change of `o` in a run of `mode` (`stale`: the plan was stale
+    /// and nothing was sent): on an apply, a change that failed or was not
+    /// sent shows its tags as they still are, marked `not applied` (`not
+    /// sent` for a stale plan), with the planned value beside.
+    fn new(o: &'a ChangeOutcome, mode: Mode, stale: bool) -> ChangeView<'a> {
         let c = &o.change;
         let not_applied = mode == Mode::Apply && matches!(o.status, ChangeStatus::Failed | ChangeStatus::Planned);
+        let unsent = mode == Mode::Apply && stale && o.status == ChangeStatus::Planned;
+        let mark = if unsent { "not sent" } else { "not applied" };
         let keys: BTreeSet<&str> = c.before.keys().chain(c.after.keys()).map(String::as_str).collect();
         let tags = keys
             .into_iter()
             .map(|key| {
-                tag_row(key, c.before.get(key).map(String::as_str), c.after.get(key).map(String::as_str), not_applied)
+                let (before, after) = (c.before.get(key).map(String::as_str), c.after.get(key).map(String::as_str));
+                tag_row(key, before, after, not_applied.then_some(mark))
             })
             .collect();
         ChangeView {
@@ -1034,6 +1178,7 @@ impl<'a> ChangeView<'a> {
             resource_type: &c.resource_type,
             status: o.status,
             status_label: match o.status {
+                ChangeStatus::Planned if unsent => "Not sent",
                 ChangeStatus::Planned if mode == Mode::Apply => "Not applied",
                 ChangeStatus::Planned => "Planned",
                 ChangeStatus::Applied => "Applied",
@@ -1046,24 +1191,25 @@ impl<'a> ChangeView<'a> {
             remove: c.change.remove.iter().map(String::as_str).collect(),
             tags,
             not_applied,
+            note: unsent.then_some(NOT_SENT_STALE),
+            managed_by: managed_note(c.managed_by.as_ref()),
             verification: o.verification.as_ref().map(VerifiedView::new),
         }
     }
 }
 
-/// The row of tag `key`, `before` and planned `after`; for a change
-/// `not_applied`, the tag as it still is.
-fn tag_row<'a>(key: &'a str, before: Option<&'a str>, after: Option<&'a str>, not_applied: bool) -> TagRow<'a> {
-    if not_applied && before != after {
+/// The row of tag `key`, `before` and planned `after`; for a change not
+/// applied (`not_applied`: its mark, `not applied` or `not sent`), the tag
+/// as it still is.
+fn tag_row<'a>(
+    key: &'a str,
+    before: Option<&'a str>,
+    after: Option<&'a str>,
+    not_applied: Option<&'static str>,
+) -> TagRow<'a> {
+    if let Some(mark) = not_applied.filter(|_| before != after) {
         let planned = after.map_or_else(|| "(planned: absent)".to_string(), |a| format!("(planned: {a})"));
-        return TagRow {
-            key,
-            before,
-            after: before,
-            state: "not-applied",
-            mark: "not applied",
-            planned_note: Some(planned),
-        };
+        return TagRow { key, before, after: before, state: "not-applied", mark, planned_note: Some(planned) };
     }
     let state = match (before, after) {
         (None, Some(_)) => "added",
@@ -1074,14 +1220,37 @@ fn tag_row<'a>(key: &'a str, before: Option<&'a str>, after: Option<&'a str>, no
     TagRow { key, before, after, state, mark: state, planned_note: None }
 }
 
+/// How an action's configuration rows show what became of it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Applied {
+    /// A dry run: the planned after, marked `planned`.
+    Planned,
+    /// Applied: the expected after, marked `changed`.
+    Changed,
+    /// Found done: the expected after, marked `already done`.
+    Done,
+    /// Some calls sent, not all: the after is not known.
+    Partly,
+    /// Nothing sent (failed, not allowed, left by `--max-changes`, or not
+    /// sent): the configuration as it still is, with this mark.
+    Not(&'static str),
+}
+
 impl<'a> ActionView<'a> {
-    /// The action of `o` in a run of `mode`.
-    fn new(o: &'a ActionOutcome, mode: Mode) -> ActionView<'a> {
+    /// The action of `o` in a run of `mode` (`stale`: the plan was stale
+    /// and nothing was sent). A dry run shows the planned after, never
+    /// "not applied": it read nothing from the cloud.
+    fn new(o: &'a ActionOutcome, mode: Mode, stale: bool) -> ActionView<'a> {
         let a = &o.action;
-        let not_applied = match o.status {
-            ActionStatus::Planned => mode == Mode::Apply,
-            ActionStatus::Failed | ActionStatus::NotAllowed | ActionStatus::NotAppliedMaxChanges => true,
-            ActionStatus::Applied | ActionStatus::Done => false,
+        let partly = partly_applied(o);
+        let unsent = mode == Mode::Apply && stale && o.sent.is_empty() && o.status == ActionStatus::Planned;
+        let applied = match o.status {
+            _ if mode == Mode::DryRun => Applied::Planned,
+            ActionStatus::Applied => Applied::Changed,
+            ActionStatus::Done => Applied::Done,
+            _ if partly.is_some() => Applied::Partly,
+            _ if unsent => Applied::Not("not sent"),
+            _ => Applied::Not("not applied"),
         };
         let params = match &a.action {
             Action::Ec2RevokeIngress { rules } => rules.iter().map(IngressRule::label).collect(),
@@ -1096,7 +1265,7 @@ impl<'a> ActionView<'a> {
             kind: a.action.kind().name(),
             params,
             status: o.status,
-            status_label: action_status_label(o.status, mode),
+            status_label: action_status_label(o.status, mode, applied),
             error: o.error.as_deref(),
             policies: &a.policies,
             calls: a
@@ -1104,24 +1273,28 @@ impl<'a> ActionView<'a> {
                 .iter()
                 .map(|c| CallView { operation: &c.operation, parameters: c.parameters.to_string() })
                 .collect(),
-            config: config_rows(&a.before, &a.after, o.found.as_ref(), o.status, not_applied),
+            config: config_rows(&a.before, &a.after, o.found.as_ref(), applied),
             has_found: o.found.is_some(),
             sent: &o.sent,
             started_at: o.started_at.as_deref(),
             duration: o.duration_ms.map(milliseconds),
-            not_applied,
+            not_applied: matches!(applied, Applied::Not(_)),
+            note: partly.or_else(|| unsent.then(|| NOT_SENT_STALE.to_string())),
+            managed_by: managed_note(a.managed_by.as_ref()),
             verification: o.verification.as_ref().map(VerifiedView::new),
         }
     }
 }
 
-/// An action's status in words.
-fn action_status_label(status: ActionStatus, mode: Mode) -> &'static str {
+/// An action's status in words (`applied`: how its configuration rows show).
+fn action_status_label(status: ActionStatus, mode: Mode, applied: Applied) -> &'static str {
     match status {
+        ActionStatus::Planned if applied == Applied::Not("not sent") => "Not sent",
         ActionStatus::Planned if mode == Mode::Apply => "Not applied",
         ActionStatus::Planned => "Planned",
         ActionStatus::Applied => "Applied",
         ActionStatus::Done => "Done",
+        ActionStatus::Failed if applied == Applied::Partly => "Failed: partly applied",
         ActionStatus::Failed => "Failed",
         ActionStatus::NotAllowed => "Not allowed",
         ActionStatus::NotAppliedMaxChanges => "Not applied: max-changes",
@@ -1135,14 +1308,16 @@ fn milliseconds(ms: u64) -> String {
 
 /// The rows of an action's configuration: one per setting of `before`,
 /// `after` and `found` (objects are walked, other values are leaves).
-/// An action `not_applied` shows the configuration as it still is (as
-/// found, else as before) with the expected value as `planned`.
+/// `applied` says what the after column holds: the planned value (a dry
+/// run), the expected one (applied or done), `unknown` with the planned
+/// value beside (partly applied: a call was sent, so it is never shown as
+/// unchanged), or the configuration as it still is (as found, else as
+/// before) with the planned value beside (nothing sent).
 fn config_rows(
     before: &serde_json::Value,
     after: &serde_json::Value,
     found: Option<&serde_json::Value>,
-    status: ActionStatus,
-    not_applied: bool,
+    applied: Applied,
 ) -> Vec<ConfigRow> {
     let (mut b, mut a, mut f) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     leaves("", before, &mut b);
@@ -1158,15 +1333,16 @@ fn config_rows(
             let before = b.get(&path).cloned().unwrap_or_else(absent);
             let expected = a.get(&path).cloned().unwrap_or_else(absent);
             let found = found.map(|_| f.get(&path).cloned().unwrap_or_else(absent));
-            let (state, mark, after, planned) = if before == expected {
-                ("unchanged", "unchanged", expected, None)
-            } else if not_applied {
-                let now = found.clone().unwrap_or_else(|| before.clone());
-                ("not-applied", "not applied", now, Some(expected))
-            } else if status == ActionStatus::Done {
-                ("done", "already done", expected, None)
-            } else {
-                ("changed", "changed", expected, None)
+            let (state, mark, after, planned) = match applied {
+                _ if before == expected => ("unchanged", "unchanged", expected, None),
+                Applied::Planned => ("changed", "planned", expected, None),
+                Applied::Changed => ("changed", "changed", expected, None),
+                Applied::Done => ("done", "already done", expected, None),
+                Applied::Partly => ("partly-applied", "partly applied", vec!["unknown".to_string()], Some(expected)),
+                Applied::Not(mark) => {
+                    let now = found.clone().unwrap_or_else(|| before.clone());
+                    ("not-applied", mark, now, Some(expected))
+                }
             };
             ConfigRow { path, before, after, found, state, mark, planned }
         })
@@ -1186,11 +1362,25 @@ fn leaves(prefix: &str, value: &serde_json::Value, out: &mut BTreeMap<String, Ve
             }
         }
         serde_json::Value::Array(items) if !items.is_empty() => {
-            out.insert(path_or_value(prefix), items.iter().map(ToString::to_string).collect());
+            let line = |item: &serde_json::Value| {
+                if prefix == "ingress" { ingress_line(item) } else { item.to_string() }
+            };
+            out.insert(path_or_value(prefix), items.iter().map(line).collect());
         }
         other => {
             out.insert(path_or_value(prefix), vec![other.to_string()]);
         }
+    }
+}
+
+/// A security group's ingress block in words, its CIDR rules as
+/// [`IngressRule::label`] gives them (`all traffic from 0.0.0.0/0`), joined
+/// by `, `; a block without CIDR rules (or with unknown values) as compact
+/// JSON.
+fn ingress_line(block: &serde_json::Value) -> String {
+    match IngressRule::of_block(block) {
+        Some(rules) if !rules.is_empty() => rules.iter().map(IngressRule::label).collect::<Vec<_>>().join(", "),
+        _ => block.to_string(),
     }
 }
 
@@ -1208,6 +1398,7 @@ impl<'a> ManagedView<'a> {
             fix: &m.fix,
             diff: &m.diff,
             policies: &m.policies,
+            note: m.note.as_deref(),
         }
     }
 }
@@ -1356,6 +1547,7 @@ mod tests {
             before,
             change,
             policies: vec!["aws-baseline/required-tags".to_string()],
+            managed_by: None,
         }
     }
 
@@ -1388,6 +1580,7 @@ mod tests {
             changes: vec![a.clone(), b.clone()],
             actions: Vec::new(),
             managed: Vec::new(),
+            settings: None,
             needs_human: vec![NeedsHuman {
                 resource: "arn:aws:s3:::c".to_string(),
                 pack: "aws-baseline".to_string(),
@@ -1453,6 +1646,7 @@ mod tests {
             before,
             action,
             policies: vec!["aws-baseline/aws-s3-bucket-disallow-public-read".to_string()],
+            managed_by: None,
         }
     }
 
@@ -1473,6 +1667,7 @@ mod tests {
             changes: vec![change_of("arn:aws:s3:::a")],
             actions: vec![bucket_action("media"), bucket_action("site")],
             managed: Vec::new(),
+            settings: None,
             needs_human: Vec::new(),
         };
         plan.changes[0].policies = vec!["aws-baseline/required-tags".to_string()];
@@ -1518,6 +1713,219 @@ mod tests {
 
     fn badge_of(report: &RemediationReport) -> &'static str {
         badge(report).1
+    }
+
+    /// The plan of `report`: its changes, actions, managed fixes and what
+    /// needs a human.
+    fn plan_of(report: &RemediationReport) -> RemediationPlan {
+        RemediationPlan {
+            format: "palisade-remediation-plan".to_string(),
+            version: 2,
+            created_at: "2026-11-30T10:00:06Z".to_string(),
+            inventory: report.run.inventory.clone(),
+            packs: Vec::new(),
+            changes: report.changes.iter().map(|o| o.change.clone()).collect(),
+            actions: report.actions.iter().map(|o| o.action.clone()).collect(),
+            managed: report.managed.clone(),
+            settings: None,
+            needs_human: report.needs_human.clone(),
+        }
+    }
+
+    /// `report` built again from its outcomes, in `mode` (the counts follow).
+    fn rebuilt(report: &RemediationReport, mode: Mode) -> RemediationReport {
+        let plan = plan_of(report);
+        let mut run = report.run.clone();
+        run.mode = mode;
+        let outcomes = Outcomes { changes: report.changes.clone(), actions: report.actions.clone() };
+        RemediationReport::new(run, &plan, outcomes, report.violations.clone(), 3)
+    }
+
+    #[test]
+    fn a_stale_plan_says_nothing_was_sent_and_why() {
+        let mut report =
+            action_report(ChangeStatus::Planned, [(ActionStatus::Planned, None), (ActionStatus::Planned, None)]);
+        report.run.plan = Some("plan.json".to_string());
+        for a in &mut report.actions {
+            (a.found, a.started_at, a.duration_ms) = (None, None, None);
+        }
+        let mut report = rebuilt(&report, Mode::Apply);
+        report
+            .mark_stale(vec!["arn:aws:s3:::media: public_grants: found [] but the plan expected 1 grant".to_string()]);
+        assert_eq!(report.exit_code(), 2);
+        assert_eq!(badge_of(&report), "Stale plan");
+        let html = to_html(&report).expect("renders");
+        assert!(html.contains("<span class=\"mode mode-stale\">Stale plan</span>"), "{html}");
+        assert!(html.contains("<h2 id=\"stale\">Changed since the plan (1)</h2>"), "{html}");
+        assert!(html.contains(
+            "<li><code>arn:aws:s3:::media: public_grants: found [] but the plan expected 1 grant</code></li>"
+        ));
+        assert!(html.contains("Exit code 2: the plan is stale"), "{html}");
+        assert!(!html.contains("Exit code 1") && !html.contains("Nothing was applied"), "{html}");
+        assert!(html.contains("The plan is stale: 1 resource changed since it was made; nothing was sent"), "{html}");
+        // Every change and action says why it was not sent.
+        assert_eq!(
+            html.matches("not sent: the plan is stale").count(),
+            2 + 2 + 3,
+            "the change (twice), the actions, and in what was not applied: {html}"
+        );
+        assert!(html.contains("<p class=\"note\">not sent: the plan is stale</p>"), "{html}");
+        assert!(
+            html.contains("<td class=\"mark\">not sent <span class=\"none\">(planned: true)</span></td>"),
+            "{html}"
+        );
+        let md = to_markdown(&report).expect("renders");
+        assert!(md.starts_with("## Palisade remediation: Stale plan\n"), "{md}");
+        assert!(md.contains("<details open><summary>Changed since the plan (1)</summary>"), "{md}");
+        assert!(md.contains("| Exit code | 2: the plan is stale"), "{md}");
+        assert!(md.contains("| Not sent: not sent: the plan is stale |") || md.contains("Not sent: not sent"), "{md}");
+        assert_eq!(md.matches("not sent: the plan is stale").count(), 6, "{md}");
+        let json: serde_json::Value = serde_json::from_str(&to_json(&report).expect("renders")).expect("JSON");
+        assert_eq!((json["summary"]["stale"].clone(), json["stale"][0].is_string()), (json!(1), true));
+    }
+
+    #[test]
+    fn a_partly_applied_action_never_says_nothing_changed() {
+        let mut report =
+            action_report(ChangeStatus::Failed, [(ActionStatus::Failed, None), (ActionStatus::NotAllowed, None)]);
+        report.actions[0].sent = vec!["s3:PutPublicAccessBlock".to_string()];
+        report.actions[0].error =
+            Some("interrupted (SIGTERM) after part of this action was sent (s3:PutPublicAccessBlock)".to_string());
+        let report = rebuilt(&report, Mode::Apply);
+        assert_eq!(badge_of(&report), "Partially applied");
+        let html = to_html(&report).expect("renders");
+        assert!(!html.contains("Nothing was applied"), "{html}");
+        assert!(
+            html.contains("<p class=\"note\">partly applied: s3:PutPublicAccessBlock; the rest was not sent</p>"),
+            "{html}"
+        );
+        assert!(html.contains("<span class=\"status status-failed\">Failed: partly applied</span>"), "{html}");
+        // The bucket's settings: not known, never "as they still are".
+        assert!(
+            html.contains("<tr class=\"tag-partly-applied\"><td><code>public_access_block.block_public_acls</code></td><td><code>false</code></td><td><code>unknown</code></td><td><code>false</code></td><td class=\"mark\">partly applied <span class=\"none\">(planned: true)</span></td></tr>"),
+            "{html}"
+        );
+        let media = html.split("Action s3.block-public-access on arn:aws:s3:::media").nth(1).expect("the action");
+        let media = media.split("</article>").next().expect("its article");
+        assert!(!media.contains("not applied"), "{media}");
+        let md = to_markdown(&report).expect("renders");
+        assert!(md.starts_with("## Palisade remediation: Partially applied\n"), "{md}");
+        assert!(
+            md.contains("| Failed: partly applied: partly applied: s3:PutPublicAccessBlock; the rest was not sent |"),
+            "{md}"
+        );
+        assert!(md.contains("| <code>unknown</code> | **partly applied** (planned: <code>true</code>) |"), "{md}");
+        assert!(!md.contains("<code>arn:aws:s3:::media</code> | <code>s3.block-public-access</code> | <code>public\\_access\\_block.block\\_public\\_acls</code> | <code>false</code> | <code>false</code>"), "{md}");
+    }
+
+    #[test]
+    fn a_dry_run_shows_the_plan_and_counts_as_the_statuses_say() {
+        let mut report =
+            action_report(ChangeStatus::Planned, [(ActionStatus::NotAllowed, None), (ActionStatus::NotAllowed, None)]);
+        for a in &mut report.actions {
+            (a.found, a.started_at, a.duration_ms) = (None, None, None);
+        }
+        report.changes.clear();
+        let report = rebuilt(&report, Mode::DryRun);
+        assert_eq!(report.summary.not_allowed, 2);
+        let (_, label, note) = badge(&report);
+        assert_eq!(label, "Dry run");
+        assert!(!note.contains("Run again with --apply"), "{note}");
+        let html = to_html(&report).expect("renders");
+        assert!(!html.contains("class=\"tag-not-applied\"") && !html.contains(">Not applied<"), "{html}");
+        assert!(!html.contains("\">not applied"), "{html}");
+        assert!(html.contains("0 tag changes planned, 0 actions planned, 2 not allowed (--allow-action);"), "{html}");
+        assert!(!html.contains("2 actions planned"), "{html}");
+        // Before and the planned after.
+        assert!(
+            html.contains("<tr class=\"tag-changed\"><td><code>public_access_block.block_public_acls</code></td><td><code>false</code></td><td><code>true</code></td><td class=\"mark\">planned</td></tr>"),
+            "{html}"
+        );
+        let md = to_markdown(&report).expect("renders");
+        assert!(!md.contains("**not applied**") && !md.contains("Run again with --apply"), "{md}");
+        assert!(md.contains("| <code>false</code> | <code>true</code> | **planned** |"), "{md}");
+
+        // Nothing at all to do.
+        let mut empty = report.clone();
+        empty.actions.clear();
+        let empty = rebuilt(&empty, Mode::DryRun);
+        let md = to_markdown(&empty).expect("renders");
+        assert!(!md.contains("Run again with --apply"), "{md}");
+        assert!(md.contains("Nothing was changed, and there is nothing to apply."), "{md}");
+        // With something planned, it says how to apply it.
+        let planned = rebuilt(&hostile_report_in(Mode::DryRun), Mode::DryRun);
+        assert!(badge(&planned).2.contains("Run again with --apply"));
+    }
+
+    #[test]
+    fn resources_changed_in_place_say_which_state_manages_them() {
+        let mut report =
+            action_report(ChangeStatus::Applied, [(ActionStatus::Applied, None), (ActionStatus::Done, None)]);
+        let by = "prod.tfstate (aws_s3_bucket.media)".to_string();
+        report.changes[0].change.managed_by = Some("prod.tfstate (aws_s3_bucket.a)".to_string());
+        report.actions[0].action.managed_by = Some(by);
+        let mut managed = bucket_action("site");
+        managed.arn = "arn:aws:s3:::site".to_string();
+        report.managed = vec![Managed {
+            resource: "arn:aws:s3:::site".to_string(),
+            state: "prod.tfstate".to_string(),
+            address: "aws_s3_bucket.site".to_string(),
+            fix: "s3.block-public-access".to_string(),
+            patch: Vec::new(),
+            diff: vec!["+ /public_access_block: {}".to_string()],
+            policies: managed.policies.clone(),
+            note: managed.action.kind().code_note().map(str::to_string),
+        }];
+        let report = rebuilt(&report, Mode::Apply);
+        let wanted = "managed by prod.tfstate (aws_s3_bucket.media); changed in place (--include-managed)";
+        let html = to_html(&report).expect("renders");
+        assert!(html.contains(&format!("<p class=\"none\">{wanted}</p>")), "{html}");
+        assert!(
+            html.contains("managed by prod.tfstate (aws_s3_bucket.a); changed in place (--include-managed)"),
+            "{html}"
+        );
+        assert!(html.contains("<p class=\"none\">Note: in Terraform&#x27;s AWS provider 4+, `public_access_block` is an `aws_s3_bucket_public_access_block` resource"), "{html}");
+        let md = to_markdown(&report).expect("renders");
+        assert!(md.contains("| <code>arn:aws:s3:::media</code><br>managed by prod.tfstate (aws\\_s3\\_bucket.media); changed in place (--include-managed) |"), "{md}");
+        assert!(
+            md.contains(
+                "<code>arn:aws:s3:::a</code><br>managed by prod.tfstate (aws\\_s3\\_bucket.a); changed in place"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("<br>Note: in Terraform's AWS provider 4+, \\`public\\_access\\_block\\` is an"), "{md}");
+    }
+
+    #[test]
+    fn an_all_traffic_rule_is_shown_in_words() {
+        let action: Action = serde_json::from_value(json!({"kind": "ec2.revoke-ingress", "params": {"rules": [
+            {"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_ipv4": "0.0.0.0/0"}]}}))
+        .expect("an action");
+        let props =
+            json!({"ingress": [{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}]});
+        let before = action.slice(&props);
+        let planned = PlannedAction {
+            arn: "arn:aws:ec2:us-east-1:123456789012:security-group/sg-1".to_string(),
+            region: "us-east-1".to_string(),
+            account: "123456789012".to_string(),
+            resource_type: "aws_security_group".to_string(),
+            id: "sg-1".to_string(),
+            calls: action.calls("sg-1", &before),
+            after: action.expected(&before),
+            before,
+            action,
+            policies: vec!["aws-baseline/aws-ec2-securitygroup-disallow-inbound-all".to_string()],
+            managed_by: None,
+        };
+        let mut report = hostile_report_in(Mode::DryRun);
+        report.changes.clear();
+        report.actions = vec![ActionOutcome::planned(planned)];
+        let report = rebuilt(&report, Mode::DryRun);
+        let html = to_html(&report).expect("renders");
+        assert!(html.contains("<dt>Rules</dt><dd><code>all traffic from 0.0.0.0&#x2f;0</code></dd>"), "{html}");
+        assert!(html.contains("<td><code>all traffic from 0.0.0.0&#x2f;0</code></td>"), "the configuration: {html}");
+        let md = to_markdown(&report).expect("renders");
+        assert!(md.contains("<br><code>all traffic from 0.0.0.0/0</code>"), "{md}");
     }
 
     #[test]
@@ -1667,17 +2075,8 @@ mod tests {
     fn violations_from_a_plan_are_not_evaluated_never_zero() {
         let mut report = hostile_report();
         report.run.plan = Some("plan.json".to_string());
-        let plan = RemediationPlan {
-            format: "palisade-remediation-plan".to_string(),
-            version: 2,
-            created_at: "2026-11-30T10:00:06Z".to_string(),
-            inventory: report.run.inventory.clone(),
-            packs: Vec::new(),
-            changes: report.changes.iter().map(|o| o.change.clone()).collect(),
-            actions: Vec::new(),
-            managed: Vec::new(),
-            needs_human: Vec::new(),
-        };
+        let plan =
+            RemediationPlan { actions: Vec::new(), managed: Vec::new(), needs_human: Vec::new(), ..plan_of(&report) };
         let outcomes = Outcomes { changes: report.changes.clone(), actions: Vec::new() };
         let report = RemediationReport::new(report.run.clone(), &plan, outcomes, Vec::new(), 2);
         assert!(!report.summary.evaluated);
@@ -1710,6 +2109,7 @@ mod tests {
             changes: report.changes.iter().map(|o| o.change.clone()).collect(),
             actions: Vec::new(),
             managed: Vec::new(),
+            settings: None,
             needs_human: report.needs_human.clone(),
         };
         let outcomes = Outcomes { changes: std::mem::take(&mut report.changes), actions: Vec::new() };
@@ -1750,6 +2150,7 @@ mod tests {
             changes: vec![c],
             actions: vec![bucket_action("a")],
             managed: Vec::new(),
+            settings: None,
             needs_human: Vec::new(),
         };
         let by = ManagedBy {
@@ -1872,6 +2273,7 @@ mod tests {
             changes: Vec::new(),
             actions: Vec::new(),
             managed: Vec::new(),
+            settings: None,
             needs_human: Vec::new(),
         };
         let run = RunInfo {

@@ -2,13 +2,15 @@
 
 use palisade_sdk::prelude::*;
 
-const PUBLIC_ACLS: [&str; 2] = ["public-read", "public-read-write"];
+const PUBLIC_ACLS: [&str; 3] = ["public-read", "public-read-write", "authenticated-read"];
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
+/// Any AWS account: as public as AllUsers for a bucket's contents.
+const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
 const READ_PERMISSIONS: [&str; 2] = ["READ", "FULL_CONTROL"];
 
 pub fn policies() -> [ResourcePolicy; 1] {
     [ResourcePolicy::new("aws-s3-bucket-disallow-public-read", Severity::Critical, no_public_read)
-        .description("Checks that S3 buckets are not readable by everyone through a canned ACL (public-read, public-read-write) or a grant to AllUsers; at level remediate, proposes blocking public access on the bucket (s3.block-public-access).")
+        .description("Checks that S3 buckets are not readable by everyone through a canned ACL (public-read, public-read-write, authenticated-read) or a grant to AllUsers or AuthenticatedUsers (any AWS account); at level remediate, proposes blocking public access on the bucket (s3.block-public-access).")
         .types([
             "aws_s3_bucket",
             "aws_s3_bucket_acl",
@@ -59,8 +61,12 @@ fn canned_acl(props: &Prop) -> Outcome {
     let acl = props.get("acl");
     match acl.str()? {
         Some(a) if PUBLIC_ACLS.contains(&a) => {
-            let access = if a == "public-read-write" { "read and write" } else { "read" };
-            violation(format!("S3 bucket ACL {} grants public {access} access.", acl.display()))
+            let access = match a {
+                "public-read-write" => "public read and write",
+                "authenticated-read" => "read to any AWS account",
+                _ => "public read",
+            };
+            violation(format!("S3 bucket ACL {} grants {access} access.", acl.display()))
         }
         _ => Ok(()),
     }
@@ -71,13 +77,15 @@ fn canned_acl(props: &Prop) -> Outcome {
 fn grants<'a>(parent: Prop<'a>, parts: impl Fn(&Prop<'a>) -> (Prop<'a>, Prop<'a>)) -> Outcome {
     all(parent.get_any(&["grant", "grants"]).items()?.map(|grant| {
         let (uri, permissions) = parts(&grant);
-        if uri.str()? != Some(ALL_USERS) {
-            return Ok(());
-        }
+        let who = match uri.str()? {
+            Some(ALL_USERS) => "everyone (AllUsers)",
+            Some(AUTHENTICATED_USERS) => "any AWS account (AuthenticatedUsers)",
+            _ => return Ok(()),
+        };
         for permission in permissions.strings()? {
             if READ_PERMISSIONS.contains(&permission) {
                 return violation(format!(
-                    "S3 bucket {} grants {permission} to everyone (AllUsers).",
+                    "S3 bucket {} grants {permission} to {who}.",
                     grant.path_string()
                 ));
             }

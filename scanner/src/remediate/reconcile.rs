@@ -189,6 +189,7 @@ mod tests {
             before,
             change,
             policies: vec!["aws-baseline/required-tags".into()],
+            managed_by: None,
         }
     }
 

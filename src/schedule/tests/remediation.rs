@@ -33,6 +33,7 @@ fn change(name: &str, status: ChangeStatus, verdict: Option<Verification>) -> Ch
         change: TagChange { set: [("owner".to_string(), "platform".to_string())].into(), remove: Default::default() },
         after: [("owner".to_string(), "platform".to_string()), ("team".to_string(), "shop".to_string())].into(),
         policies: vec!["aws-baseline/required-tags".to_string()],
+        managed_by: None,
     };
     let error = (status == ChangeStatus::Failed).then(|| "AccessDenied: not allowed".to_string());
     ChangeOutcome { change, status, error, verification: verified(verdict) }
@@ -53,6 +54,7 @@ fn action(action: Action, resource_type: &str, arn: &str, id: &str) -> PlannedAc
         before,
         after,
         policies: vec!["aws-baseline/fix".to_string()],
+        managed_by: None,
     }
 }
 
@@ -153,6 +155,7 @@ fn report_of(
         changes: changes.iter().map(|c| c.change.clone()).collect(),
         actions: actions.iter().map(|a| a.action.clone()).collect(),
         managed: Vec::new(),
+        settings: None,
         needs_human,
     };
     let run = RunInfo {

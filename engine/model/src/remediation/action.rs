@@ -104,6 +104,41 @@ impl ActionKind {
         }
     }
 
+    /// Whether `arn` is the ARN of the resource with this `id` for the kind:
+    /// `arn:P:s3:::ID`, `arn:P:ec2:R:A:security-group/ID`,
+    /// `arn:P:kms:R:A:key/ID`, `arn:P:rds:R:A:db:ID`,
+    /// `arn:P:ecr:R:A:repository/ID`. A plan whose ARN and id disagree
+    /// would send its calls to one resource and report another.
+    pub fn arn_matches(self, arn: &str, id: &str) -> bool {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let [_, _, service, _, _, resource] = parts.as_slice() else { return false };
+        let (want_service, want_resource) = match self {
+            ActionKind::S3BlockPublicAccess => ("s3", id.to_string()),
+            ActionKind::Ec2RevokeIngress => ("ec2", format!("security-group/{id}")),
+            ActionKind::KmsEnableRotation => ("kms", format!("key/{id}")),
+            ActionKind::RdsDisablePublicAccess => ("rds", format!("db:{id}")),
+            ActionKind::EcrImmutableTags => ("ecr", format!("repository/{id}")),
+        };
+        !id.is_empty() && *service == want_service && *resource == want_resource
+    }
+
+    /// Where the fix goes in Terraform when the attribute it changes is
+    /// declared by a resource of its own (AWS provider 4 and later), for
+    /// the "fix it in code" advice; `None` when it is the resource's own.
+    pub fn code_note(self) -> Option<&'static str> {
+        match self {
+            ActionKind::S3BlockPublicAccess => Some(
+                "in Terraform's AWS provider 4+, `public_access_block` is an `aws_s3_bucket_public_access_block` \
+                 resource and `acl`/`grant` an `aws_s3_bucket_acl` resource of this bucket",
+            ),
+            ActionKind::Ec2RevokeIngress => Some(
+                "a rule may also be declared by an `aws_security_group_rule` or \
+                 `aws_vpc_security_group_ingress_rule` resource: remove it there",
+            ),
+            _ => None,
+        }
+    }
+
     /// The IAM permissions `remediate --apply` needs for the kind: the
     /// re-reads before and after, and the writes.
     pub fn permissions(self) -> &'static [&'static str] {
@@ -206,9 +241,12 @@ impl IngressRule {
         Some(rules)
     }
 
-    /// `tcp 80-80 from 0.0.0.0/0`.
+    /// `tcp 80-80 from 0.0.0.0/0`; `all traffic from ::/0` for protocol `-1`.
     pub fn label(&self) -> String {
         let source = self.cidr_ipv4.as_deref().or(self.cidr_ipv6.as_deref()).unwrap_or("?");
+        if protocol_name(&self.protocol) == "-1" {
+            return format!("all traffic from {source}");
+        }
         format!("{} {}-{} from {source}", self.protocol, self.from_port, self.to_port)
     }
 
@@ -700,6 +738,20 @@ mod tests {
         let err = missing.check("aws_security_group", &props).expect_err("not in the group");
         assert!(err.contains("no ingress rule tcp 22-22 from 0.0.0.0/0"), "{err}");
         assert!(action.check("aws_s3_bucket", &props).is_err());
+    }
+
+    #[test]
+    fn arns_must_name_the_id() {
+        use ActionKind::*;
+        assert!(S3BlockPublicAccess.arn_matches("arn:aws:s3:::b", "b"));
+        assert!(!S3BlockPublicAccess.arn_matches("arn:aws:s3:::other", "b"));
+        assert!(Ec2RevokeIngress.arn_matches("arn:aws:ec2:eu-west-1:123456789012:security-group/sg-1", "sg-1"));
+        assert!(!Ec2RevokeIngress.arn_matches("arn:aws:ec2:eu-west-1:123456789012:security-group/sg-2", "sg-1"));
+        assert!(KmsEnableRotation.arn_matches("arn:aws:kms:eu-west-1:123456789012:key/k", "k"));
+        assert!(RdsDisablePublicAccess.arn_matches("arn:aws:rds:eu-west-1:123456789012:db:orders", "orders"));
+        assert!(EcrImmutableTags.arn_matches("arn:aws:ecr:eu-west-1:123456789012:repository/api", "api"));
+        assert!(!EcrImmutableTags.arn_matches("arn:aws:ecr:eu-west-1:123456789012:repository/api", ""));
+        assert!(!KmsEnableRotation.arn_matches("arn:aws:s3:::k", "k"));
     }
 
     #[test]

@@ -80,6 +80,10 @@ pub struct PlannedChange {
     pub after: BTreeMap<String, String>,
     /// The policies that asked for it, as `pack/policy`, sorted.
     pub policies: Vec<String>,
+    /// The state that manages the resource, `FILE (ADDRESS)`, when it is
+    /// changed in place all the same (`--include-managed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
 }
 
 /// One action on one live resource: what is sent, and the configuration it
@@ -110,6 +114,23 @@ pub struct PlannedAction {
     pub after: Value,
     /// The policies that asked for it, as `pack/policy`, sorted.
     pub policies: Vec<String>,
+    /// The state that manages the resource, `FILE (ADDRESS)`, when it is
+    /// changed in place all the same (`--include-managed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
+}
+
+/// The pack settings of the run that made a plan, so that a later
+/// `--plan-in --apply` judges the resources again as that run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSettings {
+    /// The `--config` document, verbatim (JSON or YAML), if one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// The `--enforcement` overrides, `POLICY=LEVEL`, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enforcement: Vec<String>,
 }
 
 /// A fix Palisade does not make in place because a state manages the
@@ -131,6 +152,10 @@ pub struct Managed {
     pub diff: Vec<String>,
     /// The policies that asked for it, as `pack/policy`, sorted.
     pub policies: Vec<String>,
+    /// Where the fix goes in code when it is not the resource's own
+    /// attribute ([`ActionKind::code_note`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The state resource that manages a live resource, for
@@ -189,6 +214,10 @@ pub struct RemediationPlan {
     /// resource (absent in version 1).
     #[serde(default)]
     pub managed: Vec<Managed>,
+    /// The pack settings of the run that made the plan (absent in version
+    /// 1, and when none were given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<PlanSettings>,
     /// Violations at level `remediate` left to people, sorted by resource and policy.
     pub needs_human: Vec<NeedsHuman>,
 }
@@ -265,7 +294,21 @@ impl RemediationPlan {
             changes,
             actions,
             managed: Vec::new(),
+            settings: None,
             needs_human,
+        }
+    }
+
+    /// Mark the tag changes and actions of resources a state manages
+    /// (`managed`, by ARN) with their state, when they are changed in place
+    /// all the same (`--include-managed`).
+    pub fn note_managed(&mut self, managed: &BTreeMap<String, ManagedBy>) {
+        let shown = |by: &ManagedBy| format!("{} ({})", by.state, by.address);
+        for c in &mut self.changes {
+            c.managed_by = managed.get(&c.arn).map(shown);
+        }
+        for a in &mut self.actions {
+            a.managed_by = managed.get(&a.arn).map(shown);
         }
     }
 
@@ -284,7 +327,9 @@ impl RemediationPlan {
         self.actions.retain(|a| {
             let Some(by) = managed.get(&a.arn) else { return true };
             let patch = a.action.patch(&by.declared);
-            out.push(managed_entry(&a.arn, by, (a.action.kind().name().into(), patch), &a.policies, redact));
+            let mut entry = managed_entry(&a.arn, by, (a.action.kind().name().into(), patch), &a.policies, redact);
+            entry.note = a.action.kind().code_note().map(str::to_string);
+            out.push(entry);
             false
         });
         out.sort_by(|a, b| (&a.resource, &a.fix).cmp(&(&b.resource, &b.fix)));
@@ -331,7 +376,7 @@ impl RemediationPlan {
             return Err(PlanError::Version {
                 path: path.to_string(),
                 message: format!(
-                    "plan `version` {found} is not supported (this build reads versions 1 and {PLAN_VERSION}, a number)"
+                    "plan `version` {found} is not supported (this build reads the numbers 1 and {PLAN_VERSION})"
                 ),
             });
         }
@@ -365,6 +410,13 @@ impl RemediationPlan {
                 });
             }
         }
+        if plan.version == 1 && (!plan.actions.is_empty() || !plan.managed.is_empty() || plan.settings.is_some()) {
+            return Err(PlanError::Shape {
+                path: path.to_string(),
+                message: "a version 1 plan has tag changes only; `actions`, `managed` and `settings` need version 2"
+                    .to_string(),
+            });
+        }
         check_actions(path, &plan)?;
         Ok(plan)
     }
@@ -389,8 +441,8 @@ fn check_actions(path: &str, plan: &RemediationPlan) -> Result<(), PlanError> {
         if kind.resource_types().first() != Some(&a.resource_type.as_str()) {
             return Err(shape(format!("action `{kind}` does not apply to {}", a.resource_type)));
         }
-        if a.id.is_empty() {
-            return Err(shape("`id` is empty".to_string()));
+        if !kind.arn_matches(&a.arn, &a.id) {
+            return Err(shape(format!("`id` {:?} is not the resource the ARN names", a.id)));
         }
         if a.after != a.action.expected(&a.before) {
             return Err(shape("`after` is not what the action makes of `before`".to_string()));
@@ -528,6 +580,7 @@ fn planned_action(
         calls,
         action,
         policies: policies.into_iter().collect(),
+        managed_by: None,
     }))
 }
 
@@ -549,6 +602,7 @@ fn managed_entry(
         patch,
         diff,
         policies: policies.to_vec(),
+        note: None,
     }
 }
 
@@ -586,6 +640,7 @@ fn planned_change(arn: &str, resource: &InventoryResource, asked: &[Ask<'_>]) ->
         before: shown_tags(resource.tags.clone(), &change),
         change,
         policies: policies.into_iter().collect(),
+        managed_by: None,
     }))
 }
 
@@ -695,6 +750,33 @@ mod tests {
         json!({"arn": arn, "region": region, "account": account, "resource_type": "aws_s3_bucket",
                "before": {"env": "dev"}, "change": {"set": set, "remove": remove}, "after": after,
                "policies": ["p/required-tags"]})
+    }
+
+    /// A plan of one KMS action on key `id` named by `arn`, in `version`.
+    fn action_plan(version: u32, arn: &str, id: &str) -> Vec<u8> {
+        let action = Action::KmsEnableRotation;
+        let before = json!({"enable_key_rotation": false});
+        let mut doc: serde_json::Value = serde_json::from_slice(&plan_with(json!([]))).expect("JSON");
+        doc["version"] = json!(version);
+        doc["actions"] = json!([{"arn": arn, "region": "eu-west-1", "account": "123456789012",
+            "resource_type": "aws_kms_key", "id": id, "action": action, "calls": action.calls(id, &before),
+            "before": before, "after": action.expected(&before), "policies": ["p/k"]}]);
+        doc.to_string().into_bytes()
+    }
+
+    #[test]
+    fn an_action_must_name_its_resource_twice_alike_and_needs_version_2() {
+        let arn = "arn:aws:kms:eu-west-1:123456789012:key/k-1";
+        let plan = RemediationPlan::from_json("p.json", &action_plan(2, arn, "k-1")).expect("a good plan");
+        assert_eq!(plan.actions.len(), 1);
+        let other = "arn:aws:kms:eu-west-1:123456789012:key/k-2";
+        let err = RemediationPlan::from_json("p.json", &action_plan(2, other, "k-1")).expect_err("ARN and id differ");
+        assert!(
+            err.to_string().contains("at actions[0] (arn:aws:kms:eu-west-1:123456789012:key/k-2): `id` \"k-1\""),
+            "{err}"
+        );
+        let err = RemediationPlan::from_json("p.json", &action_plan(1, arn, "k-1")).expect_err("v1 with actions");
+        assert!(err.to_string().contains("a version 1 plan has tag changes only"), "{err}");
     }
 
     #[test]

@@ -234,6 +234,10 @@ pub struct Summary {
     /// counted apart from violations.
     #[serde(default)]
     pub undecided: usize,
+    /// Resources that changed since the plan was made ([`RemediationReport::stale`]):
+    /// when there are any, nothing was sent and the run exits 2.
+    #[serde(default)]
+    pub stale: usize,
     /// Whether this run evaluated policies: `false` for a run from a plan
     /// file (`--plan-in`), whose violations are "not evaluated (from a
     /// plan)", never 0.
@@ -284,6 +288,11 @@ pub struct RemediationReport {
     pub actions: Vec<ActionOutcome>,
     /// Fixes left to code because a state manages the resource.
     pub managed: Vec<Managed>,
+    /// The resources that changed since the plan, one line each (what was
+    /// found against what the plan expected): the plan is stale and nothing
+    /// was sent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stale: Vec<String>,
     /// Violations left to people.
     pub needs_human: Vec<NeedsHuman>,
     /// Every violation of the run.
@@ -400,6 +409,7 @@ impl RemediationReport {
             unverified: verified.get(&Verification::Unverified).copied().unwrap_or(0),
             managed: plan.managed.len(),
             undecided: violations.iter().filter(|v| v.undecided).count(),
+            stale: 0,
             evaluated,
             remaining: remaining + plan.managed.iter().filter(|m| !judged.contains(m.resource.as_str())).count(),
         };
@@ -412,19 +422,31 @@ impl RemediationReport {
             changes,
             actions,
             managed: plan.managed.clone(),
+            stale: Vec::new(),
             needs_human: plan.needs_human.clone(),
             violations,
         }
+    }
+
+    /// Record that the plan was stale: `lines` name the resources that
+    /// changed since it was made (nothing was sent).
+    pub fn mark_stale(&mut self, lines: Vec<String>) {
+        self.summary.stale = lines.len();
+        self.stale = lines;
     }
 
     /// The exit code of `palisade remediate` for this report: 0 when nothing
     /// needed doing, or every planned change was applied and each resource
     /// is fixed, pending or done; else 1 (a failure, a resource still
     /// violating or not verified, an action not allowed, one left by
-    /// `--max-changes`, a violation left to a person or to code). (2, for
-    /// errors, stale plans and incomplete scans, is decided by the command.)
+    /// `--max-changes`, a violation left to a person or to code); 2 for a
+    /// stale plan ([`RemediationReport::mark_stale`]). (2 for errors and
+    /// incomplete scans is decided by the command.)
     pub fn exit_code(&self) -> u8 {
         let s = &self.summary;
+        if s.stale > 0 {
+            return 2;
+        }
         let clean = s.failed == 0
             && s.actions_failed == 0
             && s.still_violating == 0

@@ -440,6 +440,7 @@ mod tests {
             before,
             action,
             policies: Vec::new(),
+            managed_by: None,
         }
     }
 

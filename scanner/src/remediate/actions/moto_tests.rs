@@ -228,6 +228,7 @@ fn plan_of(r: &Remediator, resources: &[(String, String, Action, &'static str)])
             before: Value::Null,
             after: Value::Null,
             policies: vec!["test/x".into()],
+            managed_by: None,
         };
         let mut reads = 0;
         let reread = r.runtime.block_on(reread(&r.config, &planned, &mut reads));

@@ -216,6 +216,7 @@ mod tests {
             before,
             action,
             policies: vec!["aws-baseline/x".into()],
+            managed_by: None,
         }
     }
 
