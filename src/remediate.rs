@@ -114,8 +114,9 @@ pub(crate) struct RemediateArgs {
     /// Repeatable.
     #[arg(long = "state", value_name = "FILE", conflicts_with = "plan_in")]
     states: Vec<String>,
-    /// Fix resources that a --state manages in place all the same.
-    #[arg(long, requires = "states")]
+    /// Fix resources that a --state manages in place all the same (the plan
+    /// and report still name the state, and give the patch for the code).
+    #[arg(long)]
     include_managed: bool,
 }
 
@@ -158,6 +159,11 @@ struct Planned {
 
 /// Run `palisade remediate`; the exit code.
 pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
+    if args.include_managed && args.states.is_empty() {
+        bail!(
+            "--include-managed goes with --state FILE (with --plan-in, the plan already set aside what a state manages)"
+        );
+    }
     let now = chrono::Utc::now();
     let started_at = rfc3339(now);
     let run_id = now.format("%Y%m%dT%H%M%SZ").to_string();
@@ -181,7 +187,9 @@ pub(crate) fn run(args: &RemediateArgs) -> Result<u8> {
     let stop = || signals.as_ref().and_then(signals::StopSignals::received);
     let Executed { mut outcomes, caller, stale, interrupted } = execute(args, &plan, remediator, applying, &stop)?;
     // After a signal the run ends at once: what was sent is not re-read.
-    if applying && stale.is_empty() && interrupted.is_none() {
+    if let Some(stopped) = &interrupted {
+        verify::not_verified(&mut outcomes, &format!("not verified: the run was stopped by {}", stopped.reason));
+    } else if applying && stale.is_empty() {
         let judge = judge.as_ref().map_err(|e| format!("{e:#}"));
         verify::verify(&args.inventory, &args.packs, judge, &mut outcomes);
     }
@@ -355,11 +363,17 @@ fn execute(
     let allowed = args.allowed();
     // A dry run judges the kinds only when told which are allowed: the
     // apply of a reviewed plan gives its own --allow-action.
+    let mut changed: BTreeSet<String> = BTreeSet::new();
     for o in outcomes.actions.iter_mut().filter(|_| !args.allow_actions.is_empty()) {
         let kind = o.action.action.kind();
         if !allowed.contains(&kind) {
             o.status = ActionStatus::NotAllowed;
             o.error = Some(format!("action {kind} is not allowed: pass --allow-action {kind} with --apply"));
+        } else if !changed.contains(&o.action.arn) && changed.len() >= args.max_changes {
+            o.status = ActionStatus::NotAppliedMaxChanges;
+            o.error = Some(format!("not applied: max-changes ({})", args.max_changes));
+        } else {
+            changed.insert(o.action.arn.clone());
         }
     }
     let mut caller = remediator.map(|r| r.caller().arn.clone());
@@ -406,14 +420,15 @@ fn from_packs(args: &RemediateArgs, created_at: &str) -> Result<Planned> {
     plan.explain_invalid_fixes(&report.policy_errors);
     if !states.is_empty() {
         let managed = palisade_scanner::drift::managed_by(&states, inventory);
+        let declared: Vec<palisade_engine::model::Resource> =
+            states.iter().flat_map(|s| s.resources.iter().cloned()).collect();
+        let secrets = palisade_engine::SecretSet::of(&declared);
+        let scope = secrets.scope(0..declared.len());
+        let redact = |text: &str| secrets.redact_scope(text, &scope);
         if args.include_managed {
-            plan.note_managed(&managed);
+            plan.note_managed(&managed, &redact);
         } else {
-            let declared: Vec<palisade_engine::model::Resource> =
-                states.iter().flat_map(|s| s.resources.iter().cloned()).collect();
-            let secrets = palisade_engine::SecretSet::of(&declared);
-            let scope = secrets.scope(0..declared.len());
-            plan.set_aside_managed(&managed, &|text: &str| secrets.redact_scope(text, &scope));
+            plan.set_aside_managed(&managed, &redact);
         }
     }
     plan.settings = plan_settings(&args.packs)?;
@@ -482,7 +497,10 @@ fn from_plan_file(args: &RemediateArgs, path: &Path) -> Result<Planned> {
         .chain(plan.managed.iter().map(|m| m.resource.as_str()))
         .chain(plan.needs_human.iter().map(|n| n.resource.as_str()))
         .collect();
-    let judge = if args.apply { verify::Judge::of_plan(&args.packs, &plan, &shown) } else { Err(anyhow!("a dry run")) };
+    // A plan whose packs or settings cannot be loaded again is refused before
+    // any call: its changes could not be verified.
+    let judge = verify::Judge::of_plan(&args.packs, &plan, &shown)
+        .with_context(|| format!("{shown}: the plan's packs and settings cannot be loaded; nothing was sent"))?;
     Ok(Planned {
         resources: arns.len(),
         plan,
@@ -490,7 +508,7 @@ fn from_plan_file(args: &RemediateArgs, path: &Path) -> Result<Planned> {
         plan_in: Some(shown),
         incomplete: Vec::new(),
         blocking_errors: Vec::new(),
-        judge,
+        judge: Ok(judge),
     })
 }
 

@@ -155,7 +155,7 @@ pub const EC2_REVOKE_INGRESS: &str = "ec2.revoke-ingress";
 ///
 /// | kind | what the host does on `palisade remediate --apply` |
 /// | --- | --- |
-/// | `s3.block-public-access` | `PutPublicAccessBlock` (all four settings); `PutBucketAcl` `private` when a grant makes the bucket public |
+/// | `s3.block-public-access` | `PutPublicAccessBlock` (all four settings); `PutBucketAcl` `private` only when the ACL is a canned public one (the owner's full control and grants to everyone): other grants (log delivery, another account) are kept, and IgnorePublicAcls makes their public neighbours ineffective |
 /// | `ec2.revoke-ingress` | `RevokeSecurityGroupIngress` with exactly the listed rules |
 /// | `kms.enable-rotation` | `EnableKeyRotation` |
 /// | `rds.disable-public-access` | `ModifyDBInstance` `PubliclyAccessible=false`, `ApplyImmediately=true` |

@@ -70,9 +70,10 @@ pub(super) fn render(
     let planned = report.changes.iter().filter(|o| o.status == ChangeStatus::Planned).count()
         + report.actions.iter().filter(|o| o.status == ActionStatus::Planned).count();
     match run.mode {
-        Mode::DryRun if planned > 0 => {
-            writeln!(out, "DRY RUN: nothing was changed; --apply applies the changes marked planned.")?
-        }
+        Mode::DryRun if planned > 0 => writeln!(
+            out,
+            "DRY RUN: nothing was changed; --apply applies the changes marked planned (actions only of the kinds --allow-action names)."
+        )?,
         Mode::DryRun => writeln!(out, "DRY RUN: nothing was changed; nothing is planned for --apply to apply.")?,
         Mode::Apply if stale => writeln!(
             out,
@@ -416,6 +417,7 @@ mod tests {
             diff: vec!["~ /acl: \"public-read\" -> \"private\"".into()],
             policies: vec!["aws-baseline/aws-s3-bucket-disallow-public-read".into()],
             note: None,
+            changed_in_place: false,
         }
     }
 
@@ -604,7 +606,9 @@ mod tests {
         assert!(!text.contains("not applied;"), "{text}");
         let planned =
             text_of(&with_outcomes(Mode::DryRun, false, Vec::new(), vec![ActionOutcome::planned(key("k-1"))]));
-        assert!(planned.starts_with("DRY RUN: nothing was changed; --apply applies the changes marked planned.\n"));
+        assert!(planned.starts_with(
+            "DRY RUN: nothing was changed; --apply applies the changes marked planned (actions only of the kinds --allow-action names).\n"
+        ));
     }
 
     #[test]

@@ -10,8 +10,9 @@
 //! - *pending*: AWS accepted a change it applies later (set by the
 //!   scanner from RDS `PendingModifiedValues`) and the re-read does not show
 //!   it yet;
-//! - *still violating*: a policy still finds a violation, or the re-read
-//!   configuration is not what the plan expected;
+//! - *still violating*: a policy that asked still finds a violation,
+//!   another policy at level `remediate` finds one on the resource, or the
+//!   re-read configuration is not what the plan expected;
 //! - *unverified*: the resource could not be read again (not found, its
 //!   scope incomplete, the scan failed), the policies could not be run, or
 //!   one could not decide.
@@ -161,6 +162,20 @@ pub(super) fn verify(
     }
 }
 
+/// Give every applied change and action the verdict *unverified* with
+/// `why` (a run stopped by a signal reads nothing again).
+pub(super) fn not_verified(outcomes: &mut Outcomes, why: &str) {
+    let verdict = || Some(Verified { result: Verification::Unverified, detail: why.to_string() });
+    for o in outcomes.changes.iter_mut().filter(|o| changed(o.status)) {
+        o.verification = verdict();
+    }
+    for o in outcomes.actions.iter_mut().filter(|o| acted(o.status) || !o.sent.is_empty()) {
+        if o.verification.is_none() {
+            o.verification = verdict();
+        }
+    }
+}
+
 fn changed(status: ChangeStatus) -> bool {
     matches!(status, ChangeStatus::Applied | ChangeStatus::AlreadyApplied)
 }
@@ -236,6 +251,17 @@ fn verdict(t: &Target<'_>, inventory: Option<&Inventory>, violations: Result<&[V
     }
     if let Some(v) = mine.first() {
         return unverified(format!("{}/{} could not decide: {}", v.pack, v.policy, v.message));
+    }
+    if let Some(v) = violations.iter().find(|v| {
+        v.resource == t.arn && !v.undecided && v.enforcement_level == palisade_engine::EnforcementLevel::Remediate
+    }) {
+        return Verified {
+            result: Verification::StillViolating,
+            detail: format!(
+                "the policies that asked find nothing, but {}/{} (also at level remediate) does: {}",
+                v.pack, v.policy, v.message
+            ),
+        };
     }
     match expectation_met(&t.expect, resource) {
         Ok(()) => Verified { result: Verification::Fixed, detail: others(t, violations) },

@@ -397,7 +397,16 @@ fn resources_a_state_manages_are_left_to_code_with_the_patch() {
         &path("included"),
     ]);
     let (_, report, err) = remediate(&moto, &proxy, &strings(&args));
-    assert_eq!(report["managed"], json!([]), "{err}");
+    let managed = report["managed"].as_array().expect("managed");
+    assert_eq!(managed.len(), 1, "still listed, with the patch the code needs: {err}\n{report:#}");
+    assert_eq!(managed[0]["changed_in_place"], true);
+    let kms =
+        report["actions"].as_array().and_then(|a| a.iter().find(|a| a["action"]["kind"] == "kms.enable-rotation"));
+    assert_eq!(
+        kms.map(|a| a["managed_by"].clone()),
+        Some(json!(format!("{} (aws_kms_key.data)", path("kms.tfstate")))),
+        "{report:#}"
+    );
     assert_eq!(settings(&moto, &s)["rotation"], true);
 }
 
@@ -539,4 +548,53 @@ fn throttled_writes_are_retried_and_a_resource_that_cannot_be_read_again_is_unve
     assert_eq!(report["summary"]["unverified"], 1);
     assert!(verdicts.iter().filter(|(k, _)| *k != "kms.enable-rotation").all(|(_, v)| v == "fixed" || v == "pending"));
     assert_eq!(settings(&moto, &s), fixed());
+}
+
+#[test]
+fn a_bucket_acl_with_other_grants_keeps_them_and_only_public_access_is_blocked() {
+    let moto = moto::session();
+    // A bucket readable by everyone that also grants log delivery and another
+    // account: resetting its ACL would delete those grants.
+    let grants = moto.run_boto3(
+        &moto.endpoint(),
+        &format!(
+            r#"
+import boto3, json
+s3 = boto3.client("s3", region_name="{REGION}")
+s3.create_bucket(Bucket="shared-logs", CreateBucketConfiguration={{"LocationConstraint": "{REGION}"}})
+owner = s3.get_bucket_acl(Bucket="shared-logs")["Owner"]
+group = lambda uri: {{"Type": "Group", "URI": "http://acs.amazonaws.com/groups/" + uri}}
+s3.put_bucket_acl(Bucket="shared-logs", AccessControlPolicy={{"Owner": owner, "Grants": [
+    {{"Grantee": {{"Type": "CanonicalUser", "ID": owner["ID"]}}, "Permission": "FULL_CONTROL"}},
+    {{"Grantee": group("s3/LogDelivery"), "Permission": "WRITE"}},
+    {{"Grantee": {{"Type": "CanonicalUser", "ID": "a" * 64}}, "Permission": "READ"}},
+    {{"Grantee": group("global/AllUsers"), "Permission": "READ"}}]}})
+print(json.dumps(sorted(g["Permission"] + " " + g["Grantee"].get("URI", g["Grantee"].get("ID", "")) for g in s3.get_bucket_acl(Bucket="shared-logs")["Grants"])))
+"#
+        ),
+    );
+    let before: Vec<String> = serde_json::from_str(&grants).unwrap_or_else(|e| panic!("{e}: {grants}"));
+    assert_eq!(before.len(), 4, "{before:?}");
+    let proxy = moto.proxy_with(&ProxyOptions::default());
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path().join("apply").to_str().expect("utf-8").to_string();
+    let args = live(&["--apply", "--allow-action", "s3.block-public-access", "--report-dir", &dir]);
+    let (exit, report, err) = remediate(&moto, &proxy, &strings(&args));
+    let bucket = report["actions"].as_array().and_then(|a| a.iter().find(|a| a["arn"] == "arn:aws:s3:::shared-logs"));
+    let bucket = bucket.unwrap_or_else(|| panic!("the bucket's action: {err}\n{report:#}"));
+    assert_eq!(bucket["status"], "applied", "{bucket:#}");
+    assert_eq!(bucket["sent"], json!(["s3:PutPublicAccessBlock"]), "the ACL is not reset: {bucket:#}");
+    assert_eq!(bucket["verification"]["result"], "fixed", "IgnorePublicAcls makes the public grant ineffective");
+    assert_eq!(proxy.action_count("PutBucketAcl"), 0);
+    let after = moto.run_boto3(
+        &moto.endpoint(),
+        r#"
+import boto3, json
+s3 = boto3.client("s3", region_name="eu-west-1")
+print(json.dumps(sorted(g["Permission"] + " " + g["Grantee"].get("URI", g["Grantee"].get("ID", "")) for g in s3.get_bucket_acl(Bucket="shared-logs")["Grants"])))
+"#,
+    );
+    let after: Vec<String> = serde_json::from_str(&after).unwrap_or_else(|e| panic!("{e}: {after}"));
+    assert_eq!(after, before, "no grant deleted");
+    assert_eq!(exit, 0, "fixed and verified: {err}");
 }

@@ -65,7 +65,9 @@ fn inventory() -> Inventory {
             resource("arn:aws:s3:::media".into(), "s3", "s3", "aws_s3_bucket", json!({"env": "dev"})),
             resource(arn("sqs", "jobs"), "sqs", "sqs", "aws_sqs_queue", json!({"env": "dev"})),
             whole("arn:aws:s3:::site".into(), "s3", "s3", "aws_s3_bucket", "site",
-                  json!({"bucket": "site", "grant": [{"uri": ALL_USERS, "permissions": ["READ"], "type": "Group"}]})),
+                  json!({"bucket": "site", "grant": [
+                      {"id": "0wner", "uri": "", "permissions": ["FULL_CONTROL"], "type": "CanonicalUser"},
+                      {"uri": ALL_USERS, "permissions": ["READ"], "type": "Group"}]})),
             whole(arn("ec2", "security-group/sg-0web"), "ec2", "ec2:security-group", "aws_security_group", "sg-0web",
                   json!({"name": "web", "ingress": [
                       {"protocol": "tcp", "from_port": 80, "to_port": 80, "cidr_blocks": ["0.0.0.0/0"]},
@@ -320,6 +322,7 @@ fn report_partly_managed() -> RemediationReport {
         diff: vec!["+ /acl: \"private\"".to_string()],
         policies: vec!["aws-baseline/aws-s3-bucket-disallow-public-read".to_string()],
         note: Some("a separate `aws_s3_bucket_public_access_block` resource".to_string()),
+        changed_in_place: false,
     });
     let outcomes = Outcomes { changes: applied.changes.clone(), actions: applied.actions.clone() };
     RemediationReport::new(applied.run.clone(), &plan, outcomes, violations, inv.resources.len())

@@ -727,7 +727,7 @@ fn dry_run_badge(report: &RemediationReport) -> (&'static str, &'static str, &'s
     let planned = report.changes.iter().filter(|o| o.status == ChangeStatus::Planned).count()
         + report.actions.iter().filter(|o| o.status == ActionStatus::Planned).count();
     let note = if planned > 0 {
-        "Nothing was changed: this is the plan. Run again with --apply to apply it."
+        "Nothing was changed: this is the plan. Run again with --apply to apply it (actions only of the kinds --allow-action names)."
     } else if report.changes.is_empty() && report.actions.is_empty() {
         "Nothing was changed, and there is nothing to apply."
     } else {
@@ -1626,8 +1626,9 @@ mod tests {
 
     /// A bucket's S3 properties, public through an `AllUsers` READ grant.
     fn public_bucket() -> serde_json::Value {
-        json!({"bucket": "media", "grant": [{"uri": "http://acs.amazonaws.com/groups/global/AllUsers",
-               "permissions": ["READ"], "type": "Group"}]})
+        json!({"bucket": "media", "grant": [
+            {"id": "0wner", "uri": "", "permissions": ["FULL_CONTROL"], "type": "CanonicalUser"},
+            {"uri": "http://acs.amazonaws.com/groups/global/AllUsers", "permissions": ["READ"], "type": "Group"}]})
     }
 
     /// The planned `s3.block-public-access` of bucket `name`, made by the
@@ -1750,16 +1751,15 @@ mod tests {
             (a.found, a.started_at, a.duration_ms) = (None, None, None);
         }
         let mut report = rebuilt(&report, Mode::Apply);
-        report
-            .mark_stale(vec!["arn:aws:s3:::media: public_grants: found [] but the plan expected 1 grant".to_string()]);
+        report.mark_stale(vec!["arn:aws:s3:::media: grants: found [] but the plan expected 2 grants".to_string()]);
         assert_eq!(report.exit_code(), 2);
         assert_eq!(badge_of(&report), "Stale plan");
         let html = to_html(&report).expect("renders");
         assert!(html.contains("<span class=\"mode mode-stale\">Stale plan</span>"), "{html}");
         assert!(html.contains("<h2 id=\"stale\">Changed since the plan (1)</h2>"), "{html}");
-        assert!(html.contains(
-            "<li><code>arn:aws:s3:::media: public_grants: found [] but the plan expected 1 grant</code></li>"
-        ));
+        assert!(
+            html.contains("<li><code>arn:aws:s3:::media: grants: found [] but the plan expected 2 grants</code></li>")
+        );
         assert!(html.contains("Exit code 2: the plan is stale"), "{html}");
         assert!(!html.contains("Exit code 1") && !html.contains("Nothing was applied"), "{html}");
         assert!(html.contains("The plan is stale: 1 resource changed since it was made; nothing was sent"), "{html}");
@@ -1875,6 +1875,7 @@ mod tests {
             diff: vec!["+ /public_access_block: {}".to_string()],
             policies: managed.policies.clone(),
             note: managed.action.kind().code_note().map(str::to_string),
+            changed_in_place: false,
         }];
         let report = rebuilt(&report, Mode::Apply);
         let wanted = "managed by prod.tfstate (aws_s3_bucket.media); changed in place (--include-managed)";
@@ -2010,8 +2011,9 @@ mod tests {
             "{html}"
         );
         assert!(
-            html.contains("<code>{&quot;permission&quot;:&quot;READ&quot;,&quot;uri&quot;:&quot;http:"),
-            "the grant before"
+            html.contains("grants</code>")
+                && html.contains("groups&#x2f;global&#x2f;AllUsers&quot;,&quot;permission&quot;:&quot;READ"),
+            "the grants before: {html}"
         );
         assert!(html.contains("<span class=\"verified verified-fixed\">Fixed</span>"));
         assert!(html.contains("<dt>Started</dt><dd>2026-11-30T10:00:07Z (1.2 s)</dd>"), "{html}");

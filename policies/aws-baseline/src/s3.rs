@@ -10,7 +10,7 @@ const READ_PERMISSIONS: [&str; 2] = ["READ", "FULL_CONTROL"];
 
 pub fn policies() -> [ResourcePolicy; 1] {
     [ResourcePolicy::new("aws-s3-bucket-disallow-public-read", Severity::Critical, no_public_read)
-        .description("Checks that S3 buckets are not readable by everyone through a canned ACL (public-read, public-read-write, authenticated-read) or a grant to AllUsers or AuthenticatedUsers (any AWS account); at level remediate, proposes blocking public access on the bucket (s3.block-public-access).")
+        .description("Checks that S3 buckets are not readable by everyone through a canned ACL (public-read, public-read-write, authenticated-read) or a grant to AllUsers or AuthenticatedUsers (any AWS account), unless its public access block ignores public ACLs; at level remediate, proposes blocking public access on the bucket (s3.block-public-access).")
         .types([
             "aws_s3_bucket",
             "aws_s3_bucket_acl",
@@ -29,6 +29,12 @@ fn no_public_read(r: &Resource, _: &Config) -> Outcome {
     // `access_control_policy` are private: the AWS provider 4+ computes
     // them, and a new bucket is private.
     let props = r.configured();
+    // S3 ignores every public ACL and grant of a bucket whose public access
+    // block sets IgnorePublicAcls (a live bucket's `public_access_block`).
+    let ignored = props.get("public_access_block").first().get("ignore_public_acls").bool();
+    if matches!(ignored, Ok(Some(true))) {
+        return Ok(());
+    }
     let policy = props.get("access_control_policy").first();
     let outcome = all([
         canned_acl(&props),

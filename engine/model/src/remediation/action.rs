@@ -10,7 +10,7 @@
 //!
 //! | kind | resource type | AWS calls |
 //! | --- | --- | --- |
-//! | `s3.block-public-access` | `aws_s3_bucket` | `PutPublicAccessBlock` (all four settings); `PutBucketAcl` `private` when a grant makes the bucket public |
+//! | `s3.block-public-access` | `aws_s3_bucket` | `PutPublicAccessBlock` (all four settings); `PutBucketAcl` `private` only when the ACL is a canned public one (the owner's full control and grants to everyone): other grants (log delivery, another account) are kept, and IgnorePublicAcls makes their public neighbours ineffective |
 //! | `ec2.revoke-ingress` | `aws_security_group` | `RevokeSecurityGroupIngress` with exactly the listed rules |
 //! | `kms.enable-rotation` | `aws_kms_key` | `EnableKeyRotation` |
 //! | `rds.disable-public-access` | `aws_db_instance` | `ModifyDBInstance` `PubliclyAccessible=false`, `ApplyImmediately=true` |
@@ -416,14 +416,31 @@ impl Action {
         Ok(())
     }
 
+    /// Why AWS would refuse this action on a resource in the state `props`
+    /// describe, if it would: rotation is enabled only on an enabled key
+    /// (not a disabled one, nor one pending deletion). Not a fault of the
+    /// policy that proposed it: the remediation plan leaves it to a person.
+    pub fn refusal(&self, props: &Value) -> Option<String> {
+        let disabled = props.get("is_enabled") == Some(&Value::Bool(false))
+            || props.get("key_state").and_then(Value::as_str).is_some_and(|s| s != "Enabled");
+        if *self != Action::KmsEnableRotation || !disabled {
+            return None;
+        }
+        let state = props.get("key_state").and_then(Value::as_str).unwrap_or("Disabled");
+        Some(format!(
+            "the key is {state}; AWS enables rotation only on an enabled key (enable it, or let it be deleted)"
+        ))
+    }
+
     /// The part of a resource's configuration (Terraform-shaped `props`)
     /// this action reads and changes, normalized, so that a re-read can be
     /// compared with the plan:
     ///
     /// - `s3.block-public-access`: `{"public_access_block": {the four
-    ///   settings, false when not configured}, "public_grants": [{"uri",
-    ///   "permission"}, ...]}` (grants to AllUsers or AuthenticatedUsers,
-    ///   sorted);
+    ///   settings, false when not configured}, "grants": [{"grantee",
+    ///   "permission"}, ...]}` (every grant of the bucket ACL, one per
+    ///   permission, the grantee a group URI or a canonical id, sorted: a
+    ///   grant added or removed since the plan makes it stale);
     /// - `ec2.revoke-ingress`: `{"ingress": [block, ...]}`, every ingress
     ///   block without its description, sorted;
     /// - `kms.enable-rotation`: `{"enable_key_rotation": bool}`;
@@ -439,7 +456,7 @@ impl Action {
                         (s.to_string(), json!(block.and_then(|b| b.get(*s)).and_then(Value::as_bool) == Some(true)))
                     })
                     .collect();
-                json!({"public_access_block": settings, "public_grants": public_grants(props)})
+                json!({"public_access_block": settings, "grants": grants(props)})
             }
             Action::Ec2RevokeIngress { .. } => {
                 let mut blocks: Vec<Value> = match props.get("ingress") {
@@ -477,7 +494,18 @@ impl Action {
             Action::S3BlockPublicAccess => {
                 let settings: Map<String, Value> =
                     PUBLIC_ACCESS_BLOCK_SETTINGS.iter().map(|s| (s.to_string(), json!(true))).collect();
-                json!({"public_access_block": settings, "public_grants": []})
+                // Only an ACL that is a canned public one (its owner's full
+                // control and grants to everyone) is reset to `private`;
+                // other grants (log delivery, another account) are kept,
+                // and the block's IgnorePublicAcls makes the public ones
+                // ineffective.
+                let before_grants = before.get("grants").and_then(Value::as_array).cloned().unwrap_or_default();
+                let grants = if is_canned_public(&before_grants) {
+                    before_grants.into_iter().filter(|g| !is_public_grant(g)).collect()
+                } else {
+                    before_grants
+                };
+                json!({"public_access_block": settings, "grants": grants})
             }
             Action::Ec2RevokeIngress { rules } => {
                 let kept: Vec<Value> = before
@@ -517,7 +545,7 @@ impl Action {
                             "BlockPublicPolicy": true, "RestrictPublicBuckets": true}}),
                     ));
                 }
-                if before.get("public_grants").and_then(Value::as_array).is_some_and(|g| !g.is_empty()) {
+                if before.get("grants") != self.expected(before).get("grants") {
                     calls.push(call("s3:PutBucketAcl", json!({"Bucket": id, "ACL": "private"})));
                 }
                 calls
@@ -611,24 +639,41 @@ fn first_block(value: Option<&Value>) -> Option<&Value> {
     }
 }
 
-/// The grants of `props.grant` to everyone (AllUsers, AuthenticatedUsers),
-/// one `{"uri", "permission"}` per permission, sorted.
-fn public_grants(props: &Value) -> Vec<Value> {
+/// Every grant of `props.grant` (the live reader's shape: `{"type", "id",
+/// "uri", "permissions"}`), one `{"grantee", "permission"}` per permission,
+/// the grantee a group's URI or a canonical user's id, sorted.
+fn grants(props: &Value) -> Vec<Value> {
     let mut out: Vec<(String, String)> = Vec::new();
     for grant in props.get("grant").and_then(Value::as_array).into_iter().flatten() {
-        let Some(uri) = grant.get("uri").and_then(Value::as_str).filter(|u| PUBLIC_GRANTEES.contains(u)) else {
-            continue;
-        };
+        let text = |key: &str| grant.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let Some(grantee) = text("uri").or_else(|| text("id")).or_else(|| text("email")) else { continue };
         let permissions = match grant.get("permissions").or_else(|| grant.get("permission")) {
             Some(Value::Array(p)) => p.iter().filter_map(Value::as_str).map(str::to_string).collect(),
             Some(Value::String(p)) => vec![p.clone()],
             _ => Vec::new(),
         };
-        out.extend(permissions.into_iter().map(|p| (uri.to_string(), p)));
+        out.extend(permissions.into_iter().map(|p| (grantee.to_string(), p)));
     }
     out.sort();
     out.dedup();
-    out.into_iter().map(|(uri, permission)| json!({"uri": uri, "permission": permission})).collect()
+    out.into_iter().map(|(grantee, permission)| json!({"grantee": grantee, "permission": permission})).collect()
+}
+
+/// Whether a normalized grant is to everyone (AllUsers, AuthenticatedUsers).
+fn is_public_grant(grant: &Value) -> bool {
+    grant.get("grantee").and_then(Value::as_str).is_some_and(|g| PUBLIC_GRANTEES.contains(&g))
+}
+
+/// Whether normalized grants are those of a canned public ACL
+/// (`public-read`, `public-read-write`, `authenticated-read`): some grant to
+/// everyone, and besides them only one grantee's `FULL_CONTROL` (the
+/// owner's). Resetting such an ACL to `private` removes exactly the public
+/// grants.
+fn is_canned_public(grants: &[Value]) -> bool {
+    let (public, others): (Vec<&Value>, Vec<&Value>) = grants.iter().partition(|g| is_public_grant(g));
+    !public.is_empty()
+        && others.len() == 1
+        && others[0].get("permission").and_then(Value::as_str) == Some("FULL_CONTROL")
 }
 
 /// Every CIDR rule of `props.ingress`. Errors when a value is unknown.
@@ -741,6 +786,16 @@ mod tests {
     }
 
     #[test]
+    fn a_disabled_key_gets_no_rotation() {
+        let action = Action::KmsEnableRotation;
+        assert_eq!(action.refusal(&json!({"enable_key_rotation": false, "key_state": "Enabled"})), None);
+        for props in [json!({"is_enabled": false}), json!({"key_state": "PendingDeletion", "is_enabled": false})] {
+            let why = action.refusal(&props).expect("refused");
+            assert!(why.contains("enabled key"), "{why}");
+        }
+    }
+
+    #[test]
     fn arns_must_name_the_id() {
         use ActionKind::*;
         assert!(S3BlockPublicAccess.arn_matches("arn:aws:s3:::b", "b"));
@@ -775,13 +830,35 @@ mod tests {
             "public_access_block": []});
         let action = Action::S3BlockPublicAccess;
         let before = action.slice(&props);
-        assert_eq!(before["public_grants"], json!([{"uri": PUBLIC_GRANTEES[0], "permission": "READ"}]));
+        assert_eq!(
+            before["grants"],
+            json!([{"grantee": PUBLIC_GRANTEES[0], "permission": "READ"}, {"grantee": "owner", "permission": "FULL_CONTROL"}])
+        );
         assert_eq!(before["public_access_block"]["block_public_acls"], json!(false));
         let ops: Vec<String> = action.calls("b", &before).into_iter().map(|c| c.operation).collect();
         assert_eq!(ops, ["s3:PutPublicAccessBlock", "s3:PutBucketAcl"]);
         let after = action.expected(&before);
+        assert_eq!(after["grants"], json!([{"grantee": "owner", "permission": "FULL_CONTROL"}]));
         assert!(action.calls("b", &after).is_empty());
         assert_eq!(action.patch(&props).len(), 2, "the block added, the AllUsers grant removed");
+    }
+
+    #[test]
+    fn an_acl_with_other_grants_is_never_reset() {
+        // Log delivery and another account keep their grants: only the block
+        // is put (IgnorePublicAcls makes the public grant ineffective).
+        let props = json!({"grant": [
+            {"id": "owner", "type": "CanonicalUser", "uri": "", "permissions": ["FULL_CONTROL"]},
+            {"id": "", "type": "Group", "uri": "http://acs.amazonaws.com/groups/s3/LogDelivery", "permissions": ["WRITE"]},
+            {"id": "partner", "type": "CanonicalUser", "uri": "", "permissions": ["READ"]},
+            {"id": "", "type": "Group", "uri": PUBLIC_GRANTEES[0], "permissions": ["READ"]}],
+            "public_access_block": []});
+        let action = Action::S3BlockPublicAccess;
+        let before = action.slice(&props);
+        let after = action.expected(&before);
+        assert_eq!(after["grants"], before["grants"], "no grant removed");
+        let ops: Vec<String> = action.calls("b", &before).into_iter().map(|c| c.operation).collect();
+        assert_eq!(ops, ["s3:PutPublicAccessBlock"]);
     }
 
     #[test]

@@ -156,6 +156,11 @@ pub struct Managed {
     /// attribute ([`ActionKind::code_note`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Whether the resource is changed in place all the same
+    /// (`--include-managed`): the code still needs the patch, or the next
+    /// apply of the state reverts the fix.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub changed_in_place: bool,
 }
 
 /// The state resource that manages a live resource, for
@@ -301,15 +306,36 @@ impl RemediationPlan {
 
     /// Mark the tag changes and actions of resources a state manages
     /// (`managed`, by ARN) with their state, when they are changed in place
-    /// all the same (`--include-managed`).
-    pub fn note_managed(&mut self, managed: &BTreeMap<String, ManagedBy>) {
+    /// all the same (`--include-managed`), and list each in
+    /// [`RemediationPlan::managed`] too ([`Managed::changed_in_place`]), with
+    /// the patch the code needs so that the next apply keeps the fix.
+    /// `redact` is the states' secret scrubbing.
+    pub fn note_managed(&mut self, managed: &BTreeMap<String, ManagedBy>, redact: &dyn Fn(&str) -> String) {
         let shown = |by: &ManagedBy| format!("{} ({})", by.state, by.address);
+        let mut out = Vec::new();
         for c in &mut self.changes {
             c.managed_by = managed.get(&c.arn).map(shown);
+            if let Some(by) = managed.get(&c.arn) {
+                let patch = super::tag_patch(&c.change, &by.declared).unwrap_or_default();
+                out.push(managed_entry(&c.arn, by, ("tags".into(), patch), &c.policies, redact));
+            }
         }
         for a in &mut self.actions {
             a.managed_by = managed.get(&a.arn).map(shown);
+            if let Some(by) = managed.get(&a.arn) {
+                let patch = a.action.patch(&by.declared);
+                let mut entry = managed_entry(&a.arn, by, (a.action.kind().name().into(), patch), &a.policies, redact);
+                entry.note = a.action.kind().code_note().map(str::to_string);
+                out.push(entry);
+            }
         }
+        for entry in &mut out {
+            entry.changed_in_place = true;
+            let also = "changed in place (--include-managed): change the code too, or its next apply reverts the fix";
+            entry.note = Some(entry.note.take().map_or_else(|| also.to_string(), |n| format!("{also}; {n}")));
+        }
+        out.sort_by(|a, b| (&a.resource, &a.fix).cmp(&(&b.resource, &b.fix)));
+        self.managed.extend(out);
     }
 
     /// Move the tag changes and actions of resources a state manages
@@ -563,6 +589,9 @@ fn planned_action(
     let props = Value::Object(props.clone());
     let resource_type = resource.terraform_type.clone().unwrap_or_default();
     action.check(&resource_type, &props)?;
+    if let Some(why) = action.refusal(&props) {
+        return Err(format!("AWS would refuse action `{kind}`: {why}"));
+    }
     let before = action.slice(&props);
     let calls = action.calls(&id, &before);
     if calls.is_empty() {
@@ -603,6 +632,7 @@ fn managed_entry(
         diff,
         policies: policies.to_vec(),
         note: None,
+        changed_in_place: false,
     }
 }
 

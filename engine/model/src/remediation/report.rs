@@ -407,11 +407,12 @@ impl RemediationReport {
             pending: verified.get(&Verification::Pending).copied().unwrap_or(0),
             still_violating: verified.get(&Verification::StillViolating).copied().unwrap_or(0),
             unverified: verified.get(&Verification::Unverified).copied().unwrap_or(0),
-            managed: plan.managed.len(),
+            managed: plan.managed.iter().filter(|m| !m.changed_in_place).count(),
             undecided: violations.iter().filter(|v| v.undecided).count(),
             stale: 0,
             evaluated,
-            remaining: remaining + plan.managed.iter().filter(|m| !judged.contains(m.resource.as_str())).count(),
+            remaining: remaining
+                + plan.managed.iter().filter(|m| !m.changed_in_place && !judged.contains(m.resource.as_str())).count(),
         };
         RemediationReport {
             format: REPORT_FORMAT.to_string(),

@@ -107,7 +107,10 @@ mod tests {
         assert_eq!(props["public_access_block"], json!([]));
         let action = Action::S3BlockPublicAccess;
         let slice = action.slice(&props);
-        assert_eq!(slice["public_grants"], json!([{"uri": PUBLIC_GRANTEES[0], "permission": "READ"}]));
+        assert_eq!(
+            slice["grants"],
+            json!([{"grantee": "75aa57f0", "permission": "FULL_CONTROL"}, {"grantee": PUBLIC_GRANTEES[0], "permission": "READ"}])
+        );
         assert_eq!(action.calls("pub-read", &slice).len(), 2);
 
         let block = json!({"PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "BlockPublicPolicy": true,
