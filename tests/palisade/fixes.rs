@@ -41,13 +41,7 @@ fn the_built_in_tag_policy_proposes_a_json_patch_and_never_touches_the_plan() {
     assert_eq!(v["enforcement_level"], "remediate");
     assert_eq!(v["remediation"]["patch"], json!([{"op": "add", "path": "/tags/owner", "value": "platform"}]));
     assert_eq!(v["remediation"]["tags"], json!({"set": {"owner": "platform"}, "remove": []}));
-    let schema: Value =
-        serde_json::from_slice(&std::fs::read(repo("engine/schema/report.schema.json")).expect("schema"))
-            .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> =
-        validator.iter_errors(&report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    assert_valid_report(&report);
 
     let text = palisade(&["check", &plan, "--config", &config], None);
     let stdout = String::from_utf8_lossy(&text.stdout);
@@ -204,12 +198,18 @@ fn check_shows_the_actions_the_built_in_policies_propose() {
             assert!(v["remediation"]["patch"].as_array().is_some_and(|p| !p.is_empty()), "{v:#}");
         }
     }
+    assert_valid_report(&report);
+    assert_eq!(std::fs::read(repo("examples/plans/web-stack.tfplan.json")).expect("plan"), before);
+}
+
+/// Assert that `report` (a `check --format json` report) is valid against
+/// `engine/schema/report.schema.json`, naming each error's path.
+fn assert_valid_report(report: &Value) {
     let schema: Value =
         serde_json::from_slice(&std::fs::read(repo("engine/schema/report.schema.json")).expect("schema"))
             .expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
     let errors: Vec<String> =
-        validator.iter_errors(&report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        validator.iter_errors(report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "{errors:?}");
-    assert_eq!(std::fs::read(repo("examples/plans/web-stack.tfplan.json")).expect("plan"), before);
 }
